@@ -1,0 +1,43 @@
+// swift-tools-version:6.0
+// lep: LLM checkpoint surgery for Learned Embedding Propagation.
+import PackageDescription
+
+let package = Package(
+    name: "lep",
+    products: [
+        .executable(name: "lep", targets: ["lep"]),
+        .library(name: "LEPKit", targets: ["LEPJSON", "SafeTensors", "TensorMath", "Models", "LEPCLI"]),
+    ],
+    targets: [
+        // C libraries from Debian (installed by the Makefile).
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
+        .systemLibrary(name: "CJSONC", pkgConfig: "json-c", providers: [.apt(["libjson-c-dev"])]),
+        // Linux calls Swift's Glibc module lacks (copy_file_range).
+        .target(name: "CPlatform"),
+        // A small C++ target with an extern "C" API over libsentencepiece.
+        .target(
+            name: "CSentencePiece",
+            cxxSettings: [.unsafeFlags(["-std=c++17"])],
+            linkerSettings: [.linkedLibrary("sentencepiece"), .linkedLibrary("stdc++")]
+        ),
+
+        // Libraries, lowest layer first.
+        .target(name: "LEPJSON"),
+        .target(name: "TensorMath", dependencies: ["CBLAS"]),
+        .target(name: "SafeTensors", dependencies: ["LEPJSON", "TensorMath", "CPlatform"]),
+        .target(name: "Models", dependencies: ["LEPJSON", "SafeTensors", "TensorMath"]),
+        .target(name: "LEPCLI", dependencies: ["LEPJSON", "SafeTensors", "TensorMath", "Models"]),
+        .executableTarget(name: "lep", dependencies: ["LEPCLI"]),
+        // Fuzz entry point for the safetensors header parser (see README, "Fuzzing").
+        .executableTarget(name: "lep-fuzz-header", dependencies: ["SafeTensors"]),
+
+        .testTarget(name: "LEPJSONTests", dependencies: ["LEPJSON", "CJSONC"]),
+        .testTarget(name: "TensorMathTests", dependencies: ["TensorMath"]),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TensorMath", "LEPJSON"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "SafeTensors"]),
+        .testTarget(name: "CShimsTests", dependencies: ["CZstd", "CBLAS", "CJSONC", "CSentencePiece"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["SafeTensors", "LEPJSON"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,94 @@
+/// A bad command line: printed with the command's usage, exit code 64 (EX_USAGE).
+public struct UsageError: Error, Equatable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// One option a command accepts.
+struct OptionSpec {
+    /// Long name without dashes ("dtype").
+    let name: String
+    /// Placeholder for the value ("bf16|f16|f32"), nil for a flag.
+    let value: String?
+    /// One-line help.
+    let help: String
+}
+
+/// Parsed command-line arguments: positionals in order, options by long name.
+struct Arguments {
+    var positionals: [String] = []
+    private var values: [String: String] = [:]
+    private var flags: Set<String> = []
+
+    /// Parses `args` against `options`. Accepts `--name value`, `--name=value`, flags, and `--`
+    /// to end options. Unknown options and missing values are usage errors.
+    init(_ args: [String], options: [OptionSpec]) throws(UsageError) {
+        let byName = Dictionary(options.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        var i = 0
+        var onlyPositionals = false
+        while i < args.count {
+            let a = args[i]
+            i += 1
+            if onlyPositionals || !a.hasPrefix("--") || a == "-" {
+                if !onlyPositionals, a.hasPrefix("-"), a.count > 1, a != "-" {
+                    throw UsageError("unknown option '\(a)' (options are spelled --name)")
+                }
+                positionals.append(a)
+                continue
+            }
+            if a == "--" { onlyPositionals = true; continue }
+            var name = String(a.dropFirst(2))
+            var inline: String?
+            if let eq = name.firstIndex(of: "=") {
+                inline = String(name[name.index(after: eq)...])
+                name = String(name[..<eq])
+            }
+            guard let spec = byName[name] else {
+                let near = options.map(\.name).filter { $0.hasPrefix(String(name.prefix(2))) }
+                throw UsageError("unknown option '--\(name)'" + (near.isEmpty ? "" : "; did you mean " + near.map { "--" + $0 }.joined(separator: " or ") + "?"))
+            }
+            if spec.value == nil {
+                guard inline == nil else { throw UsageError("option '--\(name)' takes no value") }
+                flags.insert(name)
+            } else {
+                if let inline { values[name] = inline; continue }
+                guard i < args.count else { throw UsageError("option '--\(name)' needs a value (\(spec.value!))") }
+                values[name] = args[i]
+                i += 1
+            }
+        }
+    }
+
+    func flag(_ name: String) -> Bool { flags.contains(name) }
+    func value(_ name: String) -> String? { values[name] }
+
+    func int(_ name: String) throws(UsageError) -> Int? {
+        guard let v = values[name] else { return nil }
+        guard let i = Int(v) else { throw UsageError("--\(name) expects an integer, got '\(v)'") }
+        return i
+    }
+
+    /// Exactly `n` positionals named by `names`.
+    func positionals(_ names: [String]) throws(UsageError) -> [String] {
+        guard positionals.count == names.count else {
+            if positionals.count < names.count {
+                throw UsageError("missing \(names[positionals.count...].joined(separator: " "))")
+            }
+            throw UsageError("unexpected argument '\(positionals[names.count])'")
+        }
+        return positionals
+    }
+
+    /// Parses a size such as `5GB`, `500MB`, `2GiB`, `1000000`.
+    static func byteSize(_ text: String, option: String) throws(UsageError) -> Int {
+        let units: [(String, Double)] = [("GIB", 1073741824), ("MIB", 1048576), ("KIB", 1024), ("GB", 1e9), ("MB", 1e6), ("KB", 1e3), ("G", 1e9), ("M", 1e6), ("K", 1e3), ("B", 1)]
+        let upper = text.uppercased()
+        for (suffix, scale) in units where upper.hasSuffix(suffix) {
+            if let v = Double(upper.dropLast(suffix.count)), v > 0 { return Int(v * scale) }
+            throw UsageError("--\(option) expects a size such as 5GB or 500MB, got '\(text)'")
+        }
+        guard let v = Int(text), v > 0 else { throw UsageError("--\(option) expects a size such as 5GB or 500MB, got '\(text)'") }
+        return v
+    }
+}

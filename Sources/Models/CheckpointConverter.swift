@@ -1,0 +1,95 @@
+import LEPJSON
+import SafeTensors
+import TensorMath
+
+/// Re-types and re-shards a checkpoint, streaming tensor by tensor.
+///
+/// Tensors that keep their dtype are copied file-to-file in the kernel (`copy_file_range`);
+/// float tensors that change dtype are converted in 4 MiB chunks (round to nearest even) and the
+/// source pages are released as soon as they are consumed, so memory stays flat whatever the size.
+public enum CheckpointConverter {
+    /// What `convert` should do.
+    public struct Options: Sendable {
+        /// Target dtype for floating-point tensors; nil keeps each tensor's dtype.
+        public var dtype: DType?
+        /// Maximum shard size in bytes; nil writes one file.
+        public var maxShardBytes: Int? = 5_000_000_000
+        /// Replace an existing output.
+        public var force = false
+        public init() {}
+    }
+
+    /// What was written.
+    public struct Summary: Sendable {
+        public let tensors: Int
+        public let shards: Int
+        public let bytesWritten: Int
+        public let carriedFiles: [String]
+    }
+
+    /// Converts `input` (a model directory or .safetensors file) into the directory `output`.
+    public static func convert(input: String, output path: String, options: Options, progress: ((Int, Int) -> Void)? = nil) throws -> Summary {
+        let checkpoint = try Checkpoint(path: input)
+        if let d = options.dtype, !d.isStandardFloat {
+            throw SafeTensorsError.invalidTensorSpec(tensor: "*", reason: "--dtype must be bf16, f16, f32 or f64, not \(d.rawValue)")
+        }
+        var specs: [TensorSpec] = []
+        for name in checkpoint.tensorNames {
+            let info = try checkpoint.info(name)
+            let target = (options.dtype != nil && info.dtype.isStandardFloat) ? options.dtype! : info.dtype
+            specs.append(TensorSpec(name: name, dtype: target, shape: info.shape))
+        }
+        // Config is validated (if present) before anything is written.
+        let configPath = checkpoint.directory + "/config.json"
+        var rewrittenConfig: [UInt8]?
+        let isDirectoryInput = PathUtilities.isDirectory(input)
+        if isDirectoryInput, let bytes = FileBytes.read(configPath), let d = options.dtype {
+            var config = try ModelConfig.parse(bytes, path: configPath).raw
+            let name = d == .BF16 ? "bfloat16" : d == .F16 ? "float16" : d == .F32 ? "float32" : "float64"
+            if config["dtype"] != nil { config["dtype"] = .string(name) }
+            if config["torch_dtype"] != nil || config["dtype"] == nil { config["torch_dtype"] = .string(name) }
+            rewrittenConfig = Array(JSONWriter.pretty(.object(config)).utf8)
+        }
+        var metadata: [String: String] = [:]
+        for f in checkpoint.files { metadata.merge(f.header.metadata) { a, _ in a } }
+        if metadata.isEmpty { metadata = ["format": "pt"] }
+
+        let out = try AtomicOutputDirectory(target: path, force: options.force, inputs: [input])
+        let writer = try CheckpointWriter(output: out, tensors: specs, maxShardBytes: options.maxShardBytes, metadata: metadata)
+        let total = writer.totalDataBytes
+        var done = 0
+        try writer.writeTensors { spec, stream in
+            let view = try checkpoint.view(spec.name)
+            if view.dtype == spec.dtype {
+                try stream.copy(fromFD: view.file.fd, offset: view.fileOffset, count: view.byteCount)
+            } else {
+                let inSize = view.dtype.bitWidth / 8, outSize = spec.dtype.bitWidth / 8
+                var element = 0
+                while stream.written < stream.expected {
+                    let start = element
+                    try stream.fill(max: 1 << 22) { p, cap in
+                        let n = min(cap / outSize, view.elementCount - start)
+                        // Both dtypes are standard floats here, so the conversion cannot fail.
+                        try? view.convert(elements: start..<(start + n), into: p, as: spec.dtype)
+                        return n * outSize
+                    }
+                    element = stream.written / outSize
+                    view.file.dropPages(view.fileOffset + start * inSize ..< view.fileOffset + element * inSize)
+                }
+            }
+            done += stream.expected
+            progress?(done, total)
+        }
+        var carried: [String] = []
+        if isDirectoryInput {
+            carried = try ModelDirectory.carryFiles(from: checkpoint.directory, into: out, except: rewrittenConfig != nil ? ["config.json"] : [])
+            if let rewrittenConfig {
+                try out.writeFile("config.json", contents: rewrittenConfig)
+                carried.append("config.json")
+                carried.sort()
+            }
+        }
+        try out.commit()
+        return Summary(tensors: specs.count, shards: writer.shards.count, bytesWritten: total, carriedFiles: carried)
+    }
+}

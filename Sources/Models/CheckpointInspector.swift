@@ -1,0 +1,162 @@
+import SafeTensors
+import TensorMath
+
+/// What `lep inspect` reports about a checkpoint.
+public struct InspectionReport: Sendable {
+    /// One shard file.
+    public struct Shard: Sendable { public let file: String; public let bytes: Int; public let tensors: Int }
+    /// One tensor.
+    public struct Tensor: Sendable { public let name: String; public let dtype: String; public let shape: [Int]; public let nonFinite: Int? }
+    /// A problem found, with its severity.
+    public struct Problem: Sendable, Equatable {
+        public enum Severity: String, Sendable { case error, warning }
+        public let severity: Severity
+        public let message: String
+    }
+
+    public let path: String
+    public let architecture: String?
+    public let config: ModelConfig?
+    public let parameterCount: Int
+    public let dtypes: [(dtype: String, tensors: Int, bytes: Int)]
+    public let shards: [Shard]
+    public let tensors: [Tensor]
+    public let embeddingRows: Int?
+    public let tokenizerVocabulary: (size: Int, source: String)?
+    public let tied: Bool?
+    public let problems: [Problem]
+    /// True when the report has any error-level problem.
+    public var hasErrors: Bool { problems.contains { $0.severity == .error } }
+}
+
+/// Builds inspection reports.
+public enum CheckpointInspector {
+    /// Inspects `path`. With `checkValues` every float tensor is scanned for NaN/Inf.
+    public static func inspect(path: String, checkValues: Bool, progress: ((Int, Int) -> Void)? = nil) throws -> InspectionReport {
+        let checkpoint = try Checkpoint(path: path)
+        var problems: [InspectionReport.Problem] = []
+        func error(_ m: String) { problems.append(.init(severity: .error, message: m)) }
+        func warn(_ m: String) { problems.append(.init(severity: .warning, message: m)) }
+
+        var config: ModelConfig?
+        let isDir = PathUtilities.isDirectory(path)
+        if isDir {
+            let loaded = Result { () throws(ModelError) in try ModelConfig.load(directory: checkpoint.directory) }
+            switch loaded {
+            case .success(let c): config = c
+            case .failure(.missingConfig): warn("no config.json: architecture checks skipped")
+            case .failure(let e): error(e.description)
+            }
+        }
+
+        var tensors: [InspectionReport.Tensor] = []
+        var byDtype: [String: (Int, Int)] = [:]
+        var params = 0
+        let names = checkpoint.tensorNames
+        var scanned = 0
+        let totalBytes = checkpoint.totalDataBytes
+        for name in names {
+            let view = try checkpoint.view(name)
+            params += view.elementCount
+            byDtype[view.dtype.rawValue, default: (0, 0)].0 += 1
+            byDtype[view.dtype.rawValue, default: (0, 0)].1 += view.byteCount
+            var nonFinite: Int?
+            if checkValues, view.dtype.isStandardFloat {
+                let n = countNonFinite(view)
+                nonFinite = n
+                if n > 0 { error("tensor \(name) has \(n) NaN/Inf values") }
+                scanned += view.byteCount
+                progress?(scanned, totalBytes)
+            }
+            tensors.append(.init(name: name, dtype: view.dtype.rawValue, shape: view.shape, nonFinite: nonFinite))
+        }
+
+        let embeddingRows = (try? checkpoint.info("model.embed_tokens.weight"))?.shape.first
+        var tied: Bool?
+        if let config {
+            tied = config.tieWordEmbeddings
+            let expected = TensorLayout.expected(for: config)
+            let present = Set(names)
+            let expectedNames = Set(expected.map(\.name))
+            for e in expected {
+                if !present.contains(e.name) {
+                    if e.name == "lm_head.weight" { error("lm_head.weight is missing but tie_word_embeddings is false") }
+                    else { error("missing tensor \(e.name) (expected shape \(e.shape))") }
+                } else if let info = try? checkpoint.info(e.name), info.shape != e.shape {
+                    error("tensor \(e.name) has shape \(info.shape), config.json implies \(e.shape)")
+                }
+            }
+            for n in names where !expectedNames.contains(n) {
+                if n == "lm_head.weight" && config.tieWordEmbeddings {
+                    warn("lm_head.weight is present although tie_word_embeddings is true (it will be ignored by transformers)")
+                } else if n.hasSuffix("rotary_emb.inv_freq") {
+                    warn("unexpected tensor \(n) (a buffer older transformers saved; harmless)")
+                } else {
+                    error("unexpected tensor \(n)")
+                }
+            }
+            if let rows = embeddingRows, rows != config.vocabSize {
+                error("model.embed_tokens.weight has \(rows) rows but config.json vocab_size is \(config.vocabSize)")
+            }
+        } else if isDir == false {
+            tied = names.contains("lm_head.weight") ? false : nil
+        }
+
+        let vocab = isDir ? TokenizerVocabulary.size(in: checkpoint.directory) : nil
+        if let vocab, let rows = embeddingRows {
+            if vocab.size > rows {
+                error("the tokenizer (\(vocab.source)) has \(vocab.size) tokens but the embeddings have only \(rows) rows")
+            } else if vocab.size < rows {
+                warn("embeddings have \(rows) rows, the tokenizer (\(vocab.source)) uses \(vocab.size) (padding rows are common)")
+            }
+        }
+        if let meta = checkpoint.indexMetadata, let total = meta["total_size"]?.number?.int64, Int(total) != checkpoint.totalDataBytes {
+            warn("index total_size \(total) differs from the tensors' \(checkpoint.totalDataBytes) bytes")
+        }
+
+        let shards = checkpoint.files.map { f in
+            InspectionReport.Shard(file: String(f.path.split(separator: "/").last ?? ""), bytes: f.mapped.size, tensors: f.tensors.count)
+        }
+        let archName = config.map { $0.architectures.first ?? $0.family.rawValue }
+        return InspectionReport(
+            path: path, architecture: archName, config: config, parameterCount: params,
+            dtypes: byDtype.keys.sorted().map { ($0, byDtype[$0]!.0, byDtype[$0]!.1) },
+            shards: shards, tensors: tensors, embeddingRows: embeddingRows, tokenizerVocabulary: vocab,
+            tied: tied, problems: problems)
+    }
+
+    /// Counts NaN and ±Inf elements, in parallel, releasing pages as it goes.
+    static func countNonFinite(_ view: TensorView) -> Int {
+        let n = view.elementCount
+        guard n > 0, let storage = view.dtype.floatStorage else { return 0 }
+        let base = view.bytes.baseAddress!
+        let chunk = 1 << 20
+        var total = 0
+        var start = 0
+        while start < n {
+            let count = min(chunk, n - start)
+            let counter = AtomicCounter()
+            Parallel.forChunks(count: count, minChunk: 1 << 16) { range in
+                var local = 0
+                for i in range {
+                    let k = start + i
+                    switch storage {
+                    case .bf16, .f16:
+                        let bits = base.loadUnaligned(fromByteOffset: k * 2, as: UInt16.self)
+                        let expMask: UInt16 = storage == .bf16 ? 0x7F80 : 0x7C00
+                        if bits & expMask == expMask { local += 1 }
+                    case .f32:
+                        if !base.loadUnaligned(fromByteOffset: k * 4, as: Float.self).isFinite { local += 1 }
+                    case .f64:
+                        if !base.loadUnaligned(fromByteOffset: k * 8, as: Double.self).isFinite { local += 1 }
+                    }
+                }
+                counter.add(local)
+            }
+            total += counter.value
+            view.file.dropPages(view.fileOffset + start * storage.byteSize ..< view.fileOffset + (start + count) * storage.byteSize)
+            start += count
+        }
+        return total
+    }
+}

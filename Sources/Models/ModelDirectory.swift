@@ -1,0 +1,35 @@
+import SafeTensors
+
+/// The non-weight files of a model directory (configs, tokenizer files, licence, README).
+public enum ModelDirectory {
+    /// Files that hold weights and are never carried as-is.
+    static func isWeightFile(_ name: String) -> Bool {
+        let weightSuffixes = [".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".gguf", ".h5", ".msgpack", ".onnx"]
+        return name == Checkpoint.indexFileName || name.hasSuffix(".index.json") || weightSuffixes.contains { name.hasSuffix($0) }
+    }
+
+    /// Names of the regular, non-hidden, non-weight files in `directory` (config.json,
+    /// generation_config.json, tokenizer files, ...), sorted.
+    public static func carriedFiles(in directory: String) -> [String] {
+        PathUtilities.listDirectory(directory).filter { name in
+            !name.hasPrefix(".") && !isWeightFile(name) && !PathUtilities.isDirectory(directory + "/" + name)
+        }
+    }
+
+    /// The tokenizer files present, among the names HF uses.
+    public static func tokenizerFiles(in directory: String) -> [String] {
+        let names = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model", "vocab.json", "merges.txt", "added_tokens.json"]
+        return names.filter { PathUtilities.exists(directory + "/" + $0) }
+    }
+
+    /// Copies the carried files of `source` into `output`, skipping `except`. Returns the names copied.
+    @discardableResult
+    public static func carryFiles(from source: String, into output: AtomicOutputDirectory, except: Set<String> = []) throws(SafeTensorsError) -> [String] {
+        var copied: [String] = []
+        for name in carriedFiles(in: source) where !except.contains(name) {
+            try output.copyFile(from: source + "/" + name, as: name)
+            copied.append(name)
+        }
+        return copied
+    }
+}

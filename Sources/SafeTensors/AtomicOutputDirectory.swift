@@ -1,0 +1,140 @@
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An output directory that appears at its target path complete or not at all.
+///
+/// Files are written into a hidden temporary sibling (`.NAME.lep-tmp-PID-N`); `commit()` fsyncs
+/// it and renames it into place (replacing an existing target only with `force`). `abort()`, an error
+/// or SIGINT/SIGTERM/SIGHUP remove the temporary directory. A process killed with SIGKILL leaves the
+/// hidden sibling behind, never a partial target; the next run removes stale siblings of dead processes.
+public final class AtomicOutputDirectory: @unchecked Sendable {
+    /// The final path.
+    public let target: String
+    /// The temporary directory being filled.
+    public let temporary: String
+    private let force: Bool
+    private var finished = false
+
+    /// Prepares to write `target`. Refuses an existing target unless `force`, and a target equal to,
+    /// inside, or containing any of `inputs`.
+    public init(target rawTarget: String, force: Bool, inputs: [String]) throws(SafeTensorsError) {
+        let target = try PathUtilities.absoluteTarget(rawTarget)
+        for input in inputs {
+            guard let real = PathUtilities.realPath(input) else { continue }
+            if target == real || target.hasPrefix(real + "/") || real.hasPrefix(target + "/") {
+                throw .outputOverlapsInput(output: rawTarget, input: input)
+            }
+        }
+        if PathUtilities.exists(target), !force { throw .outputExists(path: rawTarget) }
+        let parent = Checkpoint.parentDirectory(of: target)
+        let base = String(target[target.index(after: target.lastIndex(of: "/")!)...])
+        PathUtilities.removeStaleTemporaries(in: parent, base: base)
+        var made: String?
+        for attempt in 0..<1000 {
+            let candidate = "\(parent)/.\(base).lep-tmp-\(getpid())-\(attempt)"
+            if mkdir(candidate, 0o755) == 0 { made = candidate; break }
+            if errno != EEXIST { throw .writeFailed(path: candidate, reason: String(cString: strerror(errno))) }
+        }
+        guard let made else { throw .writeFailed(path: parent, reason: "cannot create a temporary directory") }
+        self.target = target
+        self.temporary = made
+        self.force = force
+        CleanupRegistry.shared.register(made)
+    }
+
+    deinit { if !finished { abort() } }
+
+    /// Path of `name` inside the temporary directory.
+    public func path(_ name: String) -> String { temporary + "/" + name }
+
+    /// Writes a small file (config.json...) into the output.
+    public func writeFile(_ name: String, contents: [UInt8]) throws(SafeTensorsError) {
+        let sink = try FileSink(path: path(name))
+        try sink.write(contents)
+        try sink.close()
+    }
+
+    /// Copies a file from elsewhere into the output under `name`.
+    public func copyFile(from source: String, as name: String) throws(SafeTensorsError) {
+        let src = try MappedFile(path: source)
+        let sink = try FileSink(path: path(name))
+        try sink.copy(from: src.fd, offset: 0, count: src.size)
+        try sink.close()
+    }
+
+    /// Fsyncs and renames the temporary directory to the target.
+    public func commit() throws(SafeTensorsError) {
+        guard !finished else { throw .writerMisuse("commit() twice") }
+        try PathUtilities.fsyncPath(temporary)
+        var trash: String?
+        if PathUtilities.exists(target) {
+            guard force else { abort(); throw .outputExists(path: target) }
+            let t = temporary + ".old"
+            guard rename(target, t) == 0 else {
+                let reason = String(cString: strerror(errno))
+                abort()
+                throw .writeFailed(path: target, reason: "cannot move the existing output aside: \(reason)")
+            }
+            trash = t
+        }
+        guard rename(temporary, target) == 0 else {
+            let reason = String(cString: strerror(errno))
+            if let trash { rename(trash, target) }
+            abort()
+            throw .writeFailed(path: target, reason: "rename failed: \(reason)")
+        }
+        finished = true
+        CleanupRegistry.shared.unregister(temporary)
+        try? PathUtilities.fsyncPath(Checkpoint.parentDirectory(of: target))
+        if let trash { PathUtilities.removeTree(trash) }
+    }
+
+    /// Removes the temporary directory and everything in it.
+    public func abort() {
+        guard !finished else { return }
+        finished = true
+        PathUtilities.removeTree(temporary)
+        CleanupRegistry.shared.unregister(temporary)
+    }
+}
+
+/// Removes registered temporary directories when the process is interrupted.
+final class CleanupRegistry: @unchecked Sendable {
+    static let shared = CleanupRegistry()
+    private var paths = Set<String>()
+    private var lock = pthread_mutex_t()
+    private var sources: [DispatchSourceSignal] = []
+    private let queue = DispatchQueue(label: "lep.cleanup")
+
+    private init() {
+        pthread_mutex_init(&lock, nil)
+        for sig in [SIGINT, SIGTERM, SIGHUP] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
+            source.setEventHandler { [unowned self] in
+                self.removeAll()
+                signal(sig, SIG_DFL)
+                raise(sig)
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    func register(_ path: String) {
+        pthread_mutex_lock(&lock); paths.insert(path); pthread_mutex_unlock(&lock)
+    }
+
+    func unregister(_ path: String) {
+        pthread_mutex_lock(&lock); paths.remove(path); pthread_mutex_unlock(&lock)
+    }
+
+    private func removeAll() {
+        pthread_mutex_lock(&lock)
+        let all = paths
+        pthread_mutex_unlock(&lock)
+        for p in all { PathUtilities.removeTree(p) }
+    }
+}

@@ -1,0 +1,105 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// File-system helpers for outputs: real paths, existence, recursive removal, fsync.
+public enum PathUtilities {
+    /// The canonical absolute path of an existing file, nil when it does not exist.
+    public static func realPath(_ path: String) -> String? {
+        guard let r = realpath(path, nil) else { return nil }
+        defer { free(r) }
+        return String(cString: r)
+    }
+
+    /// True when `path` exists (a dangling symlink counts).
+    public static func exists(_ path: String) -> Bool {
+        var st = stat()
+        return lstat(path, &st) == 0
+    }
+
+    /// True when `path` is a directory.
+    public static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// The absolute path of a target that may not exist yet: its parent resolved, its name kept.
+    /// Creates missing parent directories.
+    static func absoluteTarget(_ path: String) throws(SafeTensorsError) -> String {
+        var p = path
+        while p.count > 1 && p.hasSuffix("/") { p.removeLast() }
+        guard !p.isEmpty, p != "/", p != ".", p != ".." else { throw .writeFailed(path: path, reason: "not a usable output path") }
+        let parent = Checkpoint.parentDirectory(of: p)
+        let name = p.contains("/") ? String(p[p.index(after: p.lastIndex(of: "/")!)...]) : p
+        guard name != ".", name != ".." else { throw .writeFailed(path: path, reason: "not a usable output path") }
+        try makeDirectories(parent)
+        guard let realParent = realPath(parent) else { throw .writeFailed(path: parent, reason: "cannot resolve the parent directory") }
+        return (realParent == "/" ? "" : realParent) + "/" + name
+    }
+
+    /// `mkdir -p`.
+    public static func makeDirectories(_ path: String) throws(SafeTensorsError) {
+        if isDirectory(path) { return }
+        let parent = Checkpoint.parentDirectory(of: path)
+        if parent != path, !parent.isEmpty { try makeDirectories(parent) }
+        if mkdir(path, 0o755) != 0 && errno != EEXIST {
+            throw .writeFailed(path: path, reason: String(cString: strerror(errno)))
+        }
+    }
+
+    /// Fsyncs a file or directory.
+    static func fsyncPath(_ path: String) throws(SafeTensorsError) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .writeFailed(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        if fsync(fd) != 0 { throw .writeFailed(path: path, reason: String(cString: strerror(errno))) }
+    }
+
+    /// `rm -rf` without following symlinks.
+    public static func removeTree(_ path: String) {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            if let dir = opendir(path) {
+                var names: [String] = []
+                while let entry = readdir(dir) {
+                    let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                        String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+                    }
+                    if name != "." && name != ".." { names.append(name) }
+                }
+                closedir(dir)
+                for n in names { removeTree(path + "/" + n) }
+            }
+            rmdir(path)
+        } else {
+            unlink(path)
+        }
+    }
+
+    /// Lists a directory's entries (names), sorted.
+    public static func listDirectory(_ path: String) -> [String] {
+        guard let dir = opendir(path) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    /// Removes `.BASE.lep-tmp-PID-N` directories left by processes that no longer run.
+    static func removeStaleTemporaries(in parent: String, base: String) {
+        let prefix = ".\(base).lep-tmp-"
+        for name in listDirectory(parent) where name.hasPrefix(prefix) {
+            let rest = name.dropFirst(prefix.count)
+            guard let dash = rest.firstIndex(of: "-"), let pid = Int32(rest[..<dash]) else { continue }
+            if pid != getpid(), kill(pid, 0) != 0, errno == ESRCH {
+                removeTree(parent + "/" + name)
+            }
+        }
+    }
+}

@@ -1,0 +1,37 @@
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Data-parallel loops over index ranges.
+public enum Parallel {
+    /// Number of worker threads: the online CPU count (at least 1), or `LEP_THREADS` when set.
+    public static let threadCount: Int = {
+        if let env = getenv("LEP_THREADS"), let n = Int(String(cString: env)), n > 0 { return n }
+        return max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+    }()
+
+    /// Calls `body` on disjoint chunks covering `0..<count`, in parallel when the work is large enough.
+    /// Chunks are at least `minChunk` long.
+    public static func forChunks(count: Int, minChunk: Int = 1 << 16, _ body: (Range<Int>) -> Void) {
+        guard count > 0 else { return }
+        let chunks = min(threadCount * 4, max(1, count / minChunk))
+        if chunks <= 1 || threadCount == 1 { body(0..<count); return }
+        let size = (count + chunks - 1) / chunks
+        withoutActuallyEscaping(body) { escapable in
+            let box = UncheckedSendable(escapable)
+            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                let lo = c * size
+                let hi = min(count, lo + size)
+                if lo < hi { box.value(lo..<hi) }
+            }
+        }
+    }
+}
+
+/// Carries a value across a concurrency boundary whose safety the caller guarantees (disjoint
+/// chunks of one buffer in `Parallel.forChunks`).
+public struct UncheckedSendable<T>: @unchecked Sendable {
+    public let value: T
+    public init(_ value: T) { self.value = value }
+}
