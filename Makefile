@@ -1,0 +1,43 @@
+# lep: the two commands a newcomer needs are `make demo` and `make test`.
+# Both install the missing Debian packages first (idempotent; uses sudo when not root).
+
+SWIFT ?= swift
+DEB_PACKAGES := pkg-config libzstd-dev libopenblas-dev liblapacke-dev libsentencepiece-dev libjson-c-dev
+RELEASE_BIN := .build/release/lep
+
+.PHONY: all deps build test demo bench fuzz clean
+
+all: build
+
+deps:
+	@missing=""; \
+	for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  if [ "$$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build -c release --product lep
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+demo: build
+	./scripts/demo.sh $(RELEASE_BIN)
+
+bench: build
+	./scripts/bench.sh $(RELEASE_BIN)
+
+# Fuzz the safetensors header parser with libFuzzer for FUZZ_SECONDS (default 300).
+FUZZ_SECONDS ?= 300
+fuzz: deps
+	$(SWIFT) build -c release --product lep-fuzz-header --scratch-path .build/fuzz \
+	  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DLEP_FUZZING -Xswiftc -parse-as-library
+	mkdir -p fuzz-corpus && cp fixtures/safetensors/*.safetensors fixtures/safetensors/malformed/*.safetensors fuzz-corpus/ 2>/dev/null || true
+	.build/fuzz/release/lep-fuzz-header -max_total_time=$(FUZZ_SECONDS) -max_len=4096 fuzz-corpus
+
+clean:
+	rm -rf .build
