@@ -6,7 +6,7 @@ let package = Package(
     name: "lep",
     products: [
         .executable(name: "lep", targets: ["lep"]),
-        .library(name: "LEPKit", targets: ["LEPJSON", "SafeTensors", "TensorMath", "Models", "LEPCLI"]),
+        .library(name: "LEPKit", targets: ["LEPJSON", "SafeTensors", "TensorMath", "Tokenizers", "Models", "LEPCLI"]),
     ],
     targets: [
         // C libraries from Debian (installed by the Makefile).
@@ -26,6 +26,7 @@ let package = Package(
         .target(name: "LEPJSON"),
         .target(name: "TensorMath", dependencies: ["CBLAS"]),
         .target(name: "SafeTensors", dependencies: ["LEPJSON", "TensorMath", "CPlatform"]),
+        .target(name: "Tokenizers", dependencies: ["LEPJSON", "CSentencePiece"]),
         .target(name: "Models", dependencies: ["LEPJSON", "SafeTensors", "TensorMath"]),
         .target(name: "LEPCLI", dependencies: ["LEPJSON", "SafeTensors", "TensorMath", "Models"]),
         .executableTarget(name: "lep", dependencies: ["LEPCLI"]),
@@ -35,6 +36,7 @@ let package = Package(
         .testTarget(name: "LEPJSONTests", dependencies: ["LEPJSON", "CJSONC"]),
         .testTarget(name: "TensorMathTests", dependencies: ["TensorMath"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TensorMath", "LEPJSON"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "LEPJSON"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "SafeTensors"]),
         .testTarget(name: "CShimsTests", dependencies: ["CZstd", "CBLAS", "CJSONC", "CSentencePiece"]),
         .testTarget(name: "EndToEndTests", dependencies: ["SafeTensors", "LEPJSON"]),
