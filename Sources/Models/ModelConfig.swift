@@ -88,7 +88,9 @@ public struct ModelConfig: Equatable, Sendable {
         }
         guard headDim % 2 == 0 else { throw .inconsistent(path: path, reason: "head_dim \(headDim) must be even for RoPE") }
         rmsNormEps = try r.optionalPositiveDouble("rms_norm_eps") ?? 1e-6
-        ropeTheta = try r.optionalPositiveDouble("rope_theta") ?? 10000
+        // transformers ≥ 5 writes `rope_parameters` {rope_type, rope_theta, ...} instead of the
+        // Hub's `rope_theta` + `rope_scaling`; both spellings are read.
+        ropeTheta = try r.optionalPositiveDouble("rope_theta") ?? r.ropeParameters()?.optionalPositiveDouble("rope_theta") ?? 10000
         maxPositionEmbeddings = try r.optionalPositiveInt("max_position_embeddings") ?? 2048
         slidingWindow = try r.optionalPositiveInt("sliding_window")
         if family == .llama, slidingWindow != nil {
@@ -199,29 +201,37 @@ struct ConfigReader {
         return [i]
     }
 
+    /// `rope_parameters` (transformers ≥ 5) as a reader, nil when absent.
+    func ropeParameters() throws(ModelError) -> ConfigReader? {
+        guard let v = object["rope_parameters"], !v.isNull else { return nil }
+        guard case .object(let o) = v else { throw .invalidValue(path: path, key: "rope_parameters", reason: "expected an object or null") }
+        return ConfigReader(object: o, path: path)
+    }
+
     func ropeScaling() throws(ModelError) -> RopeScaling {
-        guard let v = object["rope_scaling"], !v.isNull else { return .none }
-        guard case .object(let o) = v else { throw .invalidValue(path: path, key: "rope_scaling", reason: "expected an object or null") }
+        let key = object["rope_scaling"].map { !$0.isNull } == true ? "rope_scaling" : "rope_parameters"
+        guard let v = object[key], !v.isNull else { return .none }
+        guard case .object(let o) = v else { throw .invalidValue(path: path, key: key, reason: "expected an object or null") }
         let typeValue = o["rope_type"] ?? o["type"]
         guard case .string(let type)? = typeValue else {
-            throw .invalidValue(path: path, key: "rope_scaling.rope_type", reason: "missing or not a string")
+            throw .invalidValue(path: path, key: key + ".rope_type", reason: "missing or not a string")
         }
         switch type {
         case "default": return .none
         case "llama3":
             let sub = ConfigReader(object: o, path: path)
             func need(_ k: String) throws(ModelError) -> Double {
-                guard let d = try sub.optionalPositiveDouble(k) else { throw .missingKey(path: path, key: "rope_scaling.\(k)") }
+                guard let d = try sub.optionalPositiveDouble(k) else { throw .missingKey(path: path, key: "\(key).\(k)") }
                 return d
             }
             let factor = try need("factor")
             let low = try need("low_freq_factor")
             let high = try need("high_freq_factor")
             guard let orig = try sub.optionalPositiveInt("original_max_position_embeddings") else {
-                throw .missingKey(path: path, key: "rope_scaling.original_max_position_embeddings")
+                throw .missingKey(path: path, key: key + ".original_max_position_embeddings")
             }
             guard high > low else {
-                throw .inconsistent(path: path, reason: "rope_scaling.high_freq_factor \(high) must exceed low_freq_factor \(low)")
+                throw .inconsistent(path: path, reason: "\(key).high_freq_factor \(high) must exceed low_freq_factor \(low)")
             }
             return .llama3(factor: factor, lowFreqFactor: low, highFreqFactor: high, originalMaxPositionEmbeddings: orig)
         default:

@@ -14,6 +14,24 @@ public enum ModelError: Error, Equatable, Sendable {
     case unsupportedArchitecture(path: String, modelType: String, architectures: [String])
     /// A preset or option given to `synth` is unknown or invalid.
     case invalidOption(String)
+    /// The checkpoint could not be opened or read (the underlying safetensors error).
+    case checkpoint(path: String, detail: String)
+    /// A tensor the configuration requires is absent from the checkpoint.
+    case missingTensor(path: String, tensor: String)
+    /// A tensor's shape disagrees with the configuration.
+    case shapeMismatch(path: String, tensor: String, expected: [Int], found: [Int])
+    /// A tensor is stored in a dtype the forward pass cannot read.
+    case unsupportedDType(path: String, tensor: String, dtype: String)
+    /// The checkpoint has tensors the architecture does not use (e.g. attention biases).
+    case unexpectedTensor(path: String, tensor: String)
+    /// `rope_scaling` names a type the forward pass does not implement.
+    case unsupportedRopeScaling(path: String, type: String)
+    /// A token id is outside the vocabulary.
+    case tokenOutOfRange(id: Int, vocabSize: Int)
+    /// A sequence is empty or longer than the KV cache / context allows.
+    case sequenceLength(reason: String)
+    /// Two models cannot be compared (different vocabularies, sequence lengths).
+    case incomparable(reason: String)
 }
 
 extension ModelError: CustomStringConvertible {
@@ -27,6 +45,17 @@ extension ModelError: CustomStringConvertible {
         case .unsupportedArchitecture(let p, let t, let a):
             "\(p): model_type \"\(t)\" (\(a.joined(separator: ", "))) is not supported; lep handles LlamaForCausalLM and MistralForCausalLM"
         case .invalidOption(let m): m
+        case .checkpoint(let p, let d): "\(p): cannot read the checkpoint: \(d)"
+        case .missingTensor(let p, let t): "\(p): tensor \(t) is missing; config.json says the model has it (check num_hidden_layers and tie_word_embeddings)"
+        case .shapeMismatch(let p, let t, let e, let f):
+            "\(p): tensor \(t) has shape \(f) but config.json implies \(e); the config does not describe these weights"
+        case .unsupportedDType(let p, let t, let d): "\(p): tensor \(t) is \(d); the forward pass reads BF16, F16, F32 and F64 weights"
+        case .unexpectedTensor(let p, let t): "\(p): tensor \(t) is not part of a LLaMA/Mistral checkpoint (biases and extra modules are not supported)"
+        case .unsupportedRopeScaling(let p, let t):
+            "\(p): rope_scaling type \"\(t)\" is not supported; lep implements the default RoPE and \"llama3\" (LLaMA-3.1) scaling"
+        case .tokenOutOfRange(let id, let v): "token id \(id) is outside the vocabulary (vocab_size \(v))"
+        case .sequenceLength(let r): "sequence length: \(r)"
+        case .incomparable(let r): "cannot compare the models: \(r)"
         }
     }
 }

@@ -93,8 +93,12 @@ public final class CheckpointWriter {
         var entries: [(String, String)] = []
         for shard in shards { for t in shard.tensors { entries.append((t.name, shard.fileName)) } }
         for (name, file) in entries.sorted(by: { $0.0 < $1.0 }) { weightMap[name] = .string(file) }
+        let parameters = shards.reduce(0) { $0 + $1.tensors.reduce(0) { $0 + $1.elementCount } }
         let root = JSONObject([
-            ("metadata", .object(JSONObject([("total_size", .number(JSONNumber(totalDataBytes)))]))),
+            ("metadata", .object(JSONObject([
+                ("total_parameters", .number(JSONNumber(parameters))),
+                ("total_size", .number(JSONNumber(totalDataBytes))),
+            ]))),
             ("weight_map", .object(weightMap)),
         ])
         return JSONWriter.pretty(.object(root))

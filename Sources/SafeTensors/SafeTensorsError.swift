@@ -11,8 +11,8 @@ public enum SafeTensorsError: Error, Equatable, Sendable {
     case headerLengthPastEnd(path: String, length: UInt64, fileSize: Int)
     /// The header is not valid UTF-8.
     case headerNotUTF8(path: String)
-    /// The header does not start with '{'.
-    case headerNotObjectStart(path: String)
+    /// The header JSON is not an object.
+    case headerNotObject(path: String)
     /// The header is not valid JSON (includes duplicate keys).
     case headerNotJSON(path: String, detail: String)
     /// A tensor name appears twice.
@@ -85,7 +85,7 @@ extension SafeTensorsError: CustomStringConvertible {
         case .headerTooLarge(let p, let n): "\(p): header length \(n) exceeds the 100000000-byte limit; the file is corrupt or not safetensors"
         case .headerLengthPastEnd(let p, let n, let s): "\(p): header length \(n) points past the end of the \(s)-byte file; the file is truncated or not safetensors"
         case .headerNotUTF8(let p): "\(p): header is not valid UTF-8"
-        case .headerNotObjectStart(let p): "\(p): header does not start with '{'"
+        case .headerNotObject(let p): "\(p): header is not a JSON object"
         case .headerNotJSON(let p, let d): "\(p): header is not valid JSON: \(d)"
         case .duplicateTensor(let p, let t): "\(p): tensor '\(t)' appears twice in the header"
         case .tensorEntryNotObject(let p, let t): "\(p): header entry for tensor '\(t)' is not an object"

@@ -32,7 +32,6 @@ public struct SafeTensorsHeader: Equatable, Sendable {
         let headerLength = Int(n)
         let json = UnsafeRawBufferPointer(rebasing: file[8..<(8 + headerLength)])
         guard String(validating: json, as: UTF8.self) != nil else { throw .headerNotUTF8(path: path) }
-        guard json.first == UInt8(ascii: "{") else { throw .headerNotObjectStart(path: path) }
         let root: JSONValue
         do {
             root = try JSONParser.parse(json, duplicateKeys: .reject)
@@ -41,7 +40,7 @@ public struct SafeTensorsHeader: Equatable, Sendable {
             if let dup = error.duplicateKey, dup.depth == 1 { throw .duplicateTensor(path: path, tensor: dup.key) }
             throw .headerNotJSON(path: path, detail: error.description)
         }
-        guard case .object(let object) = root else { throw .headerNotObjectStart(path: path) }
+        guard case .object(let object) = root else { throw .headerNotObject(path: path) }
 
         var metadata: [String: String] = [:]
         var tensors: [TensorInfo] = []

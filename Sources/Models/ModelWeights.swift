@@ -1,0 +1,119 @@
+import SafeTensors
+import TensorMath
+
+/// The weights of a LLaMA/Mistral checkpoint, read in place from the memory-mapped safetensors
+/// files and converted to Float32 one layer at a time.
+///
+/// Opening validates everything the forward pass will touch before any computation: every tensor
+/// `config.json` implies exists with the implied shape and a float dtype, no unknown tensor is
+/// present, and the RoPE scaling is one lep implements. When the whole model in Float32 fits in
+/// `residentBudget` bytes the converted layers are kept; otherwise each layer is converted when it
+/// is used and released afterwards (its mapped pages are dropped too), so an 8B bf16 checkpoint
+/// runs with one layer of Float32 (≈ 0.9 GB) plus activations in memory.
+public final class ModelWeights {
+    /// The model's configuration.
+    public let config: ModelConfig
+    /// The opened checkpoint.
+    public let checkpoint: Checkpoint
+    /// `model.norm.weight` [h]
+    public let finalNorm: FloatWeights
+    /// True when converted layers and the output matrix are kept between forward passes.
+    public let keepsConvertedWeights: Bool
+    private var cache: [Int: LayerWeights] = [:]
+    private var output: FloatWeights?
+    private let embedView: TensorView
+    private let outputView: TensorView
+
+    /// Default budget for keeping Float32 weights: 8 GiB.
+    public static let defaultResidentBudget = 8 << 30
+
+    /// Opens and validates the model in `directory` (config.json + safetensors).
+    public convenience init(directory: String, residentBudget: Int = ModelWeights.defaultResidentBudget) throws(ModelError) {
+        let config = try ModelConfig.load(directory: directory)
+        let checkpoint: Checkpoint
+        do { checkpoint = try Checkpoint(path: directory) } catch {
+            throw .checkpoint(path: directory, detail: error.description)
+        }
+        try self.init(config: config, checkpoint: checkpoint, residentBudget: residentBudget)
+    }
+
+    /// Validates `checkpoint` against `config`.
+    public init(config: ModelConfig, checkpoint: Checkpoint, residentBudget: Int = ModelWeights.defaultResidentBudget) throws(ModelError) {
+        let path = checkpoint.directory
+        if case .unsupported(let type) = config.ropeScaling { throw .unsupportedRopeScaling(path: path, type: type) }
+        let expected = TensorLayout.expected(for: config)
+        for e in expected {
+            guard checkpoint.contains(e.name) else { throw .missingTensor(path: path, tensor: e.name) }
+            let info: TensorInfo
+            do { info = try checkpoint.info(e.name) } catch { throw .checkpoint(path: path, detail: error.description) }
+            guard info.shape == e.shape else { throw .shapeMismatch(path: path, tensor: e.name, expected: e.shape, found: info.shape) }
+            guard info.dtype.floatStorage != nil else { throw .unsupportedDType(path: path, tensor: e.name, dtype: info.dtype.rawValue) }
+        }
+        let known = Set(expected.map(\.name))
+        for name in checkpoint.tensorNames where !known.contains(name) {
+            // Old checkpoints store RoPE buffers; tied models may still carry an lm_head copy, which
+            // transformers ignores when tie_word_embeddings is true.
+            if name.hasSuffix("rotary_emb.inv_freq") || (config.tieWordEmbeddings && name == "lm_head.weight") { continue }
+            throw .unexpectedTensor(path: path, tensor: name)
+        }
+        self.config = config
+        self.checkpoint = checkpoint
+        func view(_ name: String) throws(ModelError) -> TensorView {
+            do { return try checkpoint.view(name) } catch { throw .checkpoint(path: path, detail: error.description) }
+        }
+        finalNorm = try FloatWeights(try view("model.norm.weight"))
+        embedView = try view("model.embed_tokens.weight")
+        outputView = try view(config.tieWordEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight")
+        keepsConvertedWeights = config.parameterCount * 4 <= residentBudget
+    }
+
+    /// The Float32 weights of layer `index` (converted now unless kept from an earlier call).
+    public func layer(_ index: Int) throws(ModelError) -> LayerWeights {
+        if let w = cache[index] { return w }
+        let p = "model.layers.\(index)."
+        func load(_ key: String) throws(ModelError) -> FloatWeights {
+            let v: TensorView
+            do { v = try checkpoint.view(p + key) } catch { throw .checkpoint(path: checkpoint.directory, detail: error.description) }
+            return try FloatWeights(v)
+        }
+        let w = LayerWeights(
+            inputNorm: try load("input_layernorm.weight"), q: try load("self_attn.q_proj.weight"),
+            k: try load("self_attn.k_proj.weight"), v: try load("self_attn.v_proj.weight"),
+            o: try load("self_attn.o_proj.weight"), postNorm: try load("post_attention_layernorm.weight"),
+            gate: try load("mlp.gate_proj.weight"), up: try load("mlp.up_proj.weight"), down: try load("mlp.down_proj.weight"))
+        if keepsConvertedWeights { cache[index] = w } else { w.all.forEach { $0.releaseSourcePages() } }
+        return w
+    }
+
+    /// Writes the embedding rows of `tokens` into `x` [tokens.count, h].
+    public func embed(_ tokens: [Int], into x: UnsafeMutablePointer<Float>) throws(ModelError) {
+        let h = config.hiddenSize
+        for (t, id) in tokens.enumerated() {
+            guard id >= 0, id < config.vocabSize else { throw .tokenOutOfRange(id: id, vocabSize: config.vocabSize) }
+            do {
+                try embedView.convert(elements: (id * h)..<((id + 1) * h), into: UnsafeMutableRawPointer(x + t * h), as: .F32)
+            } catch { throw .unsupportedDType(path: checkpoint.directory, tensor: embedView.name, dtype: embedView.dtype.rawValue) }
+        }
+    }
+
+    /// `logits[t, :] = x[t, :] · Wᵀ` with W = `lm_head.weight` (or the tied embeddings) [V, h],
+    /// for `rows` rows of x [rows, h] into logits [rows, V]. Streams W in blocks of rows when the
+    /// converted weights are not kept.
+    public func project(_ x: UnsafePointer<Float>, rows: Int, into logits: UnsafeMutablePointer<Float>) throws(ModelError) {
+        let h = config.hiddenSize, vocab = config.vocabSize
+        if keepsConvertedWeights {
+            if output == nil { output = try FloatWeights(outputView) }
+            if let w = output { BLAS.linear(x, rows: rows, inFeatures: h, weight: w.pointer, outFeatures: vocab, into: logits) }
+            return
+        }
+        let block = max(1, (64 << 20) / (4 * h))  // 64 MB of Float32 per block
+        var lo = 0
+        while lo < vocab {
+            let hi = min(vocab, lo + block)
+            let w = try FloatWeights(outputView, rows: lo..<hi)
+            BLAS.linear(x, rows: rows, inFeatures: h, weight: w.pointer, outFeatures: hi - lo, into: logits + lo, ldy: vocab)
+            w.releaseSourcePages()
+            lo = hi
+        }
+    }
+}

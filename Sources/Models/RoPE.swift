@@ -1,0 +1,71 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import TensorMath
+
+/// Rotary position embedding in the HF "rotate-half" layout (`LlamaRotaryEmbedding`,
+/// transformers `modeling_rope_utils`), with the default and the LLaMA-3.1 (`llama3`) frequencies.
+///
+/// Inverse frequencies: `θᵢ = 1 / base^(2i/d)`, i < d/2. `llama3` scaling with factor s,
+/// low/high frequency factors l/h and original context C: wavelength λᵢ = 2π/θᵢ;
+/// λᵢ < C/h: θᵢ unchanged; λᵢ > C/l: θᵢ/s; otherwise, with γ = (C/λᵢ − l)/(h − l),
+/// θᵢ ← (1 − γ)·θᵢ/s + γ·θᵢ. All in Float32 in the same order as transformers.
+///
+/// At position p, for each head vector x = [x₁ | x₂] (halves of d/2):
+/// `x₁' = x₁·cos(pθ) − x₂·sin(pθ)`, `x₂' = x₂·cos(pθ) + x₁·sin(pθ)`.
+public struct RotaryEmbedding: Sendable {
+    /// Head dimension d.
+    public let headDim: Int
+    /// θᵢ, i < d/2.
+    public let inverseFrequencies: [Float]
+
+    /// The frequencies of `config`; refuses scaling types other than `llama3`.
+    public init(config: ModelConfig, path: String = "config.json") throws(ModelError) {
+        let d = config.headDim
+        headDim = d
+        let base = Float(config.ropeTheta)
+        var inv = (0..<(d / 2)).map { i in 1 / powf(base, Float(2 * i) / Float(d)) }
+        switch config.ropeScaling {
+        case .none:
+            break
+        case .unsupported(let type):
+            throw .unsupportedRopeScaling(path: path, type: type)
+        case .llama3(let factor, let low, let high, let original):
+            let s = Float(factor), l = Float(low), hf = Float(high), c = Float(original)
+            let lowWavelength = c / l, highWavelength = c / hf
+            inv = inv.map { f in
+                let wavelength = 2 * Float.pi / f
+                if wavelength < highWavelength { return f }
+                if wavelength > lowWavelength { return f / s }
+                let smooth = (c / wavelength - l) / (hf - l)
+                return (1 - smooth) * f / s + smooth * f
+            }
+        }
+        inverseFrequencies = inv
+    }
+
+    /// Rotates `x` [rows, heads·d] in place; row t is at position `firstPosition + t`.
+    public func apply(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, firstPosition: Int) {
+        let d = headDim, half = d / 2
+        let inv = inverseFrequencies
+        Parallel.forChunks(count: rows, minChunk: max(1, 2048 / max(1, heads * d))) { range in
+            var cosines = [Float](repeating: 0, count: half), sines = [Float](repeating: 0, count: half)
+            for t in range {
+                let p = Float(firstPosition + t)
+                for i in 0..<half {
+                    let angle = p * inv[i]
+                    cosines[i] = cosf(angle)
+                    sines[i] = sinf(angle)
+                }
+                for hd in 0..<heads {
+                    let v = x + (t * heads + hd) * d
+                    for i in 0..<half {
+                        let x1 = v[i], x2 = v[i + half]
+                        v[i] = x1 * cosines[i] - x2 * sines[i]
+                        v[i + half] = x2 * cosines[i] + x1 * sines[i]
+                    }
+                }
+            }
+        }
+    }
+}
