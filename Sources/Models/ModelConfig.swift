@@ -90,7 +90,11 @@ public struct ModelConfig: Equatable, Sendable {
         rmsNormEps = try r.optionalPositiveDouble("rms_norm_eps") ?? 1e-6
         // transformers ≥ 5 writes `rope_parameters` {rope_type, rope_theta, ...} instead of the
         // Hub's `rope_theta` + `rope_scaling`; both spellings are read.
-        ropeTheta = try r.optionalPositiveDouble("rope_theta") ?? r.ropeParameters()?.optionalPositiveDouble("rope_theta") ?? 10000
+        if let theta = try r.optionalPositiveDouble("rope_theta") {
+            ropeTheta = theta
+        } else {
+            ropeTheta = try r.ropeParameters()?.optionalPositiveDouble("rope_theta") ?? 10000
+        }
         maxPositionEmbeddings = try r.optionalPositiveInt("max_position_embeddings") ?? 2048
         slidingWindow = try r.optionalPositiveInt("sliding_window")
         if family == .llama, slidingWindow != nil {

@@ -1,0 +1,35 @@
+import CBLAS
+
+/// Single-precision matrix products through OpenBLAS (row-major).
+public enum BLAS {
+    /// Sets OpenBLAS's thread count once to `Parallel.threadCount` (so `LEP_THREADS` governs both).
+    public static let configureThreads: Void = {
+        openblas_set_num_threads(Int32(clamping: Parallel.threadCount))
+    }()
+
+    /// `C[m, n] = alpha · op(A) · op(B) + beta · C`, row-major, where `op(A)` is `[m, k]` (A stored
+    /// `[k, m]` when `transA`) and `op(B)` is `[k, n]` (B stored `[n, k]` when `transB`).
+    /// `lda`, `ldb`, `ldc` are the row strides of the stored matrices.
+    public static func sgemm(
+        transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        _ = configureThreads
+        guard m > 0, n > 0 else { return }
+        cblas_sgemm(
+            CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// A linear layer without bias: `y[t, o] = Σᵢ x[t, i] · w[o, i]`, i.e. `y = x · wᵀ`, with
+    /// x `[rows, inFeatures]`, w `[outFeatures, inFeatures]` (PyTorch's `nn.Linear` layout) and
+    /// y `[rows, outFeatures]` (row stride `ldy`, default `outFeatures`).
+    public static func linear(
+        _ x: UnsafePointer<Float>, rows: Int, inFeatures: Int, weight w: UnsafePointer<Float>, outFeatures: Int,
+        into y: UnsafeMutablePointer<Float>, ldy: Int? = nil
+    ) {
+        sgemm(transB: true, m: rows, n: outFeatures, k: inFeatures, a: x, lda: inFeatures, b: w, ldb: inFeatures,
+              c: y, ldc: ldy ?? outFeatures)
+    }
+}
