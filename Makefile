@@ -3,15 +3,19 @@
 
 SWIFT ?= swift
 DEB_PACKAGES := pkg-config libzstd-dev libopenblas-dev liblapacke-dev libsentencepiece-dev libjson-c-dev
+BENCH_PACKAGES := time python3
 RELEASE_BIN := .build/release/lep
 
-.PHONY: all deps build test demo bench fuzz clean
+.PHONY: all deps install-packages build test demo bench fuzz clean
 
 all: build
 
 deps:
+	@$(MAKE) --no-print-directory install-packages PACKAGES="$(DEB_PACKAGES)"
+
+install-packages:
 	@missing=""; \
-	for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; done; \
+	for p in $(PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  if [ "$$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi; \
@@ -29,6 +33,7 @@ demo: build
 	./scripts/demo.sh $(RELEASE_BIN)
 
 bench: build
+	@$(MAKE) --no-print-directory install-packages PACKAGES="$(BENCH_PACKAGES)"
 	./scripts/bench.sh $(RELEASE_BIN)
 
 # Fuzz the safetensors header parser with libFuzzer for FUZZ_SECONDS (default 300).

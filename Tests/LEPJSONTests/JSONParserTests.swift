@@ -48,11 +48,11 @@ import Testing
     }
 
     /// Differential check against json-c on real tokenizer/config files: same structure and strings.
-    @Test(.enabled(if: FileManager.default.fileExists(atPath: realdata), "needs ../shared/realdata (absent): skipped"),
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: Self.realdata), "needs ../shared/realdata (absent): skipped"),
           arguments: ["llama3/tokenizer_config.json", "llama3/special_tokens_map.json",
                       "ruadapt/hf_tokenizers/darulm_20_05_24_part1-2_32000_unigram_hf/tokenizer.json"])
     func agreesWithJSONC(_ file: String) throws {
-        let path = realdata + "/" + file
+        let path = Self.realdata + "/" + file
         let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
         let ours = try JSONParser.parse(bytes)
         guard let obj = json_object_from_file(path) else { Issue.record("json-c failed on \(file)"); return }
@@ -90,7 +90,7 @@ import Testing
         }
     }
 
-    let realdata: String = {
+    static let realdata: String = {
         var url = URL(fileURLWithPath: #filePath)
         for _ in 0..<4 { url.deleteLastPathComponent() }
         return url.deletingLastPathComponent().appendingPathComponent("shared/realdata").path

@@ -5,7 +5,7 @@ import TensorMath
 
 /// Float conversions against numpy / torch / ml_dtypes (fixtures/safetensors/conversions.json).
 @Suite struct ConversionTests {
-    static let table: [String: Any] = (try? readJSON(SharedData.fixtures + "/safetensors/conversions.json") as? [String: Any]) ?? [:]
+    nonisolated(unsafe) static let table: [String: Any] = (try? readJSON(SharedData.fixtures + "/safetensors/conversions.json") as? [String: Any]) ?? [:]
 
     func ints(_ key: String) -> [UInt64] { (Self.table[key] as! [NSNumber]).map { $0.uint64Value } }
 
