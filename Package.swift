@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "SafeTensors", dependencies: ["LEPJSON", "TensorMath", "CPlatform"]),
         .target(name: "Tokenizers", dependencies: ["LEPJSON", "CSentencePiece"]),
         .target(name: "Models", dependencies: ["LEPJSON", "SafeTensors", "TensorMath"]),
-        .target(name: "LEPCLI", dependencies: ["LEPJSON", "SafeTensors", "TensorMath", "Models"]),
+        .target(name: "LEPCLI", dependencies: ["LEPJSON", "SafeTensors", "TensorMath", "Tokenizers", "Models"]),
         .executableTarget(name: "lep", dependencies: ["LEPCLI"]),
         // Fuzz entry point for the safetensors header parser (see README, "Fuzzing").
         .executableTarget(name: "lep-fuzz-header", dependencies: ["SafeTensors"]),
