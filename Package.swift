@@ -6,7 +6,7 @@ let package = Package(
     name: "lep",
     products: [
         .executable(name: "lep", targets: ["lep"]),
-        .library(name: "LEPKit", targets: ["LEPJSON", "SafeTensors", "TensorMath", "Tokenizers", "Models", "LEPCLI"]),
+        .library(name: "LEPKit", targets: ["LEPJSON", "SafeTensors", "TensorMath", "Tokenizers", "Models", "Surgery", "LEPCLI"]),
     ],
     targets: [
         // C libraries from Debian (installed by the Makefile).
@@ -28,7 +28,9 @@ let package = Package(
         .target(name: "SafeTensors", dependencies: ["LEPJSON", "TensorMath", "CPlatform"]),
         .target(name: "Tokenizers", dependencies: ["LEPJSON", "CSentencePiece"]),
         .target(name: "Models", dependencies: ["LEPJSON", "SafeTensors", "TensorMath"]),
-        .target(name: "LEPCLI", dependencies: ["LEPJSON", "SafeTensors", "TensorMath", "Tokenizers", "Models"]),
+        .target(name: "Surgery", dependencies: ["LEPJSON", "SafeTensors", "TensorMath", "Models", "CZstd"]),
+        .target(name: "Evaluation", dependencies: ["LEPJSON"]),
+        .target(name: "LEPCLI", dependencies: ["LEPJSON", "SafeTensors", "TensorMath", "Tokenizers", "Models", "Surgery"]),
         .executableTarget(name: "lep", dependencies: ["LEPCLI"]),
         // Fuzz entry point for the safetensors header parser (see README, "Fuzzing").
         .executableTarget(name: "lep-fuzz-header", dependencies: ["SafeTensors"]),
@@ -39,6 +41,8 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "LEPJSON"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "SafeTensors"]),
         .testTarget(name: "CShimsTests", dependencies: ["CZstd", "CBLAS", "CJSONC", "CSentencePiece"]),
+        .testTarget(name: "SurgeryTests", dependencies: ["Surgery", "SafeTensors", "Models", "LEPJSON", "TensorMath"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "LEPJSON"]),
         .testTarget(name: "EndToEndTests", dependencies: ["SafeTensors", "LEPJSON"]),
     ],
     swiftLanguageModes: [.v6]

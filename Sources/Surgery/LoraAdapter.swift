@@ -1,0 +1,148 @@
+import LEPJSON
+import Models
+import SafeTensors
+import TensorMath
+
+/// A PEFT LoRA adapter: `adapter_config.json` + `adapter_model.safetensors`.
+///
+/// For each target module M with `base_model.model.M.lora_A.weight [r, in]` and `lora_B.weight
+/// [out, r]`, the merged weight is W + s·B·A with s = lora_alpha / r (rsLoRA: lora_alpha / √r);
+/// `alpha_pattern` / `rank_pattern` override alpha and r for modules whose name ends with the key.
+/// Full tensors saved by `modules_to_save` (`base_model.model.M.weight`) replace W.
+public final class LoraAdapter: @unchecked Sendable {
+    /// One low-rank update.
+    public struct Update: Sendable {
+        public let a: String  // adapter tensor name of A [r, in]
+        public let b: String  // adapter tensor name of B [out, r]
+        public let rank: Int
+        public let scale: Double
+    }
+
+    public let path: String
+    public let checkpoint: Checkpoint
+    /// Base tensor name → low-rank update.
+    public let updates: [String: Update]
+    /// Base tensor name → adapter tensor replacing it.
+    public let replacements: [String: String]
+    /// SHA-256 of adapter_config.json.
+    public let configHash: String
+
+    /// Opens an adapter directory.
+    public init(path: String) throws(SurgeryError) {
+        self.path = path
+        guard let bytes = FileBytes.read(path + "/adapter_config.json") else {
+            throw .invalidAdapter(path: path, reason: "no adapter_config.json (a PEFT adapter directory needs one)")
+        }
+        configHash = SHA256.hex(bytes)
+        let root: JSONValue
+        do { root = try JSONParser.parse(bytes, duplicateKeys: .lastWins) } catch {
+            throw .invalidAdapter(path: path, reason: "adapter_config.json: \(error)")
+        }
+        guard let r = root["r"]?.number?.int64, r > 0 else { throw .invalidAdapter(path: path, reason: "adapter_config.json: 'r' must be a positive integer") }
+        let alpha = root["lora_alpha"]?.number?.double ?? Double(r)
+        let rs = root["use_rslora"]?.bool ?? false
+        if let t = root["peft_type"]?.string, t != "LORA" { throw .invalidAdapter(path: path, reason: "peft_type \(t) is not LORA") }
+        var alphaPattern: [(String, Double)] = []
+        var rankPattern: [(String, Int)] = []
+        for (k, v) in root["alpha_pattern"]?.object?.members ?? [] { if let d = v.number?.double { alphaPattern.append((k, d)) } }
+        for (k, v) in root["rank_pattern"]?.object?.members ?? [] { if let d = v.number?.int64 { rankPattern.append((k, Int(d))) } }
+        let file = path + "/adapter_model.safetensors"
+        guard PathUtilities.exists(file) else { throw .invalidAdapter(path: path, reason: "no adapter_model.safetensors") }
+        do { checkpoint = try Checkpoint(path: file) } catch { throw .invalidAdapter(path: path, reason: "\(error)") }
+        var updates: [String: Update] = [:]
+        var replacements: [String: String] = [:]
+        let prefix = "base_model.model."
+        for name in checkpoint.tensorNames {
+            guard name.hasPrefix(prefix) else { throw .invalidAdapter(path: path, reason: "tensor '\(name)' does not start with '\(prefix)'") }
+            let rest = String(name.dropFirst(prefix.count))
+            if rest.hasSuffix(".lora_A.weight") || rest.hasSuffix(".lora_A.default.weight") {
+                let module = String(rest[..<rest.range(of: ".lora_A")!.lowerBound])
+                let bName = name.replacingFirst(".lora_A", with: ".lora_B")
+                guard checkpoint.contains(bName) else { throw .invalidAdapter(path: path, reason: "'\(name)' has no matching lora_B tensor") }
+                var rank = Int(r), a = alpha
+                for (k, v) in rankPattern where module.hasSuffix(k) { rank = v }
+                for (k, v) in alphaPattern where module.hasSuffix(k) { a = v }
+                let scale = rs ? a / Double(rank).squareRoot() : a / Double(rank)
+                updates[module + ".weight"] = Update(a: name, b: bName, rank: rank, scale: scale)
+            } else if rest.contains(".lora_B") {
+                continue
+            } else if rest.contains("lora_embedding") {
+                throw .invalidAdapter(path: path, reason: "embedding LoRA ('\(name)') is not supported; merge it with PEFT first")
+            } else {
+                replacements[rest.replacingFirst(".modules_to_save.default", with: "")] = name
+            }
+        }
+        self.updates = updates
+        self.replacements = replacements
+    }
+
+    /// Checks every update and replacement against the base model's tensors (names and shapes).
+    public func validate(against base: Checkpoint, modelName: String) throws(SurgeryError) {
+        for (target, u) in updates.sorted(by: { $0.key < $1.key }) {
+            guard base.contains(target) else {
+                throw .invalidAdapter(path: path, reason: "targets '\(target)', which \(modelName) does not have (adapter made for another model?)")
+            }
+            let w = try lifting { try base.info(target) }
+            let a = try lifting { try checkpoint.info(u.a) }, b = try lifting { try checkpoint.info(u.b) }
+            guard w.shape.count == 2, a.shape.count == 2, b.shape.count == 2, a.shape[0] == b.shape[1],
+                  b.shape[0] == w.shape[0], a.shape[1] == w.shape[1] else {
+                throw .invalidAdapter(path: path, reason: "'\(target)' is \(w.shape) in \(modelName) but B·A is \(b.shape)·\(a.shape) (adapter made for another model?)")
+            }
+            guard a.shape[0] == u.rank else {
+                throw .invalidAdapter(path: path, reason: "'\(u.a)' has rank \(a.shape[0]) but adapter_config.json says r = \(u.rank)")
+            }
+        }
+        for (target, name) in replacements.sorted(by: { $0.key < $1.key }) {
+            guard base.contains(target) else { throw .invalidAdapter(path: path, reason: "replaces '\(target)', which \(modelName) does not have") }
+            let w = try lifting { try base.info(target) }, r = try lifting { try checkpoint.info(name) }
+            guard w.shape == r.shape else { throw .invalidAdapter(path: path, reason: "'\(name)' is \(r.shape) but '\(target)' is \(w.shape) in \(modelName)") }
+        }
+    }
+
+    /// Applies the adapter's change to `w` (the f32 copy of base tensor `target`), if any.
+    func apply(to w: UnsafeMutableBufferPointer<Float>, target: String) throws(SurgeryError) {
+        if let name = replacements[target] {
+            let v = try lifting { try checkpoint.view(name) }
+            try lifting { try v.convert(elements: 0..<w.count, into: UnsafeMutableRawPointer(w.baseAddress!), as: .F32) }
+            return
+        }
+        guard let u = updates[target] else { return }
+        let a = try lifting { try checkpoint.view(u.a).floats() }
+        let b = try lifting { try checkpoint.view(u.b).floats() }
+        let r = u.rank, cols = a.count / r, rows = b.count / r
+        let s = Float(u.scale)
+        a.withUnsafeBufferPointer { ap in
+            b.withUnsafeBufferPointer { bp in
+                let (ab, bb) = (UncheckedSendable(ap), UncheckedSendable(bp))
+                DispatchRows.forEach(rows) { o in
+                    // w[o, :] += s · Σⱼ B[o, j] · A[j, :]
+                    var acc = [Float](repeating: 0, count: cols)
+                    for j in 0..<r {
+                        let coef = bb.value[o * r + j]
+                        let rowA = j * cols
+                        for c in 0..<cols { acc[c] += coef * ab.value[rowA + c] }
+                    }
+                    let base = o * cols
+                    for c in 0..<cols { w[base + c] += s * acc[c] }
+                }
+            }
+        }
+    }
+}
+
+extension String {
+    func replacingFirst(_ target: String, with replacement: String) -> String {
+        guard let r = range(of: target) else { return self }
+        return String(self[..<r.lowerBound]) + replacement + String(self[r.upperBound...])
+    }
+
+    func range(of target: String) -> Range<String.Index>? {
+        guard !target.isEmpty, target.count <= count else { return nil }
+        var i = startIndex
+        while i < endIndex {
+            if self[i...].hasPrefix(target) { return i..<index(i, offsetBy: target.count) }
+            i = index(after: i)
+        }
+        return nil
+    }
+}

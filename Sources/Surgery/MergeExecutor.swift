@@ -1,0 +1,163 @@
+import LEPJSON
+import Models
+import SafeTensors
+import TensorMath
+
+/// Options of a merge run.
+public struct MergeOptions: Sendable {
+    /// Largest shard (nil = one file).
+    public var maxShardBytes: Int? = 5_000_000_000
+    /// Replace an existing output.
+    public var force = false
+    /// Tool version written to the provenance file.
+    public var toolVersion = "unknown"
+    public init() {}
+}
+
+/// What a merge wrote.
+public struct MergeSummary: Sendable {
+    public let tensors: Int
+    public let shards: Int
+    public let bytes: Int
+    public let carriedFiles: [String]
+}
+
+/// Runs a `MergePlan`: one tensor at a time, inputs converted to float32 scratch buffers, the method
+/// applied, the result checked for NaN/Inf and streamed to the sharded atomic writer. Peak memory is
+/// about (inputs + 2) × the largest tensor in float32; input pages are dropped after use.
+public enum MergeExecutor {
+    /// Name of the provenance file written next to the shards.
+    public static let provenanceName = "lep_merge.json"
+
+    public static func run(_ plan: MergePlan, output path: String, options: MergeOptions, progress: ((Int, Int) -> Void)? = nil) throws -> MergeSummary {
+        let inputs = plan.sources.map { $0.checkpoint.directory } + plan.sources.compactMap { $0.ref.adapter }
+        let output = try AtomicOutputDirectory(target: path, force: options.force, inputs: inputs)
+        let specs = plan.tasks.map { TensorSpec(name: $0.name, dtype: $0.outDtype, shape: $0.shape) }
+        let writer = try CheckpointWriter(output: output, tensors: specs, maxShardBytes: options.maxShardBytes)
+        let byName = Dictionary(plan.tasks.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let total = writer.totalDataBytes
+        var done = 0
+        try writer.writeTensors { spec, stream in
+            guard let task = byName[spec.name] else { throw SurgeryError.tensorFailure(tensor: spec.name, reason: "not planned") }
+            let result = try compute(task, plan)
+            defer { result.deallocate() }
+            try write(result, as: task.outDtype, to: stream)
+            done += stream.expected
+            progress?(done, total)
+        }
+        if let config = plan.outputConfig {
+            try output.writeFile("config.json", contents: Array((JSONWriter.pretty(.object(config)) + "\n").utf8))
+        }
+        let skip: Set<String> = ["config.json", provenanceName, "lep_recipe.json", "lep_recipe.yaml", "adapter_config.json"]
+        let carried = try ModelDirectory.carryFiles(from: plan.carryFrom.checkpoint.directory, into: output, except: skip)
+        try output.writeFile(plan.recipe.form == .json ? "lep_recipe.json" : "lep_recipe.yaml", contents: Array(plan.recipe.text.utf8))
+        try output.writeFile(provenanceName, contents: Array((JSONWriter.pretty(provenance(plan, writer: writer, options: options)) + "\n").utf8))
+        try output.commit()
+        return MergeSummary(tensors: plan.tasks.count, shards: writer.shards.count, bytes: total, carriedFiles: carried)
+    }
+
+    /// Computes one output tensor in float32. The caller deallocates the result.
+    static func compute(_ task: MergePlan.TensorTask, _ plan: MergePlan) throws(SurgeryError) -> UnsafeMutableBufferPointer<Float> {
+        let n = task.shape.reduce(1, *)
+        var buffers: [UnsafeMutableBufferPointer<Float>] = []
+        defer { for b in buffers { b.deallocate() } }
+        func alloc() -> UnsafeMutableBufferPointer<Float> {
+            let b = UnsafeMutableBufferPointer<Float>.allocate(capacity: n)
+            buffers.append(b)
+            return b
+        }
+        var base: UnsafeMutableBufferPointer<Float>?
+        if let (s, name) = task.base {
+            base = alloc()
+            try load(plan.sources[s], name, into: base!, map: task.rowMaps[s], fallback: nil, task: task, plan: plan)
+        }
+        var fallback = base
+        if fallback == nil, !task.rowMaps.isEmpty, let carry = plan.sources.firstIndex(where: { $0 === plan.carryFrom }) {
+            fallback = alloc()
+            try load(plan.sources[carry], task.name, into: fallback!, map: task.rowMaps[carry], fallback: nil, task: task, plan: plan)
+        }
+        var inputs: [UnsafeMutableBufferPointer<Float>] = []
+        for (s, name) in task.inputs {
+            let b = alloc()
+            try load(plan.sources[s], name, into: b, map: task.rowMaps[s], fallback: fallback, task: task, plan: plan)
+            inputs.append(b)
+        }
+        let out = UnsafeMutableBufferPointer<Float>.allocate(capacity: n)
+        let seed = Kernels.mix(plan.recipe.seed ^ Kernels.stableHash(task.name))
+        let job = MergeJob(tensor: task.name, shape: task.shape, base: base, inputs: inputs, parameters: task.parameters, seed: seed, output: out)
+        do {
+            try plan.method.merge(job)
+        } catch {
+            out.deallocate()
+            throw error
+        }
+        let bad = Kernels.nonFinite(out)
+        if bad > 0 { out.deallocate(); throw .nonFiniteOutput(tensor: task.name, count: bad) }
+        return out
+    }
+
+    /// Loads a source tensor, gathering rows by token when the vocabulary was reconciled.
+    static func load(_ source: ModelSource, _ name: String, into dst: UnsafeMutableBufferPointer<Float>, map: [Int?]?, fallback: UnsafeMutableBufferPointer<Float>?, task: MergePlan.TensorTask, plan: MergePlan) throws(SurgeryError) {
+        guard let map else { try source.load(name, into: dst, through: plan.recipe.dtype); return }
+        let info = try lifting { try source.checkpoint.info(name) }
+        let cols = info.shape.count == 2 ? info.shape[1] : 1
+        let tmp = UnsafeMutableBufferPointer<Float>.allocate(capacity: info.elementCount)
+        defer { tmp.deallocate() }
+        try source.load(name, into: tmp, through: plan.recipe.dtype)
+        for (r, src) in map.enumerated() {
+            let d = dst.baseAddress! + r * cols
+            if let src {
+                d.update(from: tmp.baseAddress! + src * cols, count: cols)
+            } else if let fallback {
+                d.update(from: fallback.baseAddress! + r * cols, count: cols)
+            } else {
+                d.update(repeating: 0, count: cols)
+            }
+        }
+    }
+
+    /// Streams a float32 buffer as `dtype`.
+    static func write(_ x: UnsafeMutableBufferPointer<Float>, as dtype: DType, to stream: TensorByteStream) throws {
+        guard let storage = dtype.floatStorage else { throw SurgeryError.unsupportedDType(tensor: "<output>", model: "output", dtype: dtype.rawValue) }
+        let size = storage.byteSize
+        var k = 0
+        while stream.written < stream.expected {
+            try stream.fill(max: 1 << 22) { p, cap in
+                let count = min(cap / size, x.count - k)
+                ElementConversion.convert(UnsafeRawPointer(x.baseAddress! + k), from: .f32, to: p, as: storage, count: count)
+                k += count
+                return count * size
+            }
+        }
+    }
+
+    /// The provenance document: tool, method, seed, inputs with header hashes, outputs.
+    static func provenance(_ plan: MergePlan, writer: CheckpointWriter, options: MergeOptions) -> JSONValue {
+        var inputs: [JSONValue] = []
+        for s in plan.sources {
+            var o = JSONObject()
+            o["role"] = .string(s.role)
+            o["model"] = .string(s.ref.written)
+            o["path"] = .string(PathUtilities.realPath(s.checkpoint.directory) ?? s.checkpoint.directory)
+            o["shard_header_sha256"] = .object(JSONObject(s.headerHashes().map { ($0.file, .string($0.sha256)) }))
+            if let a = s.adapter {
+                o["adapter"] = .string(a.path)
+                o["adapter_config_sha256"] = .string(a.configHash)
+            }
+            inputs.append(.object(o))
+        }
+        return .object(JSONObject([
+            ("tool", .string("lep")),
+            ("version", .string(options.toolVersion)),
+            ("merge_method", .string(plan.method.name)),
+            ("seed", .number(JSONNumber(plan.recipe.seed))),
+            ("recipe_sha256", .string(SHA256.hex(Array(plan.recipe.text.utf8)))),
+            ("recipe_file", .string(plan.recipe.form == .json ? "lep_recipe.json" : "lep_recipe.yaml")),
+            ("arithmetic", .string("float32")),
+            ("inputs", .array(inputs)),
+            ("shards", .array(writer.shards.map { .string($0.fileName) })),
+            ("tensors", .number(JSONNumber(plan.tasks.count))),
+        ]))
+    }
+}
+

@@ -1,0 +1,76 @@
+/// Every way a merge, LoRA merge or task-vector operation is refused; each case names the culprit
+/// (recipe key, tensor, file) and, where it helps, the fix.
+public enum SurgeryError: Error, Equatable, Sendable {
+    /// The recipe file cannot be read.
+    case cannotReadRecipe(path: String)
+    /// The recipe text does not parse (JSON or YAML); `line` is 1-based.
+    case recipeSyntax(path: String, line: Int, message: String)
+    /// A recipe key is unknown (`models[1].parameters.foo`).
+    case unknownKey(key: String, known: [String])
+    /// A recipe key is missing.
+    case missingKey(key: String)
+    /// A recipe key has a value of the wrong type or out of range.
+    case invalidValue(key: String, reason: String)
+    /// The merge method is not known.
+    case unknownMethod(name: String, known: [String])
+    /// The recipe's inputs do not fit the method (count, base).
+    case methodInputs(method: String, reason: String)
+    /// An input model cannot be opened.
+    case cannotOpenModel(path: String, reason: String)
+    /// A tensor is present in one input and absent from another.
+    case missingTensor(tensor: String, model: String)
+    /// Input shapes disagree for a tensor.
+    case shapeMismatch(tensor: String, model: String, shape: [Int], expected: [Int])
+    /// A tensor is not a floating-point tensor lep can merge.
+    case unsupportedDType(tensor: String, model: String, dtype: String)
+    /// Vocabulary sizes differ and nothing says how to reconcile them.
+    case vocabularyMismatch(model: String, rows: Int, baseRows: Int)
+    /// A tokenizer file needed to reconcile vocabularies is missing or unreadable.
+    case tokenizerUnreadable(model: String, reason: String)
+    /// A merged tensor holds NaN or ±Inf.
+    case nonFiniteOutput(tensor: String, count: Int)
+    /// A per-tensor computation is impossible (a zero weight sum with normalize...).
+    case tensorFailure(tensor: String, reason: String)
+    /// A LoRA adapter is malformed or does not fit its base model.
+    case invalidAdapter(path: String, reason: String)
+    /// A task-vector (delta) file is malformed or does not fit the base.
+    case invalidDelta(path: String, reason: String)
+    /// zstd failed.
+    case compression(path: String, reason: String)
+    /// An error from the safetensors layer.
+    case io(String)
+}
+
+extension SurgeryError: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .cannotReadRecipe(let p): "\(p): cannot read the recipe file"
+        case .recipeSyntax(let p, let l, let m): "\(p):\(l): \(m)"
+        case .unknownKey(let k, let known):
+            "unknown recipe key '\(k)'" + (known.isEmpty ? "" : " (known here: \(known.joined(separator: ", ")))")
+        case .missingKey(let k): "recipe key '\(k)' is required"
+        case .invalidValue(let k, let r): "recipe key '\(k)': \(r)"
+        case .unknownMethod(let n, let known): "unknown merge method '\(n)' (known: \(known.joined(separator: ", ")); run 'lep methods')"
+        case .methodInputs(let m, let r): "merge method '\(m)': \(r)"
+        case .cannotOpenModel(let p, let r): "cannot open model '\(p)': \(r)"
+        case .missingTensor(let t, let m): "tensor '\(t)' is missing from \(m); all inputs must hold the same tensors"
+        case .shapeMismatch(let t, let m, let s, let e): "tensor '\(t)' has shape \(s) in \(m) but \(e) in the base; inputs must have the same architecture"
+        case .unsupportedDType(let t, let m, let d): "tensor '\(t)' in \(m) is \(d); only F64/F32/F16/BF16 tensors can be merged"
+        case .vocabularyMismatch(let m, let r, let b):
+            "\(m) has \(r) vocabulary rows but the base has \(b); set tokenizer_source (base | union) to reconcile them by token string"
+        case .tokenizerUnreadable(let m, let r): "\(m): cannot read the vocabulary: \(r)"
+        case .nonFiniteOutput(let t, let n): "merged tensor '\(t)' has \(n) NaN/Inf values; nothing was written (check weights, normalize, lambda)"
+        case .tensorFailure(let t, let r): "tensor '\(t)': \(r)"
+        case .invalidAdapter(let p, let r): "LoRA adapter \(p): \(r)"
+        case .invalidDelta(let p, let r): "task vector \(p): \(r)"
+        case .compression(let p, let r): "\(p): zstd: \(r)"
+        case .io(let m): m
+        }
+    }
+}
+
+/// Runs `body`, mapping lower-layer errors to `SurgeryError.io` so callers see one error type.
+@inline(__always)
+func lifting<T>(_ body: () throws -> T) throws(SurgeryError) -> T {
+    do { return try body() } catch let e as SurgeryError { throw e } catch { throw .io("\(error)") }
+}
