@@ -1,0 +1,160 @@
+/// HF `tokenizers` BPE model (`"type": "BPE"`), working on bytes.
+///
+/// Tokens are keyed by the bytes they stand for in the *model's* input domain: for a byte-level
+/// tokenizer the vocabulary strings are turned back into raw bytes at load, so pre-tokens are never
+/// mapped to the GPT-2 alphabet; otherwise a token is keyed by its UTF-8 (`▁При`).
+/// Merging is HF's: repeatedly apply the lowest-rank merge, leftmost first.
+struct BPEModel: Sendable {
+    /// Token strings as written in tokenizer.json, by id (nil for holes).
+    var idToToken: [String?]
+    /// Token string → id (as written).
+    var tokenToId: [String: Int]
+    /// Input-domain bytes → id.
+    var byteVocab: ByteMap
+    /// Merge table: (left, right) → (rank, merged id).
+    var merges: PairMap
+    /// Merges in rank order as token strings (kept for writing).
+    var mergeList: [(String, String)]
+    var byteLevel: Bool
+    var unkId: Int32?
+    var unkToken: String?
+    var byteFallback: Bool
+    var fuseUnk: Bool
+    var ignoreMerges: Bool
+    var continuingSubwordPrefix: String?
+    var endOfWordSuffix: String?
+    /// Id of each single byte: the byte's alphabet character (byte-level) or `<0xNN>` (byte fallback).
+    var singleByteIds: [Int32]
+    var byteTokenIds: [Int32]
+
+    init(vocab: [(String, Int)], merges mergeList: [(String, String)], byteLevel: Bool, unkToken: String?,
+         byteFallback: Bool, fuseUnk: Bool, ignoreMerges: Bool, continuingSubwordPrefix: String?,
+         endOfWordSuffix: String?) throws(TokenizerError) {
+        var maxId = -1
+        var t2i: [String: Int] = [:]
+        t2i.reserveCapacity(vocab.count)
+        for (t, i) in vocab {
+            guard i >= 0 else { throw .invalidField(path: "tokenizer.json", key: "model.vocab.\(t)", expected: "a non-negative id") }
+            t2i[t] = i
+            maxId = max(maxId, i)
+        }
+        var i2t = [String?](repeating: nil, count: maxId + 1)
+        for (t, i) in vocab { i2t[i] = t }
+        var bv = ByteMap(capacity: vocab.count)
+        for (t, i) in vocab {
+            if byteLevel {
+                if let raw = ByteLevelAlphabet.decode(t) { bv.set(raw, Int32(i)) }
+            } else {
+                bv.set(Array(t.utf8), Int32(i))
+            }
+        }
+        var pm = PairMap(capacity: mergeList.count)
+        for (rank, (a, b)) in mergeList.enumerated() {
+            guard let ia = t2i[a] else { throw .mergeMissingToken(merge: "\(a) \(b)", token: a) }
+            guard let ib = t2i[b] else { throw .mergeMissingToken(merge: "\(a) \(b)", token: b) }
+            let merged = a + (continuingSubwordPrefix.map { b.hasPrefix($0) ? String(b.dropFirst($0.count)) : b } ?? b)
+            guard let im = t2i[merged] else { throw .mergeMissingToken(merge: "\(a) \(b)", token: merged) }
+            pm.insert(Int32(ia), Int32(ib), rank: Int32(rank), id: Int32(im))
+        }
+        var single = [Int32](repeating: -1, count: 256)
+        var byteTok = [Int32](repeating: -1, count: 256)
+        for b in 0..<256 {
+            if byteLevel, let id = bv.get([UInt8(b)]) { single[b] = id }
+            let hex = "<0x" + String(b, radix: 16, uppercase: true).leftPadded(2) + ">"
+            if let id = t2i[hex] { byteTok[b] = Int32(id) }
+        }
+        self.idToToken = i2t
+        self.tokenToId = t2i
+        self.byteVocab = bv
+        self.merges = pm
+        self.mergeList = mergeList
+        self.byteLevel = byteLevel
+        self.unkToken = unkToken
+        self.unkId = unkToken.flatMap { t2i[$0] }.map { Int32($0) }
+        self.byteFallback = byteFallback
+        self.fuseUnk = fuseUnk
+        self.ignoreMerges = ignoreMerges
+        self.continuingSubwordPrefix = continuingSubwordPrefix
+        self.endOfWordSuffix = endOfWordSuffix
+        self.singleByteIds = single
+        self.byteTokenIds = byteTok
+        if let u = unkToken, unkId == nil { throw .unknownToken(u, context: "tokenizer.json model.unk_token") }
+    }
+
+    /// Appends the ids of one pre-token (`p[range]`, input-domain bytes) to `out`.
+    func encodeWord(_ p: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, into out: inout [Int32]) {
+        if range.isEmpty { return }
+        if ignoreMerges, let id = byteVocab.get(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: p[range]))) { out.append(id); return }
+        var syms: [Int32] = []
+        syms.reserveCapacity(range.count)
+        var lastWasUnk = false
+        if byteLevel && continuingSubwordPrefix == nil && endOfWordSuffix == nil {
+            for i in range {
+                let id = singleByteIds[Int(p[i])]
+                if id >= 0 { syms.append(id); lastWasUnk = false } else { appendUnk(&syms, &lastWasUnk) }
+            }
+        } else {
+            var i = range.lowerBound
+            var key: [UInt8] = []
+            while i < range.upperBound {
+                let n = byteLevel ? 1 : utf8Length(p[i])
+                let isFirst = i == range.lowerBound, isLast = i + n >= range.upperBound
+                key.removeAll(keepingCapacity: true)
+                if !isFirst, let pre = continuingSubwordPrefix { key.append(contentsOf: pre.utf8) }
+                key.append(contentsOf: UnsafeBufferPointer(rebasing: p[i..<min(i + n, range.upperBound)]))
+                if isLast, let suf = endOfWordSuffix { key.append(contentsOf: suf.utf8) }
+                if let id = byteVocab.get(key) {
+                    syms.append(id); lastWasUnk = false
+                } else if byteFallback, (i..<(i + n)).allSatisfy({ byteTokenIds[Int(p[$0])] >= 0 }) {
+                    for j in i..<(i + n) { syms.append(byteTokenIds[Int(p[j])]) }
+                    lastWasUnk = false
+                } else {
+                    appendUnk(&syms, &lastWasUnk)
+                }
+                i += n
+            }
+        }
+        BPEModel.mergeAll(&syms, merges)
+        out.append(contentsOf: syms)
+    }
+
+    @inline(__always)
+    private func appendUnk(_ syms: inout [Int32], _ lastWasUnk: inout Bool) {
+        guard let u = unkId else { return }  // HF drops characters it cannot represent when there is no unk
+        if fuseUnk && lastWasUnk { return }
+        syms.append(u)
+        lastWasUnk = true
+    }
+
+    /// Applies merges lowest rank first (leftmost among equals) until none applies.
+    static func mergeAll(_ syms: inout [Int32], _ merges: PairMap) {
+        var n = syms.count
+        if n < 2 { return }
+        var ranks = [Int32](repeating: .max, count: n)
+        var ids = [Int32](repeating: -1, count: n)
+        for i in 0..<(n - 1) {
+            if let m = merges.get(syms[i], syms[i + 1]) { ranks[i] = m.rank; ids[i] = m.id }
+        }
+        while n > 1 {
+            var best = Int32.max, at = -1
+            for i in 0..<(n - 1) where ranks[i] < best { best = ranks[i]; at = i }
+            if at < 0 { break }
+            syms[at] = ids[at]
+            syms.remove(at: at + 1)
+            ranks.remove(at: at + 1)
+            ids.remove(at: at + 1)
+            n -= 1
+            ranks[n - 1] = .max
+            if at + 1 < n, let m = merges.get(syms[at], syms[at + 1]) { ranks[at] = m.rank; ids[at] = m.id } else { ranks[at] = .max }
+            if at > 0 {
+                if let m = merges.get(syms[at - 1], syms[at]) { ranks[at - 1] = m.rank; ids[at - 1] = m.id } else { ranks[at - 1] = .max }
+            }
+        }
+    }
+}
+
+extension String {
+    func leftPadded(_ n: Int, with c: Character = "0") -> String {
+        count >= n ? self : String(repeating: c, count: n - count) + self
+    }
+}

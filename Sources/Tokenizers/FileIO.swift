@@ -1,0 +1,64 @@
+import Glibc
+import LEPJSON
+
+enum FileIO {
+    /// Whole file, or an error naming it.
+    static func read(_ path: String) throws(TokenizerError) -> [UInt8] {
+        guard let f = fopen(path, "rb") else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
+        defer { fclose(f) }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, f) }
+            if n > 0 { out.append(contentsOf: chunk[0..<n]) }
+            if n < chunk.count {
+                if ferror(f) != 0 { throw .unreadable(path: path, reason: "read error") }
+                break
+            }
+        }
+        return out
+    }
+
+    static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// Parses a JSON file (duplicate keys rejected).
+    static func readJSON(_ path: String) throws(TokenizerError) -> JSONValue {
+        let bytes = try read(path)
+        do { return try JSONParser.parse(bytes) } catch { throw .invalidJSON(path: path, reason: error.description) }
+    }
+
+    /// Writes atomically: a temporary sibling, fsync, rename.
+    static func writeAtomically(_ path: String, _ bytes: [UInt8]) throws(TokenizerError) {
+        let tmp = path + ".tmp-lep-\(getpid())"
+        guard let f = fopen(tmp, "wb") else { throw .writeFailed(path: path, reason: String(cString: strerror(errno))) }
+        let n = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, f) }
+        let ok = n == bytes.count && fflush(f) == 0 && fsync(fileno(f)) == 0
+        fclose(f)
+        guard ok else { unlink(tmp); throw .writeFailed(path: path, reason: "short write") }
+        guard rename(tmp, path) == 0 else { unlink(tmp); throw .writeFailed(path: path, reason: String(cString: strerror(errno))) }
+    }
+
+    /// Decodes UTF-8 text, or fails with the byte offset of the first invalid byte.
+    static func utf8Text(_ bytes: [UInt8], path: String) throws(TokenizerError) -> String {
+        if let s = String(validating: bytes, as: UTF8.self) { return s }
+        var it = bytes.makeIterator()
+        var decoder = UTF8()
+        var offset = 0
+        loop: while true {
+            var consumed = 0
+            // Count bytes per scalar by re-encoding.
+            switch decoder.decode(&it) {
+            case .scalarValue(let s): consumed = UTF8.width(s)
+            case .emptyInput: break loop
+            case .error: break loop
+            }
+            offset += consumed
+        }
+        throw .invalidUTF8(path: path, offset: offset)
+    }
+}
