@@ -39,6 +39,8 @@ public enum SurgeryError: Error, Equatable, Sendable {
     case compression(path: String, reason: String)
     /// An error from the safetensors layer.
     case io(String)
+    /// Building or mapping a vocabulary failed (`stage`: the tokenizer or step at fault).
+    case vocabulary(stage: String, reason: String)
 }
 
 extension SurgeryError: CustomStringConvertible {
@@ -65,6 +67,7 @@ extension SurgeryError: CustomStringConvertible {
         case .invalidDelta(let p, let r): "task vector \(p): \(r)"
         case .compression(let p, let r): "\(p): zstd: \(r)"
         case .io(let m): m
+        case .vocabulary(let s, let r): "vocabulary (\(s)): \(r)"
         }
     }
 }
