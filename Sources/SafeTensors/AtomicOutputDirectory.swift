@@ -29,6 +29,7 @@ public final class AtomicOutputDirectory: @unchecked Sendable {
         }
         if PathUtilities.exists(target), !force { throw .outputExists(path: rawTarget) }
         let parent = Checkpoint.parentDirectory(of: target)
+        try PathUtilities.makeDirectories(parent)
         let base = String(target[target.index(after: target.lastIndex(of: "/")!)...])
         PathUtilities.removeStaleTemporaries(in: parent, base: base)
         var made: String?

@@ -15,8 +15,12 @@ public enum DType: String, CaseIterable, Sendable, Comparable {
         }
     }
 
-    /// Alignment in bytes used by the reference writer to order tensors (largest first).
+    /// Alignment in bytes.
     public var alignment: Int { max(1, bitWidth / 8) }
+
+    /// Rank in the reference implementation's dtype enum (the declaration order above, which groups
+    /// dtypes by size); its writer lays tensors out by descending rank, then by name.
+    public var referenceRank: Int { DType.allCases.firstIndex(of: self)! }
 
     /// True for the four floating-point types lep computes with.
     public var isStandardFloat: Bool { self == .F64 || self == .F32 || self == .F16 || self == .BF16 }
@@ -42,8 +46,6 @@ public enum DType: String, CaseIterable, Sendable, Comparable {
         return bits / 8
     }
 
-    /// Order by alignment, then name: the order the reference writer uses, reversed.
-    public static func < (a: DType, b: DType) -> Bool {
-        a.alignment != b.alignment ? a.alignment < b.alignment : a.rawValue < b.rawValue
-    }
+    /// Order by the reference enum's rank (roughly by size).
+    public static func < (a: DType, b: DType) -> Bool { a.referenceRank < b.referenceRank }
 }

@@ -2,14 +2,15 @@ import LEPJSON
 
 /// Builds safetensors headers exactly as the reference (Rust/Python) writer does.
 ///
-/// Tensors are laid out by alignment (largest first), then by name (byte order); the JSON is compact
+/// Tensors are laid out by dtype (descending rank in the reference dtype enum: U64, I64, F64, C64,
+/// F32, U32, I32, BF16, F16, ...), then by name (byte order); the JSON is compact
 /// with `__metadata__` first, then the tensors in layout order with keys dtype, shape, data_offsets;
 /// the JSON is padded with spaces to a multiple of 8 bytes.
 public enum HeaderEncoder {
     /// The reference writer's layout order.
     public static func layoutOrder(_ specs: [TensorSpec]) -> [TensorSpec] {
         specs.sorted { a, b in
-            if a.dtype.alignment != b.dtype.alignment { return a.dtype.alignment > b.dtype.alignment }
+            if a.dtype != b.dtype { return a.dtype > b.dtype }
             return a.name.utf8.lexicographicallyPrecedes(b.name.utf8)
         }
     }

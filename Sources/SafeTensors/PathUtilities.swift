@@ -23,18 +23,28 @@ public enum PathUtilities {
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
     }
 
-    /// The absolute path of a target that may not exist yet: its parent resolved, its name kept.
-    /// Creates missing parent directories.
+    /// The absolute, normalised path of a target that may not exist yet: the deepest existing
+    /// ancestor resolved (symlinks followed), the rest appended with `.` and `..` applied. Creates nothing.
     static func absoluteTarget(_ path: String) throws(SafeTensorsError) -> String {
-        var p = path
-        while p.count > 1 && p.hasSuffix("/") { p.removeLast() }
-        guard !p.isEmpty, p != "/", p != ".", p != ".." else { throw .writeFailed(path: path, reason: "not a usable output path") }
-        let parent = Checkpoint.parentDirectory(of: p)
-        let name = p.contains("/") ? String(p[p.index(after: p.lastIndex(of: "/")!)...]) : p
-        guard name != ".", name != ".." else { throw .writeFailed(path: path, reason: "not a usable output path") }
-        try makeDirectories(parent)
-        guard let realParent = realPath(parent) else { throw .writeFailed(path: parent, reason: "cannot resolve the parent directory") }
-        return (realParent == "/" ? "" : realParent) + "/" + name
+        let full = path.hasPrefix("/") ? path : currentDirectory() + "/" + path
+        let comps = full.split(separator: "/").map(String.init)
+        func joined(_ k: Int) -> String { "/" + comps[0..<k].joined(separator: "/") }
+        var k = comps.count
+        while k > 0 && realPath(joined(k)) == nil { k -= 1 }
+        var parts = (realPath(joined(k)) ?? "/").split(separator: "/").map(String.init)
+        for c in comps[k...] {
+            if c == "." { continue }
+            if c == ".." { if !parts.isEmpty { parts.removeLast() }; continue }
+            parts.append(c)
+        }
+        guard !parts.isEmpty else { throw .writeFailed(path: path, reason: "not a usable output path") }
+        return "/" + parts.joined(separator: "/")
+    }
+
+    static func currentDirectory() -> String {
+        guard let cwd = getcwd(nil, 0) else { return "." }
+        defer { free(cwd) }
+        return String(cString: cwd)
     }
 
     /// `mkdir -p`.

@@ -3,7 +3,7 @@ import Testing
 @testable import SafeTensors
 import TensorMath
 
-/// Float conversions against numpy / torch / ml_dtypes (fixtures/safetensors/conversions.json).
+/// Float conversions against numpy / torch and exact rational rounding (fixtures/safetensors/conversions.json).
 @Suite struct ConversionTests {
     nonisolated(unsafe) static let table: [String: Any] = (try? readJSON(SharedData.fixtures + "/safetensors/conversions.json") as? [String: Any]) ?? [:]
 
@@ -55,7 +55,7 @@ import TensorMath
                 bad += 1; Issue.record("f64 \(x) → f16 0x\(String(a, radix: 16)), numpy 0x\(String(f16[i], radix: 16))")
             }
             if !sameF16(b, UInt16(bf16[i]), bf16: true) {
-                bad += 1; Issue.record("f64 \(x) → bf16 0x\(String(b, radix: 16)), ml_dtypes 0x\(String(bf16[i], radix: 16))")
+                bad += 1; Issue.record("f64 \(x) → bf16 0x\(String(b, radix: 16)), exact 0x\(String(bf16[i], radix: 16))")
             }
             if bad > 10 { break }
         }

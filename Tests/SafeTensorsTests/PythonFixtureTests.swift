@@ -20,7 +20,7 @@ import Testing
             let got = try view.floats()
             #expect(got.count == values.count, "count of \(name)")
             for (i, v) in values.enumerated() {
-                let want: Double = (v as? String).map(parseExpected) ?? Double((v as! NSNumber).int64Value)
+                let want: Double = (v as? String).map(parseExpected) ?? (name == "u64" ? Double((v as! NSNumber).uint64Value) : Double((v as! NSNumber).int64Value))
                 let g = Double(got[i])
                 if want.isNaN { #expect(g.isNaN, "\(name)[\(i)]"); continue }
                 // Integers beyond 2^24 lose precision in Float; compare as Float.
