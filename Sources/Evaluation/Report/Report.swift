@@ -1,0 +1,110 @@
+import LEPJSON
+
+/// One evaluated model, identified by its checkpoint headers.
+public struct ReportModel: Equatable, Sendable {
+    /// A short display name (column heading), unique within the report.
+    public var name: String
+    /// Where the model was read from, as given by the user.
+    public var path: String
+    /// A hash of the checkpoint's safetensors headers (names, dtypes, shapes, offsets), e.g. "sha256:…".
+    public var headerHash: String
+    /// Further identity facts (architecture, vocabulary size, chat template used, ...), in order.
+    public var details: [(key: String, value: String)]
+
+    public init(name: String, path: String, headerHash: String, details: [(key: String, value: String)] = []) {
+        self.name = name; self.path = path; self.headerHash = headerHash; self.details = details
+    }
+
+    public static func == (a: ReportModel, b: ReportModel) -> Bool {
+        a.name == b.name && a.path == b.path && a.headerHash == b.headerHash
+            && a.details.map(\.key) == b.details.map(\.key) && a.details.map(\.value) == b.details.map(\.value)
+    }
+}
+
+/// One number: a metric of a task for a model.
+public struct ReportEntry: Equatable, Sendable {
+    public var model: String
+    public var task: String
+    public var metric: String
+    public var value: Double
+    public var n: Int
+    public var standardError: Double?
+    /// True for the metric that represents the task in the chart (e.g. `copy99` for paragraphs).
+    public var isMain: Bool
+    /// False for metrics where lower is better (perplexity, bits per byte, KL divergence).
+    public var higherIsBetter: Bool
+
+    public init(model: String, task: String, metric: String, value: Double, n: Int, standardError: Double? = nil,
+                isMain: Bool = false, higherIsBetter: Bool = true) {
+        self.model = model; self.task = task; self.metric = metric; self.value = value; self.n = n
+        self.standardError = standardError; self.isMain = isMain; self.higherIsBetter = higherIsBetter
+    }
+}
+
+/// The results of one `lep eval` run: models side by side, settings, and every metric.
+///
+/// Deterministic by construction: no timestamps; models keep the order given; rows keep the order
+/// of first appearance of each (task, metric).
+public struct EvaluationReport: Equatable, Sendable {
+    /// The tool and its version (e.g. "lep 0.3.0").
+    public var tool: String
+    public var models: [ReportModel]
+    /// Run settings (tasks, context length, chat format, seeds, data files and their hashes, ...).
+    public var settings: JSONObject
+    public var entries: [ReportEntry]
+
+    /// Builds a report, refusing duplicate model names, entries for unknown models and non-finite values.
+    public init(tool: String, models: [ReportModel], settings: JSONObject = JSONObject(), entries: [ReportEntry]) throws(EvaluationError) {
+        var seen = Set<String>()
+        for m in models {
+            guard !m.name.isEmpty else { throw .report("a model has an empty name (path \(m.path))") }
+            guard seen.insert(m.name).inserted else { throw .report("two models are named '\(m.name)'; give them distinct names") }
+        }
+        var keys = Set<String>()
+        for e in entries {
+            guard seen.contains(e.model) else { throw .report("entry \(e.task)/\(e.metric) names unknown model '\(e.model)'") }
+            guard e.value.isFinite else { throw .report("\(e.model) \(e.task)/\(e.metric) is not finite (\(e.value))") }
+            guard keys.insert(e.model + "\u{0}" + e.task + "\u{0}" + e.metric).inserted else {
+                throw .report("\(e.model) has two values for \(e.task)/\(e.metric)")
+            }
+        }
+        self.tool = tool; self.models = models; self.settings = settings; self.entries = entries
+    }
+
+    /// (task, metric) pairs in order of first appearance.
+    public var rows: [(task: String, metric: String)] {
+        var seen = Set<String>()
+        var out: [(String, String)] = []
+        for e in entries where seen.insert(e.task + "\u{0}" + e.metric).inserted { out.append((e.task, e.metric)) }
+        return out
+    }
+
+    /// The entry for a model, task and metric.
+    public func entry(model: String, task: String, metric: String) -> ReportEntry? {
+        entries.first { $0.model == model && $0.task == task && $0.metric == metric }
+    }
+}
+
+/// Fixed-point decimal text without Foundation (`format(0.12345, 3) == "0.123"`), round half away from zero.
+enum DecimalFormat {
+    static func fixed(_ x: Double, _ digits: Int) -> String {
+        guard x.isFinite else { return x.isNaN ? "nan" : (x < 0 ? "-inf" : "inf") }
+        var scale = 1.0
+        for _ in 0..<digits { scale *= 10 }
+        let scaled = (abs(x) * scale).rounded(.toNearestOrAwayFromZero)
+        guard scaled < 9e15 else { return JinjaValue.pythonFloat(x) }
+        let n = Int64(scaled)
+        var digitsText = String(n)
+        if digits > 0 {
+            if digitsText.count <= digits { digitsText = String(repeating: "0", count: digits - digitsText.count + 1) + digitsText }
+            digitsText.insert(".", at: digitsText.index(digitsText.endIndex, offsetBy: -digits))
+        }
+        return (x < 0 && n != 0 ? "-" : "") + digitsText
+    }
+
+    /// A value with about four significant decimals: 4 decimals below 10, fewer above.
+    static func value(_ x: Double) -> String {
+        let a = abs(x)
+        return fixed(x, a >= 1000 ? 1 : (a >= 100 ? 2 : (a >= 10 ? 3 : 4)))
+    }
+}
