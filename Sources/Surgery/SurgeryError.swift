@@ -41,6 +41,8 @@ public enum SurgeryError: Error, Equatable, Sendable {
     case io(String)
     /// Building or mapping a vocabulary failed (`stage`: the tokenizer or step at fault).
     case vocabulary(stage: String, reason: String)
+    /// Embedding propagation (LEP.md §5-§7) is refused or failed (`stage`: pre-flight, fit, output...).
+    case propagation(stage: String, reason: String)
 }
 
 extension SurgeryError: CustomStringConvertible {
@@ -68,6 +70,7 @@ extension SurgeryError: CustomStringConvertible {
         case .compression(let p, let r): "\(p): zstd: \(r)"
         case .io(let m): m
         case .vocabulary(let s, let r): "vocabulary (\(s)): \(r)"
+        case .propagation(let s, let r): "propagate (\(s)): \(r)"
         }
     }
 }
