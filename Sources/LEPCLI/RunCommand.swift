@@ -18,14 +18,14 @@ enum RunCommand: Command {
         OptionSpec(name: "ids", value: "1,2,3", help: "prompt token ids, comma-separated"),
         OptionSpec(name: "max-tokens", value: "N", help: "maximum new tokens (default 64)"),
         OptionSpec(name: "stats", value: nil, help: "print prefill and decode throughput to stderr"),
-        OptionSpec(name: "memory", value: "SIZE", help: "keep converted Float32 weights up to SIZE (default 8GiB)"),
+        OptionSpec(name: "memory", value: "SIZE", help: "keep converted Float32 weights up to SIZE (default 8GiB; 0 = convert per layer per pass)"),
     ]
 
     static func run(_ args: Arguments) throws -> Int32 {
         let dir = try args.positionals(["MODEL"])[0]
         let maxTokens = try args.int("max-tokens") ?? 64
         guard maxTokens >= 1 else { throw UsageError("--max-tokens must be at least 1") }
-        let budget = try args.value("memory").map { s throws(UsageError) in try Arguments.byteSize(s, option: "memory") }
+        let budget = try args.value("memory").map { s throws(UsageError) in s == "0" ? 0 : try Arguments.byteSize(s, option: "memory") }
         let model = try Transformer(directory: dir, residentBudget: budget ?? ModelWeights.defaultResidentBudget)
         var tokenizer: (any Tokenizer)?
         let prompt: [Int]

@@ -44,7 +44,7 @@ enum VerifyCommand: Command {
             throw UsageError("--max-kld and --min-top1 need --reference")
         }
         if args.value("text") != nil && args.value("ids") != nil { throw UsageError("give either --text or --ids, not both") }
-        let budget = try args.value("memory").map { s throws(UsageError) in try Arguments.byteSize(s, option: "memory") } ?? ModelWeights.defaultResidentBudget
+        let budget = try args.value("memory").map { s throws(UsageError) in s == "0" ? 0 : try Arguments.byteSize(s, option: "memory") } ?? ModelWeights.defaultResidentBudget
         let model = try Transformer(directory: dir, residentBudget: budget)
         var checks: [Check] = []
         var json = JSONObject()
