@@ -1,4 +1,5 @@
-import Dispatch
+import CPlatform
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -35,14 +36,17 @@ public final class AtomicOutputDirectory: @unchecked Sendable {
         var made: String?
         for attempt in 0..<1000 {
             let candidate = "\(parent)/.\(base).lep-tmp-\(getpid())-\(attempt)"
+            // Registered before it exists, so an interrupt at any point removes it.
+            CleanupRegistry.register(candidate)
             if mkdir(candidate, 0o755) == 0 { made = candidate; break }
-            if errno != EEXIST { throw .writeFailed(path: candidate, reason: String(cString: strerror(errno))) }
+            let err = errno
+            CleanupRegistry.unregister(candidate)
+            if err != EEXIST { throw .writeFailed(path: candidate, reason: String(cString: strerror(err))) }
         }
         guard let made else { throw .writeFailed(path: parent, reason: "cannot create a temporary directory") }
         self.target = target
         self.temporary = made
         self.force = force
-        CleanupRegistry.shared.register(made)
     }
 
     deinit { if !finished { abort() } }
@@ -87,7 +91,7 @@ public final class AtomicOutputDirectory: @unchecked Sendable {
             throw .writeFailed(path: target, reason: "rename failed: \(reason)")
         }
         finished = true
-        CleanupRegistry.shared.unregister(temporary)
+        CleanupRegistry.unregister(temporary)
         try? PathUtilities.fsyncPath(Checkpoint.parentDirectory(of: target))
         if let trash { PathUtilities.removeTree(trash) }
     }
@@ -97,45 +101,17 @@ public final class AtomicOutputDirectory: @unchecked Sendable {
         guard !finished else { return }
         finished = true
         PathUtilities.removeTree(temporary)
-        CleanupRegistry.shared.unregister(temporary)
+        CleanupRegistry.unregister(temporary)
     }
 }
 
-/// Removes registered temporary directories when the process is interrupted.
-final class CleanupRegistry: @unchecked Sendable {
-    static let shared = CleanupRegistry()
-    private var paths = Set<String>()
-    private var lock = pthread_mutex_t()
-    private var sources: [DispatchSourceSignal] = []
-    private let queue = DispatchQueue(label: "lep.cleanup")
-
-    private init() {
-        pthread_mutex_init(&lock, nil)
-        for sig in [SIGINT, SIGTERM, SIGHUP] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
-            source.setEventHandler { [unowned self] in
-                self.removeAll()
-                signal(sig, SIG_DFL)
-                raise(sig)
-            }
-            source.resume()
-            sources.append(source)
-        }
+/// Removes registered temporary directories when the process is interrupted (the handler lives in
+/// CPlatform: it must be async-signal-safe, which Swift code is not).
+enum CleanupRegistry {
+    static func register(_ path: String) {
+        lep_cleanup_install()
+        _ = lep_cleanup_register(path)
     }
 
-    func register(_ path: String) {
-        pthread_mutex_lock(&lock); paths.insert(path); pthread_mutex_unlock(&lock)
-    }
-
-    func unregister(_ path: String) {
-        pthread_mutex_lock(&lock); paths.remove(path); pthread_mutex_unlock(&lock)
-    }
-
-    private func removeAll() {
-        pthread_mutex_lock(&lock)
-        let all = paths
-        pthread_mutex_unlock(&lock)
-        for p in all { PathUtilities.removeTree(p) }
-    }
+    static func unregister(_ path: String) { lep_cleanup_unregister(path) }
 }

@@ -10,4 +10,14 @@
 /// Returns bytes copied, or -1 with errno set.
 ssize_t lep_copy_file_range(int fd_in, int64_t *off_in, int fd_out, size_t len);
 
+
+
+/// Cleanup of temporary output directories on SIGINT/SIGTERM/SIGHUP.
+/// `lep_cleanup_install` installs the handlers once (idempotent); `lep_cleanup_register` adds a
+/// directory (up to 32 at a time); `lep_cleanup_unregister` removes it. On a signal the handler removes
+/// every registered directory (fork + exec of `rm -rf`, which is async-signal-safe), restores the
+/// default action and re-raises the signal.
+void lep_cleanup_install(void);
+int lep_cleanup_register(const char *path);
+void lep_cleanup_unregister(const char *path);
 #endif
