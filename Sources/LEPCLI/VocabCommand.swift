@@ -1,0 +1,106 @@
+import Surgery
+
+/// `lep vocab build|init`: the paper's new vocabularies (LEP.md §3) and the initialisation of their
+/// embedding rows (LEP.md §4).
+enum VocabCommand: Command {
+    static let name = "vocab"
+    static let summary = "build a new vocabulary (replace/extend/optimize) or initialise a base model's rows for one"
+    static let usage = """
+        build --mode replace|extend|optimize --old OLD --new NEW -o OUT [--corpus FILE --keep N --add M] [--force]
+               lep vocab init --model BASE --tokenizer NEW -o OUT [--agg mean|sum|occurrence --occurrence-map FILE] [--force]
+        """
+    static let details = """
+        build: OLD is the base model's tokenizer (a model directory, tokenizer.json or a SentencePiece
+        .model); NEW a SentencePiece .model or an HF tokenizer folder. replace: NEW, with OLD's special
+        tokens that NEW lacks appended (LLaMA-3: its 256). extend: NEW's pieces that OLD lacks appended,
+        new merges first; byte-level OLD gets the pieces in its byte alphabet and its specials moved after
+        them; a SentencePiece OLD gets an extended tokenizer.model too. optimize (byte-level OLD): OLD shrunk
+        to the --keep tokens most used on --corpus, then extended with NEW's first --add pieces.
+        init: a complete checkpoint of BASE with NEW's tokenizer; new rows of embed_tokens / lm_head are the
+        mean (sum, occurrence-weighted mean) of the base rows of each token's pieces under the old tokenizer,
+        special tokens copied by string, byte tokens from the old byte token; rows with no pieces take the mean
+        of all base rows and are listed. Accumulation in float32, round-to-nearest-even write-back.
+        Outputs are written to a temporary sibling and renamed into place.
+        """
+    static let options = [
+        OptionSpec(name: "mode", value: "replace|extend|optimize", help: "build: which vocabulary"),
+        OptionSpec(name: "old", value: "PATH", help: "build: the old (base model's) tokenizer"),
+        OptionSpec(name: "new", value: "PATH", help: "build: the new SentencePiece .model or HF tokenizer"),
+        OptionSpec(name: "corpus", value: "FILE", help: "build optimize: text to count token use on"),
+        OptionSpec(name: "keep", value: "N", help: "build optimize: old tokens kept (default 64000)"),
+        OptionSpec(name: "add", value: "M", help: "build extend/optimize: new pieces considered, in NEW's order (default all)"),
+        OptionSpec(name: "model", value: "DIR", help: "init: the base model"),
+        OptionSpec(name: "tokenizer", value: "PATH", help: "init: the new tokenizer (folder or file)"),
+        OptionSpec(name: "agg", value: "mean|sum|occurrence", help: "init: aggregation of sub-token rows (default mean)"),
+        OptionSpec(name: "occurrence-map", value: "FILE", help: "init: JSON {new_id: {old_id: count}} for --agg occurrence"),
+        OptionSpec(name: "output", value: "OUT", help: "output directory (also -o)"),
+        OptionSpec(name: "shard-size", value: "SIZE", help: "init: maximum shard size (default 5GB); 0 = one file"),
+        OptionSpec(name: "force", value: nil, help: "replace OUT if it exists"),
+    ]
+
+    static func run(_ args: Arguments) throws -> Int32 {
+        var pos = args.positionals
+        guard let sub = pos.first else { throw UsageError("missing subcommand: build or init") }
+        pos.removeFirst()
+        var out = args.value("output")
+        if let i = pos.firstIndex(of: "-o") {
+            guard i + 1 < pos.count else { throw UsageError("-o needs a value") }
+            out = pos[i + 1]
+            pos.removeSubrange(i...(i + 1))
+        }
+        guard pos.isEmpty else { throw UsageError("unexpected argument '\(pos[0])'") }
+        guard let output = out else { throw UsageError("-o OUT is required") }
+        switch sub {
+        case "build": return try build(args, output: output)
+        case "init": return try initialise(args, output: output)
+        default: throw UsageError("unknown subcommand '\(sub)' (build or init)")
+        }
+    }
+
+    static func build(_ args: Arguments, output: String) throws -> Int32 {
+        guard let m = args.value("mode"), let mode = VocabularyBuilder.Mode(rawValue: m) else {
+            throw UsageError("--mode must be replace, extend or optimize")
+        }
+        guard let old = args.value("old") else { throw UsageError("--old is required") }
+        guard let new = args.value("new") else { throw UsageError("--new is required") }
+        var o = VocabularyBuilder.Options(mode: mode)
+        o.corpus = args.value("corpus")
+        if let k = try args.int("keep") { o.keep = k }
+        o.add = try args.int("add")
+        if mode == .optimize && o.corpus == nil { throw UsageError("--mode optimize needs --corpus FILE") }
+        let progress = Progress("vocab build")
+        let r = try VocabularyBuilder.build(old: old, new: new, options: o)
+        try VocabularyBuilder.write(r, to: output, force: args.flag("force"), inputs: [old, new])
+        progress.finish()
+        Terminal.out("wrote \(output): \(mode.rawValue) vocabulary of \(r.vocabularySize) ids (old \(r.oldSize), \(r.appended) appended) in \(Format.fixed(progress.elapsed, 2)) s")
+        for n in r.notes { Terminal.out("  " + n) }
+        return 0
+    }
+
+    static func initialise(_ args: Arguments, output: String) throws -> Int32 {
+        guard let model = args.value("model") else { throw UsageError("--model BASE is required") }
+        guard let tok = args.value("tokenizer") else { throw UsageError("--tokenizer NEW is required") }
+        var o = EmbeddingInitializer.Options()
+        o.force = args.flag("force")
+        if let s = args.value("shard-size") { o.maxShardBytes = s == "0" ? nil : try Arguments.byteSize(s, option: "shard-size") }
+        switch args.value("agg") ?? "mean" {
+        case "mean": o.aggregation = .mean
+        case "sum": o.aggregation = .sum
+        case "occurrence":
+            guard let f = args.value("occurrence-map") else { throw UsageError("--agg occurrence needs --occurrence-map FILE") }
+            o.aggregation = .occurrence(try EmbeddingInitializer.loadOccurrenceMap(f))
+        case let a: throw UsageError("--agg must be mean, sum or occurrence, got '\(a)'")
+        }
+        if args.value("occurrence-map") != nil, o.aggregation.name != "occurrence" { throw UsageError("--occurrence-map needs --agg occurrence") }
+        let progress = Progress("vocab init")
+        let s = try EmbeddingInitializer.run(base: model, tokenizer: tok, output: output, options: o, progress: progress.update)
+        progress.finish()
+        Terminal.out("wrote \(output): \(s.newRows) rows × \(s.hidden) (base \(s.oldRows)) for \(s.modules.joined(separator: ", ")); \(s.copied) copied, \(s.aggregated) aggregated (\(o.aggregation.name)), \(s.unmapped.count) set to the mean of all base rows; mapping \(Format.fixed(s.mappingSeconds, 2)) s, total \(Format.fixed(progress.elapsed, 2)) s")
+        if !s.unmapped.isEmpty {
+            Terminal.out("  rows with no sub-tokens (mean of all base rows): " + s.unmapped.prefix(20).map(String.init).joined(separator: ", ") + (s.unmapped.count > 20 ? ", … (all in \(EmbeddingInitializer.provenanceName))" : ""))
+        }
+        if s.occurrenceFallback > 0 { Terminal.out("  \(s.occurrenceFallback) rows absent from the occurrence map used the plain mean") }
+        for n in s.configNotes { Terminal.out("  " + n) }
+        return 0
+    }
+}
