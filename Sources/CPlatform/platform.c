@@ -11,6 +11,7 @@ ssize_t lep_copy_file_range(int fd_in, int64_t *off_in, int fd_out, size_t len) 
 }
 
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -52,6 +53,14 @@ void lep_cleanup_install(void) {
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
+    /* A parent may have spawned us with these signals blocked (the mask is inherited): unblock them,
+       or an interrupt would never arrive and the output would be committed anyway. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
 int lep_cleanup_register(const char *path) {
