@@ -28,8 +28,10 @@ struct Arguments {
         var i = 0
         var onlyPositionals = false
         while i < args.count {
-            let a = args[i]
+            var a = args[i]
             i += 1
+            // `-o` is short for `--output` where a command has an `output` option.
+            if !onlyPositionals, a == "-o", byName["output"] != nil { a = "--output" }
             if onlyPositionals || !a.hasPrefix("--") || a == "-" {
                 if !onlyPositionals, a.hasPrefix("-"), a.count > 1, a != "-" {
                     throw UsageError("unknown option '\(a)' (options are spelled --name)")

@@ -1,0 +1,96 @@
+import Models
+import SafeTensors
+import Surgery
+
+/// `lep propagate`: learned embedding propagation (LEP.md §5-§7) of a donor's embeddings into an instruct model.
+enum PropagateCommand: Command {
+    static let name = "propagate"
+    static let summary = "propagate a donor's learned embeddings into an instruct model (LEP)"
+    static let usage = "--base B --instruct I --donor D -o OUT [--mode MODE] [--delta-shared exact] [--chat-template FILE] [--compat reference] [--occurrence-map FILE]"
+    static let details = """
+        Fits X (h×h) by float64 least squares so that base rows · X ≈ instruct rows (row pairs chosen by
+        --mode), then writes the instruct model with embed_tokens/lm_head = donor rows · X, the donor's
+        tokenizer plus the instruct tokenizer's extra added tokens, ids in config.json and
+        generation_config.json remapped by token string, and lep_propagation.json (inputs, solver,
+        residuals). Modes: swap (X = I), overlap, conversion (default), conversion-sum,
+        conversion-occurrence, full, delta. Nothing is written when a check fails.
+        """
+    static let options = [
+        OptionSpec(name: "base", value: "DIR", help: "base model (the donor was trained from it)"),
+        OptionSpec(name: "instruct", value: "DIR", help: "instruct model fine-tuned from the base"),
+        OptionSpec(name: "donor", value: "DIR", help: "base with the new tokenizer and trained embeddings"),
+        OptionSpec(name: "output", value: "OUT", help: "output directory (-o OUT)"),
+        OptionSpec(name: "mode", value: "MODE", help: PropagationMode.allCases.map(\.rawValue).joined(separator: " | ") + " (default conversion)"),
+        OptionSpec(name: "delta-shared", value: "exact", help: "delta: tokens in both vocabularies take T[j] − S[j]"),
+        OptionSpec(name: "chat-template", value: "FILE", help: "chat template replacing the instruct one"),
+        OptionSpec(name: "compat", value: "reference", help: "reproduce the reference code (X rounded to bf16)"),
+        OptionSpec(name: "occurrence-map", value: "FILE", help: "JSON {new_id: {old_id: count}} for conversion-occurrence"),
+        OptionSpec(name: "alpha-scale", value: "S", help: "LoRA donors: scale layer deltas by 1/S (LoRA donors: not supported yet)"),
+        OptionSpec(name: "shard-size", value: "SIZE", help: "maximum shard size (default 5GB); 0 = one file"),
+        OptionSpec(name: "skip-layer-check", value: nil, help: "do not compare the donor's layers with the base's"),
+        OptionSpec(name: "force", value: nil, help: "replace OUT if it exists"),
+    ]
+
+    static func run(_ args: Arguments) throws -> Int32 {
+        guard let base = args.value("base"), let instruct = args.value("instruct"), let donor = args.value("donor") else {
+            throw UsageError("--base, --instruct and --donor are required")
+        }
+        guard let output = args.value("output") else { throw UsageError("-o OUT (or --output OUT) is required") }
+        guard args.positionals.isEmpty else { throw UsageError("unexpected arguments: \(args.positionals.joined(separator: " "))") }
+        var o = Propagator.Options(base: base, instruct: instruct, donor: donor, output: output)
+        if let m = args.value("mode") {
+            guard let mode = PropagationMode(rawValue: m) else {
+                throw UsageError("unknown mode '\(m)' (known: \(PropagationMode.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            o.mode = mode
+        }
+        if let d = args.value("delta-shared") {
+            guard let v = DeltaShared(rawValue: d) else { throw UsageError("--delta-shared must be exact or projected, got '\(d)'") }
+            guard o.mode == .delta else { throw UsageError("--delta-shared only applies to --mode delta") }
+            o.deltaShared = v
+        }
+        if let c = args.value("compat") {
+            guard c == "reference" else { throw UsageError("--compat must be 'reference', got '\(c)'") }
+            o.compatReference = true
+        }
+        if let f = args.value("chat-template") {
+            guard let bytes = FileBytes.read(f) else { throw UsageError("--chat-template \(f): cannot read the file") }
+            o.chatTemplate = String(decoding: bytes, as: UTF8.self)
+        }
+        o.occurrenceMap = args.value("occurrence-map")
+        if o.occurrenceMap != nil, o.mode != .conversionOccurrence { throw UsageError("--occurrence-map only applies to --mode conversion-occurrence") }
+        if args.value("alpha-scale") != nil { throw UsageError("--alpha-scale applies to LoRA donors, which lep propagate does not support yet (merge the adapter first)") }
+        if let s = args.value("shard-size") { o.maxShardBytes = s == "0" ? nil : try Arguments.byteSize(s, option: "shard-size") }
+        o.checkDonorLayers = !args.flag("skip-layer-check")
+        o.force = args.flag("force")
+        o.toolVersion = LEPTool.version
+        let start = Terminal.now()
+        let stage = StageLog()
+        let r = try Propagator.run(o) { s, _ in stage.enter(s) }
+        for w in r.warnings { Terminal.err("warning: \(w)") }
+        Terminal.out("mode \(r.mode.rawValue): \(r.pairs) row pairs; output vocabulary \(r.outputRows) (donor \(r.donorRows) + \(r.extras.count) instruct tokens)")
+        for m in r.modules {
+            if let s = m.solution {
+                let fb = s.fallbackReason.map { " (fallback: \($0))" } ?? ""
+                Terminal.out("  \(m.tensor): \(s.method.rawValue)\(fb), rcond \(s.rcond), relative residual \(s.relativeResidual), ‖X − I‖/‖I‖ \(s.distanceFromIdentity), \(Format.fixed(m.seconds, 2)) s")
+            } else {
+                Terminal.out("  \(m.tensor): X = I")
+            }
+        }
+        if !r.extras.isEmpty { Terminal.out("  appended: " + r.extras.joined(separator: ", ")) }
+        if !r.remapped.isEmpty { Terminal.out("  remapped: " + r.remapped.joined(separator: "; ")) }
+        if !r.meanFilledRows.isEmpty { Terminal.out("  \(r.meanFilledRows.count) rows filled with the mean row: \(r.meanFilledRows.prefix(10).map(String.init).joined(separator: ", "))") }
+        Terminal.out("wrote \(output) in \(Format.fixed(Terminal.now() - start, 2)) s")
+        return 0
+    }
+}
+
+/// Prints each new stage of a long run once, on stderr.
+final class StageLog: @unchecked Sendable {
+    private var last = ""
+    func enter(_ s: String) {
+        guard s != last else { return }
+        last = s
+        Terminal.err("[propagate] \(s)")
+    }
+}
