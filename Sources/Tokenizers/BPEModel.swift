@@ -8,7 +8,7 @@ struct BPEModel: Sendable {
     /// Token strings as written in tokenizer.json, by id (nil for holes).
     var idToToken: [String?]
     /// Token string → id (as written).
-    var tokenToId: [String: Int]
+    var tokenToId: StringIds
     /// Input-domain bytes → id.
     var byteVocab: ByteMap
     /// Merge table: (left, right) → (rank, merged id).
@@ -31,8 +31,7 @@ struct BPEModel: Sendable {
          byteFallback: Bool, fuseUnk: Bool, ignoreMerges: Bool, continuingSubwordPrefix: String?,
          endOfWordSuffix: String?) throws(TokenizerError) {
         var maxId = -1
-        var t2i: [String: Int] = [:]
-        t2i.reserveCapacity(vocab.count)
+        var t2i = StringIds(capacity: vocab.count)
         for (t, i) in vocab {
             guard i >= 0 else { throw .invalidField(path: "tokenizer.json", key: "model.vocab.\(t)", expected: "a non-negative id") }
             t2i[t] = i
@@ -52,7 +51,9 @@ struct BPEModel: Sendable {
         for (rank, (a, b)) in mergeList.enumerated() {
             guard let ia = t2i[a] else { throw .mergeMissingToken(merge: "\(a) \(b)", token: a) }
             guard let ib = t2i[b] else { throw .mergeMissingToken(merge: "\(a) \(b)", token: b) }
-            let merged = a + (continuingSubwordPrefix.map { b.hasPrefix($0) ? String(b.dropFirst($0.count)) : b } ?? b)
+            var tail = b
+            if let pre = continuingSubwordPrefix, b.utf8.starts(with: pre.utf8) { tail = String(decoding: b.utf8.dropFirst(pre.utf8.count), as: UTF8.self) }
+            let merged = a + tail
             guard let im = t2i[merged] else { throw .mergeMissingToken(merge: "\(a) \(b)", token: merged) }
             pm.insert(Int32(ia), Int32(ib), rank: Int32(rank), id: Int32(im))
         }

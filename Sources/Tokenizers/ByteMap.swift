@@ -185,3 +185,16 @@ struct PairMap: Sendable {
         }
     }
 }
+
+/// Token string → id, compared by UTF-8 bytes. (Swift `String` equality is canonical equivalence,
+/// which would merge `é` and `e\u{301}`: two different tokens.)
+struct StringIds: Sendable {
+    private(set) var map: ByteMap
+
+    init(capacity: Int = 16) { map = ByteMap(capacity: capacity) }
+
+    subscript(_ s: String) -> Int? {
+        get { map.get(s).map { Int($0) } }
+        set { if let v = newValue { var k = s; k.withUTF8 { map.set(UnsafeRawBufferPointer($0), Int32(v)) } } }
+    }
+}

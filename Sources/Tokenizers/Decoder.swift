@@ -67,7 +67,7 @@ indirect enum Decoder: Sendable, Equatable {
         case .metaspace(let rep, let scheme):
             return tokens.enumerated().map { i, t in
                 var s = t.replacingAll(rep, with: " ")
-                if i == 0 && scheme != .never && s.hasPrefix(" ") { s.removeFirst() }
+                if i == 0 && scheme != .never && s.utf8.first == 0x20 { s = String(decoding: s.utf8.dropFirst(), as: UTF8.self) }
                 return s
             }
         case .byteFallback:
@@ -86,15 +86,16 @@ indirect enum Decoder: Sendable, Equatable {
             return out
         case .fuse: return [tokens.joined()]
         case .strip(let content, let start, let stop):
-            guard let c = content.first else { return tokens }
+            guard let c = content.unicodeScalars.first else { return tokens }
             return tokens.map { t in
-                var chars = Array(t)
+                let chars = Array(t.unicodeScalars)
                 var a = 0
                 while a < start && a < chars.count && chars[a] == c { a += 1 }
                 var b = 0
                 while b < stop && b < chars.count - a && chars[chars.count - 1 - b] == c { b += 1 }
-                chars = Array(chars[a..<(chars.count - b)])
-                return String(chars)
+                var v = String.UnicodeScalarView()
+                v.append(contentsOf: chars[a..<(chars.count - b)])
+                return String(v)
             }
         case .replace(let p, let c): return tokens.map { $0.replacingAll(p, with: c) }
         }

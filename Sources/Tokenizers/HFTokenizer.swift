@@ -16,7 +16,7 @@ public struct HFTokenizer: Tokenizer {
     var postProcessor: PostProcessor?
     public private(set) var addedTokens: [AddedToken]
     var addedById: [Int: AddedToken]
-    var addedByContent: [String: Int]
+    var addedByContent: StringIds
     var rawMatcher: AddedTokenMatcher
     var normalizedMatcher: AddedTokenMatcher
     public private(set) var specialTokens: SpecialTokens
@@ -62,7 +62,7 @@ public struct HFTokenizer: Tokenizer {
         }
         addedTokens = added.sorted { $0.id < $1.id }
         addedById = [:]
-        addedByContent = [:]
+        addedByContent = StringIds()
         rawMatcher = AddedTokenMatcher([])
         normalizedMatcher = AddedTokenMatcher([])
         specialTokens = SpecialTokens()
@@ -86,9 +86,10 @@ public struct HFTokenizer: Tokenizer {
             merges.reserveCapacity(mergeArr.count)
             for (k, mv) in mergeArr.enumerated() {
                 if let s = mv.string {
-                    let parts = s.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
+                    // HF: split on ' ' into exactly two parts (bytes, not Characters: "▁а ́" has a combining mark after the space)
+                    let parts = s.utf8.split(separator: 0x20, omittingEmptySubsequences: false)
                     guard parts.count == 2 else { throw .invalidField(path: path, key: "model.merges[\(k)]", expected: "\"a b\" or [a, b]") }
-                    merges.append((String(parts[0]), String(parts[1])))
+                    merges.append((String(decoding: parts[0], as: UTF8.self), String(decoding: parts[1], as: UTF8.self)))
                 } else if let a = mv.array, a.count == 2, let x = a[0].string, let y = a[1].string {
                     merges.append((x, y))
                 } else {
@@ -120,7 +121,7 @@ public struct HFTokenizer: Tokenizer {
 
     mutating func rebuildAddedTokens() throws(TokenizerError) {
         addedById = [:]
-        addedByContent = [:]
+        addedByContent = StringIds()
         var raw: [(String, AddedToken)] = []
         var norm: [(String, AddedToken)] = []
         for t in addedTokens {

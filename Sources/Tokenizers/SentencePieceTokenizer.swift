@@ -49,7 +49,7 @@ public struct SentencePieceTokenizer: Tokenizer {
     let processor: SPMProcessor
     /// Same model with `add_dummy_prefix` and `remove_extra_whitespaces` off: encoding inside running text.
     let continuationProcessor: SPMProcessor
-    let pieceToId: [String: Int]
+    let pieceToId: StringIds
     let matcher: AddedTokenMatcher
     public let specialTokens: SpecialTokens
     public let addedTokens: [AddedToken]
@@ -74,7 +74,7 @@ public struct SentencePieceTokenizer: Tokenizer {
         c.addDummyPrefix = false
         c.removeExtraWhitespaces = false
         continuationProcessor = try SPMProcessor(bytes: c.serialized(), path: path)
-        var p2i: [String: Int] = [:]
+        var p2i = StringIds(capacity: m.pieces.count)
         for (i, p) in m.pieces.enumerated() where p2i[p.piece] == nil { p2i[p.piece] = i }
         pieceToId = p2i
         var added: [AddedToken] = []

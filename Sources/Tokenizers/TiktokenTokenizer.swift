@@ -7,7 +7,7 @@ public struct TiktokenTokenizer: Tokenizer {
     let pattern: SplitPattern
     public let addedTokens: [AddedToken]
     let addedById: [Int: AddedToken]
-    let addedByContent: [String: Int]
+    let addedByContent: StringIds
     let matcher: AddedTokenMatcher
     public let specialTokens: SpecialTokens
     public var config: TokenizerConfig
@@ -52,7 +52,7 @@ public struct TiktokenTokenizer: Tokenizer {
         var added = try config.addedTokensDecoder(path: "tokenizer_config.json")
         if added.isEmpty { added = TiktokenTokenizer.llama3SpecialTokens(base: toks.count) }
         addedTokens = added
-        var byId: [Int: AddedToken] = [:], byContent: [String: Int] = [:]
+        var byId: [Int: AddedToken] = [:], byContent = StringIds()
         for a in added { byId[a.id] = a; byContent[a.content] = a.id }
         addedById = byId
         addedByContent = byContent

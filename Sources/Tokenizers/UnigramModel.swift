@@ -5,7 +5,7 @@
 /// `<0xNN>` byte tokens.
 struct UnigramModel: Sendable {
     var pieces: [(String, Double)]
-    var tokenToId: [String: Int]
+    var tokenToId: StringIds
     /// Piece bytes → id, plus every proper prefix of a piece → -1 (to stop the scan early).
     var prefixes: ByteMap
     var scores: [Double]
@@ -17,7 +17,7 @@ struct UnigramModel: Sendable {
     init(pieces: [(String, Double)], unkId: Int?, byteFallback: Bool) throws(TokenizerError) {
         guard let unkId else { throw .invalidField(path: "tokenizer.json", key: "model.unk_id", expected: "an id (lep needs an unknown piece for Unigram)") }
         guard unkId >= 0 && unkId < pieces.count else { throw .invalidField(path: "tokenizer.json", key: "model.unk_id", expected: "an id below \(pieces.count)") }
-        var t2i: [String: Int] = [:]
+        var t2i = StringIds(capacity: pieces.count)
         var pm = ByteMap(capacity: pieces.count * 3)
         var minScore = Double.infinity
         for (i, (s, score)) in pieces.enumerated() {
