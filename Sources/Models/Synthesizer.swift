@@ -61,7 +61,8 @@ public enum Synthesizer {
         o["hidden_size"] = int(hidden)
         o["initializer_range"] = dbl(0.02)
         o["intermediate_size"] = int(intermediate)
-        o["max_position_embeddings"] = int(llama ? 8192 : 32768)
+        // LLaMA-3.1-style scaling needs max_position_embeddings above original_max_position_embeddings.
+        o["max_position_embeddings"] = int(preset == .tinyLlama3 ? 131072 : llama ? 8192 : 32768)
         o["mlp_bias"] = .bool(false)
         o["model_type"] = .string(llama ? "llama" : "mistral")
         o["num_attention_heads"] = int(heads)
