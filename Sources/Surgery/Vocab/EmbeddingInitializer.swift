@@ -260,16 +260,15 @@ public enum EmbeddingInitializer {
                     total += wf
                     for k in 0..<h { out[k] += wf * scratch[k] }
                 }
-                let inv = 1 / total
-                for k in 0..<h { out[k] *= inv }
+                for k in 0..<h { out[k] /= total }
             } else {
                 for j in ids {
                     load(j)
                     for k in 0..<h { out[k] += scratch[k] }
                 }
                 if aggregation != .sum {
-                    let inv = 1 / Float(ids.count)
-                    for k in 0..<h { out[k] *= inv }
+                    let n = Float(ids.count)
+                    for k in 0..<h { out[k] /= n }
                 }
             }
         }

@@ -341,12 +341,23 @@ public enum VocabularyBuilder {
         guard m.modelType == .bpe else { throw .vocabulary(stage: "extend", reason: "\(old.source): the old SentencePiece model must be BPE") }
         var (pieces, _) = try newPieces(new)
         if let a = options.add { pieces = Array(pieces.prefix(a)) }
-        var have = Set(m.pieces.map(\.piece))
-        let add = pieces.filter { have.insert($0).inserted }
+        // Every new piece is ranked by its new order above every old-only piece: the pieces the old
+        // vocabulary already has are re-scored in place (ids unchanged), the others appended.
+        var index: [String: Int] = [:]
+        for (i, p) in m.pieces.enumerated() where index[p.piece] == nil { index[p.piece] = i }
         let top = m.pieces.map(\.score).max() ?? 0
         let oldSize = m.pieces.count
-        for (k, p) in add.enumerated() {
-            m.pieces.append(SentencePieceModel.Piece(piece: p, score: top + Float(add.count - k), type: .normal))
+        var add: [String] = []
+        var rescored = 0
+        for (k, p) in pieces.enumerated() {
+            let score = top + Float(pieces.count - k)
+            if let i = index[p] {
+                if m.pieces[i].type == .normal { m.pieces[i].score = score; rescored += 1 }
+                continue
+            }
+            index[p] = m.pieces.count
+            m.pieces.append(SentencePieceModel.Piece(piece: p, score: score, type: .normal))
+            add.append(p)
         }
         var root = SentencePieceConversion.tokenizerJSON(m)
         // Keep the old tokenizer.json's pipeline choices (normaliser etc.) when it had one.
@@ -360,7 +371,7 @@ public enum VocabularyBuilder {
             cfg = c
             map = old.specialMap.isEmpty ? map : old.specialMap
         }
-        let notes = ["\(add.count) new pieces appended after \(oldSize) (scores above the old maximum \(top), so their merges come first)"]
+        let notes = ["\(add.count) new pieces appended after \(oldSize); \(add.count + rescored) new pieces scored above the old maximum \(top) in their new order (\(rescored) of them already old pieces), so the new merges come first"]
         let files = [("tokenizer.json", bytes(root)), ("tokenizer_config.json", bytes(cfg)), ("special_tokens_map.json", bytes(map)), ("tokenizer.model", m.serialized())]
         return Result(files: files, vocabularySize: m.pieces.count, oldSize: oldSize, appended: add.count, kept: nil, notes: notes)
     }
