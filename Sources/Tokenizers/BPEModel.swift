@@ -131,6 +131,7 @@ struct BPEModel: Sendable {
     static func mergeAll(_ syms: inout [Int32], _ merges: PairMap) {
         var n = syms.count
         if n < 2 { return }
+        if n > 48 { mergeAllHeap(&syms, merges); return }
         var ranks = [Int32](repeating: .max, count: n)
         var ids = [Int32](repeating: -1, count: n)
         for i in 0..<(n - 1) {
@@ -151,6 +152,65 @@ struct BPEModel: Sendable {
                 if let m = merges.get(syms[at - 1], syms[at]) { ranks[at - 1] = m.rank; ids[at - 1] = m.id } else { ranks[at - 1] = .max }
             }
         }
+    }
+}
+
+extension BPEModel {
+    /// The same merge order with a priority queue of (rank, position) over a linked list: O(n log n)
+    /// for long pre-tokens (SentencePiece-style tokenizers without a pre-tokenizer see whole lines).
+    static func mergeAllHeap(_ syms: inout [Int32], _ merges: PairMap) {
+        let n = syms.count
+        var prev = [Int32](repeating: -1, count: n), next = [Int32](repeating: -1, count: n)
+        for i in 0..<n { prev[i] = Int32(i - 1); next[i] = i + 1 < n ? Int32(i + 1) : -1 }
+        var alive = [Bool](repeating: true, count: n)
+        var heap: [UInt64] = []
+        heap.reserveCapacity(n)
+        func push(_ v: UInt64) {
+            heap.append(v)
+            var i = heap.count - 1
+            while i > 0 { let p = (i - 1) / 2; if heap[p] <= heap[i] { break }; heap.swapAt(p, i); i = p }
+        }
+        func pop() -> UInt64 {
+            let top = heap[0]
+            let last = heap.removeLast()
+            if !heap.isEmpty {
+                heap[0] = last
+                var i = 0
+                let c = heap.count
+                while true {
+                    let l = 2 * i + 1, r = l + 1
+                    var m = i
+                    if l < c && heap[l] < heap[m] { m = l }
+                    if r < c && heap[r] < heap[m] { m = r }
+                    if m == i { break }
+                    heap.swapAt(i, m); i = m
+                }
+            }
+            return top
+        }
+        for i in 0..<(n - 1) {
+            if let m = merges.get(syms[i], syms[i + 1]) { push(UInt64(UInt32(bitPattern: m.rank)) << 32 | UInt64(i)) }
+        }
+        while !heap.isEmpty {
+            let top = pop()
+            let rank = Int32(truncatingIfNeeded: top >> 32), pos = Int(top & 0xFFFF_FFFF)
+            guard alive[pos] else { continue }
+            let nx = Int(next[pos])
+            guard nx >= 0, let m = merges.get(syms[pos], syms[nx]), m.rank == rank else { continue }
+            syms[pos] = m.id
+            alive[nx] = false
+            let nn = next[nx]
+            next[pos] = nn
+            if nn >= 0 { prev[Int(nn)] = Int32(pos) }
+            let pv = Int(prev[pos])
+            if pv >= 0, let m2 = merges.get(syms[pv], syms[pos]) { push(UInt64(UInt32(bitPattern: m2.rank)) << 32 | UInt64(pv)) }
+            if nn >= 0, let m3 = merges.get(syms[pos], syms[Int(nn)]) { push(UInt64(UInt32(bitPattern: m3.rank)) << 32 | UInt64(pos)) }
+        }
+        var out: [Int32] = []
+        out.reserveCapacity(n)
+        var i = 0
+        while i >= 0 && i < n { out.append(syms[i]); i = Int(next[i]) }
+        syms = out
     }
 }
 
