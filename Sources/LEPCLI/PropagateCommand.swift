@@ -27,6 +27,7 @@ enum PropagateCommand: Command {
         OptionSpec(name: "occurrence-map", value: "FILE", help: "JSON {new_id: {old_id: count}} for conversion-occurrence"),
         OptionSpec(name: "alpha-scale", value: "S", help: "LoRA donors: scale layer deltas by 1/S (LoRA donors: not supported yet)"),
         OptionSpec(name: "shard-size", value: "SIZE", help: "maximum shard size (default 5GB); 0 = one file"),
+        OptionSpec(name: "save-fit", value: "FILE", help: "benchmarks: also write X and the row pairs to FILE (safetensors)"),
         OptionSpec(name: "skip-layer-check", value: nil, help: "do not compare the donor's layers with the base's"),
         OptionSpec(name: "force", value: nil, help: "replace OUT if it exists"),
     ]
@@ -62,6 +63,7 @@ enum PropagateCommand: Command {
         if args.value("alpha-scale") != nil { throw UsageError("--alpha-scale applies to LoRA donors, which lep propagate does not support yet (merge the adapter first)") }
         if let s = args.value("shard-size") { o.maxShardBytes = s == "0" ? nil : try Arguments.byteSize(s, option: "shard-size") }
         o.checkDonorLayers = !args.flag("skip-layer-check")
+        o.saveFit = args.value("save-fit")
         o.force = args.flag("force")
         o.toolVersion = LEPTool.version
         let start = Terminal.now()

@@ -3,7 +3,7 @@ import LEPJSON
 import SafeTensors
 import Testing
 import Tokenizers
-@testable import Surgery
+import Surgery
 
 /// `lep propagate` (LEP.md §5-§8) against fixtures/lep (scripts/fixtures/gen_lep.py: upstream
 /// `tokenizers` for the sub-token ids, numpy float64 `lstsq` for X).
@@ -17,7 +17,7 @@ import Tokenizers
         return FileManager.default.currentDirectoryPath
     }()
     static let dir = root + "/fixtures/lep"
-    static let reference: [String: Any] = {
+    nonisolated(unsafe) static let reference: [String: Any] = {
         let data = (try? Data(contentsOf: URL(fileURLWithPath: dir + "/reference.json"))) ?? Data()
         return ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any]) ?? [:]
     }()

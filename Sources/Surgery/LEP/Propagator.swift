@@ -37,6 +37,8 @@ public enum Propagator {
         public var maxShardBytes: Int? = 5_000_000_000
         public var checkDonorLayers = true
         public var toolVersion = "unknown"
+        /// Benchmarks: write X (F64) and the row pairs (CSR) to this safetensors file.
+        public var saveFit: String?
         /// Rows per block when streaming (fit and apply).
         public var blockRows = 2048
         public init(base: String, instruct: String, donor: String, output: String) {
@@ -159,6 +161,8 @@ public enum Propagator {
             fits[name] = x
             reports.append(ModuleReport(tensor: name, solution: sol, seconds: monotonicSeconds() - start))
         }
+
+        if let path = o.saveFit { try saveFit(path, pairs: pairs, reports: reports, h: h) }
 
         // Write.
         let out: AtomicOutputDirectory
@@ -306,6 +310,22 @@ public enum Propagator {
             try emit(1)
         }
         return (meanFilled, copied)
+    }
+
+    /// Writes X per module and the row pairs to one safetensors file (for comparison with numpy).
+    static func saveFit(_ path: String, pairs: RowPairs, reports: [ModuleReport], h: Int) throws(SurgeryError) {
+        var tensors: [(TensorSpec, [UInt8])] = []
+        func bytes<T>(_ a: [T]) -> [UInt8] { a.withUnsafeBytes { Array($0) } }
+        for r in reports { if let s = r.solution { tensors.append((TensorSpec(name: "x." + r.tensor, dtype: .F64, shape: [h, h]), bytes(s.x))) } }
+        tensors.append((TensorSpec(name: "pairs.offsets", dtype: .I64, shape: [pairs.offsets.count]), bytes(pairs.offsets.map(Int64.init))))
+        tensors.append((TensorSpec(name: "pairs.ids", dtype: .I64, shape: [pairs.ids.count]), bytes(pairs.ids.map(Int64.init))))
+        tensors.append((TensorSpec(name: "pairs.weights", dtype: .F64, shape: [pairs.weights.count]), pairs.weights.isEmpty ? [] : bytes(pairs.weights)))
+        let byName = Dictionary(tensors.map { ($0.0.name, $0.1) }, uniquingKeysWith: { a, _ in a })
+        do {
+            let w = try SafeTensorsWriter(path: path, tensors: tensors.map(\.0), metadata: ["format": "lep-fit"])
+            for spec in w.order { try w.writeTensor(spec.name) { stream in try byName[spec.name]!.withUnsafeBytes { try stream.write($0) } } }
+            try w.finish()
+        } catch { throw .propagation(stage: "save fit", reason: "\(path): \(error)") }
     }
 
     static func monotonicSeconds() -> Double {

@@ -1,4 +1,4 @@
-import CBLAS
+internal import CBLAS
 import TensorMath
 
 /// Least squares `min ‖A·X − B‖_F` for tall `A` `[n, k]`, `B` `[n, m]` without materialising them
