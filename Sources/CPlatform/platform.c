@@ -3,6 +3,10 @@
 
 #include <unistd.h>
 
+int lep_start_writeback(int fd, int64_t offset, int64_t length) {
+    return sync_file_range(fd, (off64_t)offset, (off64_t)length, SYNC_FILE_RANGE_WRITE);
+}
+
 ssize_t lep_copy_file_range(int fd_in, int64_t *off_in, int fd_out, size_t len) {
     loff_t off = (loff_t)*off_in;
     ssize_t n = copy_file_range(fd_in, &off, fd_out, NULL, len, 0);
@@ -10,6 +14,7 @@ ssize_t lep_copy_file_range(int fd_in, int64_t *off_in, int fd_out, size_t len) 
     return n;
 }
 
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>

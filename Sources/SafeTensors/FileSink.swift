@@ -18,6 +18,10 @@ final class FileSink {
     private(set) var position = 0
     /// Test hook: fail with ENOSPC once this many bytes have been written.
     let failAfter: Int?
+    /// Bytes handed to the kernel and not yet queued for writeback.
+    private var writebackStart = 0
+    private var kernelPosition = 0
+    private static let writebackChunk = 64 << 20
 
     init(path: String, capacity: Int = 4 << 20, failAfter: Int? = nil) throws(SafeTensorsError) {
         self.path = path
@@ -96,6 +100,7 @@ final class FileSink {
             }
             if n == 0 { throw .writeFailed(path: path, reason: "source ended early while copying") }
             remaining -= n
+            advanceKernelPosition(n)
         }
         position += count
     }
@@ -129,6 +134,17 @@ final class FileSink {
                 throw failure(errno)
             }
             done += w
+        }
+        advanceKernelPosition(n)
+    }
+
+    /// Queues written data for writeback every 64 MiB, so the disk works while we keep writing and
+    /// the final fsync is short (as `cp` followed by `sync` overlaps them).
+    private func advanceKernelPosition(_ n: Int) {
+        kernelPosition += n
+        if kernelPosition - writebackStart >= FileSink.writebackChunk {
+            _ = lep_start_writeback(fd, Int64(writebackStart), Int64(kernelPosition - writebackStart))
+            writebackStart = kernelPosition
         }
     }
 

@@ -12,6 +12,10 @@ ssize_t lep_copy_file_range(int fd_in, int64_t *off_in, int fd_out, size_t len);
 
 
 
+/// Starts asynchronous writeback of a file range (sync_file_range with SYNC_FILE_RANGE_WRITE), so a
+/// later fsync has little left to do and writing overlaps with the disk. Returns 0 or -1 (errno set).
+int lep_start_writeback(int fd, int64_t offset, int64_t length);
+
 /// Cleanup of temporary output directories on SIGINT/SIGTERM/SIGHUP.
 /// `lep_cleanup_install` installs the handlers once (idempotent); `lep_cleanup_register` adds a
 /// directory (up to 32 at a time); `lep_cleanup_unregister` removes it. On a signal the handler removes
