@@ -114,8 +114,10 @@ enum Kernels {
         return total
     }
 
-    /// Zeroes every element whose ascending rank by |x| (ties broken by index) is outside `keep`.
-    static func keepRanks(_ x: UnsafeMutableBufferPointer<Float>, _ keep: Range<Int>) {
+    /// Zeroes every element whose ascending rank by |x| is outside `keep`. Equal keys are ranked by
+    /// index, ascending, or descending with `laterIndexFirst` (a stable descending sort, as torch's
+    /// `argsort(descending=True)` orders small tensors).
+    static func keepRanks(_ x: UnsafeMutableBufferPointer<Float>, _ keep: Range<Int>, laterIndexFirst: Bool = false) {
         let n = x.count
         if keep.isEmpty { forEachChunk(n) { r in for i in r { x[i] = 0 } }; return }
         if keep.lowerBound <= 0 && keep.upperBound >= n { return }
@@ -130,6 +132,7 @@ enum Kernels {
         var prefix: [(Int, Int)] = []
         var a = 0, b = 0
         for c in counts { prefix.append((a, b)); a += c.0; b += c.1 }
+        let (totalLo, totalHi) = (a, b)
         let needLo = keep.lowerBound - lessLo       // equal-to-kLo elements with index-order ≥ this are kept
         let maxHi = keep.upperBound - 1 - lessHi    // equal-to-kHi elements with index-order ≤ this are kept
         forEachChunk(n) { r in
@@ -137,9 +140,9 @@ enum Kernels {
             for i in r {
                 let k = key(x[i])
                 var aboveLo = k > kLo
-                if k == kLo { aboveLo = eqLo >= needLo; eqLo += 1 }
+                if k == kLo { aboveLo = (laterIndexFirst ? totalLo - 1 - eqLo : eqLo) >= needLo; eqLo += 1 }
                 var belowHi = k < kHi
-                if k == kHi { belowHi = eqHi <= maxHi; eqHi += 1 }
+                if k == kHi { belowHi = (laterIndexFirst ? totalHi - 1 - eqHi : eqHi) <= maxHi; eqHi += 1 }
                 if !(aboveLo && belowHi) { x[i] = 0 }
             }
         }

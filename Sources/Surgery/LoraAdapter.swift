@@ -99,14 +99,16 @@ public final class LoraAdapter: @unchecked Sendable {
         }
     }
 
-    /// Applies the adapter's change to `w` (the f32 copy of base tensor `target`), if any.
-    func apply(to w: UnsafeMutableBufferPointer<Float>, target: String) throws(SurgeryError) {
+    /// Applies the adapter's change to `w` (the f32 copy of base tensor `target`); false when the
+    /// adapter does not touch `target`.
+    @discardableResult
+    func apply(to w: UnsafeMutableBufferPointer<Float>, target: String) throws(SurgeryError) -> Bool {
         if let name = replacements[target] {
             let v = try lifting { try checkpoint.view(name) }
             try lifting { try v.convert(elements: 0..<w.count, into: UnsafeMutableRawPointer(w.baseAddress!), as: .F32) }
-            return
+            return true
         }
-        guard let u = updates[target] else { return }
+        guard let u = updates[target] else { return false }
         let a = try lifting { try checkpoint.view(u.a).floats() }
         let b = try lifting { try checkpoint.view(u.b).floats() }
         let r = u.rank, cols = a.count / r, rows = b.count / r
@@ -127,6 +129,7 @@ public final class LoraAdapter: @unchecked Sendable {
                 }
             }
         }
+        return true
     }
 }
 

@@ -120,7 +120,7 @@ public struct MergePlan: @unchecked Sendable {
                                     inputs: inputIndex.map { ($0, n) }, parameters: params, t: t,
                                     rowMaps: isVocabulary(n) ? vocabMaps : [:]))
         }
-        if let d = recipe.dtype { notes.append("inputs are rounded to \(d.rawValue) before merging (dtype); arithmetic is float32") }
+        if let d = recipe.dtype, d == .BF16 || d == .F16 { notes.append("inputs are rounded to \(d.rawValue) before merging (dtype); arithmetic is float32") }
         var config = carry.config
         if let o = recipe.outDtype ?? recipe.dtype, config != nil { setDtype(&config!, o) }
         if let rows = outRows, config != nil { config!["vocab_size"] = .number(JSONNumber(rows)) }
@@ -263,7 +263,7 @@ public struct MergePlan: @unchecked Sendable {
         // Parameters of the first layer-0 tensor and of the embeddings, as a sample.
         for task in tasks where task.name == "model.embed_tokens.weight" || task.name.hasPrefix("model.layers.0.self_attn.q_proj") {
             var parts = task.parameters.global.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-            for (i, m) in task.parameters.perModel.enumerated() {
+            for (i, m) in task.parameters.perModel.enumerated() where !m.isEmpty {
                 parts.append("[\(i)] " + m.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
             }
             lines.append("params:      \(task.name): \(parts.joined(separator: "; "))")

@@ -53,7 +53,10 @@ public final class ModelSource: @unchecked Sendable {
         if dst.count > 0 {
             try lifting { try view.convert(elements: 0..<dst.count, into: UnsafeMutableRawPointer(dst.baseAddress!), as: .F32) }
         }
-        if let adapter { try adapter.apply(to: dst, target: name) }
+        if let adapter, try adapter.apply(to: dst, target: name) {
+            // The adapted model is stored in the model's dtype (as PEFT and mergekit do).
+            TensorCast.round(dst, through: view.dtype)
+        }
         if let through { TensorCast.round(dst, through: through) }
         view.file.dropPages(view.fileOffset..<(view.fileOffset + view.byteCount))
     }

@@ -1,7 +1,7 @@
 /// `linear`: θ = Σᵢ wᵢθᵢ / Σᵢ wᵢ (the division only with `normalize`, the default). No base.
 ///
 /// Reference: Wortsman et al. 2022 (model soups), https://arxiv.org/abs/2203.05482; mergekit
-/// `merge_methods/linear.py` (float32 accumulation from zero, one multiply-add per input, in order).
+/// `merge_methods/linear.py` (float32 accumulation from zero, one fused multiply-add per input in order, as `addcmul_`).
 public struct LinearMerge: MergeMethod {
     public let name = "linear"
     public let summary = "weighted average Σ wᵢθᵢ / Σ wᵢ (normalize) or weighted sum"
@@ -27,7 +27,7 @@ public struct LinearMerge: MergeMethod {
         Kernels.forEachChunk(out.count) { r in
             for k in r {
                 var acc: Float = 0
-                for (i, x) in inputs.enumerated() { acc += x[k] * weights[i] }
+                for (i, x) in inputs.enumerated() { acc = acc.addingProduct(x[k], weights[i]) }  // fused, as torch addcmul_
                 out[k] = normalize ? acc / total : acc
             }
         }

@@ -105,14 +105,15 @@ enum Sparsify {
         Kernels.forEachChunk(x.count) { r in for k in r { x[k] *= f } }
     }
 
-    /// Keeps the k = max(1, ⌊density·n⌋) largest |δ|.
+    /// Keeps the k = max(1, ⌊density·n⌋) largest |δ| (equal |δ|: lower index first, as a stable
+    /// descending sort).
     static func magnitude(_ x: UnsafeMutableBufferPointer<Float>, density: Double, rescale: Bool) {
         if density >= 1 { return }
         let n = x.count
         if density <= 0 || n == 0 { Kernels.keepRanks(x, 0..<0); return }
         let k = max(1, Int(density * Double(n)))
         let before = rescale ? Kernels.l1(x) : 0
-        Kernels.keepRanks(x, (n - k)..<n)
+        Kernels.keepRanks(x, (n - k)..<n, laterIndexFirst: true)
         if rescale { rescaleL1(x, before: before) }
     }
 

@@ -1,0 +1,20 @@
+import Foundation
+import SafeTensors
+import Surgery
+import Testing
+
+/// Every user-facing recipe in recipes/ runs on the fixture models (paths relative to the repo root).
+@Suite struct RecipesDirectoryTests {
+    static let files: [String] = ((try? FileManager.default.contentsOfDirectory(atPath: SharedData.packageRoot + "/recipes")) ?? []).sorted()
+
+    @Test func thereAreRecipes() { #expect(Self.files.count >= 5) }
+
+    @Test(arguments: files)
+    func recipeRuns(_ file: String) throws {
+        let recipe = try Recipe.load(path: SharedData.packageRoot + "/recipes/" + file, baseDirectory: SharedData.packageRoot)
+        let out = try Fix.run(recipe)
+        let c = try Checkpoint(path: out)
+        #expect(c.tensorCount > 0)
+        #expect(FileManager.default.fileExists(atPath: out + "/" + MergeExecutor.provenanceName))
+    }
+}
