@@ -1,0 +1,50 @@
+import Surgery
+
+/// `lep lora merge MODEL ADAPTER -o OUT`: fold a PEFT LoRA adapter into a model.
+enum LoraCommand: Command {
+    static let name = "lora"
+    static let summary = "merge a PEFT LoRA adapter into a model: lora merge MODEL ADAPTER -o OUT"
+    static let usage = "merge MODEL ADAPTER -o OUT [--force] [--dtype D]"
+    static let details = """
+        W + (lora_alpha / r)·B·A for each target module (rsLoRA: lora_alpha / √r; alpha_pattern and
+        rank_pattern honoured); modules_to_save tensors replace the base's. The adapter is checked
+        against the model (targets exist, shapes fit) before anything is written. Same as a merge recipe
+        with 'passthrough' and 'MODEL+ADAPTER'.
+        """
+    static let options = [
+        OptionSpec(name: "o", value: "OUT", help: "output model directory"),
+        OptionSpec(name: "force", value: nil, help: "replace OUT if it exists"),
+        OptionSpec(name: "dtype", value: "bf16|f16|f32", help: "output dtype (default: the model's)"),
+    ]
+
+    static func run(_ args: Arguments) throws -> Int32 {
+        let p = try args.positionals(["merge", "MODEL", "ADAPTER"])
+        guard p[0] == "merge" else { throw UsageError("unknown lora subcommand '\(p[0])' (known: merge)") }
+        guard let out = args.value("o") else { throw UsageError("-o OUT is required") }
+        var text = "{\"lep_recipe\": 1, \"merge_method\": \"passthrough\", \"models\": [{\"model\": \(jsonString(p[1] + "+" + p[2]))}]"
+        if let d = args.value("dtype") { text += ", \"out_dtype\": \(jsonString(d))" }
+        text += "}"
+        let recipe = try Recipe.parse(text, path: "<lora merge>", baseDirectory: ".")
+        let plan = try MergePlan.make(recipe)
+        var options = MergeOptions()
+        options.force = args.flag("force")
+        options.toolVersion = LEPTool.version
+        let progress = Progress("lora merge")
+        let summary = try MergeExecutor.run(plan, output: out, options: options, progress: progress.update)
+        progress.finish()
+        Terminal.out("wrote \(out): \(summary.tensors) tensors, adapter \(p[2]) merged into \(p[1]) in \(Format.fixed(progress.elapsed, 2)) s")
+        return 0
+    }
+
+    static func jsonString(_ s: String) -> String {
+        var out = "\""
+        for c in s.unicodeScalars {
+            switch c {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            default: if c.value < 0x20 { out += "\\u00" + (c.value < 16 ? "0" : "") + String(c.value, radix: 16) } else { out.unicodeScalars.append(c) }
+            }
+        }
+        return out + "\""
+    }
+}

@@ -1,0 +1,79 @@
+import Surgery
+
+/// `lep merge RECIPE -o OUT`: run a merge recipe (lep JSON or mergekit YAML).
+enum MergeCommand: Command {
+    static let name = "merge"
+    static let summary = "merge checkpoints with a recipe (mergekit YAML or lep JSON): ties, slerp, dare, ..."
+    static let usage = "RECIPE -o OUT [--dry-run] [--force] [--seed S] [--shard-size SIZE]"
+    static let details = """
+        RECIPE is a mergekit YAML file (run unchanged) or a lep JSON recipe ("lep_recipe": 1, comments
+        allowed). Everything is validated before any tensor is written: inputs, tensor sets, shapes,
+        dtypes, vocabulary sizes, parameters. --dry-run prints the plan and stops. Relative model paths
+        are taken from the current directory, as mergekit does. OUT gets the shards, config.json, the
+        base's tokenizer files, the recipe (lep_recipe.*) and lep_merge.json (inputs' header hashes,
+        version, seed). Arithmetic is float32; a NaN/Inf in a result is an error naming the tensor.
+        See 'lep methods' for the methods and their parameters.
+        """
+    static let options = [
+        OptionSpec(name: "o", value: "OUT", help: "output model directory"),
+        OptionSpec(name: "output", value: "OUT", help: "same as -o"),
+        OptionSpec(name: "dry-run", value: nil, help: "validate and print the plan; write nothing"),
+        OptionSpec(name: "force", value: nil, help: "replace OUT if it exists"),
+        OptionSpec(name: "seed", value: "S", help: "seed for random methods (overrides the recipe's seed)"),
+        OptionSpec(name: "shard-size", value: "SIZE", help: "maximum shard size (default 5GB); 0 = one file"),
+    ]
+
+    static func run(_ args: Arguments) throws -> Int32 {
+        let recipePath = try args.positionals(["RECIPE"])[0]
+        var recipe = try Recipe.load(path: recipePath, baseDirectory: ".")
+        if let s = args.value("seed") {
+            guard let v = UInt64(s) else { throw UsageError("--seed expects a non-negative integer, got '\(s)'") }
+            recipe.seed = v
+        }
+        let plan = try MergePlan.make(recipe)
+        let dryRun = args.flag("dry-run")
+        for line in plan.describe() { dryRun ? Terminal.out(line) : Terminal.err(line) }
+        if dryRun { return 0 }
+        guard let out = args.value("o") ?? args.value("output") else { throw UsageError("-o OUT is required (or --dry-run)") }
+        var options = MergeOptions()
+        options.force = args.flag("force")
+        options.toolVersion = LEPTool.version
+        if let s = args.value("shard-size") { options.maxShardBytes = s == "0" ? nil : try Arguments.byteSize(s, option: "shard-size") }
+        let progress = Progress("merge")
+        let summary = try MergeExecutor.run(plan, output: out, options: options, progress: progress.update)
+        progress.finish()
+        Terminal.out("wrote \(out): \(summary.tensors) tensors in \(summary.shards) shard\(summary.shards == 1 ? "" : "s"), \(Format.bytes(summary.bytes)) in \(Format.fixed(progress.elapsed, 2)) s (\(plan.method.name))")
+        return 0
+    }
+}
+
+/// `lep methods`: the merge methods, their parameters and references.
+enum MethodsCommand: Command {
+    static let name = "methods"
+    static let summary = "list merge methods with their parameters, defaults and references"
+    static let usage = ""
+    static let details = ""
+    static let options: [OptionSpec] = []
+
+    static func run(_ args: Arguments) throws -> Int32 {
+        _ = try args.positionals([])
+        for m in MethodRegistry.all {
+            var head = "\(m.name): \(m.summary)"
+            head += m.basePolicy == .required ? " [base_model required" : " [no base"
+            head += ", \(m.inputCount.lowerBound == m.inputCount.upperBound ? "\(m.inputCount.lowerBound)" : "\(m.inputCount.lowerBound)+") model\(m.inputCount.upperBound == 1 ? "" : "s")"
+            head += m.isRandom ? ", random: seed]" : "]"
+            Terminal.out(head)
+            for p in m.parameters {
+                let d = p.defaultValue.map { "default \($0)" } ?? "required"
+                Terminal.out("    \(p.name.padding(to: 11)) \(p.scope.rawValue.padding(to: 9)) \(p.kind.rawValue.padding(to: 6)) \(d.padding(to: 15)) \(p.help)")
+            }
+            Terminal.out("    reference: \(m.reference)")
+        }
+        return 0
+    }
+}
+
+/// The Surgery commands, in the order `lep --help` lists them (appended to `CommandRegistry.all`).
+enum SurgeryCommands {
+    static let all: [any Command.Type] = [MergeCommand.self, MethodsCommand.self, LoraCommand.self, DiffCommand.self, ApplyCommand.self]
+}
