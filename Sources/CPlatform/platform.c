@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include "lep_platform.h"
 
+#include <fcntl.h>
+
 #include <unistd.h>
 
 int lep_start_writeback(int fd, int64_t offset, int64_t length) {
@@ -14,7 +16,6 @@ ssize_t lep_copy_file_range(int fd_in, int64_t *off_in, int fd_out, size_t len) 
     return n;
 }
 
-#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
