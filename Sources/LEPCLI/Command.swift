@@ -17,6 +17,7 @@ protocol Command {
 /// Every subcommand, in the order `lep --help` lists them.
 enum CommandRegistry {
     static let all: [any Command.Type] = [InspectCommand.self, ConvertCommand.self, SynthCommand.self, RunCommand.self, VerifyCommand.self, PropagateCommand.self, VocabCommand.self]
+        + [TokenizeCommand.self, DetokenizeCommand.self, TokstatsCommand.self]
         + SurgeryCommands.all
 
     static func find(_ name: String) -> (any Command.Type)? { all.first { $0.name == name } }
