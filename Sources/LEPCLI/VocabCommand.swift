@@ -1,3 +1,4 @@
+import Glibc
 import Surgery
 
 /// `lep vocab build|init`: the paper's new vocabularies (LEP.md §3) and the initialisation of their
@@ -7,6 +8,7 @@ enum VocabCommand: Command {
     static let summary = "build a new vocabulary (replace/extend/optimize) or initialise a base model's rows for one"
     static let usage = """
         build --mode replace|extend|optimize --old OLD --new NEW -o OUT [--corpus FILE --keep N --add M] [--force]
+               lep vocab train --corpus FILE --type bpe|unigram --size N -o OUT.model
                lep vocab init --model BASE --tokenizer NEW -o OUT [--agg mean|sum|occurrence --occurrence-map FILE] [--force]
         """
     static let details = """
@@ -20,6 +22,8 @@ enum VocabCommand: Command {
         mean (sum, occurrence-weighted mean) of the base rows of each token's pieces under the old tokenizer,
         special tokens copied by string, byte tokens from the old byte token; rows with no pieces take the mean
         of all base rows and are listed. Accumulation in float32, round-to-nearest-even write-back.
+        train: runs SentencePiece's trainer (Debian's spm_train, on PATH) with the paper's settings
+        (byte fallback, split digits, full character coverage, identity normalisation) and writes OUT.model.
         Outputs are written to a temporary sibling and renamed into place.
         """
     static let options = [
@@ -29,6 +33,8 @@ enum VocabCommand: Command {
         OptionSpec(name: "corpus", value: "FILE", help: "build optimize: text to count token use on"),
         OptionSpec(name: "keep", value: "N", help: "build optimize: old tokens kept (default 64000)"),
         OptionSpec(name: "add", value: "M", help: "build extend/optimize: new pieces considered, in NEW's order (default all)"),
+        OptionSpec(name: "type", value: "bpe|unigram", help: "train: SentencePiece model type"),
+        OptionSpec(name: "size", value: "N", help: "train: vocabulary size"),
         OptionSpec(name: "model", value: "DIR", help: "init: the base model"),
         OptionSpec(name: "tokenizer", value: "PATH", help: "init: the new tokenizer (folder or file)"),
         OptionSpec(name: "agg", value: "mean|sum|occurrence", help: "init: aggregation of sub-token rows (default mean)"),
@@ -53,7 +59,8 @@ enum VocabCommand: Command {
         switch sub {
         case "build": return try build(args, output: output)
         case "init": return try initialise(args, output: output)
-        default: throw UsageError("unknown subcommand '\(sub)' (build or init)")
+        case "train": return try train(args, output: output)
+        default: throw UsageError("unknown subcommand '\(sub)' (build, init or train)")
         }
     }
 
@@ -101,6 +108,38 @@ enum VocabCommand: Command {
         }
         if s.occurrenceFallback > 0 { Terminal.out("  \(s.occurrenceFallback) rows absent from the occurrence map used the plain mean") }
         for n in s.configNotes { Terminal.out("  " + n) }
+        return 0
+    }
+
+    /// `lep vocab train`: spm_train with the paper's settings; OUT gets a `.model` suffix if it lacks one.
+    static func train(_ args: Arguments, output: String) throws -> Int32 {
+        guard let corpus = args.value("corpus") else { throw UsageError("--corpus FILE is required") }
+        guard let type = args.value("type"), type == "bpe" || type == "unigram" else { throw UsageError("--type must be bpe or unigram") }
+        guard let size = try args.int("size"), size > 0 else { throw UsageError("--size N (a positive vocabulary size) is required") }
+        guard access(corpus, R_OK) == 0 else { throw UsageError("--corpus \(corpus): cannot read") }
+        let prefix = output.hasSuffix(".model") ? String(output.dropLast(6)) : output
+        if access(prefix + ".model", F_OK) == 0 && !args.flag("force") { throw UsageError("\(prefix).model exists (use --force)") }
+        let tmp = prefix + ".lep-tmp-\(getpid())"
+        let argv = ["spm_train", "--input=\(corpus)", "--model_prefix=\(tmp)", "--vocab_size=\(size)", "--model_type=\(type)",
+                    "--byte_fallback=true", "--split_digits=true", "--character_coverage=1.0", "--normalization_rule_name=identity",
+                    "--unk_id=0", "--bos_id=1", "--eos_id=2", "--pad_id=-1", "--hard_vocab_limit=false", "--minloglevel=1"]
+        let progress = Progress("vocab train")
+        var pid = pid_t()
+        var cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        defer { for p in cargs { free(p) } }
+        let rc = posix_spawnp(&pid, "spm_train", nil, nil, &cargs, environ)
+        guard rc == 0 else { throw UsageError("cannot run spm_train (\(String(cString: strerror(rc)))); install Debian's sentencepiece package") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        unlink(tmp + ".vocab")
+        guard status == 0 else {
+            unlink(tmp + ".model")
+            Terminal.err("lep vocab train: spm_train failed (status \(status))")
+            return 1
+        }
+        guard rename(tmp + ".model", prefix + ".model") == 0 else { throw UsageError("cannot rename \(tmp).model to \(prefix).model") }
+        progress.finish()
+        Terminal.out("wrote \(prefix).model: SentencePiece \(type), \(size) pieces requested, in \(Format.fixed(progress.elapsed, 2)) s")
         return 0
     }
 }
