@@ -29,8 +29,8 @@ let package = Package(
         .target(name: "Tokenizers", dependencies: ["LEPJSON", "CSentencePiece"]),
         .target(name: "Models", dependencies: ["LEPJSON", "SafeTensors", "TensorMath"]),
         .target(name: "Surgery", dependencies: ["LEPJSON", "SafeTensors", "TensorMath", "Tokenizers", "Models", "CZstd", "CBLAS"]),
-        .target(name: "Evaluation", dependencies: ["LEPJSON"]),
-        .target(name: "LEPCLI", dependencies: ["LEPJSON", "SafeTensors", "TensorMath", "Tokenizers", "Models", "Surgery"]),
+        .target(name: "Evaluation", dependencies: ["LEPJSON", "SafeTensors", "Tokenizers", "Models"]),
+        .target(name: "LEPCLI", dependencies: ["LEPJSON", "SafeTensors", "TensorMath", "Tokenizers", "Models", "Surgery", "Evaluation"]),
         .executableTarget(name: "lep", dependencies: ["LEPCLI"]),
         // Fuzz entry point for the safetensors header parser (see README, "Fuzzing").
         .executableTarget(name: "lep-fuzz-header", dependencies: ["SafeTensors"]),
@@ -42,7 +42,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "SafeTensors"]),
         .testTarget(name: "CShimsTests", dependencies: ["CZstd", "CBLAS", "CJSONC", "CSentencePiece"]),
         .testTarget(name: "SurgeryTests", dependencies: ["Surgery", "SafeTensors", "Tokenizers", "Models", "LEPJSON", "TensorMath", "CBLAS"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "LEPJSON"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "LEPJSON", "Models", "Tokenizers", "SafeTensors"]),
         .testTarget(name: "EndToEndTests", dependencies: ["SafeTensors", "LEPJSON"]),
     ],
     swiftLanguageModes: [.v6]

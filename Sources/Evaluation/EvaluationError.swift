@@ -21,6 +21,10 @@ public enum EvaluationError: Error, Equatable, Sendable, CustomStringConvertible
     case metric(String)
     /// A report cannot be built (duplicate model name, metric without a model, ...).
     case report(String)
+    /// A model or its tokenizer cannot be opened or run (the Models/Tokenizers error, as text).
+    case model(path: String, message: String)
+    /// A task cannot run on the given models or data (no chat template, vocabularies differ, ...).
+    case task(name: String, message: String)
 
     public var description: String {
         let fix = " (pass a template file with --chat-template FILE, or pick a built-in format with --chat-format llama3|mistral|chatml|openchat)"
@@ -43,6 +47,10 @@ public enum EvaluationError: Error, Equatable, Sendable, CustomStringConvertible
             return "metric: \(m)"
         case .report(let m):
             return "report: \(m)"
+        case .model(let path, let m):
+            return "model \(path): \(m)"
+        case .task(let name, let m):
+            return "task \(name): \(m)"
         }
     }
 }

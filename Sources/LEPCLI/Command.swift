@@ -19,6 +19,7 @@ enum CommandRegistry {
     static let all: [any Command.Type] = [InspectCommand.self, ConvertCommand.self, SynthCommand.self, RunCommand.self, VerifyCommand.self, PropagateCommand.self, VocabCommand.self]
         + [TokenizeCommand.self, DetokenizeCommand.self, TokstatsCommand.self]
         + SurgeryCommands.all
+        + [EvalCommand.self]
 
     static func find(_ name: String) -> (any Command.Type)? { all.first { $0.name == name } }
 }

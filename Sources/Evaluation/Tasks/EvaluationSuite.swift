@@ -1,0 +1,250 @@
+import LEPJSON
+import Models
+import SafeTensors
+
+/// The task families `lep eval --tasks` selects.
+public enum TaskKind: String, CaseIterable, Sendable {
+    case likelihood, agreement, copy
+    case mcSingle = "mc_single"
+    case mcContinuation = "mc_continuation"
+    case tokenizer
+
+    /// The default suite: everything but agreement (which needs two models with one vocabulary).
+    public static let defaults: [TaskKind] = [.likelihood, .copy, .mcSingle, .mcContinuation, .tokenizer]
+
+    /// Parses `likelihood,copy,...` (`all` = every kind), keeping the canonical order.
+    public static func parseList(_ text: String) throws(EvaluationError) -> [TaskKind] {
+        var chosen = Set<TaskKind>()
+        for part in text.split(separator: ",") {
+            let name = String(part).trimmingASCIIWhitespace()
+            if name == "all" { chosen.formUnion(allCases); continue }
+            guard let k = TaskKind(rawValue: name) else {
+                throw .task(name: name, message: "unknown task; choose from " + (allCases.map(\.rawValue) + ["all"]).joined(separator: ", "))
+            }
+            chosen.insert(k)
+        }
+        guard !chosen.isEmpty else { throw .task(name: "(none)", message: "no task selected") }
+        return allCases.filter(chosen.contains)
+    }
+}
+
+/// The data of one language: a text, copy items and multiple-choice items (each optional).
+public struct LanguageData: Sendable {
+    public var language: String
+    public var text: String?
+    public var copy: [CopyItem] = []
+    public var mcSingle: [MultipleChoiceItem] = []
+    public var mcContinuation: [MultipleChoiceItem] = []
+    /// File → SHA-256 of its bytes, for the report's settings.
+    public var fileHashes: [(String, String)] = []
+}
+
+/// Task data: the bundled files, or a `--data DIR` with the same layout
+/// (`<lang>/text.txt`, `<lang>/copy.jsonl`, `<lang>/mc_single_token.jsonl`,
+/// `<lang>/mc_continuation.jsonl`, every file optional, languages = the sub-folders in name order).
+public struct SuiteData: Sendable {
+    public var source: String
+    public var languages: [LanguageData]
+
+    /// The bundled English and Russian data.
+    public static func bundled() throws(EvaluationError) -> SuiteData {
+        var langs: [LanguageData] = []
+        for lang in BundledData.languages {
+            try langs.append(load(lang) { (name: String) throws(EvaluationError) -> (String, String)? in
+                BundledData.file(lang + "/" + name).map { ("bundled:" + lang + "/" + name, $0) }
+            })
+        }
+        return SuiteData(source: "bundled", languages: langs)
+    }
+
+    /// Data from a folder.
+    public static func directory(_ dir: String) throws(EvaluationError) -> SuiteData {
+        guard PathUtilities.isDirectory(dir) else { throw .taskFile(path: dir, line: 0, message: "not a folder (expected <lang>/text.txt, <lang>/copy.jsonl, ...)") }
+        var langs: [LanguageData] = []
+        for lang in PathUtilities.listDirectory(dir).sorted() where !lang.hasPrefix(".") && PathUtilities.isDirectory(dir + "/" + lang) {
+            let d = try load(lang) { (name: String) throws(EvaluationError) -> (String, String)? in
+                let path = dir + "/" + lang + "/" + name
+                return PathUtilities.exists(path) ? (path, try TaskData.readText(path: path)) : nil
+            }
+            if d.text != nil || !d.copy.isEmpty || !d.mcSingle.isEmpty || !d.mcContinuation.isEmpty { langs.append(d) }
+        }
+        guard !langs.isEmpty else { throw .taskFile(path: dir, line: 0, message: "no task files (expected <lang>/text.txt, <lang>/copy.jsonl, <lang>/mc_single_token.jsonl, <lang>/mc_continuation.jsonl)") }
+        return SuiteData(source: dir, languages: langs)
+    }
+
+    static func load(_ lang: String, _ read: (String) throws(EvaluationError) -> (String, String)?) throws(EvaluationError) -> LanguageData {
+        var d = LanguageData(language: lang)
+        func note(_ path: String, _ text: String) { d.fileHashes.append((path, "sha256:" + SHA256.hex(Array(text.utf8)))) }
+        if let (p, t) = try read("text.txt") { d.text = t; note(p, t) }
+        if let (p, t) = try read("copy.jsonl") { d.copy = try TaskData.parseCopyItems(t, path: p); note(p, t) }
+        if let (p, t) = try read("mc_single_token.jsonl") { d.mcSingle = try TaskData.parseMultipleChoice(t, path: p); note(p, t) }
+        if let (p, t) = try read("mc_continuation.jsonl") { d.mcContinuation = try TaskData.parseMultipleChoice(t, path: p); note(p, t) }
+        return d
+    }
+}
+
+/// Options of a suite run (`lep eval`).
+public struct SuiteOptions: Sendable {
+    public var tasks: [TaskKind] = TaskKind.defaults
+    /// Window length for likelihood/agreement; nil = min(1024, max_position_embeddings).
+    public var context: Int?
+    /// At most this many items per task file (nil = all).
+    public var maxItems: Int?
+    public var chat: ChatTemplateChoice = .fromTokenizerConfig
+    public var residentBudget: Int = ModelWeights.defaultResidentBudget
+    /// The tool string written into the report.
+    public var tool: String = "lep"
+    public init() {}
+}
+
+/// Wall times of a run (never written into the report).
+public struct SuiteTimings: Sendable {
+    public var totalSeconds = 0.0
+    /// Seconds inside the forward pass (prefill, decoding, scoring), all models.
+    public var forwardSeconds = 0.0
+    /// Per task name, all models.
+    public var taskSeconds: [(String, Double)] = []
+}
+
+/// Runs the selected tasks on several models and builds the side-by-side report.
+public enum EvaluationSuite {
+    /// Default window length cap.
+    public static let defaultContext = 1024
+
+    /// Display names from paths: the last path component, made unique with `-2`, `-3`, ...
+    public static func modelNames(_ paths: [String]) -> [String] {
+        var used = Set<String>(), out: [String] = []
+        for p in paths {
+            var trimmed = p
+            while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
+            let base = trimmed.split(separator: "/").last.map(String.init) ?? trimmed
+            var name = base.isEmpty ? "model" : base, k = 2
+            while used.contains(name) { name = base + "-\(k)"; k += 1 }
+            used.insert(name)
+            out.append(name)
+        }
+        return out
+    }
+
+    /// Runs the suite. `progress` receives one line per step (for stderr).
+    public static func run(models paths: [String], data: SuiteData, options: SuiteOptions,
+                           progress: (String) -> Void = { _ in }) throws(EvaluationError) -> (report: EvaluationReport, timings: SuiteTimings) {
+        guard !paths.isEmpty else { throw .report("no models to evaluate") }
+        let started = Clock.now()
+        var timings = SuiteTimings()
+        var taskTime: [String: Double] = [:], taskOrder: [String] = []
+        func timed<T>(_ task: String, _ body: () throws(EvaluationError) -> T) throws(EvaluationError) -> T {
+            let t0 = Clock.now()
+            defer {
+                if taskTime[task] == nil { taskOrder.append(task) }
+                taskTime[task, default: 0] += Clock.now() - t0
+            }
+            return try body()
+        }
+        let names = modelNames(paths)
+        var reportModels: [ReportModel] = []
+        var entries: [ReportEntry] = []
+        let tasks = Set(options.tasks)
+        if tasks.contains(.agreement) && paths.count < 2 {
+            throw .task(name: "agreement", message: "needs at least two models (the first is the reference)")
+        }
+        if let m = options.maxItems, m < 1 { throw .task(name: "(all)", message: "--max-items must be at least 1") }
+        func cap<T>(_ xs: [T]) -> [T] { options.maxItems.map { Array(xs.prefix($0)) } ?? xs }
+
+        var reference: EvaluatedModel?
+        var referenceOwnSeconds = 0.0
+        for (index, path) in paths.enumerated() {
+            let name = names[index]
+            progress("[\(index + 1)/\(paths.count)] \(name): opening \(path)")
+            let model = try EvaluatedModel(name: name, path: path, chat: options.chat, residentBudget: options.residentBudget)
+            let cfg = model.transformer.config
+            let ctx = min(options.context ?? defaultContext, cfg.maxPositionEmbeddings)
+            reportModels.append(ReportModel(name: name, path: path, headerHash: model.headerHash, details: [
+                ("architecture", cfg.architectures.first ?? cfg.family.rawValue), ("vocab_size", String(cfg.vocabSize)),
+                ("parameters", String(cfg.parameterCount)), ("context", String(ctx)), ("chat_template", model.chatTemplateSource),
+            ]))
+            for lang in data.languages {
+                if tasks.contains(.likelihood), let text = lang.text {
+                    let task = "text_\(lang.language)"
+                    progress("  \(name): \(task) (likelihood, windows of \(ctx))")
+                    let r = try timed(task) { () throws(EvaluationError) in try LikelihoodTask.run(model, text: text, context: ctx, task: task) }
+                    entries += LikelihoodTask.entries(r, model: name, task: task)
+                }
+                if tasks.contains(.agreement), let text = lang.text, let ref = reference {
+                    let task = "agreement_\(lang.language)"
+                    progress("  \(name): \(task) (reference \(ref.name))")
+                    let refCtx = min(options.context ?? defaultContext, ref.transformer.config.maxPositionEmbeddings, ctx)
+                    let s = try timed(task) { () throws(EvaluationError) in try AgreementTask.run(reference: ref, candidate: model, text: text, context: refCtx, task: task) }
+                    entries += AgreementTask.entries(s, model: name, task: task)
+                }
+                if tasks.contains(.copy) {
+                    for kind in CopyKind.allCases {
+                        let items = cap(lang.copy.filter { $0.kind == kind })
+                        guard !items.isEmpty else { continue }
+                        let task = "copy_\(lang.language)_\(kind.rawValue)"
+                        var outcomes: [CopyTask.Outcome] = []
+                        for (i, item) in items.enumerated() {
+                            progress("  \(name): \(task) \(i + 1)/\(items.count)")
+                            outcomes.append(try timed(task) { () throws(EvaluationError) in try CopyTask.run(model, item: item, task: task) })
+                        }
+                        entries += try CopyTask.entries(outcomes, kind: kind, model: name, task: task)
+                    }
+                }
+                if tasks.contains(.mcSingle), !lang.mcSingle.isEmpty {
+                    let task = "mc_single_\(lang.language)"
+                    progress("  \(name): \(task) (\(cap(lang.mcSingle).count) items)")
+                    let outcomes = try timed(task) { () throws(EvaluationError) in
+                        var o: [MultipleChoiceTask.Outcome] = []
+                        for item in cap(lang.mcSingle) { o.append(try MultipleChoiceTask.runSingleToken(model, item: item, task: task)) }
+                        return o
+                    }
+                    entries += try MultipleChoiceTask.entries(outcomes, model: name, task: task)
+                }
+                if tasks.contains(.mcContinuation), !lang.mcContinuation.isEmpty {
+                    let task = "mc_cont_\(lang.language)"
+                    progress("  \(name): \(task) (\(cap(lang.mcContinuation).count) items)")
+                    let outcomes = try timed(task) { () throws(EvaluationError) in
+                        var o: [MultipleChoiceTask.Outcome] = []
+                        for item in cap(lang.mcContinuation) { o.append(try MultipleChoiceTask.runContinuation(model, item: item, task: task)) }
+                        return o
+                    }
+                    entries += try MultipleChoiceTask.entries(outcomes, model: name, task: task)
+                }
+                if tasks.contains(.tokenizer), let text = lang.text {
+                    let task = "tokenizer_\(lang.language)"
+                    let r = TokenizerEfficiencyTask.run(model.tokenizer, text: text)
+                    entries += TokenizerEfficiencyTask.entries(r, model: name, task: task)
+                }
+            }
+            timings.forwardSeconds += model.forwardSeconds
+            if index == 0 && tasks.contains(.agreement) { reference = model; referenceOwnSeconds = model.forwardSeconds }
+        }
+        // The reference's passes during the other models' agreement tasks.
+        if let ref = reference { timings.forwardSeconds += ref.forwardSeconds - referenceOwnSeconds }
+        timings.taskSeconds = taskOrder.map { ($0, taskTime[$0] ?? 0) }
+        let report = try EvaluationReport(tool: options.tool, models: reportModels, settings: settings(data: data, options: options), entries: entries)
+        timings.totalSeconds = Clock.now() - started
+        return (report, timings)
+    }
+
+    /// The run settings recorded in the report.
+    static func settings(data: SuiteData, options: SuiteOptions) -> JSONObject {
+        var s = JSONObject()
+        s["tasks"] = .array(options.tasks.map { .string($0.rawValue) })
+        s["data"] = .string(data.source)
+        s["files"] = .object(JSONObject(data.languages.flatMap { $0.fileHashes.map { ($0.0, JSONValue.string($0.1)) } }))
+        s["context"] = options.context.map { .number(JSONNumber($0)) } ?? .string("min(\(defaultContext), max_position_embeddings)")
+        s["windows"] = .string("rolling: windows of the context length overlapping by one token, context restarted per window, every token after BOS scored once")
+        s["max_items"] = options.maxItems.map { .number(JSONNumber($0)) } ?? .null
+        let chat: String
+        switch options.chat {
+        case .fromTokenizerConfig: chat = "tokenizer_config.json"
+        case .format(let f): chat = "built-in " + f.rawValue
+        case .file(let p): chat = p
+        }
+        s["chat_template"] = .string(chat)
+        s["decoding"] = .string("greedy; copy budget ceil(1.5*S)+8 new tokens")
+        s["agreement_reference"] = options.tasks.contains(.agreement) ? .string("first model") : .null
+        return s
+    }
+}

@@ -1,0 +1,47 @@
+import Models
+
+/// Text likelihood (EVALUATOR.md §1): mean NLL per token, perplexity and bits per UTF-8 byte.
+///
+/// The text is encoded with the model's special tokens (BOS), so the first text token is predicted
+/// from BOS, and scored in lm-evaluation-harness "rolling" windows of at most `context` tokens
+/// (`Models.Likelihood`): windows start at 0, c−1, 2(c−1), …, overlap by one token, the context
+/// restarts in each window, and every token after the first is scored exactly once.
+/// `bits_per_byte = Σ NLL / (bytes · ln 2)` is the only number comparable across tokenizers.
+public enum LikelihoodTask {
+    /// The result for one model and text.
+    public struct Result: Equatable, Sendable {
+        public var likelihood: Likelihood
+        public var bytes: Int
+        public var bitsPerByte: Double { likelihood.bitsPerByte(textBytes: bytes) }
+    }
+
+    /// Scores `ids` (already encoded) in windows of `context`; `bytes` is the text's UTF-8 length.
+    public static func score(_ model: EvaluatedModel, ids: [Int], bytes: Int, context: Int, task: String) throws(EvaluationError) -> Result {
+        guard ids.count >= 2 else { throw .task(name: task, message: "the text encodes to \(ids.count) token(s); scoring needs at least 2") }
+        guard context >= 2 else { throw .task(name: task, message: "the context must be at least 2 tokens, got \(context)") }
+        var l = Likelihood()
+        let V = model.vocabularySize
+        let cache = model.transformer.makeCache(capacity: min(context, ids.count))
+        for w in Likelihood.windows(count: ids.count, context: context) {
+            cache.reset()
+            let logits = try model.forward(Array(ids[w]), cache: cache, logits: .all)
+            l.add(logits: logits, ids: ids[w], vocabSize: V)
+        }
+        return Result(likelihood: l, bytes: bytes)
+    }
+
+    /// Encodes and scores `text`.
+    public static func run(_ model: EvaluatedModel, text: String, context: Int, task: String) throws(EvaluationError) -> Result {
+        try score(model, ids: model.tokenizer.encode(text, addSpecialTokens: true), bytes: text.utf8.count, context: context, task: task)
+    }
+
+    /// Report entries: bits_per_byte (main), nll_per_token, perplexity; all lower-is-better.
+    public static func entries(_ r: Result, model: String, task: String) -> [ReportEntry] {
+        let n = r.likelihood.tokens
+        return [
+            ReportEntry(model: model, task: task, metric: "bits_per_byte", value: r.bitsPerByte, n: n, isMain: true, higherIsBetter: false),
+            ReportEntry(model: model, task: task, metric: "nll_per_token", value: r.likelihood.meanNLL, n: n, isMain: false, higherIsBetter: false),
+            ReportEntry(model: model, task: task, metric: "perplexity", value: r.likelihood.perplexity, n: n, isMain: false, higherIsBetter: false),
+        ]
+    }
+}

@@ -1,0 +1,79 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Evaluation
+import Models
+
+/// `lep eval`: the compact evaluator (EVALUATOR.md): several models side by side, three reports.
+enum EvalCommand: Command {
+    static let name = "eval"
+    static let summary = "evaluate models side by side (likelihood, copy, multiple choice, tokenizer, agreement) and write JSON/Markdown/SVG reports"
+    static let usage = "MODEL [MODEL...] -o DIR [--tasks LIST] [--data DIR] [--chat-template FILE | --chat-format NAME] [--max-items N] [--ctx N]"
+    static let details = """
+        Runs each model (Float32 forward pass, greedy decoding) on the bundled English and Russian data,
+        or on --data DIR (<lang>/text.txt, <lang>/copy.jsonl, <lang>/mc_single_token.jsonl,
+        <lang>/mc_continuation.jsonl; every file optional). Tasks (--tasks, comma-separated; default
+        likelihood,copy,mc_single,mc_continuation,tokenizer; `all` adds agreement):
+          likelihood       NLL/token, perplexity, bits per byte; rolling windows of --ctx tokens
+                           (default min(1024, max_position_embeddings)) overlapping by one token
+          agreement        KL(first model ‖ model) mean/median/p99/max, same top-1, Δp, ln PPL ratio;
+                           refused when vocabularies differ
+          copy             repeat a sentence/paragraph through the chat template: len, copy99, symbols/token
+          mc_single        llmtf style: log-prob of each choice's first token after the answer prefix
+          mc_continuation  lm-eval style: Σ log p(" " + choice): acc, acc_norm
+          tokenizer        characters per token, tokens per word
+        Chat tasks use the model's tokenizer_config.json chat_template unless --chat-template or
+        --chat-format (llama3, mistral, chatml, openchat) is given. Writes DIR/report.json,
+        report.md and report.svg (byte-identical across runs) and prints the Markdown table;
+        progress and timings go to stderr.
+        """
+    static let options = [
+        OptionSpec(name: "output", value: "DIR", help: "folder for report.json, report.md, report.svg (-o)"),
+        OptionSpec(name: "tasks", value: "LIST", help: "comma-separated tasks (default: all but agreement; `all` for every task)"),
+        OptionSpec(name: "data", value: "DIR", help: "task data folder instead of the bundled data"),
+        OptionSpec(name: "chat-template", value: "FILE", help: "Jinja chat template for every model"),
+        OptionSpec(name: "chat-format", value: "NAME", help: "built-in chat format: llama3|mistral|chatml|openchat"),
+        OptionSpec(name: "max-items", value: "N", help: "at most N items per task file"),
+        OptionSpec(name: "ctx", value: "N", help: "likelihood window length in tokens"),
+        OptionSpec(name: "memory", value: "SIZE", help: "keep converted Float32 weights up to SIZE per model (default 8GiB)"),
+    ]
+
+    static func run(_ args: Arguments) throws -> Int32 {
+        let models = args.positionals
+        guard !models.isEmpty else { throw UsageError("missing MODEL") }
+        guard let out = args.value("output") else { throw UsageError("missing -o DIR (the report folder)") }
+        var options = SuiteOptions()
+        options.tool = "lep \(LEPTool.version)"
+        if let t = args.value("tasks") { options.tasks = try TaskKind.parseList(t) }
+        switch (args.value("chat-template"), args.value("chat-format")) {
+        case (let f?, nil): options.chat = .file(f)
+        case (nil, let n?): options.chat = .format(try ChatFormat.named(n))
+        case (nil, nil): break
+        default: throw UsageError("give either --chat-template or --chat-format, not both")
+        }
+        if let n = try args.int("max-items") {
+            guard n >= 1 else { throw UsageError("--max-items must be at least 1") }
+            options.maxItems = n
+        }
+        if let c = try args.int("ctx") {
+            guard c >= 2 else { throw UsageError("--ctx must be at least 2") }
+            options.context = c
+        }
+        if let m = args.value("memory") { options.residentBudget = m == "0" ? 0 : try Arguments.byteSize(m, option: "memory") }
+        let data = try args.value("data").map { d throws(EvaluationError) in try SuiteData.directory(d) } ?? SuiteData.bundled()
+
+        let quiet = getenv("LEP_QUIET") != nil
+        let (report, timings) = try EvaluationSuite.run(models: models, data: data, options: options) { line in
+            if !quiet { Terminal.err(line) }
+        }
+        try ReportWriter.write(report, to: out)
+        Terminal.out(ReportWriter.markdown(report))
+        if !quiet {
+            let share = timings.totalSeconds > 0 ? 100 * timings.forwardSeconds / timings.totalSeconds : 0
+            Terminal.err("wrote \(out)/report.json, report.md, report.svg")
+            Terminal.err("time: \(Format.fixed(timings.totalSeconds, 2)) s total, \(Format.fixed(timings.forwardSeconds, 2)) s in the forward pass (\(Format.fixed(share, 1))%)")
+            for (task, s) in timings.taskSeconds { Terminal.err("  \(task): \(Format.fixed(s, 2)) s") }
+        }
+        return 0
+    }
+}
