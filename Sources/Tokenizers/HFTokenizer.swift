@@ -14,12 +14,12 @@ public struct HFTokenizer: Tokenizer {
     var preTokenizer: PreTokenizer?
     var decoder: Decoder?
     var postProcessor: PostProcessor?
-    public private(set) var addedTokens: [AddedToken]
+    public internal(set) var addedTokens: [AddedToken]
     var addedById: [Int: AddedToken]
     var addedByContent: StringIds
     var rawMatcher: AddedTokenMatcher
     var normalizedMatcher: AddedTokenMatcher
-    public private(set) var specialTokens: SpecialTokens
+    public internal(set) var specialTokens: SpecialTokens
     /// tokenizer_config.json / special_tokens_map.json (empty when absent).
     public var config: TokenizerConfig
     /// The root object of tokenizer.json as read (other keys are written back unchanged).

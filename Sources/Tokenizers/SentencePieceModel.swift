@@ -35,6 +35,8 @@ public struct SentencePieceModel: Sendable, Equatable {
     /// Top-level fields other than pieces, in order (field number, raw encoded field bytes).
     private var otherFields: [(Int, [UInt8])]
     private var normalizerFieldIndex: Int?
+    /// The normaliser flags as read: when unchanged, the field is written back byte for byte.
+    private var parsedFlags: [Bool] = [true, true, true]
 
     public static func == (a: SentencePieceModel, b: SentencePieceModel) -> Bool { a.serialized() == b.serialized() }
 
@@ -97,6 +99,7 @@ public struct SentencePieceModel: Sendable, Equatable {
                     default: try nr.skip(w)
                     }
                 }
+                parsedFlags = [addDummyPrefix, removeExtraWhitespaces, escapeWhitespaces]
                 normalizerFieldIndex = otherFields.count
                 otherFields.append((field, Array(bytes[start..<r.i])))
             default:
@@ -119,7 +122,7 @@ public struct SentencePieceModel: Sendable, Equatable {
             ProtoWriter.bytes(1, m, into: &out)
         }
         for (k, (field, raw)) in otherFields.enumerated() {
-            if k == normalizerFieldIndex {
+            if k == normalizerFieldIndex && parsedFlags != [addDummyPrefix, removeExtraWhitespaces, escapeWhitespaces] {
                 // Rewrite add_dummy_prefix (3) / remove_extra_whitespaces (4) / escape_whitespaces (5).
                 var nr = ProtoReader(bytes: raw, path: "")
                 var body: [UInt8] = []
