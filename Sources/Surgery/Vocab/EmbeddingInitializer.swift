@@ -151,6 +151,7 @@ public enum EmbeddingInitializer {
                 let view = try checkpoint.view(spec.name)
                 if modules.contains(spec.name) {
                     fallback = try writeRows(view, mapping: mapping, aggregation: options.aggregation, to: stream)
+                    view.file.dropPages(view.fileOffset..<(view.fileOffset + view.byteCount))  // keep RSS to one module
                 } else {
                     try stream.copy(fromFD: view.file.fd, offset: view.fileOffset, count: view.byteCount)
                 }
