@@ -12,7 +12,7 @@ enum DiffCommand: Command {
         makes 'lep apply BASE DELTA' reproduce TUNED exactly; the default (TUNED's dtype) is smaller.
         """
     static let options = [
-        OptionSpec(name: "o", value: "DELTA", help: "output directory"),
+        OptionSpec(name: "output", value: "DELTA", help: "output directory (-o DELTA)"),
         OptionSpec(name: "density", value: "D", help: "fraction of each delta kept by magnitude (default 1)"),
         OptionSpec(name: "dtype", value: "bf16|f16|f32", help: "storage dtype of the delta (default: TUNED's)"),
         OptionSpec(name: "force", value: nil, help: "replace DELTA if it exists"),
@@ -20,7 +20,7 @@ enum DiffCommand: Command {
 
     static func run(_ args: Arguments) throws -> Int32 {
         let p = try args.positionals(["BASE", "TUNED"])
-        guard let out = args.value("o") else { throw UsageError("-o DELTA is required") }
+        guard let out = args.value("output") else { throw UsageError("-o DELTA is required") }
         var o = TaskVector.DiffOptions()
         if let d = args.value("density") {
             guard let v = Double(d), v > 0, v <= 1 else { throw UsageError("--density expects a number in (0, 1], got '\(d)'") }
@@ -35,7 +35,7 @@ enum DiffCommand: Command {
         let progress = Progress("diff")
         let s = try TaskVector.diff(base: p[0], tuned: p[1], output: out, options: o, progress: progress.update)
         progress.finish()
-        Terminal.out("wrote \(out): \(s.tensors) tensors, \(Format.bytes(s.compressedBytes)) compressed (delta \(Format.bytes(s.rawBytes)) raw; \(Format.fixed(s.ratio, 2))× smaller than TUNED's \(Format.bytes(s.tunedBytes))) in \(Format.fixed(progress.elapsed, 2)) s")
+        Terminal.out("wrote \(out): \(s.tensors) tensors, \(Format.bytes(s.compressedBytes)) compressed from \(Format.bytes(s.rawBytes)) raw; TUNED is \(Format.bytes(s.tunedBytes)), ratio \(Format.fixed(s.ratio, 2)) in \(Format.fixed(progress.elapsed, 2)) s")
         return 0
     }
 }
@@ -47,14 +47,14 @@ enum ApplyCommand: Command {
     static let usage = "BASE DELTA -o OUT [--scale S] [--force]"
     static let details = "OUT keeps BASE's dtypes, config and tokenizer files. Tensor names and shapes must match the delta's."
     static let options = [
-        OptionSpec(name: "o", value: "OUT", help: "output model directory"),
+        OptionSpec(name: "output", value: "OUT", help: "output model directory (-o OUT)"),
         OptionSpec(name: "scale", value: "S", help: "multiply the delta by S (default 1)"),
         OptionSpec(name: "force", value: nil, help: "replace OUT if it exists"),
     ]
 
     static func run(_ args: Arguments) throws -> Int32 {
         let p = try args.positionals(["BASE", "DELTA"])
-        guard let out = args.value("o") else { throw UsageError("-o OUT is required") }
+        guard let out = args.value("output") else { throw UsageError("-o OUT is required") }
         var o = TaskVector.ApplyOptions()
         if let s = args.value("scale") {
             guard let v = Double(s), v.isFinite else { throw UsageError("--scale expects a number, got '\(s)'") }

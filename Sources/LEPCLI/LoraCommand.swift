@@ -12,7 +12,7 @@ enum LoraCommand: Command {
         with 'passthrough' and 'MODEL+ADAPTER'.
         """
     static let options = [
-        OptionSpec(name: "o", value: "OUT", help: "output model directory"),
+        OptionSpec(name: "output", value: "OUT", help: "output model directory (-o OUT)"),
         OptionSpec(name: "force", value: nil, help: "replace OUT if it exists"),
         OptionSpec(name: "dtype", value: "bf16|f16|f32", help: "output dtype (default: the model's)"),
     ]
@@ -20,7 +20,7 @@ enum LoraCommand: Command {
     static func run(_ args: Arguments) throws -> Int32 {
         let p = try args.positionals(["merge", "MODEL", "ADAPTER"])
         guard p[0] == "merge" else { throw UsageError("unknown lora subcommand '\(p[0])' (known: merge)") }
-        guard let out = args.value("o") else { throw UsageError("-o OUT is required") }
+        guard let out = args.value("output") else { throw UsageError("-o OUT is required") }
         var text = "{\"lep_recipe\": 1, \"merge_method\": \"passthrough\", \"models\": [{\"model\": \(jsonString(p[1] + "+" + p[2]))}]"
         if let d = args.value("dtype") { text += ", \"out_dtype\": \(jsonString(d))" }
         text += "}"

@@ -15,8 +15,7 @@ enum MergeCommand: Command {
         See 'lep methods' for the methods and their parameters.
         """
     static let options = [
-        OptionSpec(name: "o", value: "OUT", help: "output model directory"),
-        OptionSpec(name: "output", value: "OUT", help: "same as -o"),
+        OptionSpec(name: "output", value: "OUT", help: "output model directory (-o OUT)"),
         OptionSpec(name: "dry-run", value: nil, help: "validate and print the plan; write nothing"),
         OptionSpec(name: "force", value: nil, help: "replace OUT if it exists"),
         OptionSpec(name: "seed", value: "S", help: "seed for random methods (overrides the recipe's seed)"),
@@ -34,7 +33,7 @@ enum MergeCommand: Command {
         let dryRun = args.flag("dry-run")
         for line in plan.describe() { dryRun ? Terminal.out(line) : Terminal.err(line) }
         if dryRun { return 0 }
-        guard let out = args.value("o") ?? args.value("output") else { throw UsageError("-o OUT is required (or --dry-run)") }
+        guard let out = args.value("output") else { throw UsageError("-o OUT is required (or --dry-run)") }
         var options = MergeOptions()
         options.force = args.flag("force")
         options.toolVersion = LEPTool.version

@@ -28,11 +28,11 @@ import Testing
     /// - model_stock: cos θ and t are reduced in float64 by lep, in float32 by torch, so t differs in its
     ///   last bits: ≤ 2 f32 ulp of the tensor's largest magnitude.
     /// - task_arithmetic_bf16: without `dtype`, mergekit computes every step in bfloat16; lep computes in
-    ///   float32 and rounds once: ≤ 1 bf16 ulp of the largest input magnitude of that element.
+    ///   float32 and rounds once. mergekit rounds δ, w·δ, the sum and the result (four roundings, each ≤ ½ ulp of an intermediate ≤ 2× the largest input): ≤ 2 bf16 ulp of the largest input magnitude of that element (observed worst: 2.0).
     static let cases: [(String, Tolerance)] = [
         ("linear", .bitwise), ("linear_lora", .bitwise), ("task_arithmetic", .bitwise), ("ties", .bitwise),
         ("breadcrumbs", .bitwise), ("breadcrumbs_ties", .bitwise), ("slerp", .bitwise), ("passthrough", .bitwise),
-        ("model_stock", .tensorUlps(2)), ("task_arithmetic_bf16", .bf16Steps(1)),
+        ("model_stock", .tensorUlps(2)), ("task_arithmetic_bf16", .bf16Steps(2)),
     ]
 
     @Test(arguments: cases.map(\.0))
