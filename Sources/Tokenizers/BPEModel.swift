@@ -34,6 +34,7 @@ struct BPEModel: Sendable {
         var t2i = StringIds(capacity: vocab.count)
         for (t, i) in vocab {
             guard i >= 0 else { throw .invalidField(path: "tokenizer.json", key: "model.vocab.\(t)", expected: "a non-negative id") }
+            if t2i[t] != nil { throw .duplicateToken(t, context: "tokenizer.json model.vocab") }
             t2i[t] = i
             maxId = max(maxId, i)
         }
@@ -48,14 +49,18 @@ struct BPEModel: Sendable {
             }
         }
         var pm = PairMap(capacity: mergeList.count)
+        var key: [UInt8] = []
+        key.reserveCapacity(64)
+        let preLen = continuingSubwordPrefix?.utf8.count ?? 0
         for (rank, (a, b)) in mergeList.enumerated() {
             guard let ia = t2i[a] else { throw .mergeMissingToken(merge: "\(a) \(b)", token: a) }
             guard let ib = t2i[b] else { throw .mergeMissingToken(merge: "\(a) \(b)", token: b) }
-            var tail = b
-            if let pre = continuingSubwordPrefix, b.utf8.starts(with: pre.utf8) { tail = String(decoding: b.utf8.dropFirst(pre.utf8.count), as: UTF8.self) }
-            let merged = a + tail
-            guard let im = t2i[merged] else { throw .mergeMissingToken(merge: "\(a) \(b)", token: merged) }
-            pm.insert(Int32(ia), Int32(ib), rank: Int32(rank), id: Int32(im))
+            // The merged token: a + b (without b's continuing-subword prefix), looked up by bytes.
+            key.removeAll(keepingCapacity: true)
+            key.append(contentsOf: a.utf8)
+            if preLen > 0, let pre = continuingSubwordPrefix, b.utf8.starts(with: pre.utf8) { key.append(contentsOf: b.utf8.dropFirst(preLen)) } else { key.append(contentsOf: b.utf8) }
+            guard let im = t2i.map.get(key) else { throw .mergeMissingToken(merge: "\(a) \(b)", token: String(decoding: key, as: UTF8.self)) }
+            pm.insert(Int32(ia), Int32(ib), rank: Int32(rank), id: im)
         }
         var single = [Int32](repeating: -1, count: 256)
         var byteTok = [Int32](repeating: -1, count: 256)

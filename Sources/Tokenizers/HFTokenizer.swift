@@ -31,13 +31,23 @@ public struct HFTokenizer: Tokenizer {
 
     /// Loads `tokenizer.json`, with the config files of `configDirectory` when given.
     public init(path: String, configDirectory: String? = nil) throws(TokenizerError) {
-        let json = try FileIO.readJSON(path)
         let cfg = try configDirectory.map { dir throws(TokenizerError) in try TokenizerConfig.load(directory: dir) } ?? TokenizerConfig()
+        let bytes = try FileIO.read(path)
+        if let fast = FastTokenizerJSON.parse(bytes) {
+            try self.init(json: fast.document, config: cfg, path: path, preparsed: (fast.vocab, fast.merges))
+            return
+        }
+        let json: JSONValue
+        do { json = try JSONParser.parse(bytes) } catch { throw .invalidJSON(path: path, reason: error.description) }
         try self.init(json: json, config: cfg, path: path)
     }
 
     /// Builds from parsed tokenizer.json content.
     public init(json: JSONValue, config: TokenizerConfig = TokenizerConfig(), path: String = "tokenizer.json") throws(TokenizerError) {
+        try self.init(json: json, config: config, path: path, preparsed: nil)
+    }
+
+    init(json: JSONValue, config: TokenizerConfig, path: String, preparsed: ([(String, Int)], [(String, String)])?) throws(TokenizerError) {
         guard let root = json.object else { throw .invalidField(path: path, key: "(root)", expected: "an object") }
         guard let m = root["model"], m.object != nil else { throw .invalidField(path: path, key: "model", expected: "an object") }
         self.root = root
@@ -49,7 +59,7 @@ public struct HFTokenizer: Tokenizer {
         postProcessor = try PostProcessor.parse(root["post_processor"] ?? .null, path: path)
         byteLevel = preTokenizer?.isByteLevel ?? false
         metaspaceStyle = preTokenizer?.metaspace != nil || (normalizer?.replacesSpaceWithMetaspace ?? false)
-        model = try HFTokenizer.parseModel(m, byteLevel: byteLevel, path: path)
+        model = try HFTokenizer.parseModel(m, byteLevel: byteLevel, path: path, preparsed: preparsed)
         // Added tokens.
         var added: [AddedToken] = []
         for (k, t) in (root["added_tokens"]?.array ?? []).enumerated() {
@@ -70,9 +80,17 @@ public struct HFTokenizer: Tokenizer {
         try resolveSpecialTokens(path: path)
     }
 
-    static func parseModel(_ m: JSONValue, byteLevel: Bool, path: String) throws(TokenizerError) -> Model {
+    static func parseModel(_ m: JSONValue, byteLevel: Bool, path: String, preparsed: ([(String, Int)], [(String, String)])? = nil) throws(TokenizerError) -> Model {
         let type = m["type"]?.string ?? (m["merges"] != nil ? "BPE" : m["vocab"]?.array != nil ? "Unigram" : "")
         switch type {
+        case "BPE" where preparsed != nil:
+            let (vocab, merges) = preparsed!
+            if let d = m["dropout"], !d.isNull, d.number?.double != 0 { throw .unsupportedComponent(stage: "model", type: "BPE with dropout") }
+            return .bpe(try BPEModel(vocab: vocab, merges: merges, byteLevel: byteLevel, unkToken: m["unk_token"]?.string,
+                                     byteFallback: m["byte_fallback"]?.bool ?? false, fuseUnk: m["fuse_unk"]?.bool ?? false,
+                                     ignoreMerges: m["ignore_merges"]?.bool ?? false,
+                                     continuingSubwordPrefix: m["continuing_subword_prefix"]?.string,
+                                     endOfWordSuffix: m["end_of_word_suffix"]?.string))
         case "BPE":
             guard let vocabObj = m["vocab"]?.object else { throw .invalidField(path: path, key: "model.vocab", expected: "an object of token → id") }
             var vocab: [(String, Int)] = []
