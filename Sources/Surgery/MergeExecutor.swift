@@ -24,7 +24,8 @@ public struct MergeSummary: Sendable {
 
 /// Runs a `MergePlan`: one tensor at a time, inputs converted to float32 scratch buffers, the method
 /// applied, the result checked for NaN/Inf and streamed to the sharded atomic writer. Peak memory is
-/// about (inputs + 2) × the largest tensor in float32; input pages are dropped after use.
+/// about (inputs + 1) × the largest tensor in float32 (the result overwrites θ₀'s buffer); input
+/// pages are dropped from the process after use.
 public enum MergeExecutor {
     /// Name of the provenance file written next to the shards.
     public static let provenanceName = "lep_merge.json"
@@ -82,7 +83,9 @@ public enum MergeExecutor {
             try load(plan.sources[s], name, into: b, map: task.rowMaps[s], fallback: fallback, task: task, plan: plan)
             inputs.append(b)
         }
-        let out = UnsafeMutableBufferPointer<Float>.allocate(capacity: n)
+        // The result overwrites θ₀ (or the first input): one float32 buffer fewer at the peak.
+        guard let out = base ?? inputs.first else { throw .tensorFailure(tensor: task.name, reason: "no inputs") }
+        buffers.removeAll { $0.baseAddress == out.baseAddress }
         let seed = Kernels.mix(plan.recipe.seed ^ Kernels.stableHash(task.name))
         let job = MergeJob(tensor: task.name, shape: task.shape, base: base, inputs: inputs, parameters: task.parameters, seed: seed, output: out)
         do {

@@ -8,7 +8,9 @@ public enum BasePolicy: String, Sendable {
 
 /// One tensor to merge: f32 copies of the inputs, resolved parameters, and the output buffer.
 ///
-/// `inputs` are scratch copies the method may overwrite. Methods write every element of `output`.
+/// `inputs` are scratch copies the method may overwrite. Methods write every element of `output`,
+/// which is the same memory as `base` (or as `inputs[0]` for methods without a base): a method must
+/// finish every reduction, and read element k of every input, before writing element k.
 public struct MergeJob: @unchecked Sendable {
     /// Tensor name.
     public let tensor: String
