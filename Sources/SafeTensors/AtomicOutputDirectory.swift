@@ -58,7 +58,7 @@ public final class AtomicOutputDirectory: @unchecked Sendable {
     public func writeFile(_ name: String, contents: [UInt8]) throws(SafeTensorsError) {
         let sink = try FileSink(path: path(name))
         try sink.write(contents)
-        try sink.close()
+        try sink.close(sync: false)
     }
 
     /// Copies a file from elsewhere into the output under `name`.
@@ -66,13 +66,17 @@ public final class AtomicOutputDirectory: @unchecked Sendable {
         let src = try MappedFile(path: source)
         let sink = try FileSink(path: path(name))
         try sink.copy(from: src.fd, offset: 0, count: src.size)
-        try sink.close()
+        try sink.close(sync: false)
     }
 
     /// Fsyncs and renames the temporary directory to the target.
     public func commit() throws(SafeTensorsError) {
         guard !finished else { throw .writerMisuse("commit() twice") }
-        try PathUtilities.fsyncPath(temporary)
+        // Every file, then the directory, reaches the disk before the rename makes them visible.
+        for name in PathUtilities.listDirectory(temporary) where !PathUtilities.isDirectory(path(name)) {
+            do { try PathUtilities.fsyncPath(path(name)) } catch { abort(); throw error }
+        }
+        do { try PathUtilities.fsyncPath(temporary) } catch { abort(); throw error }
         var trash: String?
         if PathUtilities.exists(target) {
             guard force else { abort(); throw .outputExists(path: target) }

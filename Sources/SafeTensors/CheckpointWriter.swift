@@ -82,7 +82,7 @@ public final class CheckpointWriter {
             for spec in writer.order {
                 try writer.writeTensor(spec.name) { stream in try produce(spec, stream) }
             }
-            try writer.finish()
+            try writer.finish(sync: false)  // fsynced with the whole directory at commit
         }
         if shards.count > 1 { try output.writeFile(Checkpoint.indexFileName, contents: Array(indexJSON().utf8)) }
     }

@@ -148,10 +148,12 @@ final class FileSink {
         }
     }
 
-    /// Flushes, fsyncs and closes the file.
-    func close() throws(SafeTensorsError) {
+    /// Flushes and closes the file; with `sync` (the default) fsyncs it first. Files inside an
+    /// `AtomicOutputDirectory` are closed without sync and fsynced together at commit, so writing
+    /// the next file overlaps with the disk flushing the previous one.
+    func close(sync: Bool = true) throws(SafeTensorsError) {
         try flush()
-        if fsync(fd) != 0 { throw failure(errno) }
+        if sync, fsync(fd) != 0 { throw failure(errno) }
         let rc = Glibc.close(fd)
         fd = -1
         if rc != 0 { throw failure(errno) }

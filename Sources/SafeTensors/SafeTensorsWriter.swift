@@ -45,12 +45,13 @@ public final class SafeTensorsWriter {
         next += 1
     }
 
-    /// Flushes, fsyncs and closes the file; every tensor must have been supplied.
-    public func finish() throws(SafeTensorsError) {
+    /// Flushes and closes the file (fsynced unless `sync` is false, for files an
+    /// `AtomicOutputDirectory` fsyncs at commit); every tensor must have been supplied.
+    public func finish(sync: Bool = true) throws(SafeTensorsError) {
         guard next == order.count else {
             throw .writerMisuse("finish() with \(order.count - next) tensors not written (next: '\(order[next].name)')")
         }
-        try sink.close()
+        try sink.close(sync: sync)
     }
 }
 
