@@ -6,7 +6,7 @@ import Tokenizers
 enum TokenizeCommand: Command {
     static let name = "tokenize"
     static let summary = "encode text with a tokenizer (tokenizer.json, SentencePiece .model, tiktoken ranks)"
-    static let usage = "--tokenizer PATH (--text T | --file F) [--json] [--no-special] [--continuation] [--benchmark]"
+    static let usage = "--tokenizer PATH (--text T | --file F) [--json] [--no-special] [--continuation] [--benchmark] [--save DIR]"
     static let details = """
         PATH is a model directory or a tokenizer file. Special tokens (BOS/EOS as the tokenizer's config
         says) are added unless --no-special; --continuation encodes as inside running text (no BOS, no
@@ -21,6 +21,7 @@ enum TokenizeCommand: Command {
         OptionSpec(name: "no-special", value: nil, help: "do not add BOS/EOS"),
         OptionSpec(name: "continuation", value: nil, help: "encode as inside running text"),
         OptionSpec(name: "benchmark", value: nil, help: "time loading and line-by-line encoding of --file"),
+        OptionSpec(name: "save", value: "DIR", help: "write the tokenizer as lep writes it (tokenizer.json or .model + configs) and exit"),
     ]
 
     static func loadText(_ args: Arguments) throws -> String {
@@ -33,6 +34,13 @@ enum TokenizeCommand: Command {
         guard let path = args.value("tokenizer") else { throw UsageError("--tokenizer PATH is required") }
         if args.flag("benchmark") { return try benchmark(path, args) }
         let tok = try loadTokenizer(path: path)
+        if let dir = args.value("save") {
+            if let h = tok as? HFTokenizer { try h.save(directory: dir) }
+            else if let s = tok as? SentencePieceTokenizer { try s.save(directory: dir) }
+            else { throw UsageError("--save: lep writes tokenizer.json and SentencePiece tokenizers; this is \(type(of: tok))") }
+            Terminal.out("wrote \(dir)")
+            return 0
+        }
         let text = try loadText(args)
         let ids = args.flag("continuation") ? tok.encodeContinuation(text) : tok.encode(text, addSpecialTokens: !args.flag("no-special"))
         if args.flag("json") {

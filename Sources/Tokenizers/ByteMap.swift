@@ -195,6 +195,6 @@ struct StringIds: Sendable {
 
     subscript(_ s: String) -> Int? {
         get { map.get(s).map { Int($0) } }
-        set { if let v = newValue { var k = s; k.withUTF8 { map.set(UnsafeRawBufferPointer($0), Int32(v)) } } }
+        set { if let v = newValue { var k = s; k.withUTF8 { _ = map.set(UnsafeRawBufferPointer($0), Int32(v)) } } }
     }
 }
