@@ -30,6 +30,7 @@ test: deps
 	$(SWIFT) test --skip-build
 
 demo: build
+	@$(MAKE) --no-print-directory install-packages PACKAGES="jq"
 	./scripts/demo.sh $(RELEASE_BIN)
 
 bench: build
