@@ -92,7 +92,7 @@ import Testing
 
     static let realdata: String = {
         var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<4 { url.deleteLastPathComponent() }
+        for _ in 0..<3 { url.deleteLastPathComponent() }  // file, LEPJSONTests, Tests → package root
         return url.deletingLastPathComponent().appendingPathComponent("shared/realdata").path
     }()
 }
