@@ -77,14 +77,24 @@ import Testing
             guard json_object_get_type(c) == json_type_array, json_object_array_length(c) == a.count else {
                 mismatches += 1; Issue.record("\(path): array"); return
             }
-            for (i, x) in a.enumerated() { compare(x, json_object_array_get_idx(c, i), path: "\(path)[\(i)]", mismatches: &mismatches) }
+            for (i, x) in a.enumerated() {
+                guard let item = json_object_array_get_idx(c, i) else {
+                    if x != .null { mismatches += 1; Issue.record("\(path)[\(i)]: null in json-c") }
+                    continue
+                }
+                compare(x, item, path: "\(path)[\(i)]", mismatches: &mismatches)
+            }
         case .object(let o):
             guard json_object_get_type(c) == json_type_object, Int(json_object_object_length(c)) == o.count else {
                 mismatches += 1; Issue.record("\(path): object"); return
             }
             for (k, x) in o.members {
                 var child: OpaquePointer?
-                guard json_object_object_get_ex(c, k, &child) != 0, let child else { mismatches += 1; Issue.record("\(path).\(k) missing"); return }
+                guard json_object_object_get_ex(c, k, &child) != 0 else { mismatches += 1; Issue.record("\(path).\(k) missing"); return }
+                guard let child else {  // json-c represents null as a NULL object
+                    if x != .null { mismatches += 1; Issue.record("\(path).\(k): null in json-c") }
+                    continue
+                }
                 compare(x, child, path: "\(path).\(k)", mismatches: &mismatches)
             }
         }
