@@ -148,3 +148,28 @@ enum Kernels {
         }
     }
 }
+
+/// The base addresses of several float buffers (and a weight per buffer) as C arrays, so element
+/// loops index them without Swift array traffic per element.
+final class PointerTable {
+    let count: Int
+    let rows: UnsafeMutablePointer<UnsafeMutablePointer<Float>>
+    let weights: UnsafeMutablePointer<Float>
+    private let empty = UnsafeMutablePointer<Float>.allocate(capacity: 1)  // stands in for empty buffers
+
+    init(_ buffers: [UnsafeMutableBufferPointer<Float>], weights w: [Float] = []) {
+        count = buffers.count
+        rows = .allocate(capacity: max(1, count))
+        weights = .allocate(capacity: max(1, count))
+        for (i, b) in buffers.enumerated() {
+            rows[i] = b.baseAddress ?? empty
+            weights[i] = i < w.count ? w[i] : 1
+        }
+    }
+
+    deinit {
+        rows.deallocate()
+        weights.deallocate()
+        empty.deallocate()
+    }
+}

@@ -38,10 +38,11 @@ public enum MergeExecutor {
         let byName = Dictionary(plan.tasks.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let total = writer.totalDataBytes
         var done = 0
+        let pool = BufferPool()
         try writer.writeTensors { spec, stream in
             guard let task = byName[spec.name] else { throw SurgeryError.tensorFailure(tensor: spec.name, reason: "not planned") }
-            let result = try compute(task, plan)
-            defer { result.deallocate() }
+            pool.reset()
+            let result = try compute(task, plan, pool: pool)
             try write(result, as: task.outDtype, to: stream)
             done += stream.expected
             progress?(done, total)
@@ -57,45 +58,32 @@ public enum MergeExecutor {
         return MergeSummary(tensors: plan.tasks.count, shards: writer.shards.count, bytes: total, carriedFiles: carried)
     }
 
-    /// Computes one output tensor in float32. The caller deallocates the result.
-    static func compute(_ task: MergePlan.TensorTask, _ plan: MergePlan) throws(SurgeryError) -> UnsafeMutableBufferPointer<Float> {
+    /// Computes one output tensor in float32, in buffers of `pool` (valid until its next reset).
+    static func compute(_ task: MergePlan.TensorTask, _ plan: MergePlan, pool: BufferPool) throws(SurgeryError) -> UnsafeMutableBufferPointer<Float> {
         let n = task.shape.reduce(1, *)
-        var buffers: [UnsafeMutableBufferPointer<Float>] = []
-        defer { for b in buffers { b.deallocate() } }
-        func alloc() -> UnsafeMutableBufferPointer<Float> {
-            let b = UnsafeMutableBufferPointer<Float>.allocate(capacity: n)
-            buffers.append(b)
-            return b
-        }
         var base: UnsafeMutableBufferPointer<Float>?
         if let (s, name) = task.base {
-            base = alloc()
+            base = pool.take(n)
             try load(plan.sources[s], name, into: base!, map: task.rowMaps[s], fallback: nil, task: task, plan: plan)
         }
         var fallback = base
         if fallback == nil, !task.rowMaps.isEmpty, let carry = plan.sources.firstIndex(where: { $0 === plan.carryFrom }) {
-            fallback = alloc()
+            fallback = pool.take(n)
             try load(plan.sources[carry], task.name, into: fallback!, map: task.rowMaps[carry], fallback: nil, task: task, plan: plan)
         }
         var inputs: [UnsafeMutableBufferPointer<Float>] = []
         for (s, name) in task.inputs {
-            let b = alloc()
+            let b = pool.take(n)
             try load(plan.sources[s], name, into: b, map: task.rowMaps[s], fallback: fallback, task: task, plan: plan)
             inputs.append(b)
         }
         // The result overwrites θ₀ (or the first input): one float32 buffer fewer at the peak.
         guard let out = base ?? inputs.first else { throw .tensorFailure(tensor: task.name, reason: "no inputs") }
-        buffers.removeAll { $0.baseAddress == out.baseAddress }
         let seed = Kernels.mix(plan.recipe.seed ^ Kernels.stableHash(task.name))
         let job = MergeJob(tensor: task.name, shape: task.shape, base: base, inputs: inputs, parameters: task.parameters, seed: seed, output: out)
-        do {
-            try plan.method.merge(job)
-        } catch {
-            out.deallocate()
-            throw error
-        }
+        try plan.method.merge(job)
         let bad = Kernels.nonFinite(out)
-        if bad > 0 { out.deallocate(); throw .nonFiniteOutput(tensor: task.name, count: bad) }
+        if bad > 0 { throw .nonFiniteOutput(tensor: task.name, count: bad) }
         return out
     }
 
@@ -164,3 +152,26 @@ public enum MergeExecutor {
     }
 }
 
+
+/// Float32 scratch buffers reused from tensor to tensor (each grows to the largest tensor it held),
+/// so the pages are faulted in once per run rather than once per tensor.
+final class BufferPool {
+    private var slots: [UnsafeMutableBufferPointer<Float>] = []
+    private var used = 0
+
+    /// Makes every buffer available again.
+    func reset() { used = 0 }
+
+    /// A buffer of `n` elements (contents undefined).
+    func take(_ n: Int) -> UnsafeMutableBufferPointer<Float> {
+        if used == slots.count { slots.append(UnsafeMutableBufferPointer(start: nil, count: 0)) }
+        if slots[used].count < n {
+            slots[used].deallocate()
+            slots[used] = .allocate(capacity: n)
+        }
+        used += 1
+        return UnsafeMutableBufferPointer(rebasing: slots[used - 1][0..<n])
+    }
+
+    deinit { for s in slots { s.deallocate() } }
+}

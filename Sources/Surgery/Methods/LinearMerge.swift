@@ -23,13 +23,15 @@ public struct LinearMerge: MergeMethod {
         if normalize && total == 0 {
             throw .tensorFailure(tensor: job.tensor, reason: "linear with normalize: the weights sum to 0")
         }
-        let inputs = job.inputs, out = job.output
+        let table = PointerTable(job.inputs, weights: weights)
+        let count = table.count, rows = table.rows, w = table.weights, out = job.output
         Kernels.forEachChunk(out.count) { r in
             for k in r {
                 var acc: Float = 0
-                for (i, x) in inputs.enumerated() { acc = acc.addingProduct(x[k], weights[i]) }  // fused, as torch addcmul_
+                for i in 0..<count { acc = acc.addingProduct(rows[i][k], w[i]) }  // fused, as torch addcmul_
                 out[k] = normalize ? acc / total : acc
             }
         }
+        withExtendedLifetime(table) {}
     }
 }

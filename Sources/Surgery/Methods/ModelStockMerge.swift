@@ -29,15 +29,17 @@ public struct ModelStockMerge: MergeMethod {
             var norms = [Double](repeating: 0, count: ws.count)
             var cosSum = 0.0, pairs = 0
             for i in 0..<ws.count {
+                let x = ws[i]
                 norms[i] = rows == 1
-                    ? Kernels.sum(n) { r in var s = 0.0; for k in r { let d = Double(ws[i][k] - w0[k]); s += d * d }; return s }.squareRoot()
-                    : { var s = 0.0; for k in lo..<hi { let d = Double(ws[i][k] - w0[k]); s += d * d }; return s.squareRoot() }()
+                    ? Kernels.sum(n) { r in var s = 0.0; for k in r { let d = Double(x[k] - w0[k]); s += d * d }; return s }.squareRoot()
+                    : { var s = 0.0; for k in lo..<hi { let d = Double(x[k] - w0[k]); s += d * d }; return s.squareRoot() }()
             }
             for i in 0..<ws.count {
                 for j in (i + 1)..<ws.count {
+                    let x = ws[i], y = ws[j]
                     let dot = rows == 1
-                        ? Kernels.sum(n) { r in var s = 0.0; for k in r { s += Double(ws[i][k] - w0[k]) * Double(ws[j][k] - w0[k]) }; return s }
-                        : { var s = 0.0; for k in lo..<hi { s += Double(ws[i][k] - w0[k]) * Double(ws[j][k] - w0[k]) }; return s }()
+                        ? Kernels.sum(n) { r in var s = 0.0; for k in r { s += Double(x[k] - w0[k]) * Double(y[k] - w0[k]) }; return s }
+                        : { var s = 0.0; for k in lo..<hi { s += Double(x[k] - w0[k]) * Double(y[k] - w0[k]) }; return s }()
                     cosSum += min(1, max(-1, dot / max(norms[i] * norms[j], 1e-6)))
                     pairs += 1
                 }
@@ -45,14 +47,17 @@ public struct ModelStockMerge: MergeMethod {
             let cosTheta = Float(cosSum / Double(pairs))
             let denominator = 1 + (count - 1) * cosTheta
             let t: Float = abs(denominator) < 1e-6 ? 0 : (count * cosTheta) / denominator
+            let table = PointerTable(ws)
+            let rowsP = table.rows, m = table.count
             let body = { (r: Range<Int>) in
                 for k in r {
                     var s: Float = 0
-                    for x in ws { s += x[k] }
+                    for i in 0..<m { s += rowsP[i][k] }
                     out[k] = t * (s / count) + (1 - t) * w0[k]
                 }
             }
             if rows == 1 { Kernels.forEachChunk(n, body) } else { body(lo..<hi) }
+            withExtendedLifetime(table) {}
         }
     }
 }

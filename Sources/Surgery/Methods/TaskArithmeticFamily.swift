@@ -69,29 +69,32 @@ extension TaskArithmeticMethod {
         var plainDivisor: Float = 0
         for w in weights { plainDivisor += w }
         if abs(plainDivisor) < 1e-8 { plainDivisor = 1 }
-        let inputs = job.inputs, out = job.output, consensus = self.consensus
+        let table = PointerTable(job.inputs, weights: weights)
+        let count = table.count, rows = table.rows, w = table.weights
+        let out = job.output, consensus = self.consensus
         Kernels.forEachChunk(out.count) { r in
             for k in r {
                 var mixed: Float = 0
                 var divisor = plainDivisor
                 if consensus {
                     var s: Float = 0
-                    for x in inputs { s += x[k] }
+                    for i in 0..<count { s += rows[i][k] }
                     let positive = s >= 0
                     divisor = 0
-                    for (i, x) in inputs.enumerated() {
-                        let u = x[k]
-                        if u != 0 && (u > 0) == positive { mixed += u; divisor += weights[i] }
+                    for i in 0..<count {
+                        let u = rows[i][k]
+                        if u != 0 && (u > 0) == positive { mixed += u; divisor += w[i] }
                     }
                     if divisor == 0 { divisor = 1 }
                 } else {
-                    for x in inputs { mixed += x[k] }
+                    for i in 0..<count { mixed += rows[i][k] }
                 }
                 if normalize { mixed /= divisor }
                 if lambda != 1 { mixed *= lambda }
                 out[k] = base[k] + mixed
             }
         }
+        withExtendedLifetime(table) {}
     }
 }
 
