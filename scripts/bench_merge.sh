@@ -23,22 +23,24 @@ done
 in_bytes=$(du -cb "$WORK"/base/*.safetensors "$WORK"/a/*.safetensors "$WORK"/b/*.safetensors | tail -1 | cut -f1)
 echo "inputs: 3 checkpoints, $((in_bytes / 1000000)) MB in all (layers $LAYERS, hidden $HIDDEN, vocab $VOCAB, bf16); $(nproc) CPUs"
 
-# time -v wrapper: prints "wall_s peak_rss_mb"
+# time -v wrapper: prints "wall_s peak_rss_mb cpu_s" (CPU time = user + system: less sensitive than
+# wall time to other load on a shared machine)
 measure() {
   local log; log=$(mktemp)
   /usr/bin/time -v "$@" >/dev/null 2>"$log" || { cat "$log" >&2; rm -f "$log"; return 1; }
   local wall rss
   wall=$(grep "Elapsed (wall clock)" "$log" | awk '{print $NF}' | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
   rss=$(grep "Maximum resident set size" "$log" | awk '{print $NF}')
+  cpu=$(grep -E "User time|System time" "$log" | awk '{s += $NF} END {print s}')
   rm -f "$log"
-  echo "$wall $((rss / 1024))"
+  echo "$wall $((rss / 1024)) $cpu"
 }
 
 # I/O floor: read every input once and write one output-sized file.
 sync; echo 3 | sudo -n tee /proc/sys/vm/drop_caches >/dev/null 2>&1 || true
 floor=$(measure bash -c "cat '$WORK'/base/*.safetensors '$WORK'/a/*.safetensors '$WORK'/b/*.safetensors >/dev/null; mkdir -p '$WORK/floor'; cp '$WORK'/base/*.safetensors '$WORK/floor/'; sync")
 rm -rf "$WORK/floor"
-echo "I/O floor (cat inputs + cp one output): $(echo $floor | cut -d' ' -f1) s"
+echo "I/O floor (cat inputs + cp one output): $(echo $floor | cut -d' ' -f1) s; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 for method in $METHODS; do
   recipe="$WORK/$method.yml"
@@ -64,13 +66,13 @@ YAML
   rm -rf "$WORK/out-lep" "$WORK/out-mk"
   lep_r=$(measure "$LEP" merge "$recipe" -o "$WORK/out-lep")
   mk_r=$(measure "$MERGEKIT" "$recipe" "$WORK/out-mk" --no-copy-tokenizer --quiet)
-  read lw lm <<<"$lep_r"; read mw mm <<<"$mk_r"
+  read lw lm lc <<<"$lep_r"; read mw mm mc <<<"$mk_r"
   fw=$(echo $floor | cut -d' ' -f1)
-  python3 - "$method" "$lw" "$lm" "$mw" "$mm" "$fw" <<'PY'
+  python3 - "$method" "$lw" "$lm" "$lc" "$mw" "$mm" "$mc" "$fw" <<'PY'
 import sys
-m, lw, lm, mw, mm, fw = sys.argv[1], *map(float, sys.argv[2:])
-print(f"{m:16s} lep {lw:7.1f} s {lm:7.0f} MB | mergekit {mw:7.1f} s {mm:7.0f} MB | "
-      f"speed-up {mw/lw:4.2f}x, RSS ratio {lm/mm:4.2f}, lep / I/O floor {lw/fw:4.2f}")
+m, lw, lm, lc, mw, mm, mc, fw = sys.argv[1], *map(float, sys.argv[2:])
+print(f"{m:16s} lep {lw:6.1f} s wall {lc:6.1f} s CPU {lm:6.0f} MB | mergekit {mw:6.1f} s wall {mc:6.1f} s CPU {mm:6.0f} MB | "
+      f"speed-up {mw/lw:4.2f}x wall {mc/lc:4.2f}x CPU, RSS ratio {lm/mm:4.2f}, lep / I/O floor {lw/fw:4.2f}")
 PY
   rm -rf "$WORK/out-lep" "$WORK/out-mk"
 done

@@ -74,43 +74,40 @@ enum Kernels {
     @inline(__always) static func key(_ v: Float) -> UInt32 { v.bitPattern & 0x7FFF_FFFF }
 
     /// The |x| key at ascending rank `r` (ties by index) and the number of elements with a smaller key.
+    /// Two radix passes (high, then low 16 bits of the key) with per-thread histograms.
     static func keyAtAscendingRank(_ x: UnsafeMutableBufferPointer<Float>, _ r: Int) -> (key: UInt32, less: Int) {
-        let n = x.count
-        // Pass 1: high 16 bits.
-        let hi = histogram(n) { i in Int(key(x[i]) >> 16) }
+        let hi = histogram(x, top: nil)
         var acc = 0, hb = 0
         while hb < 65536 { if acc + hi[hb] > r { break }; acc += hi[hb]; hb += 1 }
-        let lessHigh = acc
-        // Pass 2: low 16 bits among keys with that high half.
         let top = UInt32(hb)
-        let lo = histogram(n) { i in let k = key(x[i]); return k >> 16 == top ? Int(k & 0xFFFF) : -1 }
+        let lo = histogram(x, top: top)
         var lb = 0
-        acc = lessHigh
         while lb < 65536 { if acc + lo[lb] > r { break }; acc += lo[lb]; lb += 1 }
         return ((top << 16) | UInt32(lb), acc)
     }
 
-    /// A 65536-bin histogram of `bin(i)` (−1 = skip).
-    static func histogram(_ n: Int, _ bin: (Int) -> Int) -> [Int] {
+    /// A 65536-bin histogram of the keys' high halves (`top` nil), or of the low halves of the keys
+    /// whose high half is `top`.
+    static func histogram(_ x: UnsafeMutableBufferPointer<Float>, top: UInt32?) -> [Int] {
+        let n = x.count
         let parts = min(max(1, Parallel.threadCount), max(1, n / chunk))
         let size = (n + parts - 1) / parts
-        var hists = [[Int]](repeating: [], count: parts)
-        hists.withUnsafeMutableBufferPointer { hp in
-            let box = UncheckedSendable(hp)
-            withoutActuallyEscaping(bin) { b in
-                let bb = UncheckedSendable(b)
-                DispatchQueue.concurrentPerform(iterations: parts) { p in
-                    var h = [Int](repeating: 0, count: 65536)
-                    for i in (p * size)..<min(n, (p + 1) * size) {
-                        let k = bb.value(i)
-                        if k >= 0 { h[k] += 1 }
-                    }
-                    box.value[p] = h
-                }
+        let hists = UnsafeMutablePointer<Int>.allocate(capacity: parts * 65536)
+        hists.initialize(repeating: 0, count: parts * 65536)
+        defer { hists.deallocate() }
+        let box = UncheckedSendable(hists), xbox = UncheckedSendable(x.baseAddress)
+        DispatchQueue.concurrentPerform(iterations: parts) { p in
+            let h = box.value + p * 65536
+            let lo = p * size, hi = min(n, (p + 1) * size)
+            guard lo < hi, let xs = xbox.value else { return }
+            if let top {
+                for i in lo..<hi { let k = xs[i].bitPattern & 0x7FFF_FFFF; if k >> 16 == top { h[Int(k & 0xFFFF)] += 1 } }
+            } else {
+                for i in lo..<hi { h[Int((xs[i].bitPattern & 0x7FFF_FFFF) >> 16)] += 1 }
             }
         }
-        var total = hists[0]
-        for p in 1..<parts { for k in 0..<65536 { total[k] += hists[p][k] } }
+        var total = [Int](repeating: 0, count: 65536)
+        for p in 0..<parts { let h = hists + p * 65536; for k in 0..<65536 { total[k] += h[k] } }
         return total
     }
 
@@ -121,8 +118,9 @@ enum Kernels {
         let n = x.count
         if keep.isEmpty { forEachChunk(n) { r in for i in r { x[i] = 0 } }; return }
         if keep.lowerBound <= 0 && keep.upperBound >= n { return }
-        let (kLo, lessLo) = keyAtAscendingRank(x, keep.lowerBound)
-        let (kHi, lessHi) = keyAtAscendingRank(x, keep.upperBound - 1)
+        // A bound at either end needs no threshold: key 0 / UInt32.max with everything on the kept side.
+        let (kLo, lessLo) = keep.lowerBound <= 0 ? (UInt32(0), 0) : keyAtAscendingRank(x, keep.lowerBound)
+        let (kHi, lessHi) = keep.upperBound >= n ? (UInt32.max, 0) : keyAtAscendingRank(x, keep.upperBound - 1)
         // Elements equal to a threshold key get ranks in index order: count them per chunk first.
         let counts = mapChunks(n, initial: (0, 0)) { r in
             var a = 0, b = 0
