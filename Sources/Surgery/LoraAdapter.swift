@@ -9,6 +9,8 @@ import TensorMath
 /// [out, r]`, the merged weight is W + s·B·A with s = lora_alpha / r (rsLoRA: lora_alpha / √r);
 /// `alpha_pattern` / `rank_pattern` override alpha and r for modules whose name ends with the key.
 /// Full tensors saved by `modules_to_save` (`base_model.model.M.weight`) replace W.
+/// Embedding LoRA (`base_model.model.M.lora_embedding_A [r, V]`, `lora_embedding_B [h, r]`) adds
+/// s·(B·A)ᵀ to the `[V, h]` table (LEP.md §7).
 public final class LoraAdapter: @unchecked Sendable {
     /// One low-rank update.
     public struct Update: Sendable {
@@ -24,6 +26,8 @@ public final class LoraAdapter: @unchecked Sendable {
     public let updates: [String: Update]
     /// Base tensor name → adapter tensor replacing it.
     public let replacements: [String: String]
+    /// Base tensor name (an embedding `[V, h]`) → embedding LoRA update (`a`: A `[r, V]`, `b`: B `[h, r]`).
+    public let embeddingUpdates: [String: Update]
     /// SHA-256 of adapter_config.json.
     public let configHash: String
 
@@ -51,6 +55,13 @@ public final class LoraAdapter: @unchecked Sendable {
         do { checkpoint = try Checkpoint(path: file) } catch { throw .invalidAdapter(path: path, reason: "\(error)") }
         var updates: [String: Update] = [:]
         var replacements: [String: String] = [:]
+        var embeddingUpdates: [String: Update] = [:]
+        func scale(_ module: String) -> (Int, Double) {
+            var rank = Int(r), a = alpha
+            for (k, v) in rankPattern where module.hasSuffix(k) { rank = v }
+            for (k, v) in alphaPattern where module.hasSuffix(k) { a = v }
+            return (rank, rs ? a / Double(rank).squareRoot() : a / Double(rank))
+        }
         let prefix = "base_model.model."
         for name in checkpoint.tensorNames {
             guard name.hasPrefix(prefix) else { throw .invalidAdapter(path: path, reason: "tensor '\(name)' does not start with '\(prefix)'") }
@@ -66,14 +77,22 @@ public final class LoraAdapter: @unchecked Sendable {
                 updates[module + ".weight"] = Update(a: name, b: bName, rank: rank, scale: scale)
             } else if rest.contains(".lora_B") {
                 continue
-            } else if rest.contains("lora_embedding") {
-                throw .invalidAdapter(path: path, reason: "embedding LoRA ('\(name)') is not supported; merge it with PEFT first")
+            } else if let at = rest.range(of: ".lora_embedding_A") {
+                let module = String(rest[..<at.lowerBound])
+                let bName = name.replacingFirst(".lora_embedding_A", with: ".lora_embedding_B")
+                guard checkpoint.contains(bName) else { throw .invalidAdapter(path: path, reason: "'\(name)' has no matching lora_embedding_B tensor") }
+                let (rank, s) = scale(module)
+                embeddingUpdates[module + ".weight"] = Update(a: name, b: bName, rank: rank, scale: s)
+            } else if rest.contains(".lora_embedding_B") {
+                continue
             } else {
-                replacements[rest.replacingFirst(".modules_to_save.default", with: "")] = name
+                // modules_to_save copies; PEFT's save_embedding_layers stores the base layer as M.base_layer.weight.
+                replacements[rest.replacingFirst(".modules_to_save.default", with: "").replacingFirst(".base_layer", with: "")] = name
             }
         }
         self.updates = updates
         self.replacements = replacements
+        self.embeddingUpdates = embeddingUpdates
     }
 
     /// Checks every update and replacement against the base model's tensors (names and shapes).
@@ -87,6 +106,21 @@ public final class LoraAdapter: @unchecked Sendable {
             guard w.shape.count == 2, a.shape.count == 2, b.shape.count == 2, a.shape[0] == b.shape[1],
                   b.shape[0] == w.shape[0], a.shape[1] == w.shape[1] else {
                 throw .invalidAdapter(path: path, reason: "'\(target)' is \(w.shape) in \(modelName) but B·A is \(b.shape)·\(a.shape) (adapter made for another model?)")
+            }
+            guard a.shape[0] == u.rank else {
+                throw .invalidAdapter(path: path, reason: "'\(u.a)' has rank \(a.shape[0]) but adapter_config.json says r = \(u.rank)")
+            }
+        }
+        for (target, u) in embeddingUpdates.sorted(by: { $0.key < $1.key }) {
+            guard base.contains(target) else {
+                throw .invalidAdapter(path: path, reason: "embedding LoRA targets '\(target)', which \(modelName) does not have (adapter made for another model?)")
+            }
+            let w = try lifting { try base.info(target) }
+            let a = try lifting { try checkpoint.info(u.a) }, b = try lifting { try checkpoint.info(u.b) }
+            // W [V, h] += s · (B [h, r] · A [r, V])ᵀ
+            guard w.shape.count == 2, a.shape.count == 2, b.shape.count == 2, a.shape[0] == b.shape[1],
+                  a.shape[1] == w.shape[0], b.shape[0] == w.shape[1] else {
+                throw .invalidAdapter(path: path, reason: "'\(target)' is \(w.shape) in \(modelName) but (B·A)ᵀ is (\(b.shape)·\(a.shape))ᵀ (adapter made for another model or vocabulary?)")
             }
             guard a.shape[0] == u.rank else {
                 throw .invalidAdapter(path: path, reason: "'\(u.a)' has rank \(a.shape[0]) but adapter_config.json says r = \(u.rank)")
@@ -106,13 +140,23 @@ public final class LoraAdapter: @unchecked Sendable {
         if let name = replacements[target] {
             let v = try lifting { try checkpoint.view(name) }
             try lifting { try v.convert(elements: 0..<w.count, into: UnsafeMutableRawPointer(w.baseAddress!), as: .F32) }
-            return true
+            // A saved base layer (save_embedding_layers) still takes its LoRA on top.
+            if embeddingUpdates[target] == nil && updates[target] == nil { return true }
         }
+        if embeddingUpdates[target] != nil { return try addEmbeddingDelta(to: w, target: target) }
+        return try addDelta(to: w, target: target)
+    }
+
+    /// Adds `factor · s · B·A` of the Linear LoRA on `target` to `w` (f32, `[out, in]`); false when
+    /// `target` has no Linear LoRA.
+    @discardableResult
+    package func addDelta(to w: UnsafeMutableBufferPointer<Float>, target: String, factor: Double = 1) throws(SurgeryError) -> Bool {
         guard let u = updates[target] else { return false }
         let a = try lifting { try checkpoint.view(u.a).floats() }
         let b = try lifting { try checkpoint.view(u.b).floats() }
         let r = u.rank, cols = a.count / r, rows = b.count / r
-        let s = Float(u.scale)
+        guard rows * cols == w.count else { throw .invalidAdapter(path: path, reason: "'\(target)': B·A has \(rows * cols) elements, the tensor \(w.count)") }
+        let s = Float(u.scale * factor)
         a.withUnsafeBufferPointer { ap in
             b.withUnsafeBufferPointer { bp in
                 let (ab, bb) = (UncheckedSendable(ap), UncheckedSendable(bp))
@@ -126,6 +170,32 @@ public final class LoraAdapter: @unchecked Sendable {
                     }
                     let base = o * cols
                     for c in 0..<cols { w[base + c] += s * acc[c] }
+                }
+            }
+        }
+        return true
+    }
+
+    /// Adds `s · (B·A)ᵀ` of the embedding LoRA on `target` to `w` (f32, `[V, h]`); false when `target`
+    /// has no embedding LoRA. Row v: `w[v, :] += s · Σⱼ A[j, v] · B[:, j]`.
+    @discardableResult
+    package func addEmbeddingDelta(to w: UnsafeMutableBufferPointer<Float>, target: String) throws(SurgeryError) -> Bool {
+        guard let u = embeddingUpdates[target] else { return false }
+        let a = try lifting { try checkpoint.view(u.a).floats() }  // [r, V]
+        let b = try lifting { try checkpoint.view(u.b).floats() }  // [h, r]
+        let r = u.rank, vocab = a.count / r, h = b.count / r
+        guard vocab * h == w.count else { throw .invalidAdapter(path: path, reason: "'\(target)': (B·A)ᵀ has \(vocab * h) elements, the tensor \(w.count)") }
+        let s = Float(u.scale)
+        a.withUnsafeBufferPointer { ap in
+            b.withUnsafeBufferPointer { bp in
+                let (ab, bb) = (UncheckedSendable(ap), UncheckedSendable(bp))
+                DispatchRows.forEach(vocab) { v in
+                    let base = v * h
+                    for c in 0..<h {
+                        var acc: Float = 0
+                        for j in 0..<r { acc += bb.value[c * r + j] * ab.value[j * vocab + v] }
+                        w[base + c] += s * acc
+                    }
                 }
             }
         }

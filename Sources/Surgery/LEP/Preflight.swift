@@ -30,19 +30,29 @@ public struct PropagationInputs: @unchecked Sendable {
     public let modules: [String]
     /// Non-fatal findings (padding rows, donor layers that differ from the base's).
     public private(set) var warnings: [String] = []
+    /// The LoRA donor (LEP.md §7) when the donor is a PEFT adapter; `donor` is then its donor base.
+    public let lora: LoraDonor?
+    /// The merged LoRA donor rows (a temporary F32 file), once ``materializeLoraDonorRows(at:)`` ran.
+    public private(set) var loraDonorRows: Checkpoint?
 
     public static let embedName = "model.embed_tokens.weight"
     public static let headName = "lm_head.weight"
 
     /// Opens and checks the three models. `checkDonorLayers` compares every other donor tensor with the
-    /// base's byte for byte (reads both checkpoints once).
-    public init(base: String, instruct: String, donor: String, checkDonorLayers: Bool = true) throws(SurgeryError) {
-        for p in [donor] where PathUtilities.exists(p + "/adapter_config.json") {
-            throw .propagation(stage: "pre-flight", reason: "donor \(p) is a PEFT adapter; LoRA donors (LEP.md §7) are not supported yet: merge the adapter into the initialised base first")
+    /// base's byte for byte (reads both checkpoints once). When `donor` is a PEFT adapter directory,
+    /// `donorBase` (the initialised base it was trained on) is required and plays the donor's part for
+    /// the tokenizer, config and every check; the adapter is validated against it and the instruct model.
+    public init(base: String, instruct: String, donor: String, donorBase: String? = nil, checkDonorLayers: Bool = true) throws(SurgeryError) {
+        let isAdapter = LoraDonor.isAdapter(donor)
+        if isAdapter && donorBase == nil {
+            throw .propagation(stage: "pre-flight", reason: "donor \(donor) is a PEFT adapter: give the initialised base it was trained on (lep vocab init's output) with --donor-base DIR")
+        }
+        if !isAdapter, let donorBase {
+            throw .propagation(stage: "pre-flight", reason: "--donor-base \(donorBase) is only for a LoRA donor, but \(donor) has no adapter_config.json")
         }
         self.base = try PropagationInputs.open(base, role: "base")
         self.instruct = try PropagationInputs.open(instruct, role: "instruct")
-        self.donor = try PropagationInputs.open(donor, role: "donor")
+        self.donor = try PropagationInputs.open(donorBase ?? donor, role: isAdapter ? "donor base" : "donor")
         let models = [self.base, self.instruct, self.donor]
 
         // Tying: config and tensors must agree, and all three models must agree.
@@ -89,7 +99,7 @@ public struct PropagationInputs: @unchecked Sendable {
             }
         }
         hidden = h!
-        let (vBase, vInst, vDonor) = (rows["base"]!, rows["instruct"]!, rows["donor"]!)
+        let (vBase, vInst, vDonor) = (rows["base"]!, rows["instruct"]!, rows[self.donor.role]!)
         guard vInst >= vBase else {
             throw .propagation(stage: "pre-flight", reason: "instruct has \(vInst) embedding rows but the base has \(vBase); the instruct model must keep the base vocabulary (V_inst ≥ V_base)")
         }
@@ -117,6 +127,24 @@ public struct PropagationInputs: @unchecked Sendable {
             throw .propagation(stage: "pre-flight", reason: "base and instruct tokenizers disagree on \(mismatches) of the base's \(common) ids (\(example)); the instruct model must be fine-tuned from the base with its vocabulary")
         }
         if checkDonorLayers { warnings += PropagationInputs.compareLayers(base: self.base, donor: self.donor, skip: Set([Self.embedName, Self.headName])) }
+        lora = isAdapter ? try LoraDonor(adapter: donor, donorBase: self.donor, instruct: self.instruct, tied: tied) : nil
+    }
+
+    /// Merges the LoRA donor's embedding part into the donor base's rows and keeps them in an F32
+    /// safetensors file at `path` (the caller removes it); no-op without a LoRA donor.
+    public mutating func materializeLoraDonorRows(at path: String) throws(SurgeryError) {
+        guard let lora else { return }
+        try lora.writeMergedRows(to: path, modules: modules, donorBase: donor.checkpoint)
+        do { loraDonorRows = try Checkpoint(path: path) } catch { throw .propagation(stage: "LoRA donor", reason: "\(path): \(error)") }
+    }
+
+    /// The donor rows of embedding tensor `name`: the merged LoRA donor rows when the adapter changes
+    /// it, otherwise the donor's (or donor base's) tensor.
+    public func donorMatrix(_ name: String) throws(SurgeryError) -> EmbeddingMatrix {
+        if let rows = loraDonorRows, rows.contains(name) {
+            return try EmbeddingMatrix(view: try lifting { try rows.view(name) }, role: "donor (LoRA merged)")
+        }
+        return try EmbeddingMatrix(view: try lifting { try donor.checkpoint.view(name) }, role: donor.role)
     }
 
     static func open(_ path: String, role: String) throws(SurgeryError) -> Model {

@@ -25,6 +25,10 @@ public enum Propagator {
         public var instruct: String
         public var donor: String
         public var output: String
+        /// LoRA donors (LEP.md §7): the initialised base the adapter in `donor` was trained on.
+        public var donorBase: String?
+        /// LoRA donors: the adapter's layer deltas are added to the instruct layers scaled by 1/alphaScale.
+        public var alphaScale: Double?
         public var mode: PropagationMode = .conversion
         public var deltaShared: DeltaShared = .projected
         /// Text of a chat template replacing the instruct one.
@@ -68,6 +72,9 @@ public enum Propagator {
         public var warnings: [String]
         public var remapped: [String]
         public var extras: [String]
+        /// LoRA donors: embedding tensors merged into the donor rows, and layer tensors changed in the output.
+        public var loraEmbeddingTensors: [String] = []
+        public var loraLayerTensors: [String] = []
     }
 
     /// A progress callback: stage name and fraction done.
@@ -75,7 +82,22 @@ public enum Propagator {
 
     /// Runs the whole propagation: pre-flight, plan, fit, write (atomically).
     public static func run(_ o: Options, progress: Progress = { _, _ in }) throws(SurgeryError) -> Report {
-        let inputs = try PropagationInputs(base: o.base, instruct: o.instruct, donor: o.donor, checkDonorLayers: o.checkDonorLayers)
+        var inputs = try PropagationInputs(base: o.base, instruct: o.instruct, donor: o.donor, donorBase: o.donorBase, checkDonorLayers: o.checkDonorLayers)
+        if let a = o.alphaScale {
+            guard inputs.lora != nil else {
+                throw .propagation(stage: "options", reason: "--alpha-scale \(a) applies to LoRA donors only, and \(o.donor) is not a PEFT adapter")
+            }
+            guard a.isFinite && a > 0 else { throw .propagation(stage: "options", reason: "--alpha-scale must be a positive number, got \(a)") }
+        }
+        // LoRA donor: merge the embedding part into the donor base's rows (temporary F32 file).
+        var loraRowsPath: String?
+        defer { if let p = loraRowsPath { unlink(p) } }
+        if inputs.lora != nil {
+            progress("merging the LoRA donor's embeddings", 0)
+            let p = LoraDonor.temporaryPath(near: o.output)
+            loraRowsPath = p
+            try inputs.materializeLoraDonorRows(at: p)
+        }
         let h = inputs.hidden
         let embedInfo = { (m: PropagationInputs.Model) throws(SurgeryError) -> TensorInfo in try lifting { try m.checkpoint.info(PropagationInputs.embedName) } }
         let vBase = try embedInfo(inputs.base).shape[0]
@@ -127,7 +149,7 @@ public enum Propagator {
         var fits: [String: [Float]] = [:]
         var reports: [ModuleReport] = []
         for name in inputs.modules {
-            let S = try matrix(inputs.base, name), T = try matrix(inputs.instruct, name), D = try matrix(inputs.donor, name)
+            let S = try matrix(inputs.base, name), T = try matrix(inputs.instruct, name), D = try inputs.donorMatrix(name)
             let start = monotonicSeconds()
             if o.mode == .swap {
                 var x = [Float](repeating: 0, count: h * h)
@@ -166,11 +188,12 @@ public enum Propagator {
 
         // Write.
         let out: AtomicOutputDirectory
-        do { out = try AtomicOutputDirectory(target: o.output, force: o.force, inputs: [o.base, o.instruct, o.donor]) } catch {
+        do { out = try AtomicOutputDirectory(target: o.output, force: o.force, inputs: [o.base, o.instruct, o.donor] + (o.donorBase.map { [$0] } ?? [])) } catch {
             throw .propagation(stage: "output", reason: "\(error)")
         }
         var meanFilled: [Int] = []
         var copied = 0
+        let loraLayers = Set(inputs.lora?.layerTargets ?? [])
         do {
             var specs: [TensorSpec] = []
             let instCk = inputs.instruct.checkpoint
@@ -190,6 +213,8 @@ public enum Propagator {
                                             mode: o.mode, blockRows: o.blockRows, stream: stream, progress: progress)
                     meanFilled = r.meanFilled
                     copied = r.copied
+                } else if let lora = inputs.lora, loraLayers.contains(spec.name) {
+                    try writeLoraLayer(spec: spec, lora: lora, factor: 1 / (o.alphaScale ?? 1), inputs: inputs, stream: stream)
                 } else {
                     let v = try instCk.view(spec.name)
                     try stream.copy(fromFD: v.file.fd, offset: v.fileOffset, count: v.byteCount)
@@ -201,6 +226,8 @@ public enum Propagator {
                                 unmappedDonorIds: mapping?.unmappedIds.count ?? 0, occurrenceFallbacks: fallbacks,
                                 warnings: inputs.warnings, remapped: assembly.remapped,
                                 extras: vocab.extras.map { "\($0.token.content) (instruct \($0.instructId) → \($0.outputId))" })
+            report.loraEmbeddingTensors = inputs.lora?.embeddingTargets ?? []
+            report.loraLayerTensors = inputs.lora?.layerTargets ?? []
             if mapping != nil && report.unmappedDonorIds > 0 {
                 report.warnings.append("\(report.unmappedDonorIds) donor ids have no old sub-tokens (left out of the fit; mapped by X like every donor row)")
             }
@@ -218,12 +245,28 @@ public enum Propagator {
         try EmbeddingMatrix(view: try lifting { try m.checkpoint.view(name) }, role: m.role)
     }
 
+    /// Streams instruct tensor `spec.name` with the LoRA donor's layer delta added (`factor` = 1/alpha_scale),
+    /// in float32, written in the instruct dtype (RNE).
+    static func writeLoraLayer(spec: TensorSpec, lora: LoraDonor, factor: Double, inputs: PropagationInputs, stream: TensorByteStream) throws {
+        let v = try inputs.instruct.checkpoint.view(spec.name)
+        guard let storage = spec.dtype.floatStorage else { throw SurgeryError.unsupportedDType(tensor: spec.name, model: "instruct", dtype: spec.dtype.rawValue) }
+        var w = try v.floats()
+        try w.withUnsafeMutableBufferPointer { (p) throws(SurgeryError) in
+            try lora.addLayerDelta(to: p, target: spec.name, factor: factor, donorBase: inputs.donor.checkpoint)
+        }
+        let bad = w.count { !$0.isFinite }
+        guard bad == 0 else { throw SurgeryError.nonFiniteOutput(tensor: spec.name, count: bad) }
+        var encoded = [UInt8](repeating: 0, count: w.count * storage.byteSize)
+        encoded.withUnsafeMutableBytes { e in w.withUnsafeBytes { ElementConversion.convert($0.baseAddress!, from: .f32, to: e.baseAddress!, as: storage, count: w.count) } }
+        try encoded.withUnsafeBytes { try stream.write($0) }
+    }
+
     /// Streams one output embedding tensor: `[V_out, h]` in `spec.dtype`.
     static func writeModule(spec: TensorSpec, x: [Float], inputs: PropagationInputs, vocab: OutputVocabulary, pairs: RowPairs,
                             shared: [Int: Int], mode: PropagationMode, blockRows: Int, stream: TensorByteStream,
                             progress: Progress) throws -> (meanFilled: [Int], copied: Int) {
         let name = spec.name
-        let S = try matrix(inputs.base, name), T = try matrix(inputs.instruct, name), D = try matrix(inputs.donor, name)
+        let S = try matrix(inputs.base, name), T = try matrix(inputs.instruct, name), D = try inputs.donorMatrix(name)
         let h = D.hidden, vDonor = D.rows
         guard let storage = spec.dtype.floatStorage else { throw SurgeryError.unsupportedDType(tensor: name, model: "instruct", dtype: spec.dtype.rawValue) }
         let block = max(1, blockRows)
@@ -345,6 +388,18 @@ public enum Propagator {
                 })),
             ]))
         }
+        func lora(_ inputs: PropagationInputs) -> JSONValue {
+            guard let l = inputs.lora else { return .null }
+            return .object(JSONObject([
+                ("adapter", .string(l.adapter.path)),
+                ("adapter_config_sha256", .string(l.adapter.configHash)),
+                ("adapter_header_sha256", .array(l.adapter.checkpoint.files.map { .string($0.headerSHA256) })),
+                ("donor_base", .string(l.donorBase)),
+                ("alpha_scale", o.alphaScale.map { num($0) } ?? .null),
+                ("merged_into_donor_rows", .array(l.embeddingTargets.map { .string($0) })),
+                ("layer_deltas_added", .array(l.layerTargets.map { .string($0) })),
+            ]))
+        }
         let modules: [JSONValue] = report.modules.map { r in
             var pairs: [(String, JSONValue)] = [("tensor", .string(r.tensor)), ("seconds", num(r.seconds))]
             if let s = r.solution {
@@ -364,6 +419,7 @@ public enum Propagator {
             ("delta_shared", .string(o.deltaShared.rawValue)),
             ("compat", .string(o.compatReference ? "reference" : "none")),
             ("inputs", .object(JSONObject([("base", model(inputs.base)), ("instruct", model(inputs.instruct)), ("donor", model(inputs.donor))]))),
+            ("lora_donor", lora(inputs)),
             ("row_pairs", .number(JSONNumber(report.pairs))),
             ("modules", .array(modules)),
             ("output_rows", .number(JSONNumber(report.outputRows))),
