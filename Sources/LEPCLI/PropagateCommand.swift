@@ -6,7 +6,7 @@ import Surgery
 enum PropagateCommand: Command {
     static let name = "propagate"
     static let summary = "propagate a donor's learned embeddings into an instruct model (LEP)"
-    static let usage = "--base B --instruct I --donor D -o OUT [--mode MODE] [--delta-shared exact] [--chat-template FILE] [--compat reference] [--occurrence-map FILE]"
+    static let usage = "--base B --instruct I --donor D [--donor-base INIT --alpha-scale S] -o OUT [--mode MODE] [--delta-shared exact] [--chat-template FILE] [--compat reference] [--occurrence-map FILE]"
     static let details = """
         Fits X (h×h) by float64 least squares so that base rows · X ≈ instruct rows (row pairs chosen by
         --mode), then writes the instruct model with embed_tokens/lm_head = donor rows · X, the donor's
@@ -14,18 +14,24 @@ enum PropagateCommand: Command {
         generation_config.json remapped by token string, and lep_propagation.json (inputs, solver,
         residuals). Modes: swap (X = I), overlap, conversion (default), conversion-sum,
         conversion-occurrence, full, delta. Nothing is written when a check fails.
+        LoRA donors (LEP.md §7): --donor ADAPTER_DIR (PEFT adapter_config.json + adapter_model.safetensors)
+        with --donor-base INIT_DIR, the initialised base it was trained on (lep vocab init's output; it
+        provides the donor tokenizer and config). Its embed_tokens/lm_head part (embedding LoRA,
+        lm_head LoRA, modules_to_save) is merged into INIT_DIR's rows to give the donor rows; its other
+        deltas are added to the instruct layers, scaled by 1/S with --alpha-scale S.
         """
     static let options = [
         OptionSpec(name: "base", value: "DIR", help: "base model (the donor was trained from it)"),
         OptionSpec(name: "instruct", value: "DIR", help: "instruct model fine-tuned from the base"),
-        OptionSpec(name: "donor", value: "DIR", help: "base with the new tokenizer and trained embeddings"),
+        OptionSpec(name: "donor", value: "DIR", help: "base with the new tokenizer and trained embeddings, or a PEFT LoRA adapter"),
+        OptionSpec(name: "donor-base", value: "DIR", help: "LoRA donors: the initialised base the adapter was trained on"),
         OptionSpec(name: "output", value: "OUT", help: "output directory (-o OUT)"),
         OptionSpec(name: "mode", value: "MODE", help: PropagationMode.allCases.map(\.rawValue).joined(separator: " | ") + " (default conversion)"),
         OptionSpec(name: "delta-shared", value: "exact", help: "delta: tokens in both vocabularies take T[j] − S[j]"),
         OptionSpec(name: "chat-template", value: "FILE", help: "chat template replacing the instruct one"),
         OptionSpec(name: "compat", value: "reference", help: "reproduce the reference code (X rounded to bf16)"),
         OptionSpec(name: "occurrence-map", value: "FILE", help: "JSON {new_id: {old_id: count}} for conversion-occurrence"),
-        OptionSpec(name: "alpha-scale", value: "S", help: "LoRA donors: scale layer deltas by 1/S (LoRA donors: not supported yet)"),
+        OptionSpec(name: "alpha-scale", value: "S", help: "LoRA donors: scale the layer deltas by 1/S"),
         OptionSpec(name: "shard-size", value: "SIZE", help: "maximum shard size (default 5GB); 0 = one file"),
         OptionSpec(name: "save-fit", value: "FILE", help: "benchmarks: also write X and the row pairs to FILE (safetensors)"),
         OptionSpec(name: "skip-layer-check", value: nil, help: "do not compare the donor's layers with the base's"),
@@ -60,7 +66,12 @@ enum PropagateCommand: Command {
         }
         o.occurrenceMap = args.value("occurrence-map")
         if o.occurrenceMap != nil, o.mode != .conversionOccurrence { throw UsageError("--occurrence-map only applies to --mode conversion-occurrence") }
-        if args.value("alpha-scale") != nil { throw UsageError("--alpha-scale applies to LoRA donors, which lep propagate does not support yet (merge the adapter first)") }
+        o.donorBase = args.value("donor-base")
+        if let a = args.value("alpha-scale") {
+            guard let v = Double(a), v.isFinite, v > 0 else { throw UsageError("--alpha-scale must be a positive number, got '\(a)'") }
+            guard o.donorBase != nil else { throw UsageError("--alpha-scale applies to LoRA donors (--donor ADAPTER_DIR --donor-base INIT_DIR)") }
+            o.alphaScale = v
+        }
         if let s = args.value("shard-size") { o.maxShardBytes = s == "0" ? nil : try Arguments.byteSize(s, option: "shard-size") }
         o.checkDonorLayers = !args.flag("skip-layer-check")
         o.saveFit = args.value("save-fit")
@@ -78,6 +89,9 @@ enum PropagateCommand: Command {
             } else {
                 Terminal.out("  \(m.tensor): X = I")
             }
+        }
+        if !r.loraEmbeddingTensors.isEmpty || !r.loraLayerTensors.isEmpty {
+            Terminal.out("  LoRA donor: merged into the donor rows: \(r.loraEmbeddingTensors.joined(separator: ", ")); \(r.loraLayerTensors.count) layer deltas added to instruct" + (o.alphaScale.map { " (× 1/\($0))" } ?? ""))
         }
         if !r.extras.isEmpty { Terminal.out("  appended: " + r.extras.joined(separator: ", ")) }
         if !r.remapped.isEmpty { Terminal.out("  remapped: " + r.remapped.joined(separator: "; ")) }
