@@ -184,19 +184,12 @@ public final class LoraAdapter: @unchecked Sendable {
         let a = try lifting { try checkpoint.view(u.a).floats() }  // [r, V]
         let b = try lifting { try checkpoint.view(u.b).floats() }  // [h, r]
         let r = u.rank, vocab = a.count / r, h = b.count / r
-        guard vocab * h == w.count else { throw .invalidAdapter(path: path, reason: "'\(target)': (B·A)ᵀ has \(vocab * h) elements, the tensor \(w.count)") }
-        let s = Float(u.scale)
+        guard vocab * h == w.count, w.count > 0 else { throw .invalidAdapter(path: path, reason: "'\(target)': (B·A)ᵀ has \(vocab * h) elements, the tensor \(w.count)") }
+        // W [V, h] = s · Aᵀ [V, r] · Bᵀ [r, h] + W  (one sgemm: V·h·r multiply-adds, float32)
         a.withUnsafeBufferPointer { ap in
             b.withUnsafeBufferPointer { bp in
-                let (ab, bb) = (UncheckedSendable(ap), UncheckedSendable(bp))
-                DispatchRows.forEach(vocab) { v in
-                    let base = v * h
-                    for c in 0..<h {
-                        var acc: Float = 0
-                        for j in 0..<r { acc += bb.value[c * r + j] * ab.value[j * vocab + v] }
-                        w[base + c] += s * acc
-                    }
-                }
+                BLAS.sgemm(transA: true, transB: true, m: vocab, n: h, k: r, alpha: Float(u.scale), a: ap.baseAddress!, lda: vocab,
+                           b: bp.baseAddress!, ldb: r, beta: 1, c: w.baseAddress!, ldc: h)
             }
         }
         return true
