@@ -35,15 +35,17 @@ let package = Package(
         // Fuzz entry point for the safetensors header parser (see README, "Fuzzing").
         .executableTarget(name: "lep-fuzz-header", dependencies: ["SafeTensors"]),
 
-        .testTarget(name: "LEPJSONTests", dependencies: ["LEPJSON", "CJSONC"]),
-        .testTarget(name: "TensorMathTests", dependencies: ["TensorMath"]),
-        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TensorMath", "LEPJSON"]),
-        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "LEPJSON"]),
-        .testTarget(name: "ModelsTests", dependencies: ["Models", "SafeTensors"]),
-        .testTarget(name: "CShimsTests", dependencies: ["CZstd", "CBLAS", "CJSONC", "CSentencePiece"]),
-        .testTarget(name: "SurgeryTests", dependencies: ["Surgery", "SafeTensors", "Tokenizers", "Models", "LEPJSON", "TensorMath", "CBLAS"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "LEPJSON", "Models", "Tokenizers", "SafeTensors"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["SafeTensors", "LEPJSON"]),
+        // Shared by the test targets: where fixtures/ and ../shared/realdata are.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "LEPJSONTests", dependencies: ["LEPJSON", "CJSONC", "TestSupport"]),
+        .testTarget(name: "TensorMathTests", dependencies: ["TensorMath", "TestSupport"]),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TensorMath", "LEPJSON", "TestSupport"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "LEPJSON", "TestSupport"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "SafeTensors", "TestSupport"]),
+        .testTarget(name: "CShimsTests", dependencies: ["CZstd", "CBLAS", "CJSONC", "CSentencePiece", "TestSupport"]),
+        .testTarget(name: "SurgeryTests", dependencies: ["Surgery", "SafeTensors", "Tokenizers", "Models", "LEPJSON", "TensorMath", "CBLAS", "TestSupport"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "LEPJSON", "Models", "Tokenizers", "SafeTensors", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["SafeTensors", "LEPJSON", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

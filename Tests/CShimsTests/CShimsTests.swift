@@ -4,6 +4,7 @@ import CSentencePiece
 import CZstd
 import Foundation
 import Testing
+import TestSupport
 
 /// Smoke tests: every system library links and answers.
 @Suite struct CShimsTests {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// Runs the built `lep` binary (next to the test bundle) and captures its output.
 enum LEP {
@@ -16,10 +17,11 @@ enum LEP {
     struct Result { let status: Int32; let stdout: String; let stderr: String }
 
     @discardableResult
-    static func run(_ args: [String], environment: [String: String] = [:]) throws -> Result {
+    static func run(_ args: [String], environment: [String: String] = [:], cwd: String? = nil) throws -> Result {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = args
+        if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
         var env = ProcessInfo.processInfo.environment
         env["LEP_QUIET"] = "1"
         for (k, v) in environment { env[k] = v }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `make demo`'s pipeline (scripts/demo.sh, issue 8) on the committed toy models in fixtures/toy:
 /// propagate in swap, overlap and conversion modes; every output inspects and verifies; lep eval's

@@ -2,6 +2,7 @@ import Foundation
 import LEPJSON
 import SafeTensors
 import Testing
+import TestSupport
 
 /// `lep run` and `lep verify` on the committed tiny models (fixtures/forward, made by transformers).
 @Suite(.serialized) struct ForwardCLITests {

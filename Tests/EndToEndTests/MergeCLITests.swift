@@ -1,52 +1,14 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `lep merge`, `lep methods`, `lep lora merge`, `lep diff` / `lep apply` through the binary.
-/// Self-contained (its own runner), so it does not depend on the other end-to-end helpers.
 @Suite struct MergeCLITests {
-    static let root: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        while url.path != "/" {
-            url.deleteLastPathComponent()
-            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { return url.path }
-        }
-        return FileManager.default.currentDirectoryPath
-    }()
+    static let root = SharedData.packageRoot
 
-    static let binary: String = {
-        var url = Bundle.main.bundleURL
-        for _ in 0..<3 {
-            let c = url.appendingPathComponent("lep").path
-            if FileManager.default.isExecutableFile(atPath: c) { return c }
-            url.deleteLastPathComponent()
-        }
-        return root + "/.build/debug/lep"
-    }()
+    static func lep(_ args: [String], cwd: String = root) throws -> LEP.Result { try LEP.run(args, cwd: cwd) }
 
-    struct Output { let status: Int32; let stdout: String; let stderr: String }
-
-    static func lep(_ args: [String], cwd: String = root) throws -> Output {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = args
-        p.currentDirectoryURL = URL(fileURLWithPath: cwd)
-        var env = ProcessInfo.processInfo.environment
-        env["LEP_QUIET"] = "1"
-        p.environment = env
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Output(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
-    }
-
-    static func temp() -> String {
-        let path = NSTemporaryDirectory() + "lep-merge-e2e-\(getpid())-\(UUID().uuidString.prefix(8))"
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
+    static func temp() -> String { makeTempDir() }
 
     @Test func dryRunPrintsThePlanAndWritesNothing() throws {
         let out = Self.temp() + "/out"

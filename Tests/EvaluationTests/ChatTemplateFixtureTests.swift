@@ -2,6 +2,7 @@ import Foundation
 import LEPJSON
 import Testing
 @testable import Evaluation
+import TestSupport
 
 /// Rendered chat templates against `transformers`' `apply_chat_template` (fixtures/chat_templates,
 /// made by scripts/fixtures/gen_chat_templates.py).

@@ -3,6 +3,7 @@ import LEPJSON
 import Models
 import Testing
 @testable import Evaluation
+import TestSupport
 
 /// The model-running tasks against transformers (fixtures/eval, made by scripts/fixtures/gen_eval.py:
 /// tiny LLaMA models with a tiny byte-level BPE tokenizer and a LLaMA-3-style chat template).

@@ -1,4 +1,5 @@
 import CJSONC
+import TestSupport
 import Foundation
 import Testing
 @testable import LEPJSON
@@ -100,9 +101,5 @@ import Testing
         }
     }
 
-    static let realdata: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }  // file, LEPJSONTests, Tests → package root
-        return url.deletingLastPathComponent().appendingPathComponent("shared/realdata").path
-    }()
+    static let realdata: String = SharedData.realdata
 }

@@ -3,6 +3,7 @@ import Testing
 import LEPJSON
 @testable import Models
 @testable import SafeTensors
+import TestSupport
 
 @Suite struct ModelConfigTests {
     static let base = #"{"model_type":"llama","architectures":["LlamaForCausalLM"],"vocab_size":128,"hidden_size":64,"intermediate_size":128,"num_hidden_layers":2,"num_attention_heads":4,"num_key_value_heads":2,"rms_norm_eps":1e-5,"rope_theta":500000.0,"eos_token_id":[1,2],"bos_token_id":0}"#

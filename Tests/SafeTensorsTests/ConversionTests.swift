@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import SafeTensors
 import TensorMath
+import TestSupport
 
 /// Float conversions against numpy / torch and exact rational rounding (fixtures/safetensors/conversions.json).
 @Suite struct ConversionTests {

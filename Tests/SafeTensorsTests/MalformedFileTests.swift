@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import SafeTensors
+import TestSupport
 
 /// One row of fixtures/safetensors/malformed/cases.json.
 struct MalformedCase: CustomTestStringConvertible, Sendable {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import SafeTensors
+import TestSupport
 
 /// Files written by Python `safetensors` / `transformers` (scripts/fixtures/gen_safetensors.py).
 @Suite struct PythonFixtureTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import SafeTensors
+import TestSupport
 
 /// Inconsistent sharded checkpoints, made by editing a copy of the transformers-written fixture.
 @Suite struct ShardedIndexTests {

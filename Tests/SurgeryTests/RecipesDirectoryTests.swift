@@ -2,6 +2,7 @@ import Foundation
 import SafeTensors
 import Surgery
 import Testing
+import TestSupport
 
 /// Every user-facing recipe in recipes/ runs on the fixture models (paths relative to the repo root).
 @Suite struct RecipesDirectoryTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Surgery
 import Testing
+import TestSupport
 
 /// The method registry is complete and consistent.
 @Suite struct RegistryTests {

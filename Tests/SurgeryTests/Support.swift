@@ -2,6 +2,7 @@ import Foundation
 import Models
 import SafeTensors
 import Surgery
+import TestSupport
 
 /// Paths and helpers shared by the Surgery tests.
 enum Fix {

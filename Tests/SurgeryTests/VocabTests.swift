@@ -5,6 +5,7 @@ import Testing
 import TensorMath
 import Tokenizers
 @testable import Surgery
+import TestSupport
 
 /// `lep vocab build` / `lep vocab init` against fixtures/vocab (scripts/fixtures/gen_vocab.py:
 /// upstream tokenizers / sentencepiece / transformers / numpy).

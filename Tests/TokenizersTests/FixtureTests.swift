@@ -2,6 +2,7 @@ import Foundation
 import LEPJSON
 import Testing
 @testable import Tokenizers
+import TestSupport
 
 /// Reference vectors from `tokenizers` / `sentencepiece` (scripts/fixtures/gen_tokenizers.py).
 enum Fixtures {

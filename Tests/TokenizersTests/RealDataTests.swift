@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Tokenizers
+import TestSupport
 
 /// Real tokenizers and llama.cpp's test vectors from ../shared/realdata (skipped when absent).
 enum Real {

@@ -2,6 +2,7 @@ import Foundation
 import LEPJSON
 import Testing
 @testable import Tokenizers
+import TestSupport
 
 /// Ids of every line of every text in ../shared/realdata/text equal the upstream library's: compared
 /// through FNV-1a-64 hashes of chunks of 500 lines (fixtures/tokenizers/realdata_ids.json).

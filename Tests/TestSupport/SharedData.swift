@@ -1,9 +1,10 @@
 import Foundation
 
 /// Locates `../shared/realdata` (beside the package root) for tests that use real assets.
-enum SharedData {
+/// Shared by every test target (the only place that knows where fixtures and ../shared live).
+public enum SharedData {
     /// The package root, found from this file's path.
-    static let packageRoot: String = {
+    public static let packageRoot: String = {
         var url = URL(fileURLWithPath: #filePath)
         while url.path != "/" {
             url.deleteLastPathComponent()
@@ -13,16 +14,16 @@ enum SharedData {
     }()
 
     /// `../shared/realdata`, when present.
-    static let realdata: String = URL(fileURLWithPath: packageRoot).deletingLastPathComponent()
+    public static let realdata: String = URL(fileURLWithPath: packageRoot).deletingLastPathComponent()
         .appendingPathComponent("shared/realdata").path
 
     /// True when the real assets are available; tests that need them are skipped (visibly) otherwise.
-    static let available: Bool = {
+    public static let available: Bool = {
         let ok = FileManager.default.fileExists(atPath: realdata + "/README.md")
         if !ok { print("note: ../shared/realdata is absent: tests that need real assets are skipped") }
         return ok
     }()
 
     /// The committed fixtures folder.
-    static var fixtures: String { packageRoot + "/fixtures" }
+    public static var fixtures: String { packageRoot + "/fixtures" }
 }
