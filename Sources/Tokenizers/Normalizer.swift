@@ -10,6 +10,8 @@ indirect enum Normalizer: Sendable, Equatable {
     case lowercase
     /// Strips Unicode whitespace.
     case strip(left: Bool, right: Bool)
+    /// Unicode normalisation (NFC, NFD, NFKC, NFKD).
+    case unicode(UnicodeNormalization.Form)
 
     static func parse(_ v: JSONValue, path: String) throws(TokenizerError) -> Normalizer? {
         if v.isNull { return nil }
@@ -30,6 +32,10 @@ indirect enum Normalizer: Sendable, Equatable {
             guard let c = v["content"]?.string else { throw .invalidField(path: path, key: "normalizer.content", expected: "a string") }
             return .replace(pattern: pat, content: c)
         case "Lowercase": return .lowercase
+        case "NFC": return .unicode(.nfc)
+        case "NFD": return .unicode(.nfd)
+        case "NFKC": return .unicode(.nfkc)
+        case "NFKD": return .unicode(.nfkd)
         case "Strip":
             return .strip(left: v["strip_left"]?.bool ?? true, right: v["strip_right"]?.bool ?? true)
         default:
@@ -44,6 +50,7 @@ indirect enum Normalizer: Sendable, Equatable {
         case .replace(let p, let c):
             return .object(JSONObject([("type", .string("Replace")), ("pattern", .object(JSONObject([("String", .string(p))]))), ("content", .string(c))]))
         case .lowercase: return .object(JSONObject([("type", .string("Lowercase"))]))
+        case .unicode(let form): return .object(JSONObject([("type", .string(form.rawValue))]))
         case .strip(let l, let r):
             return .object(JSONObject([("type", .string("Strip")), ("strip_left", .bool(l)), ("strip_right", .bool(r))]))
         }
@@ -59,6 +66,7 @@ indirect enum Normalizer: Sendable, Equatable {
         case .prepend(let p): return continuation || text.isEmpty ? text : p + text
         case .replace(let p, let c): return text.replacingAll(p, with: c)
         case .lowercase: return text.lowercased()
+        case .unicode(let form): return UnicodeNormalization.apply(form, to: text)
         case .strip(let l, let r):
             var s = Substring(text)
             if l { while let f = s.unicodeScalars.first, f.properties.isWhitespace { s = Substring(s.unicodeScalars.dropFirst()) } }

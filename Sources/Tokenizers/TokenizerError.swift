@@ -29,7 +29,7 @@ public enum TokenizerError: Error, Equatable, Sendable, CustomStringConvertible 
 
     /// What each stage supports (for the message of ``unsupportedComponent(stage:type:)``).
     static let supported: [String: String] = [
-        "normalizer": "Sequence, Prepend, Replace (String pattern), Lowercase, Strip",
+        "normalizer": "Sequence, Prepend, Replace (String pattern), Lowercase, Strip, NFC, NFD, NFKC, NFKD",
         "pre_tokenizer": "Sequence, ByteLevel, Split (String, or the LLaMA-3 / Qwen2 / GPT-2 regex), Metaspace, Digits, WhitespaceSplit",
         "model": "BPE (byte_fallback, ignore_merges, fuse_unk, continuing_subword_prefix, end_of_word_suffix), Unigram (byte_fallback)",
         "decoder": "Sequence, ByteLevel, Metaspace, ByteFallback, Fuse, Strip, Replace (String pattern)",
