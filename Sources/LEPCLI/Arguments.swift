@@ -20,6 +20,8 @@ struct Arguments {
     var positionals: [String] = []
     private var values: [String: String] = [:]
     private var flags: Set<String> = []
+    /// Every value of a repeatable option, in order (`--set A=1 --set B=2`).
+    private var allValues: [String: [String]] = [:]
 
     /// Parses `args` against `options`. Accepts `--name value`, `--name=value`, flags, and `--`
     /// to end options. Unknown options and missing values are usage errors.
@@ -54,9 +56,10 @@ struct Arguments {
                 guard inline == nil else { throw UsageError("option '--\(name)' takes no value") }
                 flags.insert(name)
             } else {
-                if let inline { values[name] = inline; continue }
+                if let inline { values[name] = inline; allValues[name, default: []].append(inline); continue }
                 guard i < args.count else { throw UsageError("option '--\(name)' needs a value (\(spec.value!))") }
                 values[name] = args[i]
+                allValues[name, default: []].append(args[i])
                 i += 1
             }
         }
@@ -64,6 +67,8 @@ struct Arguments {
 
     func flag(_ name: String) -> Bool { flags.contains(name) }
     func value(_ name: String) -> String? { values[name] }
+    /// All values given for a repeatable option (the last one is `value(name)`).
+    func values(_ name: String) -> [String] { allValues[name] ?? [] }
 
     func int(_ name: String) throws(UsageError) -> Int? {
         guard let v = values[name] else { return nil }

@@ -20,6 +20,7 @@ enum CommandRegistry {
         + [TokenizeCommand.self, DetokenizeCommand.self, TokstatsCommand.self]
         + SurgeryCommands.all
         + [EvalCommand.self]
+        + [PipelineCommand.self]
 
     static func find(_ name: String) -> (any Command.Type)? { all.first { $0.name == name } }
 }

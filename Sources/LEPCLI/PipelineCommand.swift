@@ -1,0 +1,58 @@
+import Surgery
+
+/// `lep pipeline RECIPE`: run a pipeline recipe (vocab build → init → external training → propagate → LoRA merge).
+enum PipelineCommand: Command {
+    static let name = "pipeline"
+    static let summary = "run a pipeline recipe: vocab_build, vocab_init, propagate, lora_merge, merge and external steps in one file"
+    static let usage = "RECIPE [--set NAME=VALUE ...] [--dry-run] [--from STEP]"
+    static let details = """
+        RECIPE is JSON (comments allowed) or the YAML subset of merge recipes, with "lep_pipeline": 1,
+        "variables" (NAME: value; null = must be given with --set NAME=VALUE) and "steps", each with a
+        "name", a "type" (vocab_build, vocab_init, propagate, lora_merge, merge, external) and the options
+        of the matching command (occurrence_map or occurrence-map). Strings may use ${NAME} and
+        ${steps.STEP.output} (any option of an earlier step); $$ is a literal $. Everything is validated
+        before any step runs: keys, values, required options, variables, references, inputs. A run stops
+        at an "external" step (e.g. training the donor elsewhere) and says which --from STEP resumes it.
+        See recipes/lep/ for the paper's configurations.
+        """
+    static let options = [
+        OptionSpec(name: "set", value: "NAME=VALUE", help: "bind a pipeline variable (repeatable)"),
+        OptionSpec(name: "dry-run", value: nil, help: "validate and print the plan; run nothing"),
+        OptionSpec(name: "from", value: "STEP", help: "start at STEP (earlier steps' outputs must exist)"),
+    ]
+
+    static func run(_ args: Arguments) throws -> Int32 {
+        let path = try args.positionals(["RECIPE"])[0]
+        var overrides: [(String, String)] = []
+        for s in args.values("set") {
+            guard let eq = s.firstIndex(of: "="), eq != s.startIndex else { throw UsageError("--set expects NAME=VALUE, got '\(s)'") }
+            overrides.append((String(s[..<eq]), String(s[s.index(after: eq)...])))
+        }
+        let pipeline = try Pipeline.load(path: path, overrides: overrides)
+        let plan = try pipeline.plan(from: args.value("from"))
+        let dryRun = args.flag("dry-run")
+        if dryRun {
+            if let d = pipeline.description { Terminal.out(d) }
+            for line in plan.describe() { Terminal.out(line) }
+            return 0
+        }
+        let start = Terminal.now()
+        let outcome = try pipeline.run(plan, toolVersion: LEPTool.version) { Terminal.out($0) }
+        switch outcome {
+        case .completed:
+            Terminal.out("pipeline \(path): \(plan.run.count) step\(plan.run.count == 1 ? "" : "s") done in \(Format.fixed(Terminal.now() - start, 2)) s")
+        case .paused(let step, let description, let resume):
+            Terminal.out("pipeline paused at '\(step)': \(description)")
+            if let resume {
+                let sets = args.values("set").map { " --set " + shellQuote($0) }.joined()
+                Terminal.out("when that is done: lep pipeline \(shellQuote(path))\(sets) --from \(resume)")
+            }
+        }
+        return 0
+    }
+
+    static func shellQuote(_ s: String) -> String {
+        let safe = s.unicodeScalars.allSatisfy { ($0 >= "a" && $0 <= "z") || ($0 >= "A" && $0 <= "Z") || ($0 >= "0" && $0 <= "9") || "-_./=:,+@%".unicodeScalars.contains($0) }
+        return safe ? s : "'" + s.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
+    }
+}
