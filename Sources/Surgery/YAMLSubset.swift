@@ -211,7 +211,7 @@ public enum YAMLSubset {
                 if i < chars.count, chars[i] == "}" { i += 1; return .object(object) }
                 while true {
                     skipSpaces()
-                    let keyValue = try plainOrQuoted(stopAtColon: true)
+                    let keyValue = try plainOrQuoted(stopAtColon: true, inFlow: true)
                     skipSpaces()
                     guard i < chars.count, chars[i] == ":" else { throw fail("expected ':' in a flow mapping") }
                     i += 1
@@ -226,11 +226,12 @@ public enum YAMLSubset {
             case "&", "*", "!", "|", ">", "%", "@", "`":
                 throw fail("YAML feature '\(chars[i])' (anchors, tags, block scalars) is not supported in recipes")
             default:
-                return try plainOrQuoted(stopAtColon: false) ?? .null
+                return try plainOrQuoted(stopAtColon: false, inFlow: depth > 0) ?? .null
             }
         }
 
-        mutating func plainOrQuoted(stopAtColon: Bool) throws(SurgeryError) -> JSONValue? {
+        /// A plain scalar ends at `,`, `]` or `}` only inside a flow collection (`path: ${WORK}/x,y` is one string).
+        mutating func plainOrQuoted(stopAtColon: Bool, inFlow: Bool) throws(SurgeryError) -> JSONValue? {
             guard i < chars.count else { return nil }
             let q = chars[i]
             if q == "\"" || q == "'" {
@@ -268,7 +269,7 @@ public enum YAMLSubset {
             var s = ""
             while i < chars.count {
                 let c = chars[i]
-                if c == "," || c == "]" || c == "}" { break }
+                if inFlow, c == "," || c == "]" || c == "}" { break }
                 if stopAtColon, c == ":" { break }
                 s.append(c); i += 1
             }

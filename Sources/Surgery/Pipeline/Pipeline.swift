@@ -128,7 +128,7 @@ public struct Pipeline: Sendable {
             steps.append(try decodeStep(item, index: i, earlier: steps, variables: variables, globalForce: globalForce))
         }
         var outputs: [String: String] = [:]
-        for s in steps {
+        for s in steps where s.type != .external {  // an external step may name an earlier output (nothing to train)
             guard let out = s.output else { continue }
             if let other = outputs[out] {
                 throw .invalidValue(key: s.key("output"), reason: "'\(out)' is also the output of step '\(other)'; each step needs its own output")

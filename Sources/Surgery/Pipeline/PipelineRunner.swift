@@ -11,11 +11,13 @@ extension Pipeline {
         /// The external step the run stops at, and the step to re-run `--from` afterwards.
         public let pauseAt: Step?
         public let resumeFrom: Step?
+        /// Steps after the pause (validated too; they run on a later `--from`).
+        public let later: [Step]
 
         /// One line per step, for `--dry-run`.
         public func describe() -> [String] {
             var lines: [String] = []
-            for s in skipped { lines.append("skip  \(s.label) \(s.type.rawValue)" + (s.output.map { " (uses existing \($0))" } ?? "")) }
+            for s in skipped { lines.append("skip  \(s.label) \(s.type.rawValue)" + (s.output.map { " (its output: \($0))" } ?? "")) }
             for s in run {
                 var head = "\(s.type == .external ? "pause" : "run  ") \(s.label) \(s.type.rawValue)"
                 let opts = s.options.members.filter { $0.key != "description" }.map { m -> String in
@@ -26,6 +28,7 @@ extension Pipeline {
                 lines.append(head)
                 if s.type == .external, let d = s.options["description"]?.string { lines.append("      " + d) }
             }
+            for s in later { lines.append("later \(s.label) \(s.type.rawValue)" + (s.output.map { " → \($0)" } ?? "")) }
             if let p = pauseAt { lines.append("the run stops at '\(p.name)'" + (resumeFrom.map { "; afterwards re-run with --from \($0.name)" } ?? "")) }
             return lines
         }
@@ -52,21 +55,19 @@ extension Pipeline {
         let resume = pause.flatMap { p in steps.first { $0.index == p.index + 1 } }
         // Paths made by the steps that run (an external step's output is made by the work it stands for).
         var made: Set<String> = []
-        for s in skipped {
-            guard let out = s.output else { continue }
-            guard PathUtilities.exists(out) else {
-                throw .invalidValue(key: s.key("output"), reason: "'\(out)' does not exist, but --from \(from ?? "") skips the step that makes it; run from '\(s.name)' or earlier")
+        func missing(_ p: String, key: String, what: String) -> SurgeryError {
+            if let maker = skipped.last(where: { $0.output == p }) {
+                return .invalidValue(key: key, reason: "\(what)'\(p)' does not exist; it is made by step '\(maker.name)', which --from \(from ?? "") skips (run from '\(maker.name)' or earlier, or finish that step first)")
             }
+            return .invalidValue(key: key, reason: "\(what)'\(p)' does not exist (and no earlier step makes it)")
         }
-        for s in run {
+        for s in steps[start...] {
             for spec in Pipeline.schema(s.type) {
                 guard let v = s.options[spec.key] else { continue }
                 switch spec.kind {
                 case .input:
                     guard let p = v.string, !made.contains(p) else { continue }
-                    if !PathUtilities.exists(p) {
-                        throw .invalidValue(key: s.key(spec.key), reason: "'\(p)' does not exist (and no earlier step makes it)")
-                    }
+                    if !PathUtilities.exists(p) { throw missing(p, key: s.key(spec.key), what: "") }
                 case .recipe:
                     if let p = v.string {
                         guard PathUtilities.exists(p) else { throw .invalidValue(key: s.key(spec.key), reason: "merge recipe '\(p)' does not exist") }
@@ -79,13 +80,13 @@ extension Pipeline {
                 // Models of a merge that exist and are not remade here are checked like inputs.
                 for ref in r.models.map(\.model) + (r.base.map { [$0] } ?? []) + (r.layerStack ?? []).map(\.model) {
                     for p in [ref.path] + (ref.adapter.map { [$0] } ?? []) where !made.contains(p) && !PathUtilities.exists(p) {
-                        throw .invalidValue(key: s.key("recipe"), reason: "model '\(p)' does not exist (and no earlier step makes it)")
+                        throw missing(p, key: s.key("recipe"), what: "model ")
                     }
                 }
             }
             if let out = s.output { made.insert(out) }
         }
-        return Plan(run: run, skipped: skipped, pauseAt: pause, resumeFrom: resume)
+        return Plan(run: run, skipped: skipped, pauseAt: pause, resumeFrom: resume, later: Array(steps[(start + run.count)...]))
     }
 
     func mergeRecipe(_ s: Step) throws(SurgeryError) -> Recipe {
