@@ -50,8 +50,15 @@ public enum MergeExecutor {
         if let config = plan.outputConfig {
             try output.writeFile("config.json", contents: Array((JSONWriter.pretty(.object(config)) + "\n").utf8))
         }
-        let skip: Set<String> = ["config.json", provenanceName, "lep_recipe.json", "lep_recipe.yaml", "adapter_config.json"]
-        let carried = try ModelDirectory.carryFiles(from: plan.carryFrom.checkpoint.directory, into: output, except: skip)
+        var skip: Set<String> = ["config.json", provenanceName, "lep_recipe.json", "lep_recipe.yaml", "adapter_config.json"]
+        if plan.union != nil { skip.formUnion(["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model"]) }
+        var carried = try ModelDirectory.carryFiles(from: plan.carryFrom.checkpoint.directory, into: output, except: skip)
+        if let u = plan.union {
+            do { try u.tokenizer.save(directory: output.temporary) } catch {
+                throw SurgeryError.vocabulary(stage: "tokenizer_source union", reason: "cannot write the union tokenizer: \(error.description)")
+            }
+            carried += ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"]
+        }
         try output.writeFile(plan.recipe.form == .json ? "lep_recipe.json" : "lep_recipe.yaml", contents: Array(plan.recipe.text.utf8))
         try output.writeFile(provenanceName, contents: Array((JSONWriter.pretty(provenance(plan, writer: writer, options: options)) + "\n").utf8))
         try output.commit()
@@ -66,8 +73,9 @@ public enum MergeExecutor {
             base = pool.take(n)
             try load(plan.sources[s], name, into: base!, map: task.rowMaps[s], fallback: nil, task: task, plan: plan)
         }
-        var fallback = base
-        if fallback == nil, !task.rowMaps.isEmpty, let carry = plan.sources.firstIndex(where: { $0 === plan.carryFrom }) {
+        let unionFill = plan.union != nil && !task.rowMaps.isEmpty
+        var fallback = unionFill ? nil : base
+        if fallback == nil, !unionFill, !task.rowMaps.isEmpty, let carry = plan.sources.firstIndex(where: { $0 === plan.carryFrom }) {
             fallback = pool.take(n)
             try load(plan.sources[carry], task.name, into: fallback!, map: task.rowMaps[carry], fallback: nil, task: task, plan: plan)
         }
@@ -76,6 +84,12 @@ public enum MergeExecutor {
             let b = pool.take(n)
             try load(plan.sources[s], name, into: b, map: task.rowMaps[s], fallback: fallback, task: task, plan: plan)
             inputs.append(b)
+        }
+        if unionFill, let u = plan.union {
+            var loaded: [(source: Int, buffer: UnsafeMutableBufferPointer<Float>)] = []
+            if let (s, _) = task.base, let base { loaded.append((s, base)) }
+            for ((s, _), b) in zip(task.inputs, inputs) { loaded.append((s, b)) }
+            fillMissingRows(loaded, maps: task.rowMaps, preferred: u.preferred, rows: task.shape[0], cols: n / max(task.shape[0], 1))
         }
         // The result overwrites θ₀ (or the first input): one float32 buffer fewer at the peak.
         guard let out = base ?? inputs.first else { throw .tensorFailure(tensor: task.name, reason: "no inputs") }
@@ -103,6 +117,33 @@ public enum MergeExecutor {
                 d.update(from: fallback.baseAddress! + r * cols, count: cols)
             } else {
                 d.update(repeating: 0, count: cols)
+            }
+        }
+    }
+
+    /// `tokenizer_source: union` (mergekit's PermutedVocabulary): a row an input lacks takes the
+    /// preferred source's row when that source has the token, else the mean of the rows of the inputs
+    /// that have it (summed in source order, then divided; one input → its row), else zeros.
+    static func fillMissingRows(_ loaded: [(source: Int, buffer: UnsafeMutableBufferPointer<Float>)], maps: [Int: [Int?]], preferred: Int?, rows: Int, cols: Int) {
+        let row = UnsafeMutableBufferPointer<Float>.allocate(capacity: cols)
+        defer { row.deallocate() }
+        for r in 0..<rows {
+            let has = loaded.map { maps[$0.source]?[r] != nil }
+            if !has.contains(false) { continue }
+            if let p = preferred, let k = loaded.firstIndex(where: { $0.source == p }), has[k] {
+                row.baseAddress!.update(from: loaded[k].buffer.baseAddress! + r * cols, count: cols)
+            } else {
+                row.update(repeating: 0)
+                var count: Float = 0
+                for (k, l) in loaded.enumerated() where has[k] {
+                    let src = l.buffer.baseAddress! + r * cols
+                    for j in 0..<cols { row[j] += src[j] }
+                    count += 1
+                }
+                if count > 1 { for j in 0..<cols { row[j] /= count } }
+            }
+            for (k, l) in loaded.enumerated() where !has[k] {
+                (l.buffer.baseAddress! + r * cols).update(from: row.baseAddress!, count: cols)
             }
         }
     }

@@ -33,6 +33,8 @@ public struct MergePlan: @unchecked Sendable {
     public let carryFrom: ModelSource
     /// Notes shown with the plan (reconciled vocabularies, dtype casts).
     public let notes: [String]
+    /// `tokenizer_source: union`: the output tokenizer and how rows missing from an input are filled.
+    public internal(set) var union: UnionVocabulary? = nil
 
     /// Total output bytes.
     public var outputBytes: Int { tasks.reduce(0) { $0 + (($1.outDtype.byteCount(elements: $1.shape.reduce(1, *))) ?? 0) } }
@@ -43,9 +45,6 @@ public struct MergePlan: @unchecked Sendable {
             throw .unknownMethod(name: recipe.method, known: MethodRegistry.names)
         }
         try checkParameterKeys(recipe, method)
-        if recipe.tokenizerSource == .union {
-            throw .invalidValue(key: "tokenizer_source", reason: "'union' is not implemented in this lep; use 'base' (keep the base vocabulary, rows matched by token string)")
-        }
         if let stack = recipe.layerStack, method.name == "passthrough" {
             return try makeStack(recipe, method, stack)
         }
@@ -92,7 +91,7 @@ public struct MergePlan: @unchecked Sendable {
                 guard info.dtype.isStandardFloat else { throw .unsupportedDType(tensor: n, model: s.label, dtype: info.dtype.rawValue) }
                 if info.shape == refInfo.shape { continue }
                 if isVocabulary(n), info.shape.count == 2, refInfo.shape.count == 2, info.shape[1] == refInfo.shape[1] {
-                    guard recipe.tokenizerSource == .base else {
+                    guard recipe.tokenizerSource == .base || recipe.tokenizerSource == .union else {
                         throw .vocabularyMismatch(model: s.label, rows: info.shape[0], baseRows: refInfo.shape[0])
                     }
                     continue
@@ -105,6 +104,15 @@ public struct MergePlan: @unchecked Sendable {
             vocabMaps = maps
             outRows = rows
             if let note { notes.append(note) }
+        }
+        var union: UnionVocabulary?
+        if recipe.tokenizerSource == .union {
+            let preferred = recipe.base.flatMap { b in sources.firstIndex { $0.ref == b } }
+            let (maps, u, note) = try Vocabulary.union(sources: sources, reference: carry, preferred: preferred)
+            vocabMaps = maps
+            outRows = u.rows
+            union = u
+            notes.append(note)
         }
         // Per-tensor tasks.
         var tasks: [TensorTask] = []
@@ -124,7 +132,7 @@ public struct MergePlan: @unchecked Sendable {
         var config = carry.config
         if let o = recipe.outDtype ?? recipe.dtype, config != nil { setDtype(&config!, o) }
         if let rows = outRows, config != nil { config!["vocab_size"] = .number(JSONNumber(rows)) }
-        return MergePlan(recipe: recipe, method: method, sources: sources, tasks: tasks, outputConfig: config, carryFrom: carry, notes: notes)
+        return MergePlan(recipe: recipe, method: method, sources: sources, tasks: tasks, outputConfig: config, carryFrom: carry, notes: notes, union: union)
     }
 
     /// Passthrough with `slices`: layers `[start, end)` of each slice stacked in order.
