@@ -13,7 +13,7 @@ enum PipelineCommand: Command {
         ${steps.STEP.output} (any option of an earlier step); $$ is a literal $. Everything is validated
         before any step runs: keys, values, required options, variables, references, inputs. A run stops
         at an "external" step (e.g. training the donor elsewhere) and says which --from STEP resumes it.
-        See recipes/lep/ for the paper's configurations.
+        Relative paths are taken from the current directory. See recipes/lep/ for the paper's configurations.
         """
     static let options = [
         OptionSpec(name: "set", value: "NAME=VALUE", help: "bind a pipeline variable (repeatable)"),

@@ -166,7 +166,8 @@ public struct Pipeline: Sendable {
             if let d = done[name] { return d }
             guard let entry = raw[name] else { throw .invalidValue(key: "variables.\(chain.last ?? name)", reason: "uses ${\(name)}, which is not declared under 'variables'") }
             guard let value = entry else {
-                throw .invalidValue(key: "variables.\(name)", reason: "has no value: give it with --set \(name)=VALUE")
+                let unset = raw.filter { $0.value == nil }.keys.sorted()
+                throw .invalidValue(key: "variables.\(name)", reason: "has no value: give it with --set \(name)=VALUE" + (unset.count > 1 ? " (unset: \(unset.joined(separator: ", ")))" : ""))
             }
             if chain.contains(name) { throw .invalidValue(key: "variables.\(name)", reason: "refers to itself (\((chain + [name]).joined(separator: " → ")))") }
             var failure: SurgeryError?
@@ -319,7 +320,11 @@ public struct Pipeline: Sendable {
                     failure = .invalidValue(key: key, reason: "${\(ref)} is not declared under 'variables'" + (variables.isEmpty ? "" : " (declared: \(variables.keys.sorted().joined(separator: ", ")))"))
                     return ""
                 }
-                if value == unsetMarker { failure = .invalidValue(key: key, reason: "${\(ref)} has no value: give it with --set \(ref)=VALUE"); return "" }
+                if value == unsetMarker {
+                    let unset = variables.filter { $0.value == unsetMarker }.keys.sorted()
+                    failure = .invalidValue(key: key, reason: "${\(ref)} has no value: give it with --set \(ref)=VALUE" + (unset.count > 1 ? " (unset: \(unset.joined(separator: ", ")))" : ""))
+                    return ""
+                }
                 return value
             }
             if let failure { throw failure }

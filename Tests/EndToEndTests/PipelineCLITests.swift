@@ -1,0 +1,35 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `lep pipeline` through the binary: --set, --dry-run, the pause at an external step, --from.
+@Suite struct PipelineCLITests {
+    static let root = SharedData.packageRoot
+
+    static func lep(_ args: [String]) throws -> LEP.Result { try LEP.run(args, cwd: root) }
+
+    static func sets(_ work: String) -> [String] {
+        ["--set", "BASE=fixtures/lep/bl/base", "--set", "INSTRUCT=fixtures/lep/bl/instruct",
+         "--set", "NEW_SPM=fixtures/vocab/new_bpe.model", "--set", "WORK=\(work)", "--set", "DONOR=\(work)/init"]
+    }
+
+    @Test func unboundPlaceholdersAreNamed() throws {
+        let r = try Self.lep(["pipeline", "recipes/lep/llama3_bpe.yml", "--dry-run"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("--set WORK=VALUE") && r.stderr.contains("unset: BASE, INSTRUCT, NEW_SPM, WORK"), "\(r.stderr)")
+    }
+
+    @Test func dryRunThenPauseThenResume() throws {
+        let work = makeTempDir()
+        let dry = try Self.lep(["pipeline", "recipes/lep/llama3_bpe.yml", "--dry-run"] + Self.sets(work))
+        #expect(dry.status == 0, "\(dry.stderr)")
+        #expect(dry.stdout.contains("pause steps[2] 'train' external") && dry.stdout.contains("--from propagate"))
+        #expect(!FileManager.default.fileExists(atPath: work + "/init"))
+        let first = try Self.lep(["pipeline", "recipes/lep/llama3_bpe.yml"] + Self.sets(work))
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("pipeline paused at 'train'") && first.stdout.contains("--from propagate"))
+        let second = try Self.lep(["pipeline", "recipes/lep/llama3_bpe.yml", "--from", "propagate"] + Self.sets(work))
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(FileManager.default.fileExists(atPath: work + "/llama3-8b-instruct-lep-bpe/lep_propagation.json"))
+    }
+}
