@@ -187,3 +187,22 @@ import TestSupport
         #expect(q.steps[0].options["occurrence_map"]?.string == "m.json")
     }
 }
+
+extension PipelineTests {
+    @Test func existingOutputsAreRefusedBeforeAnythingRuns() throws {
+        let work = Fix.tempDir()
+        try FileManager.default.createDirectory(atPath: work + "/out", withIntermediateDirectories: true)
+        let text = """
+            {"lep_pipeline": 1, "variables": {"FIX": null, "WORK": null},
+             "steps": [
+               {"name": "init", "type": "vocab_init", "model": "${FIX}/base", "tokenizer": "${FIX}/donor", "output": "${WORK}/init"},
+               {"name": "lep", "type": "propagate", "base": "${FIX}/base", "instruct": "${FIX}/instruct",
+                "donor": "${steps.init.output}", "output": "${WORK}/out"}]}
+            """
+        let set = [("FIX", Self.root + "/fixtures/lep/bl"), ("WORK", work)]
+        #expect { try Pipeline.parse(text, path: "<t>", overrides: set).plan() } throws: { "\($0)".contains("steps[1] 'lep'.output") && "\($0)".contains("force: true") }
+        #expect(!FileManager.default.fileExists(atPath: work + "/init"))
+        let forced = try Pipeline.parse(text.replacingOccurrences(of: "\"lep_pipeline\": 1,", with: "\"lep_pipeline\": 1, \"force\": true,"), path: "<t>", overrides: set)
+        #expect(try forced.run(try forced.plan()) == .completed)
+    }
+}

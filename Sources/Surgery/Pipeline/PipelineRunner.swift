@@ -61,6 +61,11 @@ extension Pipeline {
             }
             return .invalidValue(key: key, reason: "\(what)'\(p)' does not exist (and no earlier step makes it)")
         }
+        // Outputs of the steps that run must not exist yet (unless force), so a run never stops half-way on that.
+        for s in run where s.type != .external {
+            guard let out = s.output, PathUtilities.exists(out), s.options["force"]?.bool != true else { continue }
+            throw .invalidValue(key: s.key("output"), reason: "'\(out)' exists; add force: true (to the step, or at the top level), or resume with --from a later step")
+        }
         for s in steps[start...] {
             for spec in Pipeline.schema(s.type) {
                 guard let v = s.options[spec.key] else { continue }
