@@ -148,7 +148,7 @@ extension Vocabulary {
         let added = (before..<rows).compactMap { tokenizer.token(for: $0) }
         let fill = preferred.map { "the row of \(sources[$0].label) when it has the token, else the mean of the inputs that have it" } ?? "the mean of the inputs that have it"
         let note = "union vocabulary: \(rows) rows (\(reference.label)'s \(before) + \(added.count) new: \(added.prefix(8).joined(separator: " "))\(added.count > 8 ? " …" : ""))" +
-            (lacking.isEmpty ? "" : "; " + lacking.joined(separator: ", ") + " tokens (filled with \(fill))")
+            (lacking.isEmpty ? "" : "; " + lacking.joined(separator: ", ") + " of them (filled with \(fill))")
         return (maps, UnionVocabulary(tokenizer: tokenizer, preferred: preferred, rows: rows, added: added), note)
     }
 }

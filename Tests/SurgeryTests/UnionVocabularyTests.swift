@@ -85,3 +85,24 @@ import Tokenizers
         }
     }
 }
+
+extension UnionVocabularyTests {
+    /// union needs every input's tokenizer.json: its absence is an error naming the model, nothing written.
+    @Test func missingTokenizerIsAnError() throws {
+        let dir = Fix.tempDir()
+        try Fix.synth(dir + "/x", vocab: 32, seed: 1)
+        try Fix.synth(dir + "/y", vocab: 34, seed: 2)
+        let recipe = try Fix.recipe("""
+            merge_method: linear
+            models:
+              - model: x
+                parameters: {weight: 0.5}
+              - model: y
+                parameters: {weight: 0.5}
+            tokenizer_source: union
+            """, base: dir)
+        #expect(throws: SurgeryError.self) { try MergePlan.make(recipe) }
+        do { _ = try MergePlan.make(recipe) } catch { #expect("\(error)".contains("tokenizer.json"), "\(error)") }
+        #expect(!FileManager.default.fileExists(atPath: dir + "/out"))
+    }
+}
