@@ -65,20 +65,7 @@ public struct TokenMapping: Sendable, Equatable {
     public var unmappedIds: [Int] { sources.indices.filter { sources[$0] == .unmapped } }
 
     /// The byte NN of a SentencePiece byte piece `<0xNN>`, nil for any other string.
-    public static func byteTokenValue(_ piece: String) -> UInt8? {
-        let u = Array(piece.utf8)
-        guard u.count == 6, u[0] == 0x3C, u[1] == 0x30, u[2] == 0x78, u[5] == 0x3E else { return nil }
-        func hex(_ c: UInt8) -> UInt8? {
-            switch c {
-            case 0x30...0x39: c - 0x30
-            case 0x41...0x46: c - 0x41 + 10
-            case 0x61...0x66: c - 0x61 + 10
-            default: nil
-            }
-        }
-        guard let hi = hex(u[3]), let lo = hex(u[4]) else { return nil }
-        return hi << 4 | lo
-    }
+    public static func byteTokenValue(_ piece: String) -> UInt8? { parseByteToken(piece) }
 
     /// The old id standing for byte `b`: `<0xNN>` (SentencePiece byte fallback) or, for a byte-level
     /// vocabulary, the GPT-2 character of `b` (checked through `tokenBytes`).
