@@ -80,40 +80,40 @@ public struct HFTokenizer: Tokenizer {
         try resolveSpecialTokens(path: path)
     }
 
+    /// `model.vocab` (token → id) and `model.merges` ("a b" or [a, b]) of a BPE model.
+    static func parseBPETables(_ m: JSONValue, path: String) throws(TokenizerError) -> ([(String, Int)], [(String, String)]) {
+        guard let vocabObj = m["vocab"]?.object else { throw .invalidField(path: path, key: "model.vocab", expected: "an object of token → id") }
+        var vocab: [(String, Int)] = []
+        vocab.reserveCapacity(vocabObj.count)
+        for (t, v) in vocabObj.members {
+            guard let id = v.number?.int64 else { throw .invalidField(path: path, key: "model.vocab.\(t)", expected: "an integer id") }
+            vocab.append((t, Int(id)))
+        }
+        var merges: [(String, String)] = []
+        let mergeArr = m["merges"]?.array ?? []
+        merges.reserveCapacity(mergeArr.count)
+        for (k, mv) in mergeArr.enumerated() {
+            if let s = mv.string {
+                // HF: split on ' ' into exactly two parts (bytes, not Characters: "▁а ́" has a combining mark after the space)
+                let parts = s.utf8.split(separator: 0x20, omittingEmptySubsequences: false)
+                guard parts.count == 2 else { throw .invalidField(path: path, key: "model.merges[\(k)]", expected: "\"a b\" or [a, b]") }
+                merges.append((String(decoding: parts[0], as: UTF8.self), String(decoding: parts[1], as: UTF8.self)))
+            } else if let a = mv.array, a.count == 2, let x = a[0].string, let y = a[1].string {
+                merges.append((x, y))
+            } else {
+                throw .invalidField(path: path, key: "model.merges[\(k)]", expected: "\"a b\" or [a, b]")
+            }
+        }
+        return (vocab, merges)
+    }
+
     static func parseModel(_ m: JSONValue, byteLevel: Bool, path: String, preparsed: ([(String, Int)], [(String, String)])? = nil) throws(TokenizerError) -> Model {
         let type = m["type"]?.string ?? (m["merges"] != nil ? "BPE" : m["vocab"]?.array != nil ? "Unigram" : "")
         switch type {
-        case "BPE" where preparsed != nil:
-            let (vocab, merges) = preparsed!
-            if let d = m["dropout"], !d.isNull, d.number?.double != 0 { throw .unsupportedComponent(stage: "model", type: "BPE with dropout") }
-            return .bpe(try BPEModel(vocab: vocab, merges: merges, byteLevel: byteLevel, unkToken: m["unk_token"]?.string,
-                                     byteFallback: m["byte_fallback"]?.bool ?? false, fuseUnk: m["fuse_unk"]?.bool ?? false,
-                                     ignoreMerges: m["ignore_merges"]?.bool ?? false,
-                                     continuingSubwordPrefix: m["continuing_subword_prefix"]?.string,
-                                     endOfWordSuffix: m["end_of_word_suffix"]?.string))
         case "BPE":
-            guard let vocabObj = m["vocab"]?.object else { throw .invalidField(path: path, key: "model.vocab", expected: "an object of token → id") }
-            var vocab: [(String, Int)] = []
-            vocab.reserveCapacity(vocabObj.count)
-            for (t, v) in vocabObj.members {
-                guard let id = v.number?.int64 else { throw .invalidField(path: path, key: "model.vocab.\(t)", expected: "an integer id") }
-                vocab.append((t, Int(id)))
-            }
-            var merges: [(String, String)] = []
-            let mergeArr = m["merges"]?.array ?? []
-            merges.reserveCapacity(mergeArr.count)
-            for (k, mv) in mergeArr.enumerated() {
-                if let s = mv.string {
-                    // HF: split on ' ' into exactly two parts (bytes, not Characters: "▁а ́" has a combining mark after the space)
-                    let parts = s.utf8.split(separator: 0x20, omittingEmptySubsequences: false)
-                    guard parts.count == 2 else { throw .invalidField(path: path, key: "model.merges[\(k)]", expected: "\"a b\" or [a, b]") }
-                    merges.append((String(decoding: parts[0], as: UTF8.self), String(decoding: parts[1], as: UTF8.self)))
-                } else if let a = mv.array, a.count == 2, let x = a[0].string, let y = a[1].string {
-                    merges.append((x, y))
-                } else {
-                    throw .invalidField(path: path, key: "model.merges[\(k)]", expected: "\"a b\" or [a, b]")
-                }
-            }
+            let tables: ([(String, Int)], [(String, String)])
+            if let preparsed { tables = preparsed } else { tables = try parseBPETables(m, path: path) }
+            let (vocab, merges) = tables
             if let d = m["dropout"], !d.isNull, d.number?.double != 0 { throw .unsupportedComponent(stage: "model", type: "BPE with dropout") }
             return .bpe(try BPEModel(vocab: vocab, merges: merges, byteLevel: byteLevel, unkToken: m["unk_token"]?.string,
                                      byteFallback: m["byte_fallback"]?.bool ?? false, fuseUnk: m["fuse_unk"]?.bool ?? false,
