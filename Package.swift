@@ -6,7 +6,7 @@ let package = Package(
     name: "lep",
     products: [
         .executable(name: "lep", targets: ["lep"]),
-        .library(name: "LEPKit", targets: ["LEPJSON", "SafeTensors", "TensorMath", "Tokenizers", "Models", "Surgery", "LEPCLI"]),
+        .library(name: "LEPKit", targets: ["LEPJSON", "SafeTensors", "TensorMath", "Tokenizers", "Models", "Surgery", "Recipes", "Merging", "Vocabulary", "Propagation", "Pipelines", "ChatTemplates", "Evaluation", "LEPCLI"]),
     ],
     targets: [
         // C libraries from Debian (installed by the Makefile).
@@ -18,8 +18,7 @@ let package = Package(
         // A small C++ target with an extern "C" API over libsentencepiece.
         .target(
             name: "CSentencePiece",
-            cxxSettings: [.unsafeFlags(["-std=c++17"])],
-            linkerSettings: [.linkedLibrary("sentencepiece"), .linkedLibrary("stdc++")]
+                        linkerSettings: [.linkedLibrary("sentencepiece"), .linkedLibrary("stdc++")]
         ),
 
         // Libraries, lowest layer first.
@@ -28,9 +27,18 @@ let package = Package(
         .target(name: "SafeTensors", dependencies: ["LEPJSON", "TensorMath", "CPlatform"]),
         .target(name: "Tokenizers", dependencies: ["LEPJSON", "CSentencePiece"]),
         .target(name: "Models", dependencies: ["LEPJSON", "SafeTensors", "TensorMath"]),
-        .target(name: "Surgery", dependencies: ["LEPJSON", "SafeTensors", "TensorMath", "Tokenizers", "Models", "CZstd", "CBLAS"]),
-        .target(name: "Evaluation", dependencies: ["LEPJSON", "SafeTensors", "Tokenizers", "Models"]),
-        .target(name: "LEPCLI", dependencies: ["LEPJSON", "SafeTensors", "TensorMath", "Tokenizers", "Models", "Surgery", "Evaluation"]),
+        // Checkpoint surgery, split by concept (lowest first): the shared error type, recipe formats,
+        // merging, vocabularies, LEP propagation, pipelines over all of them.
+        .target(name: "Surgery"),
+        .target(name: "Recipes", dependencies: ["Surgery", "LEPJSON", "SafeTensors"]),
+        .target(name: "Merging", dependencies: ["Surgery", "Recipes", "LEPJSON", "SafeTensors", "TensorMath", "Tokenizers", "Models", "CZstd"]),
+        .target(name: "Vocabulary", dependencies: ["Surgery", "LEPJSON", "SafeTensors", "TensorMath", "Tokenizers", "Models"]),
+        .target(name: "Propagation", dependencies: ["Surgery", "Vocabulary", "Merging", "LEPJSON", "SafeTensors", "TensorMath", "Tokenizers", "Models", "CBLAS"]),
+        .target(name: "Pipelines", dependencies: ["Surgery", "Recipes", "Merging", "Vocabulary", "Propagation", "LEPJSON", "SafeTensors"]),
+        // A general Jinja subset and chat formats (used by evaluation and the CLI).
+        .target(name: "ChatTemplates", dependencies: ["LEPJSON"]),
+        .target(name: "Evaluation", dependencies: ["LEPJSON", "SafeTensors", "Tokenizers", "Models", "ChatTemplates"]),
+        .target(name: "LEPCLI", dependencies: ["LEPJSON", "SafeTensors", "TensorMath", "Tokenizers", "Models", "Surgery", "Recipes", "Merging", "Vocabulary", "Propagation", "Pipelines", "ChatTemplates", "Evaluation"]),
         .executableTarget(name: "lep", dependencies: ["LEPCLI"]),
         // Fuzz entry point for the safetensors header parser (see README, "Fuzzing").
         .executableTarget(name: "lep-fuzz-header", dependencies: ["SafeTensors"]),
@@ -43,9 +51,16 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "LEPJSON", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "SafeTensors", "TestSupport"]),
         .testTarget(name: "CShimsTests", dependencies: ["CZstd", "CBLAS", "CJSONC", "CSentencePiece", "TestSupport"]),
-        .testTarget(name: "SurgeryTests", dependencies: ["Surgery", "SafeTensors", "Tokenizers", "Models", "LEPJSON", "TensorMath", "CBLAS", "TestSupport"]),
+        .target(name: "SurgeryTestSupport", dependencies: ["Surgery", "Recipes", "Merging", "Models", "SafeTensors", "TestSupport"], path: "Tests/SurgeryTestSupport"),
+        .testTarget(name: "RecipesTests", dependencies: ["Surgery", "Recipes", "LEPJSON", "SurgeryTestSupport", "TestSupport"]),
+        .testTarget(name: "MergingTests", dependencies: ["Surgery", "Recipes", "Merging", "SafeTensors", "Tokenizers", "Models", "LEPJSON", "TensorMath", "SurgeryTestSupport", "TestSupport"]),
+        .testTarget(name: "VocabularyTests", dependencies: ["Surgery", "Vocabulary", "SafeTensors", "Tokenizers", "Models", "LEPJSON", "TensorMath", "SurgeryTestSupport", "TestSupport"]),
+        .testTarget(name: "PropagationTests", dependencies: ["Surgery", "Vocabulary", "Merging", "Propagation", "SafeTensors", "Tokenizers", "Models", "LEPJSON", "TensorMath", "CBLAS", "SurgeryTestSupport", "TestSupport"]),
+        .testTarget(name: "PipelinesTests", dependencies: ["Surgery", "Recipes", "Merging", "Vocabulary", "Propagation", "Pipelines", "SafeTensors", "Models", "LEPJSON", "SurgeryTestSupport", "TestSupport"]),
+        .testTarget(name: "ChatTemplatesTests", dependencies: ["ChatTemplates", "LEPJSON", "TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "LEPJSON", "Models", "Tokenizers", "SafeTensors", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["SafeTensors", "LEPJSON", "TestSupport"]),
     ],
-    swiftLanguageModes: [.v6]
+    swiftLanguageModes: [.v6],
+    cxxLanguageStandard: .cxx17
 )

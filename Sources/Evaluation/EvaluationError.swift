@@ -1,20 +1,12 @@
+import ChatTemplates
+
 /// Errors of the Evaluation module: chat templates, task files, reports, metrics.
 ///
 /// Every case names the culprit (template and position, file and line, metric) and, where there is
 /// one, the fix.
 public enum EvaluationError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// The template text is not valid Jinja (unclosed tag, bad expression, unbalanced block).
-    case templateSyntax(template: String, line: Int, column: Int, message: String)
-    /// The template uses a Jinja construct this interpreter does not implement.
-    case templateUnsupported(template: String, line: Int, column: Int, construct: String)
-    /// Rendering failed (wrong operand types, undefined attribute, bad filter argument, ...).
-    case templateRuntime(template: String, line: Int, column: Int, message: String)
-    /// The template itself refused the input with `raise_exception(message)`.
-    case templateRaised(template: String, line: Int, column: Int, message: String)
-    /// The messages cannot be rendered as asked (empty conversation, unfinished turn not found, ...).
-    case chatInput(String)
-    /// `--chat-format` named a format that does not exist.
-    case unknownChatFormat(String)
+    /// A chat template could not be parsed or rendered, or the messages do not fit it.
+    case chatTemplate(ChatTemplateError)
     /// A task data file is malformed; `line` is 1-based (0 when the problem concerns the whole file).
     case taskFile(path: String, line: Int, message: String)
     /// A metric got inputs it cannot use (empty sample, mismatched lengths, ...).
@@ -27,20 +19,9 @@ public enum EvaluationError: Error, Equatable, Sendable, CustomStringConvertible
     case task(name: String, message: String)
 
     public var description: String {
-        let fix = " (pass a template file with --chat-template FILE, or pick a built-in format with --chat-format llama3|mistral|chatml|openchat)"
         switch self {
-        case .templateSyntax(let t, let l, let c, let m):
-            return "chat template \(t), line \(l), column \(c): syntax error: \(m)" + fix
-        case .templateUnsupported(let t, let l, let c, let construct):
-            return "chat template \(t), line \(l), column \(c): unsupported Jinja construct \(construct)" + fix
-        case .templateRuntime(let t, let l, let c, let m):
-            return "chat template \(t), line \(l), column \(c): \(m)" + fix
-        case .templateRaised(let t, let l, let c, let m):
-            return "chat template \(t), line \(l), column \(c): the template rejected the conversation: \(m)"
-        case .chatInput(let m):
-            return "chat messages: \(m)"
-        case .unknownChatFormat(let name):
-            return "unknown chat format '\(name)': choose one of " + ChatFormat.allCases.map(\.rawValue).joined(separator: ", ")
+        case .chatTemplate(let e):
+            return e.description
         case .taskFile(let path, let line, let m):
             return line > 0 ? "\(path):\(line): \(m)" : "\(path): \(m)"
         case .metric(let m):
@@ -53,4 +34,10 @@ public enum EvaluationError: Error, Equatable, Sendable, CustomStringConvertible
             return "task \(name): \(m)"
         }
     }
+}
+
+/// Runs a chat-template operation, lifting its error into `EvaluationError.chatTemplate`.
+@inline(__always)
+func liftingTemplate<T>(_ body: () throws(ChatTemplateError) -> T) throws(EvaluationError) -> T {
+    do { return try body() } catch { throw .chatTemplate(error) }
 }

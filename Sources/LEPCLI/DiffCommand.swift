@@ -1,5 +1,10 @@
+import Merging
+import Pipelines
+import Propagation
+import Recipes
 import SafeTensors
 import Surgery
+import Vocabulary
 
 /// `lep diff BASE TUNED -o DELTA`: a zstd-compressed task vector.
 enum DiffCommand: Command {

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import ChatTemplates
 import Glibc
 #endif
 import Evaluation

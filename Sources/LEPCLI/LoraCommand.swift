@@ -1,4 +1,9 @@
+import Merging
+import Pipelines
+import Propagation
+import Recipes
 import Surgery
+import Vocabulary
 
 /// `lep lora merge MODEL ADAPTER -o OUT`: fold a PEFT LoRA adapter into a model.
 enum LoraCommand: Command {

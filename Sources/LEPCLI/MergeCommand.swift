@@ -1,4 +1,9 @@
+import Merging
+import Pipelines
+import Propagation
+import Recipes
 import Surgery
+import Vocabulary
 
 /// `lep merge RECIPE -o OUT`: run a merge recipe (lep JSON or mergekit YAML).
 enum MergeCommand: Command {

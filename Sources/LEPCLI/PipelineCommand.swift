@@ -1,4 +1,9 @@
+import Merging
+import Pipelines
+import Propagation
+import Recipes
 import Surgery
+import Vocabulary
 
 /// `lep pipeline RECIPE`: run a pipeline recipe (vocab build → init → external training → propagate → LoRA merge).
 enum PipelineCommand: Command {

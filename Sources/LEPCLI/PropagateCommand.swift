@@ -1,6 +1,11 @@
+import Merging
 import Models
+import Pipelines
+import Propagation
+import Recipes
 import SafeTensors
 import Surgery
+import Vocabulary
 
 /// `lep propagate`: learned embedding propagation (LEP.md §5-§7) of a donor's embeddings into an instruct model.
 enum PropagateCommand: Command {

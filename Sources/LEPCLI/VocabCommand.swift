@@ -1,5 +1,10 @@
 import Glibc
+import Merging
+import Pipelines
+import Propagation
+import Recipes
 import Surgery
+import Vocabulary
 
 /// `lep vocab build|init`: the paper's new vocabularies (LEP.md §3) and the initialisation of their
 /// embedding rows (LEP.md §4).

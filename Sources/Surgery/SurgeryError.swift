@@ -1,4 +1,4 @@
-/// Every way a merge, LoRA merge or task-vector operation is refused; each case names the culprit
+/// Every way a checkpoint-surgery operation (recipe, merge, LoRA, task vector, vocabulary, propagation) is refused; each case names the culprit
 /// (recipe key, tensor, file) and, where it helps, the fix.
 public enum SurgeryError: Error, Equatable, Sendable {
     /// The recipe file cannot be read.
@@ -77,6 +77,6 @@ extension SurgeryError: CustomStringConvertible {
 
 /// Runs `body`, mapping lower-layer errors to `SurgeryError.io` so callers see one error type.
 @inline(__always)
-func lifting<T>(_ body: () throws -> T) throws(SurgeryError) -> T {
+package func lifting<T>(_ body: () throws -> T) throws(SurgeryError) -> T {
     do { return try body() } catch let e as SurgeryError { throw e } catch { throw .io("\(error)") }
 }

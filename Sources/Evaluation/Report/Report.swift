@@ -1,3 +1,4 @@
+import ChatTemplates
 import LEPJSON
 
 /// One evaluated model, identified by its checkpoint headers.
@@ -92,7 +93,7 @@ enum DecimalFormat {
         var scale = 1.0
         for _ in 0..<digits { scale *= 10 }
         let scaled = (abs(x) * scale).rounded(.toNearestOrAwayFromZero)
-        guard scaled < 9e15 else { return JinjaValue.pythonFloat(x) }
+        guard scaled < 9e15 else { return pythonFloatText(x) }
         let n = Int64(scaled)
         var digitsText = String(n)
         if digits > 0 {

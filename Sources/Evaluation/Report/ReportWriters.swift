@@ -1,3 +1,4 @@
+import ChatTemplates
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,3 +1,4 @@
+import ChatTemplates
 /// Copy, DaruCopy style (EVALUATOR.md §3): the model is asked, through its chat template, to repeat
 /// a text; greedy generation until a stop id or a budget; scored with ``CopyMetrics``.
 ///
@@ -34,7 +35,7 @@ public enum CopyTask {
     /// Runs one item.
     public static func run(_ model: EvaluatedModel, item: CopyItem, task: String) throws(EvaluationError) -> Outcome {
         let template = try model.requireChatTemplate(task: task)
-        let rendered = try template.render([.user(item.instruction)], options: model.renderOptions(addGenerationPrompt: true))
+        let rendered = try liftingTemplate { () throws(ChatTemplateError) in try template.render([.user(item.instruction)], options: model.renderOptions(addGenerationPrompt: true)) }
         let prompt = model.tokenizer.encode(rendered, addSpecialTokens: false)
         let s = referenceIds(item.text, model: model).count
         var out = try model.greedy(prompt: prompt, maxNewTokens: budget(referenceTokens: s))

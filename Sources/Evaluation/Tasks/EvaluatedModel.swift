@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import ChatTemplates
 import Glibc
 #endif
 import Models
@@ -59,21 +60,21 @@ public final class EvaluatedModel {
         switch chat {
         case .fromTokenizerConfig:
             if let source = config.chatTemplate {
-                chatTemplate = try ChatTemplate(source: source, name: path + "/tokenizer_config.json chat_template")
+                chatTemplate = try liftingTemplate { () throws(ChatTemplateError) in try ChatTemplate(source: source, name: path + "/tokenizer_config.json chat_template") }
                 chatTemplateSource = "tokenizer_config.json"
             } else {
                 chatTemplate = nil
                 chatTemplateSource = "none"
             }
         case .format(let f):
-            chatTemplate = try f.template()
+            chatTemplate = try liftingTemplate { () throws(ChatTemplateError) in try f.template() }
             chatTemplateSource = "built-in \(f.rawValue)"
             // The format's own tokens when the tokenizer has them (e.g. <|eot_id|> ends a LLaMA-3 turn).
             if tokenizer.id(for: f.defaultTokens.bos) != nil || f.defaultTokens.bos.isEmpty { bos = f.defaultTokens.bos }
             if tokenizer.id(for: f.defaultTokens.eos) != nil { eos = f.defaultTokens.eos }
         case .file(let file):
             let text = try TaskData.readText(path: file)
-            chatTemplate = try ChatTemplate(source: text, name: file)
+            chatTemplate = try liftingTemplate { () throws(ChatTemplateError) in try ChatTemplate(source: text, name: file) }
             chatTemplateSource = file
         }
         bosToken = bos ?? ""

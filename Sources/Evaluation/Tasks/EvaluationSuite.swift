@@ -1,3 +1,4 @@
+import ChatTemplates
 import LEPJSON
 import Models
 import SafeTensors

@@ -1,3 +1,4 @@
+import ChatTemplates
 /// Multiple choice from JSONL items (EVALUATOR.md §4), two scorings.
 ///
 /// **llmtf style** (single token): the prompt is rendered with the chat template as
@@ -26,9 +27,9 @@ public enum MultipleChoiceTask {
     public static func singleTokenPrompt(_ model: EvaluatedModel, item: MultipleChoiceItem, task: String) throws(EvaluationError) -> String {
         let template = try model.requireChatTemplate(task: task)
         if let prefix = item.answerPrefix {
-            return try template.render([.user(item.prompt), .assistant(prefix)], options: model.renderOptions(continueFinalMessage: true))
+            return try liftingTemplate { () throws(ChatTemplateError) in try template.render([.user(item.prompt), .assistant(prefix)], options: model.renderOptions(continueFinalMessage: true)) }
         }
-        return try template.render([.user(item.prompt)], options: model.renderOptions(addGenerationPrompt: true))
+        return try liftingTemplate { () throws(ChatTemplateError) in try template.render([.user(item.prompt)], options: model.renderOptions(addGenerationPrompt: true)) }
     }
 
     /// llmtf style: next-token log-probabilities of each choice's first token. When every choice's

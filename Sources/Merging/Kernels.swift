@@ -1,0 +1,175 @@
+import Dispatch
+import Recipes
+import Surgery
+import TensorMath
+
+/// Element loops shared by the merge methods. Reductions use fixed chunk boundaries and sum the
+/// partial results in order, so results do not depend on the thread count.
+enum Kernels {
+    /// Chunk length of deterministic reductions.
+    static let chunk = 1 << 16
+
+    /// Runs `body` on fixed chunks of `0..<count` in parallel.
+    static func forEachChunk(_ count: Int, _ body: (Range<Int>) -> Void) {
+        let chunks = (count + chunk - 1) / chunk
+        guard chunks > 1, Parallel.threadCount > 1 else { if count > 0 { body(0..<count) }; return }
+        withoutActuallyEscaping(body) { b in
+            let box = UncheckedSendable(b)
+            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                box.value(c * chunk..<min(count, (c + 1) * chunk))
+            }
+        }
+    }
+
+    /// Per-chunk results of `body`, in chunk order.
+    static func mapChunks<T>(_ count: Int, initial: T, _ body: (Range<Int>) -> T) -> [T] {
+        let chunks = max(1, (count + chunk - 1) / chunk)
+        var out = [T](repeating: initial, count: chunks)
+        out.withUnsafeMutableBufferPointer { p in
+            let box = UncheckedSendable(p)
+            forEachChunk(count) { r in box.value[r.lowerBound / chunk] = body(r) }
+        }
+        return out
+    }
+
+    /// Σ body(chunk) in Double, deterministic.
+    static func sum(_ count: Int, _ body: (Range<Int>) -> Double) -> Double {
+        mapChunks(count, initial: 0.0, body).reduce(0, +)
+    }
+
+    /// Σ |x|.
+    static func l1(_ x: UnsafeMutableBufferPointer<Float>) -> Double {
+        sum(x.count) { r in var s = 0.0; for i in r { s += Double(abs(x[i])) }; return s }
+    }
+
+    /// Number of NaN/Inf values.
+    static func nonFinite(_ x: UnsafeMutableBufferPointer<Float>) -> Int {
+        mapChunks(x.count, initial: 0) { r in var n = 0; for i in r where !x[i].isFinite { n += 1 }; return n }.reduce(0, +)
+    }
+
+    // MARK: Randomness
+
+    @inline(__always) static func mix(_ z0: UInt64) -> UInt64 {
+        var z = z0
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A uniform value in [0, 1) for element `k` of the stream `seed` (counter-based SplitMix64).
+    @inline(__always) static func uniform(_ seed: UInt64, _ k: Int) -> Float {
+        Float(mix(seed &+ UInt64(k) &* 0x9E37_79B9_7F4A_7C15) >> 40) * 0x1p-24
+    }
+
+    /// FNV-1a 64 of a string (a stable per-tensor seed; never `hashValue`).
+    static func stableHash(_ s: String) -> UInt64 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+        return h
+    }
+
+    /// The stream of input `i` within a tensor seeded `seed`.
+    static func inputSeed(_ seed: UInt64, _ i: Int) -> UInt64 { mix(seed &+ UInt64(i + 1) &* 0xD1B5_4A32_D192_ED03) }
+
+    // MARK: Rank selection on |x|
+
+    @inline(__always) static func key(_ v: Float) -> UInt32 { v.bitPattern & 0x7FFF_FFFF }
+
+    /// The |x| key at ascending rank `r` (ties by index) and the number of elements with a smaller key.
+    /// Two radix passes (high, then low 16 bits of the key) with per-thread histograms.
+    static func keyAtAscendingRank(_ x: UnsafeMutableBufferPointer<Float>, _ r: Int) -> (key: UInt32, less: Int) {
+        let hi = histogram(x, top: nil)
+        var acc = 0, hb = 0
+        while hb < 65536 { if acc + hi[hb] > r { break }; acc += hi[hb]; hb += 1 }
+        let top = UInt32(hb)
+        let lo = histogram(x, top: top)
+        var lb = 0
+        while lb < 65536 { if acc + lo[lb] > r { break }; acc += lo[lb]; lb += 1 }
+        return ((top << 16) | UInt32(lb), acc)
+    }
+
+    /// A 65536-bin histogram of the keys' high halves (`top` nil), or of the low halves of the keys
+    /// whose high half is `top`.
+    static func histogram(_ x: UnsafeMutableBufferPointer<Float>, top: UInt32?) -> [Int] {
+        let n = x.count
+        let parts = min(max(1, Parallel.threadCount), max(1, n / chunk))
+        let size = (n + parts - 1) / parts
+        let hists = UnsafeMutablePointer<Int>.allocate(capacity: parts * 65536)
+        hists.initialize(repeating: 0, count: parts * 65536)
+        defer { hists.deallocate() }
+        let box = UncheckedSendable(hists), xbox = UncheckedSendable(x.baseAddress)
+        DispatchQueue.concurrentPerform(iterations: parts) { p in
+            let h = box.value + p * 65536
+            let lo = p * size, hi = min(n, (p + 1) * size)
+            guard lo < hi, let xs = xbox.value else { return }
+            if let top {
+                for i in lo..<hi { let k = xs[i].bitPattern & 0x7FFF_FFFF; if k >> 16 == top { h[Int(k & 0xFFFF)] += 1 } }
+            } else {
+                for i in lo..<hi { h[Int((xs[i].bitPattern & 0x7FFF_FFFF) >> 16)] += 1 }
+            }
+        }
+        var total = [Int](repeating: 0, count: 65536)
+        for p in 0..<parts { let h = hists + p * 65536; for k in 0..<65536 { total[k] += h[k] } }
+        return total
+    }
+
+    /// Zeroes every element whose ascending rank by |x| is outside `keep`. Equal keys are ranked by
+    /// index, ascending, or descending with `laterIndexFirst` (a stable descending sort, as torch's
+    /// `argsort(descending=True)` orders small tensors).
+    static func keepRanks(_ x: UnsafeMutableBufferPointer<Float>, _ keep: Range<Int>, laterIndexFirst: Bool = false) {
+        let n = x.count
+        if keep.isEmpty { forEachChunk(n) { r in for i in r { x[i] = 0 } }; return }
+        if keep.lowerBound <= 0 && keep.upperBound >= n { return }
+        // A bound at either end needs no threshold: key 0 / UInt32.max with everything on the kept side.
+        let (kLo, lessLo) = keep.lowerBound <= 0 ? (UInt32(0), 0) : keyAtAscendingRank(x, keep.lowerBound)
+        let (kHi, lessHi) = keep.upperBound >= n ? (UInt32.max, 0) : keyAtAscendingRank(x, keep.upperBound - 1)
+        // Elements equal to a threshold key get ranks in index order: count them per chunk first.
+        let counts = mapChunks(n, initial: (0, 0)) { r in
+            var a = 0, b = 0
+            for i in r { let k = key(x[i]); if k == kLo { a += 1 }; if k == kHi { b += 1 } }
+            return (a, b)
+        }
+        var prefix: [(Int, Int)] = []
+        var a = 0, b = 0
+        for c in counts { prefix.append((a, b)); a += c.0; b += c.1 }
+        let (totalLo, totalHi) = (a, b)
+        let needLo = keep.lowerBound - lessLo       // equal-to-kLo elements with index-order ≥ this are kept
+        let maxHi = keep.upperBound - 1 - lessHi    // equal-to-kHi elements with index-order ≤ this are kept
+        forEachChunk(n) { r in
+            var (eqLo, eqHi) = prefix[r.lowerBound / chunk]
+            for i in r {
+                let k = key(x[i])
+                var aboveLo = k > kLo
+                if k == kLo { aboveLo = (laterIndexFirst ? totalLo - 1 - eqLo : eqLo) >= needLo; eqLo += 1 }
+                var belowHi = k < kHi
+                if k == kHi { belowHi = (laterIndexFirst ? totalHi - 1 - eqHi : eqHi) <= maxHi; eqHi += 1 }
+                if !(aboveLo && belowHi) { x[i] = 0 }
+            }
+        }
+    }
+}
+
+/// The base addresses of several float buffers (and a weight per buffer) as C arrays, so element
+/// loops index them without Swift array traffic per element.
+final class PointerTable {
+    let count: Int
+    let rows: UnsafeMutablePointer<UnsafeMutablePointer<Float>>
+    let weights: UnsafeMutablePointer<Float>
+    private let empty = UnsafeMutablePointer<Float>.allocate(capacity: 1)  // stands in for empty buffers
+
+    init(_ buffers: [UnsafeMutableBufferPointer<Float>], weights w: [Float] = []) {
+        count = buffers.count
+        rows = .allocate(capacity: max(1, count))
+        weights = .allocate(capacity: max(1, count))
+        for (i, b) in buffers.enumerated() {
+            rows[i] = b.baseAddress ?? empty
+            weights[i] = i < w.count ? w[i] : 1
+        }
+    }
+
+    deinit {
+        rows.deallocate()
+        weights.deallocate()
+        empty.deallocate()
+    }
+}

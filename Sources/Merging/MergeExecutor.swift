@@ -1,0 +1,220 @@
+import LEPJSON
+import Models
+import Recipes
+import SafeTensors
+import Surgery
+import TensorMath
+
+/// Options of a merge run.
+public struct MergeOptions: Sendable {
+    /// Largest shard (nil = one file).
+    public var maxShardBytes: Int? = 5_000_000_000
+    /// Replace an existing output.
+    public var force = false
+    /// Tool version written to the provenance file.
+    public var toolVersion = "unknown"
+    public init() {}
+}
+
+/// What a merge wrote.
+public struct MergeSummary: Sendable {
+    public let tensors: Int
+    public let shards: Int
+    public let bytes: Int
+    public let carriedFiles: [String]
+}
+
+/// Runs a `MergePlan`: one tensor at a time, inputs converted to float32 scratch buffers, the method
+/// applied, the result checked for NaN/Inf and streamed to the sharded atomic writer. Peak memory is
+/// about (inputs + 1) × the largest tensor in float32 (the result overwrites θ₀'s buffer); input
+/// pages are dropped from the process after use.
+public enum MergeExecutor {
+    /// Name of the provenance file written next to the shards.
+    public static let provenanceName = "lep_merge.json"
+
+    public static func run(_ plan: MergePlan, output path: String, options: MergeOptions, progress: ((Int, Int) -> Void)? = nil) throws -> MergeSummary {
+        let inputs = plan.sources.map { $0.checkpoint.directory } + plan.sources.compactMap { $0.ref.adapter }
+        let output = try AtomicOutputDirectory(target: path, force: options.force, inputs: inputs)
+        let specs = plan.tasks.map { TensorSpec(name: $0.name, dtype: $0.outDtype, shape: $0.shape) }
+        let writer = try CheckpointWriter(output: output, tensors: specs, maxShardBytes: options.maxShardBytes)
+        let byName = Dictionary(plan.tasks.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let total = writer.totalDataBytes
+        var done = 0
+        let pool = BufferPool()
+        try writer.writeTensors { spec, stream in
+            guard let task = byName[spec.name] else { throw SurgeryError.tensorFailure(tensor: spec.name, reason: "not planned") }
+            pool.reset()
+            let result = try compute(task, plan, pool: pool)
+            try write(result, as: task.outDtype, to: stream)
+            done += stream.expected
+            progress?(done, total)
+        }
+        if let config = plan.outputConfig {
+            try output.writeFile("config.json", contents: Array((JSONWriter.pretty(.object(config)) + "\n").utf8))
+        }
+        var skip: Set<String> = ["config.json", provenanceName, "lep_recipe.json", "lep_recipe.yaml", "adapter_config.json"]
+        if plan.union != nil { skip.formUnion(["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model"]) }
+        var carried = try ModelDirectory.carryFiles(from: plan.carryFrom.checkpoint.directory, into: output, except: skip)
+        if let u = plan.union {
+            do { try u.tokenizer.save(directory: output.temporary) } catch {
+                throw SurgeryError.vocabulary(stage: "tokenizer_source union", reason: "cannot write the union tokenizer: \(error.description)")
+            }
+            carried += ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"]
+        }
+        try output.writeFile(plan.recipe.form == .json ? "lep_recipe.json" : "lep_recipe.yaml", contents: Array(plan.recipe.text.utf8))
+        try output.writeFile(provenanceName, contents: Array((JSONWriter.pretty(provenance(plan, writer: writer, options: options)) + "\n").utf8))
+        try output.commit()
+        return MergeSummary(tensors: plan.tasks.count, shards: writer.shards.count, bytes: total, carriedFiles: carried)
+    }
+
+    /// Computes one output tensor in float32, in buffers of `pool` (valid until its next reset).
+    static func compute(_ task: MergePlan.TensorTask, _ plan: MergePlan, pool: BufferPool) throws(SurgeryError) -> UnsafeMutableBufferPointer<Float> {
+        let n = task.shape.reduce(1, *)
+        var base: UnsafeMutableBufferPointer<Float>?
+        if let (s, name) = task.base {
+            base = pool.take(n)
+            try load(plan.sources[s], name, into: base!, map: task.rowMaps[s], fallback: nil, task: task, plan: plan)
+        }
+        let unionFill = plan.union != nil && !task.rowMaps.isEmpty
+        var fallback = unionFill ? nil : base
+        if fallback == nil, !unionFill, !task.rowMaps.isEmpty, let carry = plan.sources.firstIndex(where: { $0 === plan.carryFrom }) {
+            fallback = pool.take(n)
+            try load(plan.sources[carry], task.name, into: fallback!, map: task.rowMaps[carry], fallback: nil, task: task, plan: plan)
+        }
+        var inputs: [UnsafeMutableBufferPointer<Float>] = []
+        for (s, name) in task.inputs {
+            let b = pool.take(n)
+            try load(plan.sources[s], name, into: b, map: task.rowMaps[s], fallback: fallback, task: task, plan: plan)
+            inputs.append(b)
+        }
+        if unionFill, let u = plan.union {
+            var loaded: [(source: Int, buffer: UnsafeMutableBufferPointer<Float>)] = []
+            if let (s, _) = task.base, let base { loaded.append((s, base)) }
+            for ((s, _), b) in zip(task.inputs, inputs) { loaded.append((s, b)) }
+            fillMissingRows(loaded, maps: task.rowMaps, preferred: u.preferred, rows: task.shape[0], cols: n / max(task.shape[0], 1))
+        }
+        // The result overwrites θ₀ (or the first input): one float32 buffer fewer at the peak.
+        guard let out = base ?? inputs.first else { throw .tensorFailure(tensor: task.name, reason: "no inputs") }
+        let seed = Kernels.mix(plan.recipe.seed ^ Kernels.stableHash(task.name))
+        let job = MergeJob(tensor: task.name, shape: task.shape, base: base, inputs: inputs, parameters: task.parameters, seed: seed, output: out)
+        try plan.method.merge(job)
+        let bad = Kernels.nonFinite(out)
+        if bad > 0 { throw .nonFiniteOutput(tensor: task.name, count: bad) }
+        return out
+    }
+
+    /// Loads a source tensor, gathering rows by token when the vocabulary was reconciled.
+    static func load(_ source: ModelSource, _ name: String, into dst: UnsafeMutableBufferPointer<Float>, map: [Int?]?, fallback: UnsafeMutableBufferPointer<Float>?, task: MergePlan.TensorTask, plan: MergePlan) throws(SurgeryError) {
+        guard let map else { try source.load(name, into: dst, through: plan.recipe.dtype); return }
+        let info = try lifting { try source.checkpoint.info(name) }
+        let cols = info.shape.count == 2 ? info.shape[1] : 1
+        let tmp = UnsafeMutableBufferPointer<Float>.allocate(capacity: info.elementCount)
+        defer { tmp.deallocate() }
+        try source.load(name, into: tmp, through: plan.recipe.dtype)
+        for (r, src) in map.enumerated() {
+            let d = dst.baseAddress! + r * cols
+            if let src {
+                d.update(from: tmp.baseAddress! + src * cols, count: cols)
+            } else if let fallback {
+                d.update(from: fallback.baseAddress! + r * cols, count: cols)
+            } else {
+                d.update(repeating: 0, count: cols)
+            }
+        }
+    }
+
+    /// `tokenizer_source: union` (mergekit's PermutedVocabulary): a row an input lacks takes the
+    /// preferred source's row when that source has the token, else the mean of the rows of the inputs
+    /// that have it (summed in source order, then divided; one input → its row), else zeros.
+    static func fillMissingRows(_ loaded: [(source: Int, buffer: UnsafeMutableBufferPointer<Float>)], maps: [Int: [Int?]], preferred: Int?, rows: Int, cols: Int) {
+        let row = UnsafeMutableBufferPointer<Float>.allocate(capacity: cols)
+        defer { row.deallocate() }
+        for r in 0..<rows {
+            let has = loaded.map { maps[$0.source]?[r] != nil }
+            if !has.contains(false) { continue }
+            if let p = preferred, let k = loaded.firstIndex(where: { $0.source == p }), has[k] {
+                row.baseAddress!.update(from: loaded[k].buffer.baseAddress! + r * cols, count: cols)
+            } else {
+                row.update(repeating: 0)
+                var count: Float = 0
+                for (k, l) in loaded.enumerated() where has[k] {
+                    let src = l.buffer.baseAddress! + r * cols
+                    for j in 0..<cols { row[j] += src[j] }
+                    count += 1
+                }
+                if count > 1 { for j in 0..<cols { row[j] /= count } }
+            }
+            for (k, l) in loaded.enumerated() where !has[k] {
+                (l.buffer.baseAddress! + r * cols).update(from: row.baseAddress!, count: cols)
+            }
+        }
+    }
+
+    /// Streams a float32 buffer as `dtype`.
+    static func write(_ x: UnsafeMutableBufferPointer<Float>, as dtype: DType, to stream: TensorByteStream) throws {
+        guard let storage = dtype.floatStorage else { throw SurgeryError.unsupportedDType(tensor: "<output>", model: "output", dtype: dtype.rawValue) }
+        let size = storage.byteSize
+        var k = 0
+        while stream.written < stream.expected {
+            try stream.fill(max: 1 << 22) { p, cap in
+                let count = min(cap / size, x.count - k)
+                ElementConversion.convert(UnsafeRawPointer(x.baseAddress! + k), from: .f32, to: p, as: storage, count: count)
+                k += count
+                return count * size
+            }
+        }
+    }
+
+    /// The provenance document: tool, method, seed, inputs with header hashes, outputs.
+    static func provenance(_ plan: MergePlan, writer: CheckpointWriter, options: MergeOptions) -> JSONValue {
+        var inputs: [JSONValue] = []
+        for s in plan.sources {
+            var o = JSONObject()
+            o["role"] = .string(s.role)
+            o["model"] = .string(s.ref.written)
+            o["path"] = .string(PathUtilities.realPath(s.checkpoint.directory) ?? s.checkpoint.directory)
+            o["shard_header_sha256"] = .object(JSONObject(s.headerHashes().map { ($0.file, .string($0.sha256)) }))
+            if let a = s.adapter {
+                o["adapter"] = .string(a.path)
+                o["adapter_config_sha256"] = .string(a.configHash)
+            }
+            inputs.append(.object(o))
+        }
+        return .object(JSONObject([
+            ("tool", .string("lep")),
+            ("version", .string(options.toolVersion)),
+            ("merge_method", .string(plan.method.name)),
+            ("seed", .number(JSONNumber(plan.recipe.seed))),
+            ("recipe_sha256", .string(SHA256.hex(Array(plan.recipe.text.utf8)))),
+            ("recipe_file", .string(plan.recipe.form == .json ? "lep_recipe.json" : "lep_recipe.yaml")),
+            ("arithmetic", .string("float32")),
+            ("inputs", .array(inputs)),
+            ("shards", .array(writer.shards.map { .string($0.fileName) })),
+            ("tensors", .number(JSONNumber(plan.tasks.count))),
+        ]))
+    }
+}
+
+
+/// Float32 scratch buffers reused from tensor to tensor (each grows to the largest tensor it held),
+/// so the pages are faulted in once per run rather than once per tensor.
+final class BufferPool {
+    private var slots: [UnsafeMutableBufferPointer<Float>] = []
+    private var used = 0
+
+    /// Makes every buffer available again.
+    func reset() { used = 0 }
+
+    /// A buffer of `n` elements (contents undefined).
+    func take(_ n: Int) -> UnsafeMutableBufferPointer<Float> {
+        if used == slots.count { slots.append(UnsafeMutableBufferPointer(start: nil, count: 0)) }
+        if slots[used].count < n {
+            slots[used].deallocate()
+            slots[used] = .allocate(capacity: n)
+        }
+        used += 1
+        return UnsafeMutableBufferPointer(rebasing: slots[used - 1][0..<n])
+    }
+
+    deinit { for s in slots { s.deallocate() } }
+}

@@ -1,0 +1,189 @@
+/// Generalised task arithmetic (mergekit's `GeneralizedTaskArithmeticMerge`), shared by
+/// task_arithmetic, ties, dare_*, breadcrumbs*, della*.
+///
+///     δᵢ = θᵢ − θ₀;  δ̂ᵢ = sparsify(δᵢ, densityᵢ) (L1-rescaled when `rescale`);  uᵢ = wᵢ·δ̂ᵢ
+///     consensus:  s = sign(Σᵢ uᵢ) (≥ 0 → +1),  mᵢ = [sign(uᵢ) = s]   (zeros drop out)
+///     δ = Σᵢ mᵢuᵢ,  divisor = Σᵢ mᵢwᵢ (0 → 1)   — without consensus mᵢ = 1 and |Σᵢ wᵢ| < 1e-8 → 1
+///     θ = θ₀ + λ · (normalize ? δ / divisor : δ)
+///
+/// Arithmetic is float32 in mergekit's order (each step rounded to f32 as torch does with
+/// `dtype: float32`), so outputs equal mergekit's when it computes in float32.
+public enum Sparsification: String, Sendable {
+    case none, magnitude, random, magnitudeOutliers = "magnitude_outliers", dellaMagprune = "della_magprune"
+}
+
+/// A method of the task-arithmetic family: which sparsification, whether sign consensus, defaults.
+public protocol TaskArithmeticMethod: MergeMethod {
+    var sparsification: Sparsification { get }
+    var consensus: Bool { get }
+    var defaultNormalize: Bool { get }
+    var defaultRescale: Bool { get }
+}
+
+extension TaskArithmeticMethod {
+    public var basePolicy: BasePolicy { .required }
+    public var inputCount: ClosedRange<Int> { 1...1024 }
+    public var isRandom: Bool { sparsification == .random || sparsification == .dellaMagprune }
+
+    public var parameters: [ParameterSpec] {
+        var p: [ParameterSpec] = [
+            ParameterSpec("weight", .perModel, .number, default: nil, "wᵢ, scale of model i's task vector"),
+            ParameterSpec("density", .perModel, .number, default: .number(1), "fraction of δᵢ kept by sparsification"),
+            ParameterSpec("lambda", .global, .number, default: .number(1), "λ, scale of the merged task vector"),
+            ParameterSpec("normalize", .global, .bool, default: .bool(defaultNormalize), "divide by the (masked) weight sum"),
+            ParameterSpec("rescale", .global, .bool, default: .bool(defaultRescale), "rescale sparsified δ to its original L1 norm"),
+            ParameterSpec("int8_mask", .global, .bool, default: .bool(false), "accepted for mergekit compatibility (memory only; no effect)"),
+        ]
+        if sparsification == .magnitudeOutliers {
+            p.append(ParameterSpec("gamma", .perModel, .number, default: .number(0.01), "fraction of the largest |δ| dropped as outliers"))
+        }
+        if sparsification == .dellaMagprune {
+            p.append(ParameterSpec("epsilon", .perModel, .number, default: .number(0.15), "keep probabilities span density ± epsilon"))
+        }
+        return p
+    }
+
+    public func merge(_ job: MergeJob) throws(SurgeryError) {
+        guard let base = job.base else { throw .tensorFailure(tensor: job.tensor, reason: "\(name) needs a base") }
+        let p = job.parameters
+        let rescale = p.flag("rescale")
+        var weights: [Float] = []
+        for (i, x) in job.inputs.enumerated() {
+            Kernels.forEachChunk(x.count) { r in for k in r { x[k] = x[k] - base[k] } }
+            let density = p.number("density", model: i)
+            switch sparsification {
+            case .none: break
+            case .magnitude: Sparsify.magnitude(x, density: density, rescale: rescale)
+            case .random: Sparsify.bernoulli(x, density: density, rescale: rescale, seed: Kernels.inputSeed(job.seed, i))
+            case .magnitudeOutliers: Sparsify.magnitudeOutliers(x, density: density, gamma: p.number("gamma", model: i), rescale: rescale)
+            case .dellaMagprune:
+                try Sparsify.della(x, shape: job.shape, density: density, epsilon: p.number("epsilon", model: i), rescale: rescale,
+                                   seed: Kernels.inputSeed(job.seed, i), tensor: job.tensor)
+            }
+            let w = Float(p.number("weight", model: i))
+            weights.append(w)
+            Kernels.forEachChunk(x.count) { r in for k in r { x[k] = x[k] * w } }
+        }
+        let normalize = p.flag("normalize")
+        let lambda = Float(p.number("lambda"))
+        var plainDivisor: Float = 0
+        for w in weights { plainDivisor += w }
+        if abs(plainDivisor) < 1e-8 { plainDivisor = 1 }
+        let table = PointerTable(job.inputs, weights: weights)
+        let count = table.count, rows = table.rows, w = table.weights
+        let out = job.output, consensus = self.consensus
+        Kernels.forEachChunk(out.count) { r in
+            for k in r {
+                var mixed: Float = 0
+                var divisor = plainDivisor
+                if consensus {
+                    var s: Float = 0
+                    for i in 0..<count { s += rows[i][k] }
+                    let positive = s >= 0
+                    divisor = 0
+                    for i in 0..<count {
+                        let u = rows[i][k]
+                        if u != 0 && (u > 0) == positive { mixed += u; divisor += w[i] }
+                    }
+                    if divisor == 0 { divisor = 1 }
+                } else {
+                    for i in 0..<count { mixed += rows[i][k] }
+                }
+                if normalize { mixed /= divisor }
+                if lambda != 1 { mixed *= lambda }
+                out[k] = base[k] + mixed
+            }
+        }
+        withExtendedLifetime(table) {}
+    }
+}
+
+/// Sparsification of one task vector, in place (mergekit's `sparsify.py`).
+enum Sparsify {
+    /// Multiplies the kept entries by ‖before‖₁/‖after‖₁ unless either norm is below 1e-7.
+    static func rescaleL1(_ x: UnsafeMutableBufferPointer<Float>, before: Double) {
+        let after = Kernels.l1(x)
+        guard before >= 1e-7, after >= 1e-7 else { return }
+        let f = Float(before / after)
+        Kernels.forEachChunk(x.count) { r in for k in r { x[k] *= f } }
+    }
+
+    /// Keeps the k = max(1, ⌊density·n⌋) largest |δ| (equal |δ|: lower index first, as a stable
+    /// descending sort).
+    static func magnitude(_ x: UnsafeMutableBufferPointer<Float>, density: Double, rescale: Bool) {
+        if density >= 1 { return }
+        let n = x.count
+        if density <= 0 || n == 0 { Kernels.keepRanks(x, 0..<0); return }
+        let k = max(1, Int(density * Double(n)))
+        let before = rescale ? Kernels.l1(x) : 0
+        Kernels.keepRanks(x, (n - k)..<n, laterIndexFirst: true)
+        if rescale { rescaleL1(x, before: before) }
+    }
+
+    /// Drops the ⌊γ·n⌋ largest |δ| and the smallest, keeping ⌊density·n⌋ (breadcrumbs).
+    static func magnitudeOutliers(_ x: UnsafeMutableBufferPointer<Float>, density: Double, gamma: Double, rescale: Bool) {
+        if density >= 1 { return }
+        let n = x.count
+        let target = max(0, Int(density * Double(n)))
+        let top = max(0, Int(gamma * Double(n)))
+        let bottom = max(0, n - target - top)
+        let before = rescale ? Kernels.l1(x) : 0
+        Kernels.keepRanks(x, bottom..<min(n, bottom + target))
+        if rescale { rescaleL1(x, before: before) }
+    }
+
+    /// Keeps each entry with probability `density` (DARE).
+    static func bernoulli(_ x: UnsafeMutableBufferPointer<Float>, density: Double, rescale: Bool, seed: UInt64) {
+        if density >= 1 { return }
+        let p = Float(density)
+        let before = rescale ? Kernels.l1(x) : 0
+        Kernels.forEachChunk(x.count) { r in for k in r where !(Kernels.uniform(seed, k) < p) { x[k] = 0 } }
+        if rescale { rescaleL1(x, before: before) }
+    }
+
+    /// DELLA's MagPrune: per row, keep probability rises linearly with the magnitude rank from
+    /// density − ε (smallest) to density + ε (largest).
+    static func della(_ x: UnsafeMutableBufferPointer<Float>, shape: [Int], density: Double, epsilon: Double, rescale: Bool, seed: UInt64, tensor: String) throws(SurgeryError) {
+        if density >= 1 { return }
+        if density <= 0 { Kernels.keepRanks(x, 0..<0); return }
+        guard density + epsilon < 1, density - epsilon > 0 else {
+            throw .tensorFailure(tensor: tensor, reason: "della needs 0 < density ± epsilon < 1 (density \(density), epsilon \(epsilon))")
+        }
+        let n = x.count
+        let rows = shape.count >= 2 ? shape[0] : 1
+        guard rows > 0, n > 0 else { return }
+        let cols = n / rows
+        let before = rescale ? Kernels.l1(x) : 0
+        let lo = density - epsilon, span = 2 * epsilon
+        DispatchRows.forEach(rows) { row in
+            let start = row * cols
+            var order = Array(0..<cols)
+            order.sort { a, b in
+                let ka = Kernels.key(x[start + a]), kb = Kernels.key(x[start + b])
+                return ka != kb ? ka < kb : a < b
+            }
+            for (rank, j) in order.enumerated() {
+                let norm = cols > 1 ? Double(rank) / Double(cols - 1) : 0
+                let prob = Float(lo + norm * span)
+                if !(Kernels.uniform(seed, start + j) < prob) { x[start + j] = 0 }
+            }
+        }
+        if rescale { rescaleL1(x, before: before) }
+    }
+}
+
+import Dispatch
+import Recipes
+import Surgery
+import TensorMath
+
+/// Parallel loop over rows.
+enum DispatchRows {
+    static func forEach(_ rows: Int, _ body: (Int) -> Void) {
+        guard rows > 1, Parallel.threadCount > 1 else { for r in 0..<rows { body(r) }; return }
+        withoutActuallyEscaping(body) { b in
+            let box = UncheckedSendable(b)
+            DispatchQueue.concurrentPerform(iterations: rows) { box.value($0) }
+        }
+    }
+}

@@ -1,0 +1,216 @@
+import LEPJSON
+import Merging
+import Propagation
+import Recipes
+import SafeTensors
+import Surgery
+import Vocabulary
+
+extension Pipeline {
+    /// What a validated run will do.
+    public struct Plan: Sendable {
+        /// Steps that run, in order (from `--from` up to and including the first external step).
+        public let run: [Step]
+        /// Steps before `--from`, whose outputs must already exist.
+        public let skipped: [Step]
+        /// The external step the run stops at, and the step to re-run `--from` afterwards.
+        public let pauseAt: Step?
+        public let resumeFrom: Step?
+        /// Steps after the pause (validated too; they run on a later `--from`).
+        public let later: [Step]
+
+        /// One line per step, for `--dry-run`.
+        public func describe() -> [String] {
+            var lines: [String] = []
+            for s in skipped { lines.append("skip  \(s.label) \(s.type.rawValue)" + (s.output.map { " (its output: \($0))" } ?? "")) }
+            for s in run {
+                var head = "\(s.type == .external ? "pause" : "run  ") \(s.label) \(s.type.rawValue)"
+                let opts = s.options.members.filter { $0.key != "description" }.map { m -> String in
+                    if case .object = m.value { return "\(m.key)=<inline recipe>" }
+                    return "\(m.key)=\(m.value.string ?? JSONWriter.compact(m.value))"
+                }
+                if !opts.isEmpty { head += ": " + opts.joined(separator: " ") }
+                lines.append(head)
+                if s.type == .external, let d = s.options["description"]?.string { lines.append("      " + d) }
+            }
+            for s in later { lines.append("later \(s.label) \(s.type.rawValue)" + (s.output.map { " → \($0)" } ?? "")) }
+            if let p = pauseAt { lines.append("the run stops at '\(p.name)'" + (resumeFrom.map { "; afterwards re-run with --from \($0.name)" } ?? "")) }
+            return lines
+        }
+    }
+
+    /// Validates the run before anything is written: `--from` names a step, the inputs of every step
+    /// that runs exist (or are made by an earlier step of this run), outputs of skipped steps exist,
+    /// and merge recipe files parse.
+    public func plan(from: String? = nil) throws(SurgeryError) -> Plan {
+        var start = 0
+        if let from {
+            guard let i = steps.firstIndex(where: { $0.name == from }) else {
+                throw .invalidValue(key: "--from \(from)", reason: "no step is named '\(from)' (steps: \(steps.map(\.name).joined(separator: ", ")))")
+            }
+            start = i
+        }
+        var run: [Step] = []
+        var pause: Step?
+        for s in steps[start...] {
+            run.append(s)
+            if s.type == .external { pause = s; break }
+        }
+        let skipped = Array(steps[..<start])
+        let resume = pause.flatMap { p in steps.first { $0.index == p.index + 1 } }
+        // Paths made by the steps that run (an external step's output is made by the work it stands for).
+        var made: Set<String> = []
+        func missing(_ p: String, key: String, what: String) -> SurgeryError {
+            if let maker = skipped.last(where: { $0.output == p }) {
+                return .invalidValue(key: key, reason: "\(what)'\(p)' does not exist; it is made by step '\(maker.name)', which --from \(from ?? "") skips (run from '\(maker.name)' or earlier, or finish that step first)")
+            }
+            return .invalidValue(key: key, reason: "\(what)'\(p)' does not exist (and no earlier step makes it)")
+        }
+        // Outputs of the steps that run must not exist yet (unless force), so a run never stops half-way on that.
+        for s in run where s.type != .external {
+            guard let out = s.output, PathUtilities.exists(out), s.options["force"]?.bool != true else { continue }
+            throw .invalidValue(key: s.key("output"), reason: "'\(out)' exists; add force: true (to the step, or at the top level), or resume with --from a later step")
+        }
+        for s in steps[start...] {
+            for spec in Pipeline.schema(s.type) {
+                guard let v = s.options[spec.key] else { continue }
+                switch spec.kind {
+                case .input:
+                    guard let p = v.string, !made.contains(p) else { continue }
+                    if !PathUtilities.exists(p) { throw missing(p, key: s.key(spec.key), what: "") }
+                case .recipe:
+                    if let p = v.string {
+                        guard PathUtilities.exists(p) else { throw .invalidValue(key: s.key(spec.key), reason: "merge recipe '\(p)' does not exist") }
+                        do { _ = try Recipe.load(path: p, baseDirectory: ".") } catch { throw .invalidValue(key: s.key(spec.key), reason: "\(error)") }
+                    }
+                default: break
+                }
+            }
+            if s.type == .merge, let r = try? mergeRecipe(s) {
+                // Models of a merge that exist and are not remade here are checked like inputs.
+                for ref in r.models.map(\.model) + (r.base.map { [$0] } ?? []) + (r.layerStack ?? []).map(\.model) {
+                    for p in [ref.path] + (ref.adapter.map { [$0] } ?? []) where !made.contains(p) && !PathUtilities.exists(p) {
+                        throw missing(p, key: s.key("recipe"), what: "model ")
+                    }
+                }
+            }
+            if let out = s.output { made.insert(out) }
+        }
+        return Plan(run: run, skipped: skipped, pauseAt: pause, resumeFrom: resume, later: Array(steps[(start + run.count)...]))
+    }
+
+    func mergeRecipe(_ s: Step) throws(SurgeryError) -> Recipe {
+        switch s.options["recipe"] {
+        case .string(let p): return try Recipe.load(path: p, baseDirectory: ".")
+        case .object(let o): return try Recipe.decode(.object(o), form: .json, text: JSONWriter.pretty(.object(o)) + "\n", baseDirectory: ".")
+        default: throw .missingKey(key: s.key("recipe"))
+        }
+    }
+
+    /// How a run ended.
+    public enum Outcome: Sendable, Equatable {
+        /// Every step ran.
+        case completed
+        /// Stopped at an external step; `resumeFrom` is the step to pass to `--from` afterwards.
+        case paused(step: String, description: String, resumeFrom: String?)
+    }
+
+    /// Runs a validated plan; `log` gets one line per step (and the steps' own reports).
+    public func run(_ plan: Plan, toolVersion: String = "unknown", log: (String) -> Void = { _ in }) throws(SurgeryError) -> Outcome {
+        for s in plan.run {
+            log("[\(s.name)] \(s.type.rawValue)")
+            do {
+                if s.type == .external {
+                    let d = s.options["description"]?.string ?? ""
+                    return .paused(step: s.name, description: d, resumeFrom: plan.resumeFrom?.name)
+                }
+                try runStep(s, toolVersion: toolVersion, log: log)
+            } catch let e as SurgeryError {
+                throw .io("pipeline \(path), \(s.label) (\(s.type.rawValue)): \(e)")
+            } catch {
+                throw .io("pipeline \(path), \(s.label) (\(s.type.rawValue)): \(error)")
+            }
+        }
+        return .completed
+    }
+
+    func runStep(_ s: Step, toolVersion: String, log: (String) -> Void) throws {
+        let o = s.options
+        func str(_ k: String) -> String? { o[k]?.string }
+        func int(_ k: String) -> Int? { o[k]?.number?.int64.map { Int($0) } }
+        let force = o["force"]?.bool ?? false
+        func shard() -> Int?? {
+            guard let sz = str("shard_size") else { return .none }
+            return .some(sz == "0" ? nil : Pipeline.parseByteSize(sz))
+        }
+        let output = str("output") ?? ""
+        switch s.type {
+        case .vocabBuild:
+            var opt = VocabularyBuilder.Options(mode: VocabularyBuilder.Mode(rawValue: str("mode") ?? "") ?? .replace)
+            opt.corpus = str("corpus")
+            if let k = int("keep") { opt.keep = k }
+            opt.add = int("add")
+            let old = str("old") ?? "", new = str("new") ?? ""
+            let r = try VocabularyBuilder.build(old: old, new: new, options: opt)
+            try VocabularyBuilder.write(r, to: output, force: force, inputs: [old, new])
+            log("  wrote \(output): \(opt.mode.rawValue) vocabulary of \(r.vocabularySize) ids (old \(r.oldSize), \(r.appended) appended)")
+        case .vocabInit:
+            var opt = EmbeddingInitializer.Options()
+            opt.force = force
+            if let sz = shard() { opt.maxShardBytes = sz }
+            switch str("agg") ?? "mean" {
+            case "sum": opt.aggregation = .sum
+            case "occurrence": opt.aggregation = .occurrence(try EmbeddingInitializer.loadOccurrenceMap(str("occurrence_map") ?? ""))
+            default: opt.aggregation = .mean
+            }
+            let r = try EmbeddingInitializer.run(base: str("model") ?? "", tokenizer: str("tokenizer") ?? "", output: output, options: opt)
+            log("  wrote \(output): \(r.newRows) rows × \(r.hidden) (base \(r.oldRows)); \(r.copied) copied, \(r.aggregated) aggregated, \(r.unmapped.count) set to the mean row")
+        case .propagate:
+            var opt = Propagator.Options(base: str("base") ?? "", instruct: str("instruct") ?? "", donor: str("donor") ?? "", output: output)
+            if let m = str("mode"), let mode = PropagationMode(rawValue: m) { opt.mode = mode }
+            if let d = str("delta_shared"), let v = DeltaShared(rawValue: d) { opt.deltaShared = v }
+            opt.compatReference = str("compat") == "reference"
+            if let f = str("chat_template") {
+                guard let bytes = Recipe.readFile(f) else { throw SurgeryError.invalidValue(key: s.key("chat_template"), reason: "cannot read '\(f)'") }
+                opt.chatTemplate = String(decoding: bytes, as: UTF8.self)
+            }
+            opt.occurrenceMap = str("occurrence_map")
+            opt.donorBase = str("donor_base")
+            opt.alphaScale = o["alpha_scale"]?.number?.double
+            if let sz = shard() { opt.maxShardBytes = sz }
+            opt.checkDonorLayers = !(o["skip_layer_check"]?.bool ?? false)
+            opt.force = force
+            opt.toolVersion = toolVersion
+            let r = try Propagator.run(opt)
+            for w in r.warnings { log("  warning: \(w)") }
+            log("  wrote \(output): mode \(r.mode.rawValue), \(r.pairs) row pairs, output vocabulary \(r.outputRows)")
+            for m in r.modules {
+                if let sol = m.solution { log("  \(m.tensor): relative residual \(sol.relativeResidual), ‖X − I‖/‖I‖ \(sol.distanceFromIdentity)") }
+            }
+        case .loraMerge:
+            var root = JSONObject()
+            root["lep_recipe"] = .number(JSONNumber(Recipe.formatVersion))
+            root["merge_method"] = .string("passthrough")
+            root["models"] = .array([.object(JSONObject([("model", .string((str("model") ?? "") + "+" + (str("adapter") ?? "")))]))])
+            if let d = str("dtype") { root["out_dtype"] = .string(d) }
+            let recipe = try Recipe.decode(.object(root), form: .json, text: JSONWriter.pretty(.object(root)) + "\n", baseDirectory: ".")
+            try merge(recipe, step: s, output: output, force: force, toolVersion: toolVersion, log: log)
+        case .merge:
+            var recipe = try mergeRecipe(s)
+            if let seed = o["seed"]?.number?.uint64 { recipe.seed = seed }
+            try merge(recipe, step: s, output: output, force: force, toolVersion: toolVersion, log: log)
+        case .external:
+            break
+        }
+    }
+
+    func merge(_ recipe: Recipe, step: Step, output: String, force: Bool, toolVersion: String, log: (String) -> Void) throws {
+        let plan = try MergePlan.make(recipe)
+        var mo = MergeOptions()
+        mo.force = force
+        mo.toolVersion = toolVersion
+        if let sz = step.options["shard_size"]?.string { mo.maxShardBytes = sz == "0" ? nil : Pipeline.parseByteSize(sz) }
+        let summary = try MergeExecutor.run(plan, output: output, options: mo)
+        log("  wrote \(output): \(summary.tensors) tensors in \(summary.shards) shard\(summary.shards == 1 ? "" : "s") (\(plan.method.name))")
+    }
+}

@@ -1,0 +1,443 @@
+#if canImport(Glibc)
+import Glibc
+import Merging
+import Surgery
+import Vocabulary
+#endif
+import LEPJSON
+import Models
+import SafeTensors
+import TensorMath
+import Tokenizers
+
+/// `lep propagate`: learned embedding propagation (LEP.md §5-§6) from a donor into an instruct model.
+///
+/// Reference math, per embedding module (embed_tokens; lm_head when untied), S/T/D = base/instruct/donor rows:
+/// ```
+/// X   = argmin ‖A·X − B‖_F        (A, B: the mode's row pairs; swap: X = I)
+/// OUT[0..<V_donor] = D · X         (delta: D + (conv(T) − conv(S))·P)
+/// OUT[i] = T[j]                    for output added tokens whose string is instruct token j
+/// OUT[i] = mean(OUT[0..<V_donor])  for the remaining rows beyond V_donor (reported)
+/// ```
+/// X is solved in float64 (``StreamingLeastSquares``), kept in float32 (rounded to bf16 with
+/// `compatReference`), applied with float32 accumulation and written in the instruct dtype (RNE).
+public enum Propagator {
+    /// What to do.
+    public struct Options: Sendable {
+        public var base: String
+        public var instruct: String
+        public var donor: String
+        public var output: String
+        /// LoRA donors (LEP.md §7): the initialised base the adapter in `donor` was trained on.
+        public var donorBase: String?
+        /// LoRA donors: the adapter's layer deltas are added to the instruct layers scaled by 1/alphaScale.
+        public var alphaScale: Double?
+        public var mode: PropagationMode = .conversion
+        public var deltaShared: DeltaShared = .projected
+        /// Text of a chat template replacing the instruct one.
+        public var chatTemplate: String?
+        /// Reproduce the reference code: X rounded to bf16 before D·X.
+        public var compatReference = false
+        /// JSON occurrence map for `conversion-occurrence`.
+        public var occurrenceMap: String?
+        public var force = false
+        public var maxShardBytes: Int? = 5_000_000_000
+        public var checkDonorLayers = true
+        public var toolVersion = "unknown"
+        /// Benchmarks: write X (F64) and the row pairs (CSR) to this safetensors file.
+        public var saveFit: String?
+        /// Rows per block when streaming (fit and apply).
+        public var blockRows = 2048
+        public init(base: String, instruct: String, donor: String, output: String) {
+            self.base = base; self.instruct = instruct; self.donor = donor; self.output = output
+        }
+    }
+
+    /// The fit of one module.
+    public struct ModuleReport: Sendable {
+        public let tensor: String
+        /// nil for swap.
+        public let solution: StreamingLeastSquares.Solution?
+        public let seconds: Double
+    }
+
+    /// What was done.
+    public struct Report: Sendable {
+        public var mode: PropagationMode
+        public var pairs: Int
+        public var modules: [ModuleReport] = []
+        public var outputRows: Int
+        public var donorRows: Int
+        public var instructRowsCopied: Int
+        public var meanFilledRows: [Int]
+        public var unmappedDonorIds: Int
+        public var occurrenceFallbacks: Int
+        public var warnings: [String]
+        public var remapped: [String]
+        public var extras: [String]
+        /// LoRA donors: embedding tensors merged into the donor rows, and layer tensors changed in the output.
+        public var loraEmbeddingTensors: [String] = []
+        public var loraLayerTensors: [String] = []
+    }
+
+    /// A progress callback: stage name and fraction done.
+    public typealias Progress = @Sendable (String, Double) -> Void
+
+    /// Runs the whole propagation: pre-flight, plan, fit, write (atomically).
+    public static func run(_ o: Options, progress: Progress = { _, _ in }) throws(SurgeryError) -> Report {
+        var inputs = try PropagationInputs(base: o.base, instruct: o.instruct, donor: o.donor, donorBase: o.donorBase, checkDonorLayers: o.checkDonorLayers)
+        if let a = o.alphaScale {
+            guard inputs.lora != nil else {
+                throw .propagation(stage: "options", reason: "--alpha-scale \(a) applies to LoRA donors only, and \(o.donor) is not a PEFT adapter")
+            }
+            guard a.isFinite && a > 0 else { throw .propagation(stage: "options", reason: "--alpha-scale must be a positive number, got \(a)") }
+        }
+        // LoRA donor: merge the embedding part into the donor base's rows (temporary F32 file).
+        var loraRowsPath: String?
+        defer { if let p = loraRowsPath { unlink(p) } }
+        if inputs.lora != nil {
+            progress("merging the LoRA donor's embeddings", 0)
+            let p = LoraDonor.temporaryPath(near: o.output)
+            loraRowsPath = p
+            try inputs.materializeLoraDonorRows(at: p)
+        }
+        let h = inputs.hidden
+        let embedInfo = { (m: PropagationInputs.Model) throws(SurgeryError) -> TensorInfo in try lifting { try m.checkpoint.info(PropagationInputs.embedName) } }
+        let vBase = try embedInfo(inputs.base).shape[0]
+        let vInst = try embedInfo(inputs.instruct).shape[0]
+        let vDonor = try embedInfo(inputs.donor).shape[0]
+        let vocab = OutputVocabulary(donor: inputs.donor.tokenizer, donorRows: vDonor, instruct: inputs.instruct.tokenizer, instructRows: vInst)
+        let assembly = try OutputAssembly(inputs: inputs, vocabulary: vocab, chatTemplate: o.chatTemplate)
+
+        // Row pairs.
+        progress("mapping tokens", 0)
+        var pairs = RowPairs()
+        var mapping: TokenMapping?
+        var fallbacks = 0
+        let donorTokens = min(inputs.donor.tokenizer.vocabularySize, vDonor)
+        switch o.mode {
+        case .swap:
+            break
+        case .overlap:
+            pairs = RowPairs.overlap(TokenMapping.sharedTokens(new: inputs.donor.tokenizer, old: inputs.base.tokenizer, count: donorTokens, oldRows: vBase))
+        case .full:
+            pairs = RowPairs.full(rows: vBase)
+        case .conversion, .conversionSum, .conversionOccurrence, .delta:
+            let m = TokenMapping(new: inputs.donor.tokenizer, old: inputs.base.tokenizer, count: donorTokens, oldRows: vBase)
+            mapping = m
+            var occ: [Int: [(id: Int, count: Double)]]?
+            if o.mode == .conversionOccurrence {
+                guard let path = o.occurrenceMap else {
+                    throw .propagation(stage: "options", reason: "--mode conversion-occurrence needs --occurrence-map FILE ({new_id: {old_id: count}})")
+                }
+                occ = try RowPairs.loadOccurrenceMap(path: path)
+                for (newId, terms) in occ! {
+                    guard newId < vDonor else { throw .propagation(stage: "occurrence map", reason: "\(path): new id \(newId) is outside the donor's \(vDonor) rows") }
+                    if let bad = terms.first(where: { $0.id >= vBase }) {
+                        throw .propagation(stage: "occurrence map", reason: "\(path): entry \(newId) names old id \(bad.id), outside the base's \(vBase) rows")
+                    }
+                }
+            }
+            (pairs, fallbacks) = RowPairs.conversion(m, aggregation: o.mode.aggregation!, occurrenceMap: occ)
+        }
+        if o.mode != .swap && pairs.count == 0 {
+            throw .propagation(stage: "row pairs", reason: "mode \(o.mode.rawValue) found no row pairs between the donor and base vocabularies")
+        }
+        var shared: [Int: Int] = [:]
+        if o.mode == .delta && o.deltaShared == .exact {
+            for (i, j) in TokenMapping.sharedTokens(new: inputs.donor.tokenizer, old: inputs.base.tokenizer, count: donorTokens, oldRows: vBase) { shared[i] = j }
+        }
+
+        // Fit every module before writing anything.
+        var fits: [String: [Float]] = [:]
+        var reports: [ModuleReport] = []
+        for name in inputs.modules {
+            let S = try matrix(inputs.base, name), T = try matrix(inputs.instruct, name), D = try inputs.donorMatrix(name)
+            let start = monotonicSeconds()
+            if o.mode == .swap {
+                var x = [Float](repeating: 0, count: h * h)
+                for i in 0..<h { x[i * h + i] = 1 }
+                fits[name] = x
+                reports.append(ModuleReport(tensor: name, solution: nil, seconds: 0))
+                continue
+            }
+            let ls = StreamingLeastSquares(k: h, m: h)
+            let block = max(1, o.blockRows)
+            let a = UnsafeMutablePointer<Double>.allocate(capacity: block * h)
+            let b = UnsafeMutablePointer<Double>.allocate(capacity: block * h)
+            defer { a.deallocate(); b.deallocate() }
+            var lo = 0
+            while lo < pairs.count {
+                let hi = min(pairs.count, lo + block)
+                pairs.materialize(lo..<hi, from: S, into: a)
+                if o.mode == .delta {
+                    for p in lo..<hi { D.row(pairs.newIds[p], into: b + (p - lo) * h) }
+                } else {
+                    pairs.materialize(lo..<hi, from: T, into: b)
+                }
+                ls.add(a: a, b: b, count: hi - lo)
+                lo = hi
+                progress("fitting \(name)", Double(lo) / Double(pairs.count))
+            }
+            let sol = try ls.solve()
+            guard sol.x.allSatisfy(\.isFinite) else { throw .propagation(stage: "least squares", reason: "\(name): X has non-finite entries") }
+            var x = sol.x.map { Float($0) }
+            if o.compatReference { x = x.map { HalfPrecision.bf16ToFloat(HalfPrecision.floatToBF16($0)) } }
+            fits[name] = x
+            reports.append(ModuleReport(tensor: name, solution: sol, seconds: monotonicSeconds() - start))
+        }
+
+        if let path = o.saveFit { try saveFit(path, pairs: pairs, reports: reports, h: h) }
+
+        // Write.
+        let out: AtomicOutputDirectory
+        do { out = try AtomicOutputDirectory(target: o.output, force: o.force, inputs: [o.base, o.instruct, o.donor] + (o.donorBase.map { [$0] } ?? [])) } catch {
+            throw .propagation(stage: "output", reason: "\(error)")
+        }
+        var meanFilled: [Int] = []
+        var copied = 0
+        let loraLayers = Set(inputs.lora?.layerTargets ?? [])
+        do {
+            var specs: [TensorSpec] = []
+            let instCk = inputs.instruct.checkpoint
+            for name in instCk.tensorNames {
+                let info = try instCk.info(name)
+                if inputs.tied && name == PropagationInputs.headName { continue }
+                if inputs.modules.contains(name) {
+                    specs.append(TensorSpec(name: name, dtype: info.dtype, shape: [vocab.count, h]))
+                } else {
+                    specs.append(TensorSpec(name: name, dtype: info.dtype, shape: info.shape))
+                }
+            }
+            let writer = try CheckpointWriter(output: out, tensors: specs, maxShardBytes: o.maxShardBytes)
+            try writer.writeTensors { spec, stream in
+                if let x = fits[spec.name] {
+                    let r = try writeModule(spec: spec, x: x, inputs: inputs, vocab: vocab, pairs: pairs, shared: shared,
+                                            mode: o.mode, blockRows: o.blockRows, stream: stream, progress: progress)
+                    meanFilled = r.meanFilled
+                    copied = r.copied
+                } else if let lora = inputs.lora, loraLayers.contains(spec.name) {
+                    try writeLoraLayer(spec: spec, lora: lora, factor: 1 / (o.alphaScale ?? 1), inputs: inputs, stream: stream)
+                } else {
+                    let v = try instCk.view(spec.name)
+                    try stream.copy(fromFD: v.file.fd, offset: v.fileOffset, count: v.byteCount)
+                }
+            }
+            try assembly.write(into: out)
+            var report = Report(mode: o.mode, pairs: pairs.count, modules: reports, outputRows: vocab.count, donorRows: vDonor,
+                                instructRowsCopied: copied, meanFilledRows: meanFilled,
+                                unmappedDonorIds: mapping?.unmappedIds.count ?? 0, occurrenceFallbacks: fallbacks,
+                                warnings: inputs.warnings, remapped: assembly.remapped,
+                                extras: vocab.extras.map { "\($0.token.content) (instruct \($0.instructId) → \($0.outputId))" })
+            report.loraEmbeddingTensors = inputs.lora?.embeddingTargets ?? []
+            report.loraLayerTensors = inputs.lora?.layerTargets ?? []
+            if mapping != nil && report.unmappedDonorIds > 0 {
+                report.warnings.append("\(report.unmappedDonorIds) donor ids have no old sub-tokens (left out of the fit; mapped by X like every donor row)")
+            }
+            try out.writeFile(OutputAssembly.provenanceName, contents: Array(provenance(o, inputs: inputs, report: report).utf8))
+            try out.commit()
+            return report
+        } catch let e as SurgeryError {
+            out.abort(); throw e
+        } catch {
+            out.abort(); throw .propagation(stage: "output", reason: "\(error)")
+        }
+    }
+
+    static func matrix(_ m: PropagationInputs.Model, _ name: String) throws(SurgeryError) -> EmbeddingMatrix {
+        try EmbeddingMatrix(view: try lifting { try m.checkpoint.view(name) }, role: m.role)
+    }
+
+    /// Streams instruct tensor `spec.name` with the LoRA donor's layer delta added (`factor` = 1/alpha_scale),
+    /// in float32, written in the instruct dtype (RNE).
+    static func writeLoraLayer(spec: TensorSpec, lora: LoraDonor, factor: Double, inputs: PropagationInputs, stream: TensorByteStream) throws {
+        let v = try inputs.instruct.checkpoint.view(spec.name)
+        guard let storage = spec.dtype.floatStorage else { throw SurgeryError.unsupportedDType(tensor: spec.name, model: "instruct", dtype: spec.dtype.rawValue) }
+        var w = try v.floats()
+        try w.withUnsafeMutableBufferPointer { (p) throws(SurgeryError) in
+            try lora.addLayerDelta(to: p, target: spec.name, factor: factor, donorBase: inputs.donor.checkpoint)
+        }
+        let bad = w.count { !$0.isFinite }
+        guard bad == 0 else { throw SurgeryError.nonFiniteOutput(tensor: spec.name, count: bad) }
+        var encoded = [UInt8](repeating: 0, count: w.count * storage.byteSize)
+        encoded.withUnsafeMutableBytes { e in w.withUnsafeBytes { ElementConversion.convert($0.baseAddress!, from: .f32, to: e.baseAddress!, as: storage, count: w.count) } }
+        try encoded.withUnsafeBytes { try stream.write($0) }
+    }
+
+    /// Streams one output embedding tensor: `[V_out, h]` in `spec.dtype`.
+    static func writeModule(spec: TensorSpec, x: [Float], inputs: PropagationInputs, vocab: OutputVocabulary, pairs: RowPairs,
+                            shared: [Int: Int], mode: PropagationMode, blockRows: Int, stream: TensorByteStream,
+                            progress: Progress) throws -> (meanFilled: [Int], copied: Int) {
+        let name = spec.name
+        let S = try matrix(inputs.base, name), T = try matrix(inputs.instruct, name), D = try inputs.donorMatrix(name)
+        let h = D.hidden, vDonor = D.rows
+        guard let storage = spec.dtype.floatStorage else { throw SurgeryError.unsupportedDType(tensor: name, model: "instruct", dtype: spec.dtype.rawValue) }
+        let block = max(1, blockRows)
+        var dBlock = [Float](repeating: 0, count: block * h)
+        var outBlock = [Float](repeating: 0, count: block * h)
+        var encoded = [UInt8](repeating: 0, count: block * h * storage.byteSize)
+        var rowSum = [Double](repeating: 0, count: h)
+        var tmp = [Double](repeating: 0, count: h)
+        var copied = 0
+        // Pair index range per donor row (pairs are sorted by new id for conversion-like modes).
+        var firstPair = 0
+        func emit(_ rows: Int) throws {
+            encoded.withUnsafeMutableBytes { e in
+                outBlock.withUnsafeBytes { ob in
+                    ElementConversion.convert(ob.baseAddress!, from: .f32, to: e.baseAddress!, as: storage, count: rows * h)
+                }
+            }
+            try encoded.withUnsafeBytes { e in try stream.write(UnsafeRawBufferPointer(rebasing: e[0..<(rows * h * storage.byteSize)])) }
+        }
+        var lo = 0
+        while lo < vDonor {
+            let hi = min(vDonor, lo + block), n = hi - lo
+            dBlock.withUnsafeMutableBufferPointer { D.rows(lo..<hi, into: $0.baseAddress!) }
+            if mode == .delta {
+                // OUT = D + (conv(T) − conv(S))·P for donor rows with pairs; D elsewhere.
+                outBlock.withUnsafeMutableBufferPointer { ob in dBlock.withUnsafeBufferPointer { ob.baseAddress!.update(from: $0.baseAddress!, count: n * h) } }
+                while firstPair < pairs.count && pairs.newIds[firstPair] < lo { firstPair += 1 }
+                var lastPair = firstPair
+                while lastPair < pairs.count && pairs.newIds[lastPair] < hi { lastPair += 1 }
+                let np = lastPair - firstPair
+                if np > 0 {
+                    var cs = [Double](repeating: 0, count: np * h), ct = cs
+                    cs.withUnsafeMutableBufferPointer { pairs.materialize(firstPair..<lastPair, from: S, into: $0.baseAddress!) }
+                    ct.withUnsafeMutableBufferPointer { pairs.materialize(firstPair..<lastPair, from: T, into: $0.baseAddress!) }
+                    var diff = [Float](repeating: 0, count: np * h)
+                    for q in 0..<(np * h) { diff[q] = Float(ct[q] - cs[q]) }
+                    var moved = [Float](repeating: 0, count: np * h)
+                    diff.withUnsafeBufferPointer { dp in x.withUnsafeBufferPointer { xp in moved.withUnsafeMutableBufferPointer { mp in
+                        BLAS.sgemm(m: np, n: h, k: h, a: dp.baseAddress!, lda: h, b: xp.baseAddress!, ldb: h, c: mp.baseAddress!, ldc: h)
+                    } } }
+                    for q in 0..<np {
+                        let r = pairs.newIds[firstPair + q] - lo
+                        if shared[r + lo] != nil { continue }
+                        for c in 0..<h { outBlock[r * h + c] += moved[q * h + c] }
+                    }
+                }
+                for r in 0..<n {
+                    guard let j = shared[lo + r] else { continue }
+                    var s = [Double](repeating: 0, count: h), t = s
+                    s.withUnsafeMutableBufferPointer { S.row(j, into: $0.baseAddress!) }
+                    t.withUnsafeMutableBufferPointer { T.row(j, into: $0.baseAddress!) }
+                    for c in 0..<h { outBlock[r * h + c] = dBlock[r * h + c] + Float(t[c] - s[c]) }
+                }
+            } else {
+                // OUT = D · X
+                dBlock.withUnsafeBufferPointer { dp in x.withUnsafeBufferPointer { xp in outBlock.withUnsafeMutableBufferPointer { op in
+                    BLAS.sgemm(m: n, n: h, k: h, a: dp.baseAddress!, lda: h, b: xp.baseAddress!, ldb: h, c: op.baseAddress!, ldc: h)
+                } } }
+            }
+            // Step 3: output added tokens that are single instruct tokens take the instruct row.
+            for r in 0..<n {
+                guard let j = vocab.instructRows[lo + r] else { continue }
+                tmp.withUnsafeMutableBufferPointer { T.row(j, into: $0.baseAddress!) }
+                for c in 0..<h { outBlock[r * h + c] = Float(tmp[c]) }
+                copied += 1
+            }
+            for r in 0..<n { for c in 0..<h { rowSum[c] += Double(outBlock[r * h + c]) } }
+            try emit(n)
+            D.view.file.dropPages(D.view.fileOffset + lo * h * D.view.dtype.floatStorage!.byteSize ..< D.view.fileOffset + hi * h * D.view.dtype.floatStorage!.byteSize)
+            lo = hi
+            progress("writing \(name)", Double(lo) / Double(vocab.count))
+        }
+        // Rows beyond V_donor: instruct rows (step 3) or the mean of OUT (step 4).
+        var meanFilled: [Int] = []
+        for id in vDonor..<vocab.count {
+            if let j = vocab.instructRows[id] {
+                tmp.withUnsafeMutableBufferPointer { T.row(j, into: $0.baseAddress!) }
+                for c in 0..<h { outBlock[c] = Float(tmp[c]) }
+                copied += 1
+            } else {
+                for c in 0..<h { outBlock[c] = Float(rowSum[c] / Double(vDonor)) }
+                meanFilled.append(id)
+            }
+            try emit(1)
+        }
+        return (meanFilled, copied)
+    }
+
+    /// Writes X per module and the row pairs to one safetensors file (for comparison with numpy).
+    static func saveFit(_ path: String, pairs: RowPairs, reports: [ModuleReport], h: Int) throws(SurgeryError) {
+        var tensors: [(TensorSpec, [UInt8])] = []
+        func bytes<T>(_ a: [T]) -> [UInt8] { a.withUnsafeBytes { Array($0) } }
+        for r in reports { if let s = r.solution { tensors.append((TensorSpec(name: "x." + r.tensor, dtype: .F64, shape: [h, h]), bytes(s.x))) } }
+        tensors.append((TensorSpec(name: "pairs.offsets", dtype: .I64, shape: [pairs.offsets.count]), bytes(pairs.offsets.map(Int64.init))))
+        tensors.append((TensorSpec(name: "pairs.ids", dtype: .I64, shape: [pairs.ids.count]), bytes(pairs.ids.map(Int64.init))))
+        tensors.append((TensorSpec(name: "pairs.weights", dtype: .F64, shape: [pairs.weights.count]), pairs.weights.isEmpty ? [] : bytes(pairs.weights)))
+        let byName = Dictionary(tensors.map { ($0.0.name, $0.1) }, uniquingKeysWith: { a, _ in a })
+        do {
+            let w = try SafeTensorsWriter(path: path, tensors: tensors.map(\.0), metadata: ["format": "lep-fit"])
+            for spec in w.order { try w.writeTensor(spec.name) { stream in try byName[spec.name]!.withUnsafeBytes { try stream.write($0) } } }
+            try w.finish()
+        } catch { throw .propagation(stage: "save fit", reason: "\(path): \(error)") }
+    }
+
+    static func monotonicSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
+
+    /// The provenance JSON written next to the tensors.
+    static func provenance(_ o: Options, inputs: PropagationInputs, report: Report) -> String {
+        func num(_ d: Double) -> JSONValue { d.isFinite ? .number(JSONNumber(d)) : .null }
+        func model(_ m: PropagationInputs.Model) -> JSONValue {
+            .object(JSONObject([
+                ("path", .string(m.path)),
+                ("safetensors_header_sha256", .array(m.checkpoint.files.map { f in
+                    .object(JSONObject([("file", .string(lastComponent(f.path))), ("sha256", .string(f.headerSHA256))]))
+                })),
+            ]))
+        }
+        func lora(_ inputs: PropagationInputs) -> JSONValue {
+            guard let l = inputs.lora else { return .null }
+            return .object(JSONObject([
+                ("adapter", .string(l.adapter.path)),
+                ("adapter_config_sha256", .string(l.adapter.configHash)),
+                ("adapter_header_sha256", .array(l.adapter.checkpoint.files.map { .string($0.headerSHA256) })),
+                ("donor_base", .string(l.donorBase)),
+                ("alpha_scale", o.alphaScale.map { num($0) } ?? .null),
+                ("merged_into_donor_rows", .array(l.embeddingTargets.map { .string($0) })),
+                ("layer_deltas_added", .array(l.layerTargets.map { .string($0) })),
+            ]))
+        }
+        let modules: [JSONValue] = report.modules.map { r in
+            var pairs: [(String, JSONValue)] = [("tensor", .string(r.tensor)), ("seconds", num(r.seconds))]
+            if let s = r.solution {
+                pairs += [("solver", .string(s.method.rawValue)), ("rcond", num(s.rcond)), ("rank", .number(JSONNumber(s.rank))),
+                          ("rows", .number(JSONNumber(s.rows))), ("relative_residual", num(s.relativeResidual)),
+                          ("x_minus_identity", num(s.distanceFromIdentity))]
+                if let f = s.fallbackReason { pairs.append(("fallback_reason", .string(f))) }
+            } else {
+                pairs.append(("solver", .string("identity (swap)")))
+            }
+            return .object(JSONObject(pairs))
+        }
+        let root = JSONObject([
+            ("tool", .string("lep \(o.toolVersion)")),
+            ("operation", .string("propagate")),
+            ("mode", .string(o.mode.rawValue)),
+            ("delta_shared", .string(o.deltaShared.rawValue)),
+            ("compat", .string(o.compatReference ? "reference" : "none")),
+            ("inputs", .object(JSONObject([("base", model(inputs.base)), ("instruct", model(inputs.instruct)), ("donor", model(inputs.donor))]))),
+            ("lora_donor", lora(inputs)),
+            ("row_pairs", .number(JSONNumber(report.pairs))),
+            ("modules", .array(modules)),
+            ("output_rows", .number(JSONNumber(report.outputRows))),
+            ("donor_rows", .number(JSONNumber(report.donorRows))),
+            ("instruct_rows_copied", .number(JSONNumber(report.instructRowsCopied))),
+            ("mean_filled_rows", .array(report.meanFilledRows.map { .number(JSONNumber($0)) })),
+            ("appended_tokens", .array(report.extras.map { .string($0) })),
+            ("remapped_ids", .array(report.remapped.map { .string($0) })),
+            ("warnings", .array(report.warnings.map { .string($0) })),
+        ])
+        return JSONWriter.pretty(.object(root)) + "\n"
+    }
+
+    static func lastComponent(_ p: String) -> String {
+        guard let s = p.lastIndex(of: "/") else { return p }
+        return String(p[p.index(after: s)...])
+    }
+}

@@ -1,0 +1,116 @@
+import Surgery
+import Tokenizers
+
+/// For every id of a new tokenizer, where its embedding row comes from in the old vocabulary
+/// (LEP.md §4): the shared basis of `lep vocab init` (initialisation) and `lep propagate`
+/// (the `conversion` row pairs of §5).
+///
+/// Rules, in order, for new id `i`:
+/// 1. a special token (bos/eos/unk/pad, an added token marked special, a control piece) whose string
+///    is a token of the old vocabulary → `.copy(old)`; one the old vocabulary lacks → `.unmapped`;
+/// 2. a byte token `<0xNN>` → the old `<0xNN>`, or, for a byte-level old tokenizer, the old token of
+///    the byte's own GPT-2 character (`Ċ` for 0x0A) → `.copy(old)`;
+/// 3. otherwise the text the piece stands for (``Tokenizer/tokenBytes(_:)`` decoded as UTF-8, invalid
+///    sequences → U+FFFD, as Python's `errors="replace"`) encoded with the old tokenizer as running
+///    text (``Tokenizer/encodeContinuation(_:)``) → `.subTokens(ids)`; an empty encoding → `.unmapped`.
+public struct TokenMapping: Sendable, Equatable {
+    /// Where one new token's row comes from.
+    public enum Source: Sendable, Equatable {
+        /// Copy one old row (a special or byte token found in the old vocabulary).
+        case copy(Int)
+        /// Aggregate these old rows (mean / sum / occurrence-weighted), in encoding order (ids may repeat).
+        case subTokens([Int])
+        /// No old row: a special token the old vocabulary lacks, or an empty encoding.
+        case unmapped
+    }
+
+    /// One entry per new id, `0..<newVocabularySize`.
+    public let sources: [Source]
+
+    /// Builds the mapping for ids `0..<count` of `new` (default: its whole vocabulary), using `old`.
+    /// Old ids `>= oldRows` (when given) are treated as absent: a row must exist to be copied.
+    public init(new: any Tokenizer, old: any Tokenizer, count: Int? = nil, oldRows: Int? = nil) {
+        let n = count ?? new.vocabularySize
+        let limit = oldRows ?? Int.max
+        var specials = new.specialTokens.specialIds
+        for t in new.addedTokens where t.special { specials.insert(t.id) }
+        for p in [new.specialTokens.bos, new.specialTokens.eos, new.specialTokens.unk, new.specialTokens.pad] {
+            if let p { specials.insert(p.id) }
+        }
+        var out = [Source](repeating: .unmapped, count: n)
+        for i in 0..<n {
+            guard let piece = new.token(for: i) else { continue }
+            if specials.contains(i) {
+                if let j = old.id(for: piece), j < limit { out[i] = .copy(j) }
+                continue
+            }
+            if let b = TokenMapping.byteTokenValue(piece) {
+                if let j = TokenMapping.oldByteToken(b, in: old), j < limit { out[i] = .copy(j) }
+                continue
+            }
+            guard let bytes = new.tokenBytes(i), !bytes.isEmpty else { continue }
+            let text = String(decoding: bytes, as: UTF8.self)
+            let ids = old.encodeContinuation(text)
+            if !ids.isEmpty, ids.allSatisfy({ $0 >= 0 && $0 < limit }) { out[i] = .subTokens(ids) }
+        }
+        sources = out
+    }
+
+    /// A mapping given explicitly (tests, occurrence maps).
+    public init(sources: [Source]) { self.sources = sources }
+
+    /// Number of new ids.
+    public var count: Int { sources.count }
+
+    /// New ids that map to nothing (to be reported).
+    public var unmappedIds: [Int] { sources.indices.filter { sources[$0] == .unmapped } }
+
+    /// The byte NN of a SentencePiece byte piece `<0xNN>`, nil for any other string.
+    public static func byteTokenValue(_ piece: String) -> UInt8? { parseByteToken(piece) }
+
+    /// The old id standing for byte `b`: `<0xNN>` (SentencePiece byte fallback) or, for a byte-level
+    /// vocabulary, the GPT-2 character of `b` (checked through `tokenBytes`).
+    public static func oldByteToken(_ b: UInt8, in old: any Tokenizer) -> Int? {
+        let hex = Array("0123456789ABCDEF")
+        if let j = old.id(for: "<0x\(hex[Int(b >> 4)])\(hex[Int(b & 15)])>") { return j }
+        if let j = old.id(for: String(byteLevelCharacter(b))), old.tokenBytes(j) == [b] { return j }
+        return nil
+    }
+
+    /// GPT-2's byte → printable character map (`bytes_to_unicode`): printable Latin-1 bytes stand for
+    /// themselves, the others map to U+0100 + k in byte order.
+    public static func byteLevelCharacter(_ b: UInt8) -> Character {
+        let v = Int(b)
+        if (0x21...0x7E).contains(v) || (0xA1...0xAC).contains(v) || (0xAE...0xFF).contains(v) {
+            return Character(Unicode.Scalar(UInt32(v))!)
+        }
+        var k = 0
+        for x in 0..<v where !((0x21...0x7E).contains(x) || (0xA1...0xAC).contains(x) || (0xAE...0xFF).contains(x)) { k += 1 }
+        return Character(Unicode.Scalar(UInt32(0x100 + k))!)
+    }
+
+    /// For each new id whose text (``Tokenizer/tokenBytes(_:)``) is also the text of an old token,
+    /// that old id (the lowest one): the `overlap` mode's pairs (LEP.md §5). Special tokens match by
+    /// string, like in ``init(new:old:count:oldRows:)``.
+    public static func sharedTokens(new: any Tokenizer, old: any Tokenizer, count: Int? = nil, oldRows: Int? = nil) -> [(new: Int, old: Int)] {
+        let n = count ?? new.vocabularySize
+        let limit = min(oldRows ?? Int.max, old.vocabularySize)
+        var specialsNew = new.specialTokens.specialIds
+        for t in new.addedTokens where t.special { specialsNew.insert(t.id) }
+        var specialsOld = old.specialTokens.specialIds
+        for t in old.addedTokens where t.special { specialsOld.insert(t.id) }
+        var byText: [[UInt8]: Int] = [:]
+        for j in 0..<limit where !specialsOld.contains(j) {
+            if let b = old.tokenBytes(j), !b.isEmpty, byText[b] == nil { byText[b] = j }
+        }
+        var out: [(new: Int, old: Int)] = []
+        for i in 0..<n {
+            if specialsNew.contains(i) {
+                if let p = new.token(for: i), let j = old.id(for: p), j < limit { out.append((i, j)) }
+                continue
+            }
+            if let b = new.tokenBytes(i), !b.isEmpty, let j = byText[b] { out.append((i, j)) }
+        }
+        return out
+    }
+}

@@ -1,0 +1,214 @@
+import Foundation
+import LEPJSON
+import Merging
+import Models
+import Pipelines
+import Propagation
+import Recipes
+import SafeTensors
+import Surgery
+import SurgeryTestSupport
+import TestSupport
+import Testing
+import Tokenizers
+import Vocabulary
+
+/// Pipeline recipes (`lep pipeline`): every file in recipes/lep/ validates with its placeholders bound to
+/// fixture models, the LLaMA-3-style and Mistral-style pipelines run on fixtures/lep, and bad pipelines
+/// are refused before anything runs, naming the step and the key.
+@Suite struct PipelineTests {
+    static let root = SharedData.packageRoot
+    static let dir = root + "/recipes/lep"
+    static let files: [String] = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".yml") || $0.hasSuffix(".json") }.sorted()
+
+    /// Placeholder bindings to fixture models for a recipe in recipes/lep/.
+    static func bindings(_ file: String, work: String) -> [(String, String)] {
+        let fam = file.hasPrefix("mistral") ? "sp" : "bl"
+        var b: [(String, String)] = [
+            ("BASE", "\(root)/fixtures/lep/\(fam)/base"), ("INSTRUCT", "\(root)/fixtures/lep/\(fam)/instruct"),
+            ("NEW_SPM", "\(root)/fixtures/vocab/" + (file.contains("unigram") ? "new_unigram.model" : "new_bpe.model")),
+            ("WORK", work),
+        ]
+        if fam == "sp" { b.append(("OLD_TOKENIZER", "\(root)/fixtures/vocab/old_spm_dir/tokenizer.model")) }
+        if file.contains("optimized") { b += [("CORPUS", "\(root)/scripts/fixtures/tiny_corpus.txt"), ("KEEP", "200"), ("ADD", "100")] }
+        return b
+    }
+
+    @Test func thePapersConfigurationsAreThere() {
+        #expect(Self.files == ["llama3_bpe.yml", "llama3_extended.yml", "llama3_optimized.yml", "llama3_unigram.yml",
+                               "mistral_bpe.json", "mistral_extended.json", "mistral_unigram.json"])
+    }
+
+    @Test(arguments: files)
+    func recipeValidates(_ file: String) throws {
+        let path = Self.dir + "/" + file
+        // Unbound placeholders are refused, naming the variable and --set.
+        #expect { try Pipeline.load(path: path) } throws: { "\($0)".contains("--set BASE=") || "\($0)".contains("--set") }
+        let p = try Pipeline.load(path: path, overrides: Self.bindings(file, work: Fix.tempDir()))
+        #expect(p.steps.map(\.type) == [.vocabBuild, .vocabInit, .external, .propagate, .external, .loraMerge])
+        #expect(p.steps[3].options["donor"]?.string == p.steps[2].output)
+        let plan = try p.plan()
+        #expect(plan.run.map(\.name) == ["vocab", "init", "train"])
+        #expect(plan.resumeFrom?.name == "propagate")
+        #expect(!plan.describe().isEmpty)
+        // Resuming with a trained donor (here: the fixture donor) validates too.
+        var b = Self.bindings(file, work: Fix.tempDir())
+        b.append(("DONOR", "\(Self.root)/fixtures/lep/\(file.hasPrefix("mistral") ? "sp" : "bl")/donor"))
+        let resumed = try Pipeline.load(path: path, overrides: b).plan(from: "propagate")
+        #expect(resumed.run.map(\.name) == ["propagate", "calibrate"])
+    }
+
+    /// The LLaMA-3 BPE pipeline on the byte-level fixture family: vocab_build → vocab_init, pause at
+    /// 'train', then --from propagate with the (untrained) initialised model as the donor.
+    @Test(arguments: ["llama3_bpe.yml", "mistral_extended.json"])
+    func pipelineRunsOnFixtures(_ file: String) throws {
+        let work = Fix.tempDir()
+        let b = Self.bindings(file, work: work) + [("DONOR", work + "/init")]
+        let p = try Pipeline.load(path: Self.dir + "/" + file, overrides: b)
+        let first = try p.run(try p.plan())
+        #expect(first == .paused(step: "train", description: p.steps[2].options["description"]!.string!, resumeFrom: "propagate"))
+        #expect(FileManager.default.fileExists(atPath: work + "/tokenizer/tokenizer.json"))
+        #expect(FileManager.default.fileExists(atPath: work + "/init/model.safetensors"))
+        var lines: [String] = []
+        let second = try p.run(try p.plan(from: "propagate")) { lines.append($0) }
+        guard case .paused(let step, _, let resume) = second else { Issue.record("expected a pause"); return }
+        #expect(step == "calibrate" && resume == "calibrated")
+        let out = p.steps[3].output!
+        let c = try Checkpoint(path: out)
+        let tok = try loadTokenizer(directory: out)
+        #expect(c.tensorCount > 0)
+        #expect(try c.view("model.embed_tokens.weight").shape[0] == tok.vocabularySize)
+        #expect(FileManager.default.fileExists(atPath: out + "/lep_propagation.json"))
+        #expect(lines.contains { $0.contains("[propagate]") })
+    }
+
+    /// vocab_init → propagate → lora_merge-free complete run, written inline (JSON with comments), with
+    /// every path from --set; the run completes without a pause.
+    @Test func completePipelineFromText() throws {
+        let work = Fix.tempDir()
+        let text = """
+            // vocab_init → propagate, no external step
+            {"lep_pipeline": 1,
+             "variables": {"FIX": null, "WORK": null, "OUT": "${WORK}/out"},
+             "steps": [
+               {"name": "init", "type": "vocab_init", "model": "${FIX}/base", "tokenizer": "${FIX}/donor", "output": "${WORK}/init"},
+               {"name": "lep", "type": "propagate", "base": "${FIX}/base", "instruct": "${FIX}/instruct",
+                "donor": "${steps.init.output}", "mode": "swap", "output": "${OUT}"}
+             ]}
+            """
+        let p = try Pipeline.parse(text, path: "<test>", overrides: [("FIX", Self.root + "/fixtures/lep/bl"), ("WORK", work)])
+        #expect(try p.run(try p.plan()) == .completed)
+        let d = try Checkpoint(path: work + "/init"), o = try Checkpoint(path: work + "/out")
+        // The output has the donor's rows plus the instruct model's extra tokens.
+        let dv = try d.view("model.embed_tokens.weight"), ov = try o.view("model.embed_tokens.weight")
+        #expect(ov.shape[0] >= dv.shape[0] && ov.shape[1] == dv.shape[1])
+        #expect(FileManager.default.fileExists(atPath: work + "/out/lep_propagation.json"))
+    }
+
+    /// lora_merge and a nested (inline) merge recipe, YAML form.
+    @Test func loraMergeThenInlineMerge() throws {
+        let work = Fix.tempDir()
+        let text = """
+            lep_pipeline: 1
+            variables:
+              M: null
+              WORK: null
+            steps:
+              - name: lora
+                type: lora_merge
+                model: ${M}/a
+                adapter: ${M}/a_lora
+                output: ${WORK}/a_merged
+              - name: avg
+                type: merge
+                recipe:
+                  merge_method: linear
+                  models:
+                    - model: ${steps.lora.output}
+                      parameters: {weight: 0.5}
+                    - model: ${M}/b
+                      parameters: {weight: 0.5}
+                  dtype: float32
+                output: ${WORK}/avg
+            """
+        let p = try Pipeline.parse(text, path: "<test>", overrides: [("M", Fix.merge + "/models"), ("WORK", work)])
+        #expect(try p.run(try p.plan()) == .completed)
+        #expect(try Checkpoint(path: work + "/avg").tensorCount > 0)
+        #expect(FileManager.default.fileExists(atPath: work + "/a_merged/" + MergeExecutor.provenanceName))
+    }
+
+    static func refusal(_ text: String, set: [(String, String)] = [], from: String? = nil) -> String {
+        do {
+            let p = try Pipeline.parse(text, path: "<test>", overrides: set)
+            _ = try p.plan(from: from)
+            return "accepted"
+        } catch { return "\(error)" }
+    }
+
+    static let head = "{\"lep_pipeline\": 1, \"variables\": {\"B\": \"/nonexistent-base\", \"U\": null}, \"steps\": ["
+
+    @Test func errorsNameTheStepAndKey() {
+        let init0 = "{\"name\": \"init\", \"type\": \"vocab_init\", \"model\": \"${B}\", \"tokenizer\": \"t\", \"output\": \"o\""
+        let init1 = "{\"name\": \"init\", \"type\": \"vocab_init\", \"model\": \"${B}\", \"output\": \"o\""
+        let cases: [(String, [(String, String)], String?, [String])] = [
+            (Self.head + init0 + ", \"agg\": \"median\"}]}", [], nil, ["steps[0] 'init'.agg", "mean, sum, occurrence"]),
+            (Self.head + init0 + ", \"modle\": 1}]}", [], nil, ["steps[0] 'init'.modle"]),
+            (Self.head + "{\"name\": \"init\", \"type\": \"vocab_init\", \"model\": \"x\", \"output\": \"o\"}]}", [], nil, ["steps[0] 'init'.tokenizer"]),
+            (Self.head + init0 + "}, {\"name\": \"p\", \"type\": \"propagate\", \"base\": \"a\", \"instruct\": \"b\", \"donor\": \"${steps.later.output}\", \"output\": \"q\"}]}", [], nil, ["steps[1] 'p'.donor", "no earlier step is named 'later'", "init"]),
+            (Self.head + init1 + ", \"tokenizer\": \"${U}\"}]}", [], nil, ["steps[0] 'init'.tokenizer", "--set U=VALUE"]),
+            (Self.head + init1 + ", \"tokenizer\": \"${NOPE}\"}]}", [], nil, ["steps[0] 'init'.tokenizer", "${NOPE} is not declared"]),
+            (Self.head + init0 + "}]}", [("X", "1")], nil, ["--set X", "declares no variable"]),
+            (Self.head + init0 + "}]}", [], "nope", ["--from nope", "init"]),
+            (Self.head + init0 + "}]}", [], nil, ["steps[0] 'init'.model", "/nonexistent-base", "does not exist"]),
+            (Self.head + "{\"name\": \"x\", \"type\": \"train\"}]}", [], nil, ["steps[0].type", "external"]),
+            (Self.head + init0 + "}, " + init0 + "}]}", [], nil, ["steps[1].name", "unique"]),
+            (Self.head + init0 + "}, {\"name\": \"i2\", \"type\": \"vocab_init\", \"model\": \"a\", \"tokenizer\": \"t\", \"output\": \"o\"}]}", [], nil, ["steps[1] 'i2'.output", "also the output of step 'init'"]),
+            ("{\"lep_pipeline\": 1, \"variables\": {\"A\": \"${C}\", \"C\": \"${A}\"}, \"steps\": [{\"type\": \"external\", \"description\": \"d\"}]}", [], nil, ["refers to itself"]),
+            ("{\"lep_pipeline\": 2, \"steps\": []}", [], nil, ["lep_pipeline", "format 1"]),
+            (Self.head + "{\"name\": \"p\", \"type\": \"propagate\", \"base\": \"a\", \"instruct\": \"b\", \"donor\": \"d\", \"output\": \"q\", \"delta_shared\": \"exact\"}]}", [], nil, ["steps[0] 'p'.delta_shared", "mode: delta"]),
+            (Self.head + "{\"name\": \"m\", \"type\": \"merge\", \"recipe\": {\"merge_method\": \"linear\", \"modles\": []}, \"output\": \"q\"}]}", [], nil, ["steps[0] 'm'.recipe", "modles"]),
+        ]
+        for (text, set, from, needles) in cases {
+            let e = Self.refusal(text, set: set, from: from)
+            for n in needles { #expect(e.contains(n), "\(e) should mention \(n)") }
+        }
+    }
+
+    @Test func variablesSubstituteAndHyphenatedKeysAreAccepted() throws {
+        let text = """
+            lep_pipeline: 1
+            variables:
+              A: /x
+              B: ${A}/y
+            steps:
+              - name: t
+                type: external
+                description: "cost $$5 at ${B}"
+                output: ${B}/z
+            """
+        let p = try Pipeline.parse(text, path: "<test>", overrides: [("A", "/q")])
+        #expect(p.steps[0].output == "/q/y/z")
+        #expect(p.steps[0].options["description"]?.string == "cost $5 at /q/y")
+        let q = try Pipeline.parse("{\"lep_pipeline\": 1, \"steps\": [{\"name\": \"i\", \"type\": \"vocab_init\", \"model\": \"a\", \"tokenizer\": \"t\", \"output\": \"o\", \"agg\": \"occurrence\", \"occurrence-map\": \"m.json\"}]}", path: "<t>")
+        #expect(q.steps[0].options["occurrence_map"]?.string == "m.json")
+    }
+}
+
+extension PipelineTests {
+    @Test func existingOutputsAreRefusedBeforeAnythingRuns() throws {
+        let work = Fix.tempDir()
+        try FileManager.default.createDirectory(atPath: work + "/out", withIntermediateDirectories: true)
+        let text = """
+            {"lep_pipeline": 1, "variables": {"FIX": null, "WORK": null},
+             "steps": [
+               {"name": "init", "type": "vocab_init", "model": "${FIX}/base", "tokenizer": "${FIX}/donor", "output": "${WORK}/init"},
+               {"name": "lep", "type": "propagate", "base": "${FIX}/base", "instruct": "${FIX}/instruct",
+                "donor": "${steps.init.output}", "output": "${WORK}/out"}]}
+            """
+        let set = [("FIX", Self.root + "/fixtures/lep/bl"), ("WORK", work)]
+        #expect { try Pipeline.parse(text, path: "<t>", overrides: set).plan() } throws: { "\($0)".contains("steps[1] 'lep'.output") && "\($0)".contains("force: true") }
+        #expect(!FileManager.default.fileExists(atPath: work + "/init"))
+        let forced = try Pipeline.parse(text.replacingOccurrences(of: "\"lep_pipeline\": 1,", with: "\"lep_pipeline\": 1, \"force\": true,"), path: "<t>", overrides: set)
+        #expect(try forced.run(try forced.plan()) == .completed)
+    }
+}
