@@ -58,7 +58,7 @@ let package = Package(
         .testTarget(name: "PropagationTests", dependencies: ["Surgery", "Vocabulary", "Merging", "Propagation", "SafeTensors", "Tokenizers", "Models", "LEPJSON", "TensorMath", "CBLAS", "SurgeryTestSupport", "TestSupport"]),
         .testTarget(name: "PipelinesTests", dependencies: ["Surgery", "Recipes", "Merging", "Vocabulary", "Propagation", "Pipelines", "SafeTensors", "Models", "LEPJSON", "SurgeryTestSupport", "TestSupport"]),
         .testTarget(name: "ChatTemplatesTests", dependencies: ["ChatTemplates", "LEPJSON", "TestSupport"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "LEPJSON", "Models", "Tokenizers", "SafeTensors", "TestSupport"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "ChatTemplates", "LEPJSON", "Models", "Tokenizers", "SafeTensors", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["SafeTensors", "LEPJSON", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6],

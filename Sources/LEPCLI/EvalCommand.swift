@@ -23,7 +23,8 @@ enum EvalCommand: Command {
           mc_single        llmtf style: log-prob of each choice's first token after the answer prefix
           mc_continuation  lm-eval style: Σ log p(" " + choice): acc, acc_norm
           tokenizer        characters per token, tokens per word
-        Chat tasks use the model's tokenizer_config.json chat_template unless --chat-template or
+        Chat tasks use the model's chat template (chat_template.jinja, or tokenizer_config.json's
+        chat_template; --chat-template-name picks a named one) unless --chat-template or
         --chat-format (llama3, mistral, chatml, openchat) is given. Writes DIR/report.json,
         report.md and report.svg (byte-identical across runs) and prints the Markdown table;
         progress and timings go to stderr.
@@ -34,6 +35,7 @@ enum EvalCommand: Command {
         OptionSpec(name: "data", value: "DIR", help: "task data folder instead of the bundled data"),
         OptionSpec(name: "chat-template", value: "FILE", help: "Jinja chat template for every model"),
         OptionSpec(name: "chat-format", value: "NAME", help: "built-in chat format: llama3|mistral|chatml|openchat"),
+        OptionSpec(name: "chat-template-name", value: "NAME", help: "use the model's template of this name (e.g. tool_use) instead of its default"),
         OptionSpec(name: "max-items", value: "N", help: "at most N items per task file"),
         OptionSpec(name: "ctx", value: "N", help: "likelihood window length in tokens"),
         OptionSpec(name: "memory", value: "SIZE", help: "keep converted Float32 weights up to SIZE per model (default 8GiB)"),
@@ -49,8 +51,11 @@ enum EvalCommand: Command {
         switch (args.value("chat-template"), args.value("chat-format")) {
         case (let f?, nil): options.chat = .file(f)
         case (nil, let n?): options.chat = .format(try ChatFormat.named(n))
-        case (nil, nil): break
+        case (nil, nil): if let n = args.value("chat-template-name") { options.chat = .named(n) }
         default: throw UsageError("give either --chat-template or --chat-format, not both")
+        }
+        if args.value("chat-template-name") != nil, args.value("chat-template") != nil || args.value("chat-format") != nil {
+            throw UsageError("--chat-template-name picks one of the model's own templates; it cannot be combined with --chat-template or --chat-format")
         }
         if let n = try args.int("max-items") {
             guard n >= 1 else { throw UsageError("--max-items must be at least 1") }

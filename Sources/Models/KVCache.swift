@@ -30,6 +30,9 @@ public final class KVCache {
     /// Forgets every position (the buffers are reused).
     public func reset() { count = 0 }
 
+    /// Keeps only the first `n` positions (a shared prefix), so the next pass continues from there.
+    public func truncate(to n: Int) { count = max(0, min(count, n)) }
+
     /// Bytes allocated.
     public var allocatedBytes: Int { 2 * keys.count * capacity * width * 4 }
 }

@@ -8,12 +8,29 @@ public enum ModelDirectory {
         return name == Checkpoint.indexFileName || name.hasSuffix(".index.json") || weightSuffixes.contains { name.hasSuffix($0) }
     }
 
+    /// transformers' folder of named chat templates (`additional_chat_templates/NAME.jinja`).
+    public static let chatTemplateDirectory = "additional_chat_templates"
+
     /// Names of the regular, non-hidden, non-weight files in `directory` (config.json,
-    /// generation_config.json, tokenizer files, ...), sorted.
+    /// generation_config.json, tokenizer files, ...), sorted; named chat templates appear as
+    /// `additional_chat_templates/NAME.jinja`.
     public static func carriedFiles(in directory: String) -> [String] {
-        PathUtilities.listDirectory(directory).filter { name in
+        let top = PathUtilities.listDirectory(directory).filter { name in
             !name.hasPrefix(".") && !isWeightFile(name) && !PathUtilities.isDirectory(directory + "/" + name)
         }
+        return top + chatTemplateFiles(in: directory).filter { $0.hasPrefix(chatTemplateDirectory + "/") }
+    }
+
+    /// The chat template files present: `chat_template.jinja`, `chat_template.json` and
+    /// `additional_chat_templates/*.jinja` (relative paths).
+    public static func chatTemplateFiles(in directory: String) -> [String] {
+        var out = ["chat_template.jinja", "chat_template.json"].filter { PathUtilities.exists(directory + "/" + $0) }
+        let sub = directory + "/" + chatTemplateDirectory
+        if PathUtilities.isDirectory(sub) {
+            out += PathUtilities.listDirectory(sub).filter { $0.hasSuffix(".jinja") && !$0.hasPrefix(".") && !PathUtilities.isDirectory(sub + "/" + $0) }
+                .map { chatTemplateDirectory + "/" + $0 }
+        }
+        return out
     }
 
     /// The tokenizer files present, among the names HF uses.
@@ -27,6 +44,7 @@ public enum ModelDirectory {
     public static func carryFiles(from source: String, into output: AtomicOutputDirectory, except: Set<String> = []) throws(SafeTensorsError) -> [String] {
         var copied: [String] = []
         for name in carriedFiles(in: source) where !except.contains(name) {
+            if name.hasPrefix(chatTemplateDirectory + "/") { try output.makeDirectory(chatTemplateDirectory) }
             try output.copyFile(from: source + "/" + name, as: name)
             copied.append(name)
         }

@@ -99,16 +99,24 @@ public struct OutputAssembly: Sendable {
             for e in vocabulary.extras { dec[String(e.outputId)] = OutputAssembly.addedTokenJSON(e.token, id: nil) }
             tc["added_tokens_decoder"] = .object(dec)
         }
-        let instTemplateFile = instDir + "/chat_template.jinja"
+        // The chat templates, in the form the instruct model stores them (chat_template.jinja +
+        // additional_chat_templates/, tokenizer_config.json string or named list, chat_template.json);
+        // --chat-template replaces the default one.
+        tc["chat_template"] = nil
+        var templates: ChatTemplateSet?
+        do { templates = try ChatTemplateSet.load(directory: instDir) } catch {
+            throw .propagation(stage: "chat template", reason: error.description)
+        }
         if let chatTemplate {
-            tc["chat_template"] = .string(chatTemplate)
-        } else if let t = instTC["chat_template"] {
-            tc["chat_template"] = t
-        } else if PathUtilities.exists(instTemplateFile) {
-            tc["chat_template"] = nil
-            copies.append((instTemplateFile, "chat_template.jinja"))
-        } else {
-            tc["chat_template"] = nil
+            var set = templates ?? ChatTemplateSet(templates: [], storage: .tokenizerConfigString)
+            set.templates.removeAll { $0.name == "default" }
+            set.templates.insert(.init(name: "default", source: chatTemplate), at: 0)
+            templates = set
+        }
+        if let templates {
+            let (templateFiles, value) = templates.encoded()
+            tc["chat_template"] = value
+            files += templateFiles
         }
         files.append(("tokenizer_config.json", Array((JSONWriter.pretty(.object(tc)) + "\n").utf8)))
         var stm = try OutputAssembly.readObject(donorDir + "/special_tokens_map.json") ?? JSONObject()
@@ -147,7 +155,13 @@ public struct OutputAssembly: Sendable {
 
     /// Writes the planned files into `output`.
     public func write(into output: AtomicOutputDirectory) throws(SurgeryError) {
-        for f in files { try lifting { try output.writeFile(f.name, contents: f.bytes) } }
-        for c in copies { try lifting { try output.copyFile(from: c.source, as: c.name) } }
+        for f in files {
+            if let slash = f.name.lastIndex(of: "/") { try lifting { try output.makeDirectory(String(f.name[..<slash])) } }
+            try lifting { try output.writeFile(f.name, contents: f.bytes) }
+        }
+        for c in copies {
+            if let slash = c.name.lastIndex(of: "/") { try lifting { try output.makeDirectory(String(c.name[..<slash])) } }
+            try lifting { try output.copyFile(from: c.source, as: c.name) }
+        }
     }
 }

@@ -61,6 +61,13 @@ public final class AtomicOutputDirectory: @unchecked Sendable {
         try sink.close(sync: false)
     }
 
+    /// Creates the subdirectory `name` of the output (and nothing above it); an existing one is kept.
+    public func makeDirectory(_ name: String) throws(SafeTensorsError) {
+        guard mkdir(path(name), 0o755) == 0 || errno == EEXIST else {
+            throw .writeFailed(path: path(name), reason: String(cString: strerror(errno)))
+        }
+    }
+
     /// Copies a file from elsewhere into the output under `name`.
     public func copyFile(from source: String, as name: String) throws(SafeTensorsError) {
         let src = try MappedFile(path: source)

@@ -169,6 +169,7 @@ public enum EmbeddingInitializer {
                 try output.writeFile("generation_config.json", contents: Array((JSONWriter.pretty(.object(ng)) + "\n").utf8))
             }
             let tokenizerNames = try copyTokenizer(tokenizer, into: output)
+            try keepChatTemplateSetting(of: checkpoint.directory, in: output)
             let skip = Set(["config.json", "generation_config.json", provenanceName] + ModelDirectory.tokenizerFiles(in: checkpoint.directory) + tokenizerNames)
             _ = try ModelDirectory.carryFiles(from: checkpoint.directory, into: output, except: skip)
             var summary = Summary(oldRows: oldRows, newRows: newRows, hidden: hidden, copied: 0, aggregated: 0, unmapped: mapping.unmappedIds,
@@ -336,6 +337,24 @@ public enum EmbeddingInitializer {
             }
         }
         return (out, notes)
+    }
+
+    /// The base model's chat templates when it keeps them in tokenizer_config.json (a string or a
+    /// named list): the new tokenizer's tokenizer_config.json takes them over. Templates kept as files
+    /// (chat_template.jinja, additional_chat_templates/) are carried with the other files.
+    static func keepChatTemplateSetting(of base: String, in output: AtomicOutputDirectory) throws {
+        guard let set = try ChatTemplateSet.load(directory: base), set.storage == .tokenizerConfigString || set.storage == .tokenizerConfigList else { return }
+        let path = output.path("tokenizer_config.json")
+        var config = JSONObject()
+        if let b = FileBytes.read(path) {
+            guard let v = try? JSONParser.parse(b, duplicateKeys: .lastWins), let o = v.object else {
+                throw SurgeryError.vocabulary(stage: "chat template", reason: "the new tokenizer's tokenizer_config.json is not a JSON object")
+            }
+            config = o
+            unlink(path)
+        }
+        config["chat_template"] = set.encoded().tokenizerConfigValue
+        try output.writeFile("tokenizer_config.json", contents: Array((JSONWriter.pretty(.object(config)) + "\n").utf8))
     }
 
     /// Copies the new tokenizer's files into `output` under their HF names; returns the names.

@@ -146,23 +146,46 @@ public enum VocabularyBuilder {
     /// Builds the tokenizer of `options.mode` from `old` and `new`.
     public static func build(old oldPath: String, new newPath: String, options: Options) throws(SurgeryError) -> Result {
         let old = try load(oldPath), new = try load(newPath)
+        let result: Result
         switch options.mode {
-        case .replace: return try replace(old: old, new: new)
+        case .replace: result = try replace(old: old, new: new)
         case .extend:
-            if old.byteLevel { return try extendByteLevel(old: old, new: new, keep: nil, options: options) }
-            return try extendSentencePiece(old: old, new: new, options: options)
+            if old.byteLevel { result = try extendByteLevel(old: old, new: new, keep: nil, options: options) } else {
+                result = try extendSentencePiece(old: old, new: new, options: options)
+            }
         case .optimize:
             guard old.byteLevel, old.isBPE else { throw .vocabulary(stage: "optimize", reason: "\(old.source): optimize needs a byte-level BPE old tokenizer (LLaMA-3)") }
             guard let c = options.corpus else { throw .vocabulary(stage: "optimize", reason: "a corpus is required (--corpus FILE)") }
-            return try extendByteLevel(old: old, new: new, keep: (c, options.keep), options: options)
+            result = try extendByteLevel(old: old, new: new, keep: (c, options.keep), options: options)
         }
+        return try keepingChatTemplates(result, from: PathUtilities.isDirectory(oldPath) ? oldPath : parent(oldPath))
+    }
+
+    /// The old tokenizer's chat templates, in the form it stores them (chat_template.jinja and
+    /// additional_chat_templates/, or tokenizer_config.json's chat_template, or chat_template.json).
+    static func keepingChatTemplates(_ r: Result, from dir: String) throws(SurgeryError) -> Result {
+        let set: ChatTemplateSet?
+        do { set = try ChatTemplateSet.load(directory: dir) } catch { throw .vocabulary(stage: "chat template", reason: error.description) }
+        guard let set else { return r }
+        var r = r
+        let (files, value) = set.encoded()
+        if let i = r.files.firstIndex(where: { $0.0 == "tokenizer_config.json" }),
+           let v = try? JSONParser.parse(r.files[i].1, duplicateKeys: .lastWins), var o = v.object {
+            o["chat_template"] = value
+            r.files[i].1 = bytes(o)
+        }
+        r.files += files.map { ($0.name, $0.bytes) }
+        return r
     }
 
     /// Writes a result atomically as a directory.
     public static func write(_ r: Result, to path: String, force: Bool, inputs: [String]) throws {
         let out = try AtomicOutputDirectory(target: path, force: force, inputs: inputs)
         do {
-            for (name, bytes) in r.files { try out.writeFile(name, contents: bytes) }
+            for (name, bytes) in r.files {
+                if let slash = name.lastIndex(of: "/") { try out.makeDirectory(String(name[..<slash])) }
+                try out.writeFile(name, contents: bytes)
+            }
             try out.commit()
         } catch {
             out.abort()

@@ -7,10 +7,12 @@ import SafeTensors
 import Tokenizers
 
 /// Where a model's chat template comes from (`--chat-template FILE` > `--chat-format NAME` >
-/// `tokenizer_config.json`'s `chat_template`).
+/// the model's own: `chat_template.jinja`, `tokenizer_config.json`'s `chat_template`, ...).
 public enum ChatTemplateChoice: Equatable, Sendable {
-    /// The model's own `chat_template` (none: chat tasks refuse to run).
+    /// The model's own default template, wherever transformers keeps it (none: chat tasks refuse to run).
     case fromTokenizerConfig
+    /// The model's own template of this name (`tool_use`, ...; `--chat-template-name`).
+    case named(String)
     /// A built-in format.
     case format(ChatFormat)
     /// A Jinja file given by the user.
@@ -58,10 +60,20 @@ public final class EvaluatedModel {
         var bos = config.token("bos_token") ?? tokenizer.specialTokens.bos?.token
         var eos = config.token("eos_token") ?? tokenizer.specialTokens.eos?.token
         switch chat {
-        case .fromTokenizerConfig:
-            if let source = config.chatTemplate {
-                chatTemplate = try liftingTemplate { () throws(ChatTemplateError) in try ChatTemplate(source: source, name: path + "/tokenizer_config.json chat_template") }
-                chatTemplateSource = "tokenizer_config.json"
+        case .fromTokenizerConfig, .named:
+            let set: ChatTemplateSet?
+            do { set = try ChatTemplateSet.load(directory: path) } catch {
+                throw .model(path: path, message: "cannot read the chat template: \(error.description)")
+            }
+            if let set {
+                let wanted: String? = if case .named(let n) = chat { n } else { nil }
+                let t: ChatTemplateSet.Named
+                do { t = try set.template(named: wanted) } catch { throw .model(path: path, message: error.description) }
+                let where_ = set.storage.rawValue + (t.name == "default" ? "" : " \(t.name)")
+                chatTemplate = try liftingTemplate { () throws(ChatTemplateError) in try ChatTemplate(source: t.source, name: path + "/" + where_) }
+                chatTemplateSource = where_
+            } else if case .named(let n) = chat {
+                throw .model(path: path, message: "has no chat templates, so none named '\(n)'")
             } else {
                 chatTemplate = nil
                 chatTemplateSource = "none"
@@ -108,7 +120,7 @@ public final class EvaluatedModel {
     /// The chat template, or a task error saying how to provide one.
     func requireChatTemplate(task: String) throws(EvaluationError) -> ChatTemplate {
         guard let t = chatTemplate else {
-            throw .task(name: task, message: "model \(name) (\(path)) has no chat_template in tokenizer_config.json; pass --chat-template FILE or --chat-format llama3|mistral|chatml|openchat")
+            throw .task(name: task, message: "model \(name) (\(path)) has no chat template (no chat_template.jinja, no chat_template in tokenizer_config.json); pass --chat-template FILE or --chat-format llama3|mistral|chatml|openchat")
         }
         return t
     }

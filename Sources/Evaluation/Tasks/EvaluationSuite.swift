@@ -239,7 +239,8 @@ public enum EvaluationSuite {
         s["max_items"] = options.maxItems.map { .number(JSONNumber($0)) } ?? .null
         let chat: String
         switch options.chat {
-        case .fromTokenizerConfig: chat = "tokenizer_config.json"
+        case .fromTokenizerConfig: chat = "model (chat_template.jinja or tokenizer_config.json)"
+        case .named(let n): chat = "model's template '\(n)'"
         case .format(let f): chat = "built-in " + f.rawValue
         case .file(let p): chat = p
         }
