@@ -6,7 +6,7 @@ DEB_PACKAGES := pkg-config libzstd-dev libopenblas-dev liblapacke-dev libsentenc
 BENCH_PACKAGES := time python3
 RELEASE_BIN := .build/release/lep
 
-.PHONY: all deps install-packages build test demo bench fuzz clean
+.PHONY: all deps install-packages build test demo bench fuzz refenv clean
 
 all: build
 
@@ -44,6 +44,21 @@ fuzz: deps
 	  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DLEP_FUZZING -Xswiftc -parse-as-library
 	mkdir -p fuzz-corpus && cp fixtures/safetensors/*.safetensors fixtures/safetensors/malformed/*.safetensors fuzz-corpus/ 2>/dev/null || true
 	.build/fuzz/release/lep-fuzz-header -max_total_time=$(FUZZ_SECONDS) -max_len=4096 fuzz-corpus
+
+# The Python reference environment of the fixture generators (scripts/fixtures/requirements.txt),
+# a virtual environment BESIDE the repository (never inside it): `make refenv`, then
+# `. ../refenv/bin/activate`. REFENV=DIR puts it elsewhere; REFENV_PIP_FLAGS adds pip options (e.g.
+# `--extra-index-url https://download.pytorch.org/whl/cpu` for the CPU build of torch). Python 3.11.
+REFENV ?= $(abspath $(CURDIR)/..)/refenv
+REFENV_PYTHON ?= python3
+REFENV_PIP_FLAGS ?=
+refenv:
+	@case "$(abspath $(REFENV))/" in "$(abspath $(CURDIR))/"*) echo "REFENV=$(REFENV) is inside the repository; put it beside it (default ../refenv)"; exit 2;; esac
+	@$(REFENV_PYTHON) -c "import sys; v = sys.version_info[:2]; sys.exit(0 if v == (3, 11) else 'the fixtures were made with Python 3.11 (REFENV_PYTHON=python3.11); this is %d.%d' % v)"
+	$(REFENV_PYTHON) -m venv $(REFENV)
+	$(REFENV)/bin/pip install --quiet --disable-pip-version-check $(REFENV_PIP_FLAGS) -r scripts/fixtures/requirements.txt
+	$(REFENV)/bin/pip check
+	@echo "reference environment ready: . $(REFENV)/bin/activate"
 
 clean:
 	rm -rf .build

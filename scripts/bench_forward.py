@@ -11,7 +11,7 @@ Models (made with `lep synth`, f32 or bf16 on disk; both programs compute in flo
   8b-2l: --preset llama3-8b --layers 2 (bf16, LLaMA-3-8B shapes, vocab 128256)
 lep also runs the 8B-shaped model with --memory 0 (converted weights not kept: bounded memory).
 
-Usage: . /work/refenv/bin/activate && python scripts/bench_forward.py [LEP_BINARY] [--threads N]
+Usage: make refenv && . ../refenv/bin/activate && python scripts/bench_forward.py [LEP_BINARY] [--threads N]
        (LEP_BINARY defaults to .build/release/lep; build with `swift build -c release --product lep`)
 Not a test; the numbers go to the issue's closing note.
 """

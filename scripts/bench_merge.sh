@@ -5,7 +5,7 @@
 #   scripts/bench_merge.sh [LEP_BINARY] [WORKDIR]
 # Environment: LAYERS (8), HIDDEN (2048), VOCAB (128256) → about 1B parameters in bf16 (llama3-8b
 # shapes with fewer layers); METHODS ("task_arithmetic ties"); MERGEKIT (mergekit-yaml); REFENV
-# (../refenv, activated when present). Needs ~6 GB per checkpoint set of disk and RAM for page cache.
+# (`make refenv`: ../refenv, activated when present). Needs ~6 GB per checkpoint set of disk and RAM for page cache.
 set -euo pipefail
 LEP=${1:-.build/release/lep}
 WORK=${2:-$(mktemp -d /tmp/lep-bench-XXXX)}

@@ -3,7 +3,7 @@
 # Encodes all of ../shared/realdata/text/ru line by line (no special tokens) with the LLaMA-3
 # tokenizer.json and with the LEP paper's Russian 32000 BPE and Unigram tokenizer.json; reports load
 # time, encode throughput, peak RSS and the throughput ratio lep / HF (goal >= 1.0).
-# usage: scripts/bench_tokenizers.sh [path/to/release/lep]   (needs ../refenv with tokenizers)
+# usage: scripts/bench_tokenizers.sh [path/to/release/lep]   (needs the reference environment: make refenv)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LEP=${1:-.build/release/lep}

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Rebuilds fixtures/toy/ (issue 8: the LEP paper's experiment in miniature). Run once; the outputs are
 # committed. Needs ../shared/realdata/text (training text, never copied), the Python env of
-# scripts/toy/requirements.txt (default: /work/refenv) and a lep binary for `vocab build` / `vocab init`:
+# scripts/toy/requirements.txt (default: ../refenv) and a lep binary for `vocab build` / `vocab init`:
 #   swift build --scratch-path .build-toy --product lep && scripts/toy/make_toy.sh
 # One CPU thread (torch.set_num_threads(1)); about 20 minutes on one core.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-VENV=${VENV:-/work/refenv}
+VENV=${VENV:-../refenv}
 # shellcheck disable=SC1091
 [ -f "$VENV/bin/activate" ] && . "$VENV/bin/activate"
 LEP=${LEP:-.build-toy/debug/lep}
