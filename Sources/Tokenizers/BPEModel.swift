@@ -26,6 +26,10 @@ struct BPEModel: Sendable {
     /// Id of each single byte: the byte's alphabet character (byte-level) or `<0xNN>` (byte fallback).
     var singleByteIds: [Int32]
     var byteTokenIds: [Int32]
+    /// True when no token holds `▁` (U+2581) after its first character and `▁` is a token, so no merge
+    /// can join across a `▁`: a long pre-token (a whole line of a SentencePiece-style tokenizer without
+    /// a pre-tokenizer) is then merged one `▁`-word at a time with the same result, in linear time.
+    var splitsAtMetaspace: Bool
 
     init(vocab: [(String, Int)], merges mergeList: [(String, String)], byteLevel: Bool, unkToken: String?,
          byteFallback: Bool, fuseUnk: Bool, ignoreMerges: Bool, continuingSubwordPrefix: String?,
@@ -84,11 +88,42 @@ struct BPEModel: Sendable {
         self.endOfWordSuffix = endOfWordSuffix
         self.singleByteIds = single
         self.byteTokenIds = byteTok
+        let meta: [UInt8] = [0xE2, 0x96, 0x81]
+        self.splitsAtMetaspace = !byteLevel && continuingSubwordPrefix == nil && endOfWordSuffix == nil
+            && t2i["\u{2581}"] != nil
+            && !vocab.contains { t, _ in
+                let u = Array(t.utf8)
+                guard u.count > 3 else { return false }
+                for k in 1...(u.count - 3) where u[k] == meta[0] && u[k + 1] == meta[1] && u[k + 2] == meta[2] { return true }
+                return false
+            }
         if let u = unkToken, unkId == nil { throw .unknownToken(u, context: "tokenizer.json model.unk_token") }
     }
 
     /// Appends the ids of one pre-token (`p[range]`, input-domain bytes) to `out`.
     func encodeWord(_ p: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, into out: inout [Int32]) {
+        if range.isEmpty { return }
+        if splitsAtMetaspace && range.count > 48 && !ignoreMerges {
+            // Split before every `▁` (E2 96 81) but the first: no merge crosses one (see splitsAtMetaspace).
+            var start = range.lowerBound
+            var i = start + 1
+            while i + 2 < range.upperBound {
+                if p[i] == 0xE2 && p[i + 1] == 0x96 && p[i + 2] == 0x81 {
+                    encodeChunk(p, start..<i, into: &out)
+                    start = i
+                    i += 3
+                } else {
+                    i += 1
+                }
+            }
+            encodeChunk(p, start..<range.upperBound, into: &out)
+            return
+        }
+        encodeChunk(p, range, into: &out)
+    }
+
+    /// `encodeWord` of one chunk that merges must treat as a whole.
+    private func encodeChunk(_ p: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, into out: inout [Int32]) {
         if range.isEmpty { return }
         if ignoreMerges, let id = byteVocab.get(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: p[range]))) { out.append(id); return }
         var syms: [Int32] = []
