@@ -66,9 +66,10 @@ final class Progress {
 /// Number formatting without Foundation.
 enum Format {
     static func fixed(_ v: Double, _ digits: Int) -> String {
-        guard v.isFinite else { return "\(v)" }
         var scale = 1.0
         for _ in 0..<digits { scale *= 10 }
+        // Beyond 2^53 the digits are not exact anyway, and Int(...) would trap past Int.max.
+        guard v.isFinite, abs(v) * scale < 9e15 else { return "\(v)" }
         let r = (abs(v) * scale).rounded()
         let intPart = Int(r / scale)
         var s = (v < 0 && r != 0 ? "-" : "") + String(intPart)

@@ -385,7 +385,7 @@ public struct Pipeline: Sendable {
         let units: [(String, Double)] = [("GB", 1e9), ("MB", 1e6), ("KB", 1e3), ("G", 1e9), ("M", 1e6), ("K", 1e3), ("B", 1)]
         for (u, f) in units where t.hasSuffix(u) {
             guard let d = Double(t.dropLast(u.count)), d >= 0, d.isFinite else { return nil }
-            return Int(d * f)
+            return Int(exactly: (d * f).rounded(.down))  // nil (refused) beyond Int.max, never a trap
         }
         guard let n = Int(t), n >= 0 else { return nil }
         return n

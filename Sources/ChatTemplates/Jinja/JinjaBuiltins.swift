@@ -569,8 +569,14 @@ package enum Builtins {
             switch v {
             case .int: return v
             case .bool(let b): return .int(b ? 1 : 0)
-            case .double(let d): return d.isFinite ? .int(Int(d)) : (arg(args, kwargs, 0, "default") ?? .int(0))
-            case .string(let s): return Int(strip(s, nil)).map { .int($0) } ?? Double(strip(s, nil)).map { .int(Int($0)) } ?? (arg(args, kwargs, 0, "default") ?? .int(0))
+            // jinja2's do_int: int(value); on ValueError int(float(value)), where inf/nan/overflow give the default.
+            case .double(let d):
+                if d.isNaN { return arg(args, kwargs, 0, "default") ?? .int(0) }
+                return .int(try truncatedInteger(d, "int filter"))
+            case .string(let s):
+                if let i = Int(strip(s, nil)) { return .int(i) }
+                guard let d = Double(strip(s, nil)), d.isFinite else { return arg(args, kwargs, 0, "default") ?? .int(0) }
+                return .int(try truncatedInteger(d, "int filter"))
             default: return arg(args, kwargs, 0, "default") ?? .int(0)
             }
         case "float":
@@ -628,6 +634,17 @@ package enum Builtins {
         }
     }
 
+    /// `int(d)` as Python computes it (toward zero), refused when Python's unbounded integer would not
+    /// fit in 64 bits, or `d` is infinite or NaN (Python raises OverflowError / ValueError there).
+    static func truncatedInteger(_ d: Double, _ what: String) throws -> Int {
+        guard !d.isNaN else { throw JinjaFailure("\(what): cannot convert float NaN to integer") }
+        guard d.isFinite else { throw JinjaFailure("\(what): cannot convert float infinity to integer") }
+        guard let i = Int(exactly: d.rounded(.towardZero)) else {
+            throw JinjaFailure("\(what): \(JinjaValue.pythonFloat(d)) is outside the 64-bit integers lep renders", unsupported: true)
+        }
+        return i
+    }
+
     /// Python `%` formatting with `%s`, `%r`, `%d`, `%i`, `%%` (the `format` filter).
     static func printf(_ f: String, _ args: [JinjaValue]) throws -> String {
         var out = ""
@@ -646,7 +663,7 @@ package enum Builtins {
             case "d", "i":
                 let a = try next()
                 guard let n = a.numeric else { throw JinjaFailure("%d format: a number is required, not \(a.typeName)") }
-                out += String(Int(n))
+                out += String(try truncatedInteger(n, "%d format"))
             case "%": out += "%"
             default: throw JinjaFailure("format directive other than %s %r %d %%", unsupported: true)
             }
