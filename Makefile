@@ -2,7 +2,8 @@
 # Both install the missing Debian packages first (idempotent; uses sudo when not root).
 
 SWIFT ?= swift
-DEB_PACKAGES := pkg-config libzstd-dev libopenblas-dev liblapacke-dev libsentencepiece-dev libjson-c-dev
+# sentencepiece provides spm_train, which `lep vocab train` runs.
+DEB_PACKAGES := pkg-config libzstd-dev libopenblas-dev liblapacke-dev libsentencepiece-dev libjson-c-dev sentencepiece
 BENCH_PACKAGES := time python3
 RELEASE_BIN := .build/release/lep
 

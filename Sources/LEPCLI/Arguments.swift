@@ -5,6 +5,14 @@ public struct UsageError: Error, Equatable, CustomStringConvertible {
     public var description: String { message }
 }
 
+/// A command that could not do its work (a missing file or tool, a bad input): printed as an error,
+/// exit code 1. Bad command lines are ``UsageError`` (exit 64).
+struct CommandFailure: Error, CustomStringConvertible {
+    let message: String
+    init(_ message: String) { self.message = message }
+    var description: String { message }
+}
+
 /// One option a command accepts.
 struct OptionSpec {
     /// Long name without dashes ("dtype").
@@ -92,7 +100,8 @@ struct Arguments {
         let units: [(String, Double)] = [("GIB", 1073741824), ("MIB", 1048576), ("KIB", 1024), ("GB", 1e9), ("MB", 1e6), ("KB", 1e3), ("G", 1e9), ("M", 1e6), ("K", 1e3), ("B", 1)]
         let upper = text.uppercased()
         for (suffix, scale) in units where upper.hasSuffix(suffix) {
-            if let v = Double(upper.dropLast(suffix.count)), v > 0 { return Int(v * scale) }
+            // Int(exactly:) refuses 1e300GB, inf and nan instead of trapping.
+            if let v = Double(upper.dropLast(suffix.count)), v > 0, let bytes = Int(exactly: (v * scale).rounded(.down)), bytes > 0 { return bytes }
             throw UsageError("--\(option) expects a size such as 5GB or 500MB, got '\(text)'")
         }
         guard let v = Int(text), v > 0 else { throw UsageError("--\(option) expects a size such as 5GB or 500MB, got '\(text)'") }

@@ -63,10 +63,12 @@ public enum LEPTool {
             "",
             "commands:",
         ]
-        for c in CommandRegistry.all { lines.append("  " + c.name.padding(to: 10) + c.summary) }
+        var width = 0
+        for c in CommandRegistry.all { width = max(width, c.name.count + 2) }
+        for c in CommandRegistry.all { lines.append("  " + c.name.padding(to: width) + c.summary) }
         lines += [
             "",
-            "  help CMD  show a command's options",
+            "  " + "help CMD".padding(to: width) + "show a command's options",
             "",
             "--help shows this text, --version the version.",
             "Exit codes: 0 success, 1 failure, 64 bad usage.",
