@@ -1,4 +1,8 @@
 import Merging
+#if canImport(Glibc)
+import Glibc
+#endif
+import LEPJSON
 import Models
 import Pipelines
 import Propagation
@@ -41,6 +45,8 @@ enum PropagateCommand: Command {
         OptionSpec(name: "save-fit", value: "FILE", help: "benchmarks: also write X and the row pairs to FILE (safetensors)"),
         OptionSpec(name: "skip-layer-check", value: nil, help: "do not compare the donor's layers with the base's"),
         OptionSpec(name: "force", value: nil, help: "replace OUT if it exists"),
+        OptionSpec(name: "verbose", value: nil, help: "list every appended token"),
+        OptionSpec(name: "json", value: nil, help: "print the result (lep_propagation.json plus output and seconds) as JSON"),
     ]
 
     static func run(_ args: Arguments) throws -> Int32 {
@@ -66,11 +72,12 @@ enum PropagateCommand: Command {
             o.compatReference = true
         }
         if let f = args.value("chat-template") {
-            guard let bytes = FileBytes.read(f) else { throw UsageError("--chat-template \(f): cannot read the file") }
+            guard let bytes = FileBytes.read(f) else { throw CommandFailure("--chat-template \(f): cannot read the file") }
             o.chatTemplate = String(decoding: bytes, as: UTF8.self)
         }
         o.occurrenceMap = args.value("occurrence-map")
         if o.occurrenceMap != nil, o.mode != .conversionOccurrence { throw UsageError("--occurrence-map only applies to --mode conversion-occurrence") }
+        if o.occurrenceMap == nil, o.mode == .conversionOccurrence { throw UsageError("--mode conversion-occurrence needs --occurrence-map FILE ({new_id: {old_id: count}})") }
         o.donorBase = args.value("donor-base")
         if let a = args.value("alpha-scale") {
             guard let v = Double(a), v.isFinite, v > 0 else { throw UsageError("--alpha-scale must be a positive number, got '\(a)'") }
@@ -83,9 +90,22 @@ enum PropagateCommand: Command {
         o.force = args.flag("force")
         o.toolVersion = LEPTool.version
         let start = Terminal.now()
-        let stage = StageLog()
-        let r = try Propagator.run(o) { s, _ in stage.enter(s) }
+        let stage = StageLog("propagate")
+        let r = try Propagator.run(o) { s, f in stage.enter(s, fraction: f) }
+        stage.finish()
+        let seconds = Terminal.now() - start
         for w in r.warnings { Terminal.err("warning: \(w)") }
+        if args.flag("json") {
+            // The provenance file is the full result; the summary adds where it went and how long it took.
+            var root = (FileBytes.read(output + "/" + OutputAssembly.provenanceName).flatMap { try? JSONParser.parse($0) }?.object) ?? JSONObject()
+            root["appended_tokens"] = .array(r.appended.map {
+                .object(JSONObject([("token", .string($0.token.content)), ("instruct_id", .number(JSONNumber($0.instructId))), ("output_id", .number(JSONNumber($0.outputId)))]))
+            })
+            root["output"] = .string(output)
+            root["seconds"] = .number(JSONNumber(seconds))
+            Terminal.out(JSONWriter.pretty(.object(root)))
+            return 0
+        }
         Terminal.out("mode \(r.mode.rawValue): \(r.pairs) row pairs; output vocabulary \(r.outputRows) (donor \(r.donorRows) + \(r.extras.count) instruct tokens)")
         for m in r.modules {
             if let s = m.solution {
@@ -98,20 +118,67 @@ enum PropagateCommand: Command {
         if !r.loraEmbeddingTensors.isEmpty || !r.loraLayerTensors.isEmpty {
             Terminal.out("  LoRA donor: merged into the donor rows: \(r.loraEmbeddingTensors.joined(separator: ", ")); \(r.loraLayerTensors.count) layer deltas added to instruct" + (o.alphaScale.map { " (× 1/\($0))" } ?? ""))
         }
-        if !r.extras.isEmpty { Terminal.out("  appended: " + r.extras.joined(separator: ", ")) }
+        if !r.appended.isEmpty {
+            Terminal.out("  appended \(r.appended.count) instruct added token\(r.appended.count == 1 ? "" : "s") the donor lacks: output ids \(idRanges(r.appended.map(\.outputId))) (instruct ids \(idRanges(r.appended.map(\.instructId))))"
+                + (args.flag("verbose") ? "" : "; --verbose or --json lists them"))
+            if args.flag("verbose") {
+                for e in r.appended { Terminal.out("    \(e.outputId) ← instruct \(e.instructId) \(e.token.content)") }
+            }
+        }
         if !r.remapped.isEmpty { Terminal.out("  remapped: " + r.remapped.joined(separator: "; ")) }
         if !r.meanFilledRows.isEmpty { Terminal.out("  \(r.meanFilledRows.count) rows filled with the mean row: \(r.meanFilledRows.prefix(10).map(String.init).joined(separator: ", "))") }
-        Terminal.out("wrote \(output) in \(Format.fixed(Terminal.now() - start, 2)) s")
+        Terminal.out("wrote \(output) in \(Format.fixed(seconds, 2)) s")
         return 0
     }
 }
 
-/// Prints each new stage of a long run once, on stderr.
+/// Sorted ids as ranges: `[1, 2, 3, 7]` → "1-3, 7".
+func idRanges(_ ids: [Int]) -> String {
+    var parts: [String] = []
+    var i = 0
+    let s = ids.sorted()
+    while i < s.count {
+        var j = i
+        while j + 1 < s.count && s[j + 1] == s[j] + 1 { j += 1 }
+        parts.append(i == j ? "\(s[i])" : "\(s[i])-\(s[j])")
+        i = j + 1
+    }
+    return parts.joined(separator: ", ")
+}
+
+/// Prints each new stage of a long run once on stderr ("[propagate] fitting ..."), then, while the stage
+/// reports its fraction, the percent done and the ETA (a rewritten line on a terminal, a line every few
+/// seconds otherwise; not under `LEP_QUIET`). Stage lines are printed even then: they say what ran.
 final class StageLog: @unchecked Sendable {
+    private let tag: String
     private var last = ""
-    func enter(_ s: String) {
-        guard s != last else { return }
-        last = s
-        Terminal.err("[propagate] \(s)")
+    private var stageStart = 0.0
+    private var lastPrint = 0.0
+    private var midLine = false
+    private let quiet = getenv("LEP_QUIET") != nil
+
+    init(_ tag: String) { self.tag = tag }
+
+    func enter(_ s: String, fraction: Double = 0) {
+        let t = Terminal.now()
+        let tty = Terminal.stderrIsTerminal
+        guard s == last else {
+            finish()
+            last = s
+            stageStart = t
+            lastPrint = t
+            Terminal.err("[\(tag)] \(s)")
+            return
+        }
+        guard !quiet, fraction > 0, fraction <= 1, t - stageStart >= 1, t - lastPrint >= (tty ? 0.2 : 5) || fraction == 1 else { return }
+        lastPrint = t
+        let eta = (t - stageStart) * (1 - fraction) / fraction
+        let line = "[\(tag)] \(s): \(Format.fixed(100 * fraction, 1))%, ETA \(Format.fixed(eta, 0)) s"
+        if tty { Terminal.write(2, "\r\u{1B}[K" + line); midLine = true } else { Terminal.err(line) }
+    }
+
+    /// Ends a rewritten progress line.
+    func finish() {
+        if midLine { Terminal.write(2, "\n"); midLine = false }
     }
 }

@@ -133,6 +133,12 @@ public struct PropagationInputs: @unchecked Sendable {
         lora = isAdapter ? try LoraDonor(adapter: donor, donorBase: self.donor, instruct: self.instruct, tied: tied) : nil
     }
 
+    /// Compares every donor tensor other than the embeddings with the base's, byte for byte (reads both
+    /// checkpoints), and adds a warning for each difference. ``init`` does this when `checkDonorLayers`.
+    public mutating func compareDonorLayers() {
+        warnings += PropagationInputs.compareLayers(base: base, donor: donor, skip: Set([Self.embedName, Self.headName]))
+    }
+
     /// Merges the LoRA donor's embedding part into the donor base's rows and keeps them in an F32
     /// safetensors file at `path` (the caller removes it); no-op without a LoRA donor.
     public mutating func materializeLoraDonorRows(at path: String) throws(SurgeryError) {

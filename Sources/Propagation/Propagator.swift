@@ -75,6 +75,8 @@ public enum Propagator {
         public var warnings: [String]
         public var remapped: [String]
         public var extras: [String]
+        /// The appended instruct added tokens with their instruct and output ids (`extras` as data).
+        public var appended: [OutputVocabulary.Extra] = []
         /// LoRA donors: embedding tensors merged into the donor rows, and layer tensors changed in the output.
         public var loraEmbeddingTensors: [String] = []
         public var loraLayerTensors: [String] = []
@@ -84,13 +86,47 @@ public enum Propagator {
     public typealias Progress = @Sendable (String, Double) -> Void
 
     /// Runs the whole propagation: pre-flight, plan, fit, write (atomically).
+    ///
+    /// Every check that needs no tensor data (options, the output path, the occurrence map, headers,
+    /// configs, tokenizers, the output files' ids) runs before the first `progress` stage; the stages
+    /// (comparing the donor's layers, mapping, fitting, writing) read tensors.
     public static func run(_ o: Options, progress: Progress = { _, _ in }) throws(SurgeryError) -> Report {
-        var inputs = try PropagationInputs(base: o.base, instruct: o.instruct, donor: o.donor, donorBase: o.donorBase, checkDonorLayers: o.checkDonorLayers)
-        if let a = o.alphaScale {
-            guard inputs.lora != nil else {
-                throw .propagation(stage: "options", reason: "--alpha-scale \(a) applies to LoRA donors only, and \(o.donor) is not a PEFT adapter")
+        // Pre-flight, cheapest first: options, the output path, the occurrence map's syntax.
+        if let a = o.alphaScale, !(a.isFinite && a > 0) {
+            throw .propagation(stage: "options", reason: "--alpha-scale must be a positive number, got \(a)")
+        }
+        if o.mode == .conversionOccurrence, o.occurrenceMap == nil {
+            throw .propagation(stage: "options", reason: "--mode conversion-occurrence needs --occurrence-map FILE ({new_id: {old_id: count}})")
+        }
+        let inputPaths = [o.base, o.instruct, o.donor] + (o.donorBase.map { [$0] } ?? [])
+        do { try AtomicOutputDirectory.check(target: o.output, force: o.force, inputs: inputPaths) } catch {
+            throw .propagation(stage: "output", reason: "\(error)")
+        }
+        let occurrence = try o.occurrenceMap.map { p throws(SurgeryError) in try RowPairs.loadOccurrenceMap(path: p) }
+        var inputs = try PropagationInputs(base: o.base, instruct: o.instruct, donor: o.donor, donorBase: o.donorBase, checkDonorLayers: false)
+        if let a = o.alphaScale, inputs.lora == nil {
+            throw .propagation(stage: "options", reason: "--alpha-scale \(a) applies to LoRA donors only, and \(o.donor) is not a PEFT adapter")
+        }
+        let h = inputs.hidden
+        let embedInfo = { (m: PropagationInputs.Model) throws(SurgeryError) -> TensorInfo in try lifting { try m.checkpoint.info(PropagationInputs.embedName) } }
+        let vBase = try embedInfo(inputs.base).shape[0]
+        let vInst = try embedInfo(inputs.instruct).shape[0]
+        let vDonor = try embedInfo(inputs.donor).shape[0]
+        if let occurrence, let path = o.occurrenceMap {
+            for (newId, terms) in occurrence {
+                guard newId < vDonor else { throw .propagation(stage: "occurrence map", reason: "\(path): new id \(newId) is outside the donor's \(vDonor) rows") }
+                if let bad = terms.first(where: { $0.id >= vBase }) {
+                    throw .propagation(stage: "occurrence map", reason: "\(path): entry \(newId) names old id \(bad.id), outside the base's \(vBase) rows")
+                }
             }
-            guard a.isFinite && a > 0 else { throw .propagation(stage: "options", reason: "--alpha-scale must be a positive number, got \(a)") }
+        }
+        let vocab = OutputVocabulary(donor: inputs.donor.tokenizer, donorRows: vDonor, instruct: inputs.instruct.tokenizer, instructRows: vInst)
+        let assembly = try OutputAssembly(inputs: inputs, vocabulary: vocab, chatTemplate: o.chatTemplate)
+
+        // Heavy work from here on: every stage reads tensors.
+        if o.checkDonorLayers {
+            progress("comparing the donor's layers with the base's", 0)
+            inputs.compareDonorLayers()
         }
         // LoRA donor: merge the embedding part into the donor base's rows (temporary F32 file).
         var loraRowsPath: String?
@@ -101,13 +137,6 @@ public enum Propagator {
             loraRowsPath = p
             try inputs.materializeLoraDonorRows(at: p)
         }
-        let h = inputs.hidden
-        let embedInfo = { (m: PropagationInputs.Model) throws(SurgeryError) -> TensorInfo in try lifting { try m.checkpoint.info(PropagationInputs.embedName) } }
-        let vBase = try embedInfo(inputs.base).shape[0]
-        let vInst = try embedInfo(inputs.instruct).shape[0]
-        let vDonor = try embedInfo(inputs.donor).shape[0]
-        let vocab = OutputVocabulary(donor: inputs.donor.tokenizer, donorRows: vDonor, instruct: inputs.instruct.tokenizer, instructRows: vInst)
-        let assembly = try OutputAssembly(inputs: inputs, vocabulary: vocab, chatTemplate: o.chatTemplate)
 
         // Row pairs.
         progress("mapping tokens", 0)
@@ -125,20 +154,7 @@ public enum Propagator {
         case .conversion, .conversionSum, .conversionOccurrence, .delta:
             let m = TokenMapping(new: inputs.donor.tokenizer, old: inputs.base.tokenizer, count: donorTokens, oldRows: vBase)
             mapping = m
-            var occ: [Int: [(id: Int, count: Double)]]?
-            if o.mode == .conversionOccurrence {
-                guard let path = o.occurrenceMap else {
-                    throw .propagation(stage: "options", reason: "--mode conversion-occurrence needs --occurrence-map FILE ({new_id: {old_id: count}})")
-                }
-                occ = try RowPairs.loadOccurrenceMap(path: path)
-                for (newId, terms) in occ! {
-                    guard newId < vDonor else { throw .propagation(stage: "occurrence map", reason: "\(path): new id \(newId) is outside the donor's \(vDonor) rows") }
-                    if let bad = terms.first(where: { $0.id >= vBase }) {
-                        throw .propagation(stage: "occurrence map", reason: "\(path): entry \(newId) names old id \(bad.id), outside the base's \(vBase) rows")
-                    }
-                }
-            }
-            (pairs, fallbacks) = RowPairs.conversion(m, aggregation: o.mode.aggregation!, occurrenceMap: occ)
+            (pairs, fallbacks) = RowPairs.conversion(m, aggregation: o.mode.aggregation!, occurrenceMap: o.mode == .conversionOccurrence ? occurrence : nil)
         }
         if o.mode != .swap && pairs.count == 0 {
             throw .propagation(stage: "row pairs", reason: "mode \(o.mode.rawValue) found no row pairs between the donor and base vocabularies")
@@ -191,7 +207,7 @@ public enum Propagator {
 
         // Write.
         let out: AtomicOutputDirectory
-        do { out = try AtomicOutputDirectory(target: o.output, force: o.force, inputs: [o.base, o.instruct, o.donor] + (o.donorBase.map { [$0] } ?? [])) } catch {
+        do { out = try AtomicOutputDirectory(target: o.output, force: o.force, inputs: inputPaths) } catch {
             throw .propagation(stage: "output", reason: "\(error)")
         }
         var meanFilled: [Int] = []
@@ -229,6 +245,7 @@ public enum Propagator {
                                 unmappedDonorIds: mapping?.unmappedIds.count ?? 0, occurrenceFallbacks: fallbacks,
                                 warnings: inputs.warnings, remapped: assembly.remapped,
                                 extras: vocab.extras.map { "\($0.token.content) (instruct \($0.instructId) → \($0.outputId))" })
+            report.appended = vocab.extras
             report.loraEmbeddingTensors = inputs.lora?.embeddingTargets ?? []
             report.loraLayerTensors = inputs.lora?.layerTargets ?? []
             if mapping != nil && report.unmappedDonorIds > 0 {

@@ -21,14 +21,7 @@ public final class AtomicOutputDirectory: @unchecked Sendable {
     /// Prepares to write `target`. Refuses an existing target unless `force`, and a target equal to,
     /// inside, or containing any of `inputs`.
     public init(target rawTarget: String, force: Bool, inputs: [String]) throws(SafeTensorsError) {
-        let target = try PathUtilities.absoluteTarget(rawTarget)
-        for input in inputs {
-            guard let real = PathUtilities.realPath(input) else { continue }
-            if target == real || target.hasPrefix(real + "/") || real.hasPrefix(target + "/") {
-                throw .outputOverlapsInput(output: rawTarget, input: input)
-            }
-        }
-        if PathUtilities.exists(target), !force { throw .outputExists(path: rawTarget) }
+        let target = try Self.check(target: rawTarget, force: force, inputs: inputs)
         let parent = Checkpoint.parentDirectory(of: target)
         try PathUtilities.makeDirectories(parent)
         let base = String(target[target.index(after: target.lastIndex(of: "/")!)...])
@@ -47,6 +40,21 @@ public final class AtomicOutputDirectory: @unchecked Sendable {
         self.target = target
         self.temporary = made
         self.force = force
+    }
+
+    /// The checks ``init(target:force:inputs:)`` makes, without creating anything: commands run them
+    /// before any heavy work so that a refused output costs nothing. Returns the absolute target.
+    @discardableResult
+    public static func check(target rawTarget: String, force: Bool, inputs: [String]) throws(SafeTensorsError) -> String {
+        let target = try PathUtilities.absoluteTarget(rawTarget)
+        for input in inputs {
+            guard let real = PathUtilities.realPath(input) else { continue }
+            if target == real || target.hasPrefix(real + "/") || real.hasPrefix(target + "/") {
+                throw .outputOverlapsInput(output: rawTarget, input: input)
+            }
+        }
+        if PathUtilities.exists(target), !force { throw .outputExists(path: rawTarget) }
+        return target
     }
 
     deinit { if !finished { abort() } }
