@@ -3,13 +3,15 @@ import ChatTemplates
 import Glibc
 #endif
 import Evaluation
+import LEPJSON
 import Models
+import SafeTensors
 
 /// `lep eval`: the compact evaluator (EVALUATOR.md): several models side by side, three reports.
 enum EvalCommand: Command {
     static let name = "eval"
     static let summary = "evaluate models side by side (likelihood, copy, multiple choice, tokenizer, agreement) and write JSON/Markdown/SVG reports"
-    static let usage = "MODEL [MODEL...] -o DIR [--tasks LIST] [--data DIR] [--chat-template FILE | --chat-format NAME] [--max-items N] [--ctx N]"
+    static let usage = "MODEL [MODEL...] -o DIR [--tasks LIST] [--data DIR] [--chat-template FILE | --chat-format NAME] [--max-items N] [--ctx N] [--force] [--json]"
     static let details = """
         Runs each model (Float32 forward pass, greedy decoding) on the bundled English and Russian data,
         or on --data DIR (<lang>/text.txt, <lang>/copy.jsonl, <lang>/mc_single_token.jsonl,
@@ -39,6 +41,8 @@ enum EvalCommand: Command {
         OptionSpec(name: "max-items", value: "N", help: "at most N items per task file"),
         OptionSpec(name: "ctx", value: "N", help: "likelihood window length in tokens"),
         OptionSpec(name: "memory", value: "SIZE", help: "keep converted Float32 weights up to SIZE per model (default 8GiB)"),
+        OptionSpec(name: "force", value: nil, help: "write into an existing non-empty -o folder (its report.* files are replaced)"),
+        OptionSpec(name: "json", value: nil, help: "print report.json instead of the Markdown table"),
     ]
 
     static func run(_ args: Arguments) throws -> Int32 {
@@ -47,10 +51,14 @@ enum EvalCommand: Command {
         guard let out = args.value("output") else { throw UsageError("missing -o DIR (the report folder)") }
         var options = SuiteOptions()
         options.tool = "lep \(LEPTool.version)"
-        if let t = args.value("tasks") { options.tasks = try TaskKind.parseList(t) }
+        // Unknown task or chat format names are usage errors (exit 64).
+        if let t = args.value("tasks") {
+            do { options.tasks = try TaskKind.parseList(t) } catch { throw UsageError("--tasks: \(error)") }
+        }
         switch (args.value("chat-template"), args.value("chat-format")) {
         case (let f?, nil): options.chat = .file(f)
-        case (nil, let n?): options.chat = .format(try ChatFormat.named(n))
+        case (nil, let n?):
+            do { options.chat = .format(try ChatFormat.named(n)) } catch { throw UsageError("--chat-format: \(error)") }
         case (nil, nil): if let n = args.value("chat-template-name") { options.chat = .named(n) }
         default: throw UsageError("give either --chat-template or --chat-format, not both")
         }
@@ -67,13 +75,21 @@ enum EvalCommand: Command {
         }
         if let m = args.value("memory") { options.residentBudget = m == "0" ? 0 : try Arguments.byteSize(m, option: "memory") }
         let data = try args.value("data").map { d throws(EvaluationError) in try SuiteData.directory(d) } ?? SuiteData.bundled()
+        try checkReportFolder(out, inputs: models + (args.value("data").map { [$0] } ?? []), force: args.flag("force"))
 
         let quiet = getenv("LEP_QUIET") != nil
         let (report, timings) = try EvaluationSuite.run(models: models, data: data, options: options) { line in
             if !quiet { Terminal.err(line) }
         }
         try ReportWriter.write(report, to: out)
-        Terminal.out(ReportWriter.markdown(report))
+        if args.flag("json") {
+            // The summary is report.json itself, plus where the three files went.
+            var root = (try? JSONParser.parse(ReportWriter.json(report)).object) ?? JSONObject()
+            root["written"] = .array(["report.json", "report.md", "report.svg"].map { .string(out + "/" + $0) })
+            Terminal.out(JSONWriter.pretty(.object(root)))
+        } else {
+            Terminal.out(ReportWriter.markdown(report))
+        }
         if !quiet {
             let share = timings.totalSeconds > 0 ? 100 * timings.forwardSeconds / timings.totalSeconds : 0
             Terminal.err("wrote \(out)/report.json, report.md, report.svg")
@@ -81,5 +97,17 @@ enum EvalCommand: Command {
             for (task, s) in timings.taskSeconds { Terminal.err("  \(task): \(Format.fixed(s, 2)) s") }
         }
         return 0
+    }
+
+    /// The report folder must not be, contain or sit inside an input (a model or --data), and an
+    /// existing non-empty folder is replaced only with --force (only its report.* files are rewritten).
+    static func checkReportFolder(_ out: String, inputs: [String], force: Bool) throws {
+        try AtomicOutputDirectory.check(target: out, force: true, inputs: inputs)
+        guard PathUtilities.exists(out) else { return }
+        guard PathUtilities.isDirectory(out) else { throw CommandFailure("-o \(out) exists and is not a folder") }
+        let present = PathUtilities.listDirectory(out).filter { $0 != "." && $0 != ".." }
+        if !present.isEmpty && !force {
+            throw CommandFailure("-o \(out) exists and is not empty (\(present.count) entr\(present.count == 1 ? "y" : "ies"), e.g. \(present.sorted()[0])); use --force to write the reports into it, or choose a new folder")
+        }
     }
 }

@@ -46,13 +46,19 @@ public enum ReportWriter {
         for m in r.models { out += "| \(cell(m.name)) | \(cell(m.path)) | `\(cell(m.headerHash))` |\n" }
         out += "\n| task | metric | n |" + r.models.map { " \(cell($0.name)) |" }.joined() + "\n"
         out += "|---|---|---:|" + String(repeating: "---:|", count: r.models.count) + "\n"
+        // Per-token values of models that tokenize differently (different vocabularies, or a different
+        // number of tokens for the same text) are not comparable: no "best" is marked for them.
+        let vocabularies = Set(r.models.map { m in m.details.first { $0.key == "vocab_size" }?.value ?? "" })
+        var incomparable = false
         for row in r.rows {
             let es = r.models.map { r.entry(model: $0.name, task: row.task, metric: row.metric) }
             let present = es.compactMap { $0 }
             let ns = Array(Set(present.map(\.n))).sorted()
             let higher = present.first?.higherIsBetter ?? true
-            let best = present.count > 1 ? (higher ? present.map(\.value).max() : present.map(\.value).min()) : nil
-            var line = "| \(cell(row.task)) | \(cell(row.metric))\(higher ? "" : " ↓") | \(ns.map(String.init).joined(separator: "/")) |"
+            let perToken = Self.perTokenMetrics.contains(row.metric) && (ns.count > 1 || vocabularies.count > 1)
+            incomparable = incomparable || (perToken && present.count > 1)
+            let best = present.count > 1 && !perToken ? (higher ? present.map(\.value).max() : present.map(\.value).min()) : nil
+            var line = "| \(cell(row.task)) | \(cell(row.metric))\(higher ? "" : " ↓")\(perToken && present.count > 1 ? " †" : "") | \(ns.map(String.init).joined(separator: "/")) |"
             for e in es {
                 guard let e else { line += " – |"; continue }
                 var text = DecimalFormat.value(e.value)
@@ -65,9 +71,16 @@ public enum ReportWriter {
         if !r.settings.isEmpty {
             out += "\nSettings: `" + JSONWriter.compact(.object(r.settings)).replacingAll("`", with: "'") + "`\n"
         }
-        out += "\n↓: lower is better. ± is the standard error of the mean over items.\n"
+        out += "\n↓: lower is better. ± is the standard error of the mean over items. The best value of a row is in bold.\n"
+        out += "n: what a value averages over: tokens (likelihood rows, chars_per_token), words (tokens_per_word), positions (agreement), items (copy, multiple choice); a/b when the models differ.\n"
+        if incomparable {
+            out += "†: per-token values of models with different tokenizers are not comparable (no best marked); compare bits_per_byte.\n"
+        }
         return out
     }
+
+    /// Metrics averaged per token of the model's own tokenizer.
+    static let perTokenMetrics: Set<String> = ["nll_per_token", "perplexity"]
 
     static let palette = ["#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#8C8C8C"]
 
