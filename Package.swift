@@ -6,7 +6,7 @@ let package = Package(
     name: "lep",
     products: [
         .executable(name: "lep", targets: ["lep"]),
-        .library(name: "LEPKit", targets: ["LEPJSON", "SafeTensors", "TensorMath", "Tokenizers", "Models", "Surgery", "Recipes", "Merging", "Vocabulary", "Propagation", "Pipelines", "ChatTemplates", "Evaluation", "LEPCLI"]),
+        .library(name: "LEPKit", targets: ["LEPJSON", "SafeTensors", "TensorMath", "Tokenizers", "Models", "Surgery", "Recipes", "Merging", "Vocabulary", "Propagation", "Pipelines", "ChatTemplates", "Evaluation", "GGUF", "GGUFConversion", "LEPCLI"]),
     ],
     targets: [
         // C libraries from Debian (installed by the Makefile).
@@ -27,6 +27,9 @@ let package = Package(
         .target(name: "SafeTensors", dependencies: ["LEPJSON", "TensorMath", "CPlatform"]),
         .target(name: "Tokenizers", dependencies: ["LEPJSON", "CSentencePiece"]),
         .target(name: "Models", dependencies: ["LEPJSON", "SafeTensors", "TensorMath"]),
+        // llama.cpp's GGUF format (reader, writer, quantisation blocks) and conversions to and from HF.
+        .target(name: "GGUF", dependencies: ["SafeTensors", "TensorMath"]),
+        .target(name: "GGUFConversion", dependencies: ["GGUF", "LEPJSON", "SafeTensors", "TensorMath", "Tokenizers", "Models"]),
         // Checkpoint surgery, split by concept (lowest first): the shared error type, recipe formats,
         // merging, vocabularies, LEP propagation, pipelines over all of them.
         .target(name: "Surgery"),
@@ -38,10 +41,12 @@ let package = Package(
         // A general Jinja subset and chat formats (used by evaluation and the CLI).
         .target(name: "ChatTemplates", dependencies: ["LEPJSON"]),
         .target(name: "Evaluation", dependencies: ["LEPJSON", "SafeTensors", "Tokenizers", "Models", "ChatTemplates"]),
-        .target(name: "LEPCLI", dependencies: ["LEPJSON", "SafeTensors", "TensorMath", "Tokenizers", "Models", "Surgery", "Recipes", "Merging", "Vocabulary", "Propagation", "Pipelines", "ChatTemplates", "Evaluation"]),
+        .target(name: "LEPCLI", dependencies: ["LEPJSON", "SafeTensors", "TensorMath", "Tokenizers", "Models", "Surgery", "Recipes", "Merging", "Vocabulary", "Propagation", "Pipelines", "ChatTemplates", "Evaluation", "GGUF", "GGUFConversion"]),
         .executableTarget(name: "lep", dependencies: ["LEPCLI"]),
         // Fuzz entry point for the safetensors header parser (see README, "Fuzzing").
         .executableTarget(name: "lep-fuzz-header", dependencies: ["SafeTensors"]),
+        // Fuzz entry point for the GGUF header parser.
+        .executableTarget(name: "lep-fuzz-gguf", dependencies: ["GGUF"]),
 
         // Shared by the test targets: where fixtures/ and ../shared/realdata are.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
@@ -49,6 +54,7 @@ let package = Package(
         .testTarget(name: "TensorMathTests", dependencies: ["TensorMath", "TestSupport"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TensorMath", "LEPJSON", "TestSupport"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "LEPJSON", "TestSupport"]),
+        .testTarget(name: "GGUFTests", dependencies: ["GGUF", "GGUFConversion", "SafeTensors", "Models", "Tokenizers", "LEPJSON", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "SafeTensors", "TestSupport"]),
         .testTarget(name: "CShimsTests", dependencies: ["CZstd", "CBLAS", "CJSONC", "CSentencePiece", "TestSupport"]),
         .target(name: "SurgeryTestSupport", dependencies: ["Surgery", "Recipes", "Merging", "Models", "SafeTensors", "TestSupport"], path: "Tests/SurgeryTestSupport"),

@@ -1,3 +1,5 @@
+import GGUF
+import GGUFConversion
 import Models
 import SafeTensors
 
@@ -5,11 +7,21 @@ import SafeTensors
 enum ConvertCommand: Command {
     static let name = "convert"
     static let summary = "re-type and/or re-shard a checkpoint (streaming, atomic)"
-    static let usage = "IN OUT [--dtype bf16|f16|f32] [--shard-size SIZE] [--force]"
+    static let usage = "IN OUT [--dtype bf16|f16|f32|q8_0] [--shard-size SIZE] [--force]"
     static let details = """
         Floating-point tensors are converted with round-to-nearest-even; other tensors are copied.
-        config.json (torch_dtype updated), generation_config.json and tokenizer files are carried over.
-        OUT is built in a hidden temporary sibling and renamed into place when complete.
+        config.json (torch_dtype/dtype updated), generation_config.json, tokenizer files and chat
+        templates are carried over. OUT is built in a hidden temporary sibling and renamed into place.
+        From llama.cpp: IN.gguf (llama architecture: LLaMA, Mistral and relatives; tensors F32, F16,
+        BF16, Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K) becomes a Hugging Face folder: tensors dequantised
+        (--dtype bf16|f16|f32; default the file's float type, F32 for quantised files), q/k rows put
+        back in HF order, config.json and generation_config.json from the metadata, the tokenizer
+        rebuilt (gpt2 → tokenizer.json byte-level BPE, llama → SentencePiece tokenizer.model), chat
+        templates as chat_template.jinja.
+        To llama.cpp: an OUT ending in .gguf writes one GGUF file (--dtype f16 (default), bf16, f32
+        or q8_0) following convert_hf_to_gguf.py: hyper-parameters, rope_freqs for LLaMA-3 RoPE
+        scaling, sliding window, q/k permuted, the tokenizer (tokens, scores, types, merges, special
+        ids, add-bos) and chat templates; 1-D tensors stay F32.
         """
     static let options = [
         OptionSpec(name: "dtype", value: "bf16|f16|f32|f64", help: "target dtype for float tensors (default: keep)"),
@@ -20,6 +32,7 @@ enum ConvertCommand: Command {
 
     static func run(_ args: Arguments) throws -> Int32 {
         let p = try args.positionals(["IN", "OUT"])
+        if p[0].hasSuffix(".gguf") && !PathUtilities.isDirectory(p[0]) { return try fromGGUF(p[0], p[1], args) }
         var options = CheckpointConverter.Options()
         if let d = args.value("dtype") {
             guard let dt = DType(userName: d), dt.isStandardFloat else { throw UsageError("--dtype must be bf16, f16, f32 or f64, got '\(d)'") }
@@ -35,6 +48,28 @@ enum ConvertCommand: Command {
             Terminal.out("{\"tensors\": \(summary.tensors), \"shards\": \(summary.shards), \"bytes\": \(summary.bytesWritten), \"seconds\": \(Format.fixed(seconds, 3))}")
         } else {
             Terminal.out("wrote \(p[1]): \(summary.tensors) tensors in \(summary.shards) shard\(summary.shards == 1 ? "" : "s"), \(Format.bytes(summary.bytesWritten)) in \(Format.fixed(seconds, 2)) s; carried \(summary.carriedFiles.isEmpty ? "no other files" : summary.carriedFiles.joined(separator: ", "))")
+        }
+        return 0
+    }
+
+    static func fromGGUF(_ input: String, _ output: String, _ args: Arguments) throws -> Int32 {
+        var options = GGUFImporter.Options()
+        if let d = args.value("dtype") {
+            guard let dt = DType(userName: d), [.BF16, .F16, .F32].contains(dt) else { throw UsageError("--dtype for a GGUF input must be bf16, f16 or f32, got '\(d)'") }
+            options.dtype = dt
+        }
+        if let s = args.value("shard-size") { options.maxShardBytes = s == "0" ? nil : try Arguments.byteSize(s, option: "shard-size") }
+        options.force = args.flag("force")
+        let progress = Progress("convert")
+        let s = try GGUFImporter.convert(input: input, output: output, options: options, progress: progress.update)
+        progress.finish()
+        let types = s.inputTypes.map { "\($0.count) \($0.type)" }.joined(separator: ", ")
+        if args.flag("json") {
+            Terminal.out("{\"tensors\": \(s.tensors), \"bytes\": \(s.bytesWritten), \"dtype\": \"\(s.dtype.rawValue)\", \"seconds\": \(Format.fixed(progress.elapsed, 3))}")
+        } else {
+            Terminal.out("read \(input): \(s.architecture), tensors \(types)")
+            Terminal.out("tokenizer: \(s.tokenizer)" + (s.chatTemplates.isEmpty ? "; no chat template" : "; chat templates: \(s.chatTemplates.joined(separator: ", "))"))
+            Terminal.out("wrote \(output): \(s.tensors) tensors as \(s.dtype.rawValue), \(Format.bytes(s.bytesWritten)) in \(Format.fixed(progress.elapsed, 2)) s; \(s.files.joined(separator: ", "))")
         }
         return 0
     }
