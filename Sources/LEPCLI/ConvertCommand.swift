@@ -33,6 +33,7 @@ enum ConvertCommand: Command {
     static func run(_ args: Arguments) throws -> Int32 {
         let p = try args.positionals(["IN", "OUT"])
         if p[0].hasSuffix(".gguf") && !PathUtilities.isDirectory(p[0]) { return try fromGGUF(p[0], p[1], args) }
+        if p[1].hasSuffix(".gguf") { return try toGGUF(p[0], p[1], args) }
         var options = CheckpointConverter.Options()
         if let d = args.value("dtype") {
             guard let dt = DType(userName: d), dt.isStandardFloat else { throw UsageError("--dtype must be bf16, f16, f32 or f64, got '\(d)'") }
@@ -70,6 +71,28 @@ enum ConvertCommand: Command {
             Terminal.out("read \(input): \(s.architecture), tensors \(types)")
             Terminal.out("tokenizer: \(s.tokenizer)" + (s.chatTemplates.isEmpty ? "; no chat template" : "; chat templates: \(s.chatTemplates.joined(separator: ", "))"))
             Terminal.out("wrote \(output): \(s.tensors) tensors as \(s.dtype.rawValue), \(Format.bytes(s.bytesWritten)) in \(Format.fixed(progress.elapsed, 2)) s; \(s.files.joined(separator: ", "))")
+        }
+        return 0
+    }
+
+    static func toGGUF(_ input: String, _ output: String, _ args: Arguments) throws -> Int32 {
+        var options = GGUFExporter.Options()
+        if let d = args.value("dtype") {
+            let types: [String: GGMLType] = ["f16": .f16, "float16": .f16, "bf16": .bf16, "bfloat16": .bf16, "f32": .f32, "float32": .f32, "q8_0": .q8_0]
+            guard let t = types[d.lowercased()] else { throw UsageError("--dtype for a GGUF output must be f16, bf16, f32 or q8_0, got '\(d)'") }
+            options.type = t
+        }
+        guard args.value("shard-size") == nil else { throw UsageError("--shard-size does not apply to a GGUF output (one file)") }
+        options.force = args.flag("force")
+        let progress = Progress("convert")
+        let s = try GGUFExporter.convert(input: input, output: output, options: options, progress: progress.update)
+        progress.finish()
+        let types = s.types.map { "\($0.count) \($0.type)" }.joined(separator: ", ")
+        if args.flag("json") {
+            Terminal.out("{\"tensors\": \(s.tensors), \"bytes\": \(s.bytes), \"metadata\": \(s.metadataEntries), \"seconds\": \(Format.fixed(progress.elapsed, 3))}")
+        } else {
+            Terminal.out("wrote \(output): \(s.tensors) tensors (\(types)), \(Format.bytes(s.bytes)) of tensor data, \(s.metadataEntries) metadata entries in \(Format.fixed(progress.elapsed, 2)) s")
+            Terminal.out("tokenizer: \(s.tokenizer)" + (s.chatTemplates.isEmpty ? "; no chat template" : "; chat templates: \(s.chatTemplates.joined(separator: ", "))"))
         }
         return 0
     }
