@@ -10,12 +10,13 @@ import Tokenizers
 enum RunCommand: Command {
     static let name = "run"
     static let summary = "greedy continuation of a prompt (text or token ids), or a chat with the model's template"
-    static let usage = "MODEL (--prompt TEXT | --ids 1,2,3 | --chat [TEXT] [--system TEXT]) [--max-tokens N] [--stats] [--json]"
+    static let usage = "MODEL (--prompt TEXT | --ids 1,2,3 | --chat [TEXT] [--system TEXT]) [--no-special] [--max-tokens N] [--stats] [--json]"
     static let details = """
         Runs the Float32 reference forward pass on the CPU (OpenBLAS; LEP_THREADS sets the thread
         count). Weights are read from the mapped checkpoint and converted per layer. Generation is
         greedy and stops at an eos_token_id of generation_config.json (or config.json) or after
-        --max-tokens. With --prompt the model's tokenizer encodes the text (special tokens added) and
+        --max-tokens. With --prompt the model's tokenizer encodes the text (special tokens added unless --no-special;
+        never a second BOS when the text starts with the BOS token's text) and
         decodes the output; with --ids the new ids are printed.
         With --chat TEXT the message (after --system TEXT, if given) is rendered with the model's
         chat template (chat_template.jinja or tokenizer_config.json's chat_template; a named one with
@@ -33,6 +34,7 @@ enum RunCommand: Command {
         OptionSpec(name: "chat-template", value: "FILE", help: "Jinja chat template to use instead of the model's"),
         OptionSpec(name: "chat-template-name", value: "NAME", help: "the model's template of this name (e.g. tool_use) instead of its default"),
         OptionSpec(name: "max-tokens", value: "N", help: "maximum new tokens (default 64; 512 per chat turn)"),
+        OptionSpec(name: "no-special", value: nil, help: "--prompt: add no BOS/EOS (as lep tokenize --no-special)"),
         OptionSpec(name: "stats", value: nil, help: "print prefill and decode throughput to stderr"),
         OptionSpec(name: "json", value: nil, help: "print prompt ids, new ids, text and timings as JSON"),
         OptionSpec(name: "memory", value: "SIZE", help: "keep converted Float32 weights up to SIZE (default 8GiB; 0 = convert per layer per pass)"),
@@ -80,19 +82,20 @@ enum RunCommand: Command {
             return 0
         }
 
-        let model = try Transformer(directory: dir, residentBudget: budget ?? ModelWeights.defaultResidentBudget)
         var tokenizer: (any Tokenizer)?
         let prompt: [Int]
         switch (args.value("prompt"), args.value("ids")) {
         case (nil, let ids?):
+            guard !args.flag("no-special") else { throw UsageError("--no-special applies to --prompt TEXT (ids are used as given)") }
             prompt = try parseIds(ids, option: "ids")
         case (let text?, nil):
             let t = try TextInput.tokenizer(for: dir)
             tokenizer = t
-            prompt = t.encode(text)
+            prompt = TextInput.encodePrompt(text, tokenizer: t, addSpecialTokens: !args.flag("no-special"))
         case (nil, nil): throw UsageError("give --prompt TEXT, --ids 1,2,3 or --chat TEXT")
         default: throw UsageError("give either --prompt or --ids, not both")
         }
+        let model = try Transformer(directory: dir, residentBudget: budget ?? ModelWeights.defaultResidentBudget)
         let stops = try Transformer.stopIds(directory: dir, config: model.config)
         let json = args.flag("json")
         let start = Terminal.now()
@@ -269,6 +272,16 @@ enum TextInput {
         var description: String {
             "text input needs the model's tokenizer, which could not be loaded from \(directory): \(reason); pass token ids with --ids instead"
         }
+    }
+
+    /// Encodes a prompt: special tokens added unless `addSpecialTokens` is false, but never a second BOS
+    /// to a text that starts with the BOS text (a warning says so), as transformers' chat path does.
+    static func encodePrompt(_ text: String, tokenizer: any Tokenizer, addSpecialTokens: Bool) -> [Int] {
+        let (ids, skipped) = tokenizer.encodePrompt(text, addSpecialTokens: addSpecialTokens)
+        if skipped, let bos = tokenizer.specialTokens.bos {
+            Terminal.err("warning: the text already starts with the BOS token \(bos.token); no second BOS added (--no-special adds no special tokens at all)")
+        }
+        return ids
     }
 
     static func tokenizer(for directory: String) throws -> any Tokenizer {
