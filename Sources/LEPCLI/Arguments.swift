@@ -21,6 +21,9 @@ struct OptionSpec {
     let value: String?
     /// One-line help.
     let help: String
+    /// Whether the option may be given several times (a list, read with `values(name)`); any other
+    /// option given twice is a usage error, never "last one wins".
+    var repeatable = false
 }
 
 /// Parsed command-line arguments: positionals in order, options by long name.
@@ -64,11 +67,17 @@ struct Arguments {
                 guard inline == nil else { throw UsageError("option '--\(name)' takes no value") }
                 flags.insert(name)
             } else {
-                if let inline { values[name] = inline; allValues[name, default: []].append(inline); continue }
-                guard i < args.count else { throw UsageError("option '--\(name)' needs a value (\(spec.value!))") }
-                values[name] = args[i]
-                allValues[name, default: []].append(args[i])
-                i += 1
+                let v: String
+                if let inline { v = inline } else {
+                    guard i < args.count else { throw UsageError("option '--\(name)' needs a value (\(spec.value!))") }
+                    v = args[i]
+                    i += 1
+                }
+                if let first = values[name], !spec.repeatable {
+                    throw UsageError("option '--\(name)' given twice ('\(first)' and '\(v)'); it takes one value")
+                }
+                values[name] = v
+                allValues[name, default: []].append(v)
             }
         }
     }
@@ -93,6 +102,17 @@ struct Arguments {
             throw UsageError("unexpected argument '\(positionals[names.count])'")
         }
         return positionals
+    }
+
+    /// The positionals named by `names`, then the output, given either as one more positional (`IN OUT`)
+    /// or as `-o OUT` / `--output OUT`, not both.
+    func positionalsAndOutput(_ names: [String], output: String = "OUT") throws(UsageError) -> (inputs: [String], output: String) {
+        if let o = values["output"] {
+            if positionals.count == names.count + 1 { throw UsageError("\(output) given twice: '\(positionals[names.count])' and -o '\(o)'") }
+            return (try self.positionals(names), o)
+        }
+        let p = try self.positionals(names + [output])
+        return (Array(p.dropLast()), p[names.count])
     }
 
     /// Parses a size such as `5GB`, `500MB`, `2GiB`, `1000000`.

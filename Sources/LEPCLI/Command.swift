@@ -30,10 +30,10 @@ extension Command {
         var lines = ["usage: lep \(name) \(usage)", "", summary]
         if !details.isEmpty { lines += ["", details] }
         if !options.isEmpty {
-            lines += ["", "options:"]
+            lines += ["", "options (each at most once unless marked repeatable):"]
             for o in options {
-                let left = "  --\(o.name)" + (o.value.map { " \($0)" } ?? "")
-                lines.append(left.padding(to: 28) + " " + o.help)
+                let left = (o.name == "output" ? "  -o, --output" : "  --\(o.name)") + (o.value.map { " \($0)" } ?? "")
+                lines.append(left.padding(to: 28) + " " + o.help + (o.repeatable && !o.help.contains("repeat") ? " (repeatable)" : ""))
             }
         }
         return lines.joined(separator: "\n")

@@ -3,15 +3,18 @@ import GGUFConversion
 import Models
 import SafeTensors
 
-/// `lep convert IN OUT`: re-type and re-shard.
+/// `lep convert IN OUT` (or `IN -o OUT`): re-type and re-shard.
 enum ConvertCommand: Command {
     static let name = "convert"
     static let summary = "re-type and/or re-shard a checkpoint (streaming, atomic)"
-    static let usage = "IN OUT [--dtype bf16|f16|f32|q8_0] [--shard-size SIZE] [--force]"
+    static let usage = "IN (OUT | -o OUT) [--dtype bf16|f16|f32|f64|q8_0] [--shard-size SIZE] [--force] [--json]"
     static let details = """
         Floating-point tensors are converted with round-to-nearest-even; other tensors are copied.
         config.json (torch_dtype/dtype updated), generation_config.json, tokenizer files and chat
         templates are carried over. OUT is built in a hidden temporary sibling and renamed into place.
+        An OUT ending in .safetensors is written as that one file (no shards, no other files), e.g.
+        lep convert a.safetensors b.safetensors --dtype f32. IN may have a model type lep cannot run
+        (qwen2, ...): only the tensors and config.json's dtype change.
         From llama.cpp: IN.gguf (llama architecture: LLaMA, Mistral and relatives; tensors F32, F16,
         BF16, Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K) becomes a Hugging Face folder: tensors dequantised
         (--dtype bf16|f16|f32; default the file's float type, F32 for quantised files), q/k rows put
@@ -24,6 +27,7 @@ enum ConvertCommand: Command {
         ids, add-bos) and chat templates; 1-D tensors stay F32.
         """
     static let options = [
+        OptionSpec(name: "output", value: "OUT", help: "output directory, or a .safetensors file (instead of the OUT argument)"),
         OptionSpec(name: "dtype", value: "bf16|f16|f32|f64", help: "target dtype for float tensors (default: keep)"),
         OptionSpec(name: "shard-size", value: "SIZE", help: "maximum shard size, e.g. 5GB (default), 500MB; 0 = one file"),
         OptionSpec(name: "force", value: nil, help: "replace OUT if it exists"),
@@ -31,13 +35,17 @@ enum ConvertCommand: Command {
     ]
 
     static func run(_ args: Arguments) throws -> Int32 {
-        let p = try args.positionals(["IN", "OUT"])
+        let (inputs, output) = try args.positionalsAndOutput(["IN"])
+        let p = [inputs[0], output]
         if p[0].hasSuffix(".gguf") && !PathUtilities.isDirectory(p[0]) { return try fromGGUF(p[0], p[1], args) }
         if p[1].hasSuffix(".gguf") { return try toGGUF(p[0], p[1], args) }
         var options = CheckpointConverter.Options()
         if let d = args.value("dtype") {
             guard let dt = DType(userName: d), dt.isStandardFloat else { throw UsageError("--dtype must be bf16, f16, f32 or f64, got '\(d)'") }
             options.dtype = dt
+        }
+        if output.hasSuffix(".safetensors"), let s = args.value("shard-size"), s != "0" {
+            throw UsageError("--shard-size: \(output) is one .safetensors file; write a folder to shard")
         }
         if let s = args.value("shard-size") { options.maxShardBytes = s == "0" ? nil : try Arguments.byteSize(s, option: "shard-size") }
         options.force = args.flag("force")

@@ -1,15 +1,17 @@
+import LEPJSON
 import Merging
 import Pipelines
 import Propagation
 import Recipes
+import SafeTensors
 import Surgery
 import Vocabulary
 
-/// `lep merge RECIPE -o OUT`: run a merge recipe (lep JSON or mergekit YAML).
+/// `lep merge RECIPE -o OUT` (or mergekit-yaml's `RECIPE OUT`): run a merge recipe (lep JSON or mergekit YAML).
 enum MergeCommand: Command {
     static let name = "merge"
     static let summary = "merge checkpoints with a recipe (mergekit YAML or lep JSON): ties, slerp, dare, ..."
-    static let usage = "RECIPE -o OUT [--dry-run] [--force] [--seed S] [--shard-size SIZE]"
+    static let usage = "RECIPE (OUT | -o OUT | --dry-run) [--force] [--seed S] [--shard-size SIZE] [--json]"
     static let details = """
         RECIPE is a mergekit YAML file (run unchanged) or a lep JSON recipe ("lep_recipe": 1, comments
         allowed). Everything is validated before any tensor is written: inputs, tensor sets, shapes,
@@ -17,7 +19,7 @@ enum MergeCommand: Command {
         are taken from the current directory, as mergekit does. OUT gets the shards, config.json, the
         base's tokenizer files, the recipe (lep_recipe.*) and lep_merge.json (inputs' header hashes,
         version, seed). Arithmetic is float32; a NaN/Inf in a result is an error naming the tensor.
-        See 'lep methods' for the methods and their parameters.
+        See 'lep methods' for the methods and their parameters. `lep merge RECIPE OUT` is mergekit-yaml's form.
         """
     static let options = [
         OptionSpec(name: "output", value: "OUT", help: "output model directory (-o OUT)"),
@@ -25,20 +27,36 @@ enum MergeCommand: Command {
         OptionSpec(name: "force", value: nil, help: "replace OUT if it exists"),
         OptionSpec(name: "seed", value: "S", help: "seed for random methods (overrides the recipe's seed)"),
         OptionSpec(name: "shard-size", value: "SIZE", help: "maximum shard size (default 5GB); 0 = one file"),
+        OptionSpec(name: "json", value: nil, help: "print the plan (--dry-run) or the summary as JSON"),
     ]
 
     static func run(_ args: Arguments) throws -> Int32 {
-        let recipePath = try args.positionals(["RECIPE"])[0]
+        let dryRun = args.flag("dry-run")
+        let recipePath: String
+        var out: String?
+        if dryRun && args.value("output") == nil && args.positionals.count == 1 {
+            recipePath = args.positionals[0]
+        } else {
+            let p = try args.positionalsAndOutput(["RECIPE"])
+            recipePath = p.inputs[0]
+            out = p.output
+        }
+        // The output path is checked before the recipe's models are opened.
+        if let out, !dryRun { try AtomicOutputDirectory.check(target: out, force: args.flag("force"), inputs: [recipePath]) }
         var recipe = try Recipe.load(path: recipePath, baseDirectory: ".")
         if let s = args.value("seed") {
             guard let v = UInt64(s) else { throw UsageError("--seed expects a non-negative integer, got '\(s)'") }
             recipe.seed = v
         }
         let plan = try MergePlan.make(recipe)
-        let dryRun = args.flag("dry-run")
-        for line in plan.describe() { dryRun ? Terminal.out(line) : Terminal.err(line) }
+        let json = args.flag("json")
+        if dryRun && json {
+            Terminal.out(JSONWriter.pretty(.object(JSONObject([("method", .string(plan.method.name)), ("plan", .array(plan.describe().map { .string($0) }))]))))
+            return 0
+        }
+        for line in plan.describe() { dryRun ? Terminal.out(line) : (json ? () : Terminal.err(line)) }
         if dryRun { return 0 }
-        guard let out = args.value("output") else { throw UsageError("-o OUT is required (or --dry-run)") }
+        guard let out else { throw UsageError("give OUT (or -o OUT), or --dry-run") }
         var options = MergeOptions()
         options.force = args.flag("force")
         options.toolVersion = LEPTool.version
@@ -46,6 +64,13 @@ enum MergeCommand: Command {
         let progress = Progress("merge")
         let summary = try MergeExecutor.run(plan, output: out, options: options, progress: progress.update)
         progress.finish()
+        if json {
+            Terminal.out(JSONWriter.pretty(.object(JSONObject([
+                ("output", .string(out)), ("method", .string(plan.method.name)), ("tensors", .number(JSONNumber(summary.tensors))),
+                ("shards", .number(JSONNumber(summary.shards))), ("bytes", .number(JSONNumber(summary.bytes))), ("seconds", .number(JSONNumber(progress.elapsed))),
+            ]))))
+            return 0
+        }
         Terminal.out("wrote \(out): \(summary.tensors) tensors in \(summary.shards) shard\(summary.shards == 1 ? "" : "s"), \(Format.bytes(summary.bytes)) in \(Format.fixed(progress.elapsed, 2)) s (\(plan.method.name))")
         return 0
     }

@@ -21,7 +21,7 @@ enum PipelineCommand: Command {
         Relative paths are taken from the current directory. See recipes/lep/ for the paper's configurations.
         """
     static let options = [
-        OptionSpec(name: "set", value: "NAME=VALUE", help: "bind a pipeline variable (repeatable)"),
+        OptionSpec(name: "set", value: "NAME=VALUE", help: "bind a pipeline variable (repeatable)", repeatable: true),
         OptionSpec(name: "dry-run", value: nil, help: "validate and print the plan; run nothing"),
         OptionSpec(name: "from", value: "STEP", help: "start at STEP (earlier steps' outputs must exist)"),
     ]
@@ -33,8 +33,7 @@ enum PipelineCommand: Command {
             guard let eq = s.firstIndex(of: "="), eq != s.startIndex else { throw UsageError("--set expects NAME=VALUE, got '\(s)'") }
             overrides.append((String(s[..<eq]), String(s[s.index(after: eq)...])))
         }
-        let pipeline = try Pipeline.load(path: path, overrides: overrides)
-        let plan = try pipeline.plan(from: args.value("from"))
+        let (pipeline, plan) = try load(path, overrides: overrides, from: args.value("from"))
         let dryRun = args.flag("dry-run")
         if dryRun {
             if let d = pipeline.description { Terminal.out(d) }
@@ -54,6 +53,23 @@ enum PipelineCommand: Command {
             }
         }
         return 0
+    }
+
+    /// Loads and plans the pipeline. A --set or --from the recipe does not know, or a variable left
+    /// without a value, is a usage error (exit 64); everything else in the recipe is a failure (exit 1).
+    static func load(_ path: String, overrides: [(String, String)], from: String?) throws -> (Pipeline, Pipeline.Plan) {
+        let result = Result { () throws(SurgeryError) -> (Pipeline, Pipeline.Plan) in
+            let p = try Pipeline.load(path: path, overrides: overrides)
+            return (p, try p.plan(from: from))
+        }
+        switch result {
+        case .success(let loaded): return loaded
+        case .failure(let e):
+            if case .invalidValue(let key, let reason) = e, key.hasPrefix("--set") || key.hasPrefix("--from") || reason.contains("give it with --set") {
+                throw UsageError(e.description)
+            }
+            throw e
+        }
     }
 
     static func shellQuote(_ s: String) -> String {

@@ -5,13 +5,14 @@ import SafeTensors
 enum SynthCommand: Command {
     static let name = "synth"
     static let summary = "write a random checkpoint of a model family (tests, benchmarks)"
-    static let usage = "--preset tiny-llama3|tiny-mistral|llama3-8b|mistral-7b [--layers N] [--vocab N] [--hidden N] [--seed S] [--dtype D] OUT"
+    static let usage = "--preset tiny-llama3|tiny-mistral|llama3-8b|mistral-7b [--layers N] [--vocab N] [--hidden N] [--seed S] [--dtype bf16|f16|f32] [--shard-size SIZE] [--force] (OUT | -o OUT)"
     static let details = """
         Same seed, same bytes. Weights ~ N(0, 0.02²) (approximately), norm weights 1. The config.json
         and generation_config.json are those of the family (LLaMA-3-8B, Mistral-7B-v0.1, or tiny
         versions with GQA, llama3 RoPE scaling / a short sliding window).
         """
     static let options = [
+        OptionSpec(name: "output", value: "OUT", help: "output directory (instead of the OUT argument)"),
         OptionSpec(name: "preset", value: "NAME", help: Synthesizer.Preset.allCases.map(\.rawValue).joined(separator: " | ")),
         OptionSpec(name: "layers", value: "N", help: "number of layers"),
         OptionSpec(name: "vocab", value: "N", help: "vocabulary size"),
@@ -23,7 +24,7 @@ enum SynthCommand: Command {
     ]
 
     static func run(_ args: Arguments) throws -> Int32 {
-        let out = try args.positionals(["OUT"])[0]
+        let out = try args.positionalsAndOutput([]).output
         guard let presetName = args.value("preset") else { throw UsageError("--preset is required") }
         guard let preset = Synthesizer.Preset(rawValue: presetName) else {
             throw UsageError("unknown preset '\(presetName)' (known: \(Synthesizer.Preset.allCases.map(\.rawValue).joined(separator: ", ")))")

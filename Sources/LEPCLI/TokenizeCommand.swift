@@ -9,7 +9,8 @@ enum TokenizeCommand: Command {
     static let usage = "--tokenizer PATH (--text T | --file F) [--json] [--no-special] [--continuation] [--benchmark] [--save DIR]"
     static let details = """
         PATH is a model directory or a tokenizer file. Special tokens (BOS/EOS as the tokenizer's config
-        says) are added unless --no-special; --continuation encodes as inside running text (no BOS, no
+        says) are added unless --no-special, but no second BOS to a text that starts with the BOS token's
+        text (a warning says so; transformers' chat path does the same); --continuation encodes as inside running text (no BOS, no
         dummy-prefix space, no special-token matching). --benchmark encodes --file line by line and prints
         load and encode times and peak RSS as JSON (what scripts/bench_tokenizers.sh compares).
         """
@@ -42,7 +43,7 @@ enum TokenizeCommand: Command {
             return 0
         }
         let text = try loadText(args)
-        let ids = args.flag("continuation") ? tok.encodeContinuation(text) : tok.encode(text, addSpecialTokens: !args.flag("no-special"))
+        let ids = args.flag("continuation") ? tok.encodeContinuation(text) : TextInput.encodePrompt(text, tokenizer: tok, addSpecialTokens: !args.flag("no-special"))
         if args.flag("json") {
             Terminal.out(JSONWriter.compact(.object(JSONObject([
                 ("ids", .array(ids.map { .number(JSONNumber($0)) })),
@@ -80,13 +81,14 @@ enum TokenizeCommand: Command {
 enum DetokenizeCommand: Command {
     static let name = "detokenize"
     static let summary = "decode token ids to text"
-    static let usage = "--tokenizer PATH (--ids \"1 2 3\" | --file F) [--skip-special]"
+    static let usage = "--tokenizer PATH (--ids \"1 2 3\" | --file F) [--skip-special] [--json]"
     static let details = "Ids are separated by spaces, commas or newlines; a JSON array works too."
     static let options = [
         OptionSpec(name: "tokenizer", value: "PATH", help: "model directory or tokenizer file"),
         OptionSpec(name: "ids", value: "IDS", help: "ids to decode"),
         OptionSpec(name: "file", value: "F", help: "file holding the ids"),
         OptionSpec(name: "skip-special", value: nil, help: "drop special tokens"),
+        OptionSpec(name: "json", value: nil, help: "print {\"ids\": [...], \"tokens\": [...], \"text\": ...}"),
     ]
 
     static func run(_ args: Arguments) throws -> Int32 {
@@ -100,9 +102,18 @@ enum DetokenizeCommand: Command {
         }
         let tok = try loadTokenizer(path: path)
         if let bad = ids.first(where: { tok.token(for: $0) == nil }) {
-            throw UsageError("id \(bad) is outside the vocabulary (size \(tok.vocabularySize))")
+            throw CommandFailure("id \(bad) is outside the vocabulary of \(path) (ids 0-\(tok.vocabularySize - 1))")
         }
-        Terminal.out(tok.decode(ids, skipSpecialTokens: args.flag("skip-special")))
+        let text = tok.decode(ids, skipSpecialTokens: args.flag("skip-special"))
+        if args.flag("json") {
+            Terminal.out(JSONWriter.compact(.object(JSONObject([
+                ("ids", .array(ids.map { .number(JSONNumber($0)) })),
+                ("tokens", .array(ids.map { .string(tok.token(for: $0) ?? "") })),
+                ("text", .string(text)),
+            ]))))
+        } else {
+            Terminal.out(text)
+        }
         return 0
     }
 }
@@ -111,15 +122,16 @@ enum DetokenizeCommand: Command {
 enum TokstatsCommand: Command {
     static let name = "tokstats"
     static let summary = "characters per token, tokens per word, byte-fallback and unknown rates, side by side"
-    static let usage = "--tokenizer A[,B,...] FILE... [--json]"
-    static let details = "Several tokenizers are given comma-separated (or with --tokenizer repeated as A,B). Files are encoded line by line without special tokens."
+    static let usage = "--tokenizer A[,B,...] [--tokenizer C ...] FILE... [--json]"
+    static let details = "Several tokenizers are given comma-separated (--tokenizer A,B) or by repeating the option (--tokenizer A --tokenizer B); every one is shown. Files are encoded line by line without special tokens."
     static let options = [
-        OptionSpec(name: "tokenizer", value: "A[,B...]", help: "tokenizers to compare"),
+        OptionSpec(name: "tokenizer", value: "A[,B...]", help: "tokenizers to compare (comma-separated or repeated)", repeatable: true),
         OptionSpec(name: "json", value: nil, help: "machine-readable output"),
     ]
 
     static func run(_ args: Arguments) throws -> Int32 {
-        guard let list = args.value("tokenizer") else { throw UsageError("--tokenizer is required") }
+        let list = args.values("tokenizer").joined(separator: ",")
+        guard !list.isEmpty else { throw UsageError("--tokenizer is required") }
         let files = args.positionals
         guard !files.isEmpty else { throw UsageError("give at least one FILE") }
         let texts = try files.map { try readTextFile($0) }

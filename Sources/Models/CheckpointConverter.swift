@@ -27,8 +27,11 @@ public enum CheckpointConverter {
         public let carriedFiles: [String]
     }
 
-    /// Converts `input` (a model directory or .safetensors file) into the directory `output`.
+    /// Converts `input` (a model directory or .safetensors file) into the directory `output`, or into
+    /// the single file `output` when its name ends in `.safetensors` (one shard, no other files).
     public static func convert(input: String, output path: String, options: Options, progress: ((Int, Int) -> Void)? = nil) throws -> Summary {
+        let singleFile = path.hasSuffix(".safetensors")
+        try AtomicOutputDirectory.check(target: path, force: options.force, inputs: [input])
         let checkpoint = try Checkpoint(path: input)
         if let d = options.dtype, !d.isStandardFloat {
             throw SafeTensorsError.invalidTensorSpec(tensor: "*", reason: "--dtype must be bf16, f16, f32 or f64, not \(d.rawValue)")
@@ -43,8 +46,11 @@ public enum CheckpointConverter {
         let configPath = checkpoint.directory + "/config.json"
         var rewrittenConfig: [UInt8]?
         let isDirectoryInput = PathUtilities.isDirectory(input)
-        if isDirectoryInput, let bytes = FileBytes.read(configPath), let d = options.dtype {
-            var config = try ModelConfig.parse(bytes, path: configPath).raw
+        if isDirectoryInput, !singleFile, let bytes = FileBytes.read(configPath), let d = options.dtype {
+            // Only the dtype keys change: a model type lep cannot describe (qwen2, ...) converts too.
+            guard let parsed = try? JSONParser.parse(bytes), case .object(var config) = parsed else {
+                throw ModelError.invalidJSON(path: configPath, detail: "config.json is not a JSON object")
+            }
             let name = d == .BF16 ? "bfloat16" : d == .F16 ? "float16" : d == .F32 ? "float32" : "float64"
             if config["dtype"] != nil { config["dtype"] = .string(name) }
             if config["torch_dtype"] != nil || config["dtype"] == nil { config["torch_dtype"] = .string(name) }
@@ -55,7 +61,7 @@ public enum CheckpointConverter {
         if metadata.isEmpty { metadata = ["format": "pt"] }
 
         let out = try AtomicOutputDirectory(target: path, force: options.force, inputs: [input])
-        let writer = try CheckpointWriter(output: out, tensors: specs, maxShardBytes: options.maxShardBytes, metadata: metadata)
+        let writer = try CheckpointWriter(output: out, tensors: specs, maxShardBytes: singleFile ? nil : options.maxShardBytes, metadata: metadata)
         let total = writer.totalDataBytes
         var done = 0
         try writer.writeTensors { spec, stream in
@@ -79,6 +85,10 @@ public enum CheckpointConverter {
             }
             done += stream.expected
             progress?(done, total)
+        }
+        if singleFile {
+            try out.commitFile("model.safetensors")
+            return Summary(tensors: specs.count, shards: 1, bytesWritten: total, carriedFiles: [])
         }
         var carried: [String] = []
         if isDirectoryInput {

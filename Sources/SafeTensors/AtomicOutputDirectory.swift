@@ -115,6 +115,28 @@ public final class AtomicOutputDirectory: @unchecked Sendable {
         if let trash { PathUtilities.removeTree(trash) }
     }
 
+    /// Makes the file `name` of the temporary directory the target itself (a single-file output such as
+    /// `out.safetensors`): fsyncs it, renames it onto the target (replacing a file only with `force`,
+    /// never a directory) and removes the temporary directory.
+    public func commitFile(_ name: String) throws(SafeTensorsError) {
+        guard !finished else { throw .writerMisuse("commit() twice") }
+        do { try PathUtilities.fsyncPath(path(name)) } catch { abort(); throw error }
+        if PathUtilities.exists(target) {
+            guard force else { abort(); throw .outputExists(path: target) }
+            if PathUtilities.isDirectory(target) {
+                abort()
+                throw .writeFailed(path: target, reason: "is a directory; a single-file output replaces only a file")
+            }
+        }
+        guard rename(path(name), target) == 0 else {
+            let reason = String(cString: strerror(errno))
+            abort()
+            throw .writeFailed(path: target, reason: "rename failed: \(reason)")
+        }
+        try? PathUtilities.fsyncPath(Checkpoint.parentDirectory(of: target))
+        abort()
+    }
+
     /// Removes the temporary directory and everything in it.
     public func abort() {
         guard !finished else { return }

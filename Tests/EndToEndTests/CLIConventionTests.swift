@@ -83,4 +83,109 @@ import TestSupport
             #expect(!r.stderr.contains("[propagate]"), "\(extra): refused after a stage began: \(r.stderr)")
         }
     }
+
+    /// Exit codes as documented: 64 for a bad command line, 1 for a failure of the work or its inputs.
+    @Test func exitCodesPerCommand() throws {
+        let tmp = makeTempDir(); defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let m = Self.toy + "/instruct", tok = SharedData.fixtures + "/tokenizers/bytebpe", none = tmp + "/nonexistent"
+        let recipe = "recipes/lep/llama3_bpe.yml"
+        let table: [(String, [String], Int32)] = [
+            ("inspect", ["inspect"], 64), ("inspect", ["inspect", none], 1),
+            ("convert", ["convert", "a"], 64), ("convert", ["convert", none, tmp + "/c"], 1),
+            ("convert", ["convert", m, tmp + "/c", "-o", tmp + "/d"], 64),
+            ("synth", ["synth", tmp + "/s"], 64), ("synth", ["synth", "--preset", "tiny-llama3", "-o", m], 1),
+            ("run", ["run", m], 64), ("run", ["run", none, "--ids", "1"], 1), ("run", ["run", m, "--ids", "1", "--no-special"], 64),
+            ("verify", ["verify"], 64), ("verify", ["verify", none], 1),
+            ("propagate", ["propagate", "-o", tmp + "/p"], 64), ("propagate", ["propagate", "--base", none, "--instruct", none, "--donor", none, "-o", tmp + "/p"], 1),
+            ("vocab", ["vocab", "frobnicate", "-o", tmp + "/v"], 64), ("vocab", ["vocab", "build", "--mode", "extend", "--old", none, "--new", tok, "-o", tmp + "/v"], 1),
+            ("tokenize", ["tokenize", "--text", "a"], 64), ("tokenize", ["tokenize", "--tokenizer", none, "--text", "a"], 1),
+            ("detokenize", ["detokenize", "--tokenizer", tok], 64), ("detokenize", ["detokenize", "--tokenizer", tok, "--ids", "99999"], 1),
+            ("tokstats", ["tokstats", "--tokenizer", tok], 64), ("tokstats", ["tokstats", "--tokenizer", tok, none], 1),
+            ("merge", ["merge"], 64), ("merge", ["merge", none, tmp + "/mm"], 1),
+            ("methods", ["methods", "extra"], 64),
+            ("lora", ["lora", "frobnicate", m, m, "-o", tmp + "/l"], 64), ("lora", ["lora", "merge", m, none, "-o", tmp + "/l"], 1),
+            ("diff", ["diff", m, m], 64), ("diff", ["diff", none, m, "-o", tmp + "/d"], 1),
+            ("apply", ["apply", m, m], 64), ("apply", ["apply", m, none, "-o", tmp + "/a"], 1),
+            ("eval", ["eval", m, "-o", tmp + "/e", "--tasks", "bogus"], 64), ("eval", ["eval", none, "-o", tmp + "/e"], 1),
+            ("pipeline", ["pipeline", recipe, "--dry-run"], 64), ("pipeline", ["pipeline", none], 1),
+            ("pipeline", ["pipeline", recipe, "--dry-run", "--set", "NOPE=1"], 64),
+            ("repeated option", ["convert", m, tmp + "/c", "--dtype", "f32", "--dtype", "f16"], 64),
+        ]
+        for (name, args, status) in table {
+            let r = try LEP.run(args, cwd: SharedData.packageRoot)
+            #expect(r.status == status, "\(name): lep \(args.joined(separator: " ")) → \(r.status), expected \(status): \(r.stderr)")
+            #expect(r.status != 64 || r.stderr.contains("usage: lep"), "\(name): a usage error prints the usage")
+        }
+        // --from naming no step is a usage error too.
+        let work = tmp + "/w"
+        let sets = ["--set", "BASE=fixtures/lep/bl/base", "--set", "INSTRUCT=fixtures/lep/bl/instruct", "--set", "NEW_SPM=fixtures/vocab/new_bpe.model",
+                    "--set", "WORK=\(work)", "--set", "DONOR=\(work)/init"]
+        let from = try LEP.run(["pipeline", recipe, "--dry-run", "--from", "nope"] + sets, cwd: SharedData.packageRoot)
+        #expect(from.status == 64 && from.stderr.contains("nope"), "\(from.stderr)")
+    }
+
+    @Test func outputOptionAndSingleFileConvert() throws {
+        let tmp = makeTempDir(); defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let m = Self.toy + "/instruct"
+        let a = try LEP.run(["convert", m, "-o", tmp + "/a", "--dtype", "f32"])
+        #expect(a.status == 0, "\(a.stderr)")
+        #expect(FileManager.default.fileExists(atPath: tmp + "/a/config.json"))
+        // IN.safetensors → OUT.safetensors is one file, not a folder.
+        let f = try LEP.run(["convert", tmp + "/a/model.safetensors", tmp + "/b.safetensors", "--dtype", "bf16", "--json"])
+        #expect(f.status == 0, "\(f.stderr)")
+        var isDir: ObjCBool = false
+        #expect(FileManager.default.fileExists(atPath: tmp + "/b.safetensors", isDirectory: &isDir) && !isDir.boolValue)
+        #expect(try LEP.run(["inspect", tmp + "/b.safetensors"]).status == 0)
+        // bf16 → f32 → bf16 gives back the instruct model's tensor bytes.
+        let again = try LEP.run(["convert", tmp + "/a/model.safetensors", tmp + "/b.safetensors"])
+        #expect(again.status == 1 && again.stderr.contains("--force"))
+        #expect(try LEP.run(["convert", tmp + "/a/model.safetensors", tmp + "/b.safetensors", "--force"]).status == 0)
+        // synth -o.
+        #expect(try LEP.run(["synth", "--preset", "tiny-mistral", "-o", tmp + "/s"]).status == 0)
+    }
+
+    @Test func convertKeepsAModelTypeLepCannotRun() throws {
+        let tmp = makeTempDir(); defer { try? FileManager.default.removeItem(atPath: tmp) }
+        #expect(try LEP.run(["synth", "--preset", "tiny-llama3", tmp + "/m"]).status == 0)
+        var config = try String(contentsOfFile: tmp + "/m/config.json", encoding: .utf8)
+        config = config.replacingOccurrences(of: "\"llama\"", with: "\"qwen2\"").replacingOccurrences(of: "LlamaForCausalLM", with: "Qwen2ForCausalLM")
+        try config.write(toFile: tmp + "/m/config.json", atomically: true, encoding: .utf8)
+        let r = try LEP.run(["convert", tmp + "/m", tmp + "/q", "--dtype", "f32"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let out = try String(contentsOfFile: tmp + "/q/config.json", encoding: .utf8)
+        #expect(out.contains("qwen2") && out.contains("float32"))
+    }
+
+    @Test func mergeTakesMergekitsPositionalOutput() throws {
+        let tmp = makeTempDir(); defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let r = try LEP.run(["merge", "recipes/slerp.yml", tmp + "/out", "--json"], cwd: SharedData.packageRoot)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(FileManager.default.fileExists(atPath: tmp + "/out/config.json"))
+        let summary = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        #expect(summary?["method"] as? String == "slerp", "\(r.stdout)")
+        let both = try LEP.run(["merge", "recipes/slerp.yml", tmp + "/x", "-o", tmp + "/y"], cwd: SharedData.packageRoot)
+        #expect(both.status == 64)
+    }
+
+    @Test func repeatedTokenizersAreAllShown() throws {
+        let a = SharedData.fixtures + "/tokenizers/bytebpe", b = SharedData.fixtures + "/tokenizers/spm_bpe_hf"
+        let corpus = SharedData.packageRoot + "/scripts/fixtures/tiny_corpus.txt"
+        let r = try LEP.run(["tokstats", "--tokenizer", a, "--tokenizer", b, corpus, "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let rows = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]]
+        #expect(rows?.count == 2)
+    }
+
+    @Test func promptStartingWithBOSGetsNoSecondBOS() throws {
+        let tok = SharedData.fixtures + "/tokenizers/bytebpe"
+        // Ids from fixtures/prompt_bos (transformers): "<|begin_of_text|>hello world" → [0, 701].
+        let r = try LEP.run(["tokenize", "--tokenizer", tok, "--text", "<|begin_of_text|>hello world"])
+        #expect(r.status == 0 && r.stdout == "0 701\n", "\(r.stdout)")
+        #expect(r.stderr.contains("warning") && r.stderr.contains("BOS"))
+        let plain = try LEP.run(["tokenize", "--tokenizer", tok, "--text", "hello world"])
+        #expect(plain.stdout == "0 701\n" && !plain.stderr.contains("warning"))
+        let d = try LEP.run(["detokenize", "--tokenizer", tok, "--ids", "0 701", "--json"])
+        let o = try JSONSerialization.jsonObject(with: Data(d.stdout.utf8)) as? [String: Any]
+        #expect(o?["text"] as? String == "<|begin_of_text|>hello world", "\(d.stdout)")
+    }
 }
