@@ -10,13 +10,20 @@ import Tokenizers
 ///    is a token of the old vocabulary → `.copy(old)`; one the old vocabulary lacks → `.unmapped`;
 /// 2. a byte token `<0xNN>` → the old `<0xNN>`, or, for a byte-level old tokenizer, the old token of
 ///    the byte's own GPT-2 character (`Ċ` for 0x0A) → `.copy(old)`;
-/// 3. otherwise the text the piece stands for (``Tokenizer/tokenBytes(_:)`` decoded as UTF-8, invalid
-///    sequences → U+FFFD, as Python's `errors="replace"`) encoded with the old tokenizer as running
-///    text (``Tokenizer/encodeContinuation(_:)``) → `.subTokens(ids)`; an empty encoding → `.unmapped`.
+/// 3. a token whose bytes (``Tokenizer/tokenBytes(_:)``) are those of an old non-special token →
+///    `.copy(old)`: the same piece string when it has these bytes, else the lowest such old id (old
+///    `<0xNN>` pieces only when nothing else has the byte). Every token an extended vocabulary keeps
+///    thus keeps its own row, bit for bit, including byte-level pieces that are not UTF-8 on their own
+///    (`¡` = 0xA1, LLaMA-3's `Ð`/`Ñ` lead bytes);
+/// 4. otherwise the piece's bytes encoded with the old tokenizer as running text
+///    (``Tokenizer/encodeContinuation(_:)``) → `.subTokens(ids)`. Bytes are never decoded lossily:
+///    each maximal valid UTF-8 run is encoded as text, each byte that is not valid UTF-8 where it stands
+///    maps to the old token of that byte (`<0xNN>` or its byte-level character); a byte without one,
+///    or an empty encoding → `.unmapped`.
 public struct TokenMapping: Sendable, Equatable {
     /// Where one new token's row comes from.
     public enum Source: Sendable, Equatable {
-        /// Copy one old row (a special or byte token found in the old vocabulary).
+        /// Copy one old row (a special, byte or same-bytes token found in the old vocabulary).
         case copy(Int)
         /// Aggregate these old rows (mean / sum / occurrence-weighted), in encoding order (ids may repeat).
         case subTokens([Int])
@@ -32,11 +39,12 @@ public struct TokenMapping: Sendable, Equatable {
     public init(new: any Tokenizer, old: any Tokenizer, count: Int? = nil, oldRows: Int? = nil) {
         let n = count ?? new.vocabularySize
         let limit = oldRows ?? Int.max
-        var specials = new.specialTokens.specialIds
-        for t in new.addedTokens where t.special { specials.insert(t.id) }
+        var specials = TokenMapping.specialIds(new)
         for p in [new.specialTokens.bos, new.specialTokens.eos, new.specialTokens.unk, new.specialTokens.pad] {
             if let p { specials.insert(p.id) }
         }
+        let oldSpecials = TokenMapping.specialIds(old)
+        let oldByBytes = TokenMapping.oldTokensByBytes(old, rows: limit, specials: oldSpecials)
         var out = [Source](repeating: .unmapped, count: n)
         for i in 0..<n {
             guard let piece = new.token(for: i) else { continue }
@@ -49,11 +57,68 @@ public struct TokenMapping: Sendable, Equatable {
                 continue
             }
             guard let bytes = new.tokenBytes(i), !bytes.isEmpty else { continue }
-            let text = String(decoding: bytes, as: UTF8.self)
-            let ids = old.encodeContinuation(text)
-            if !ids.isEmpty, ids.allSatisfy({ $0 >= 0 && $0 < limit }) { out[i] = .subTokens(ids) }
+            if let j = old.id(for: piece), j < limit, !oldSpecials.contains(j), old.tokenBytes(j) == bytes {
+                out[i] = .copy(j)
+            } else if let j = oldByBytes[bytes] {
+                out[i] = .copy(j)
+            } else if let ids = TokenMapping.encodeBytes(bytes, with: old), !ids.isEmpty, ids.allSatisfy({ $0 >= 0 && $0 < limit }) {
+                out[i] = .subTokens(ids)
+            }
         }
         sources = out
+    }
+
+    /// The special ids of `t`: its special-tokens set and every added token marked special.
+    static func specialIds(_ t: any Tokenizer) -> Set<Int> {
+        var s = t.specialTokens.specialIds
+        for a in t.addedTokens where a.special { s.insert(a.id) }
+        return s
+    }
+
+    /// Old non-special tokens `0..<rows` by their bytes, the lowest id for each; `<0xNN>` byte pieces
+    /// only for bytes no other token has.
+    static func oldTokensByBytes(_ old: any Tokenizer, rows: Int, specials: Set<Int>) -> [[UInt8]: Int] {
+        var byBytes: [[UInt8]: Int] = [:]
+        var bytePieces: [(UInt8, Int)] = []
+        for j in 0..<min(rows, old.vocabularySize) where !specials.contains(j) {
+            guard let b = old.tokenBytes(j), !b.isEmpty else { continue }
+            if let p = old.token(for: j), let v = byteTokenValue(p) { bytePieces.append((v, j)); continue }
+            if byBytes[b] == nil { byBytes[b] = j }
+        }
+        for (v, j) in bytePieces where byBytes[[v]] == nil { byBytes[[v]] = j }
+        return byBytes
+    }
+
+    /// `bytes` encoded with `old` as running text without lossy decoding: each maximal valid UTF-8 run
+    /// through ``Tokenizer/encodeContinuation(_:)``, each invalid byte as the old token of that byte
+    /// (``oldByteToken(_:in:)``). Nil when such a byte has no old token.
+    public static func encodeBytes(_ bytes: [UInt8], with old: any Tokenizer) -> [Int]? {
+        var ids: [Int] = []
+        var run: [UInt8] = []
+        func flush() {
+            if !run.isEmpty { ids += old.encodeContinuation(String(decoding: run, as: UTF8.self)); run.removeAll() }
+        }
+        var iterator = bytes.makeIterator()
+        var parser = Unicode.UTF8.ForwardParser()
+        var position = 0
+        parsing: while true {
+            switch parser.parseScalar(from: &iterator) {
+            case .valid(let scalar):
+                run += scalar
+                position += scalar.count
+            case .error(let length):
+                flush()
+                for b in bytes[position..<(position + length)] {
+                    guard let j = oldByteToken(b, in: old) else { return nil }
+                    ids.append(j)
+                }
+                position += length
+            case .emptyInput:
+                break parsing
+            }
+        }
+        flush()
+        return ids
     }
 
     /// A mapping given explicitly (tests, occurrence maps).
@@ -95,10 +160,7 @@ public struct TokenMapping: Sendable, Equatable {
     public static func sharedTokens(new: any Tokenizer, old: any Tokenizer, count: Int? = nil, oldRows: Int? = nil) -> [(new: Int, old: Int)] {
         let n = count ?? new.vocabularySize
         let limit = min(oldRows ?? Int.max, old.vocabularySize)
-        var specialsNew = new.specialTokens.specialIds
-        for t in new.addedTokens where t.special { specialsNew.insert(t.id) }
-        var specialsOld = old.specialTokens.specialIds
-        for t in old.addedTokens where t.special { specialsOld.insert(t.id) }
+        let specialsNew = specialIds(new), specialsOld = specialIds(old)
         var byText: [[UInt8]: Int] = [:]
         for j in 0..<limit where !specialsOld.contains(j) {
             if let b = old.tokenBytes(j), !b.isEmpty, byText[b] == nil { byText[b] = j }

@@ -131,6 +131,58 @@ import Tokenizers
         #expect(s.unmapped.count == unmappedRef)
     }
 
+    /// Old ids whose token is in `new` (by string), with its new id.
+    static func keptTokens(old: any Tokenizer, new: any Tokenizer, rows: Int) -> [(old: Int, new: Int)] {
+        (0..<min(rows, old.vocabularySize)).compactMap { j in old.token(for: j).flatMap { new.id(for: $0) }.map { (j, $0) } }
+    }
+
+    @Test("extend + init keeps every old token's row bit for bit (byte-level with non-UTF-8 byte tokens; SentencePiece)",
+          arguments: ["bl_extend", "sp_extend"])
+    func extendKeepsOldRows(_ name: String) throws {
+        let base = Self.dir + (name.hasPrefix("bl") ? "/bl_base" : "/sp_base")
+        let out = Self.tmp("keep-" + name)
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        _ = try EmbeddingInitializer.run(base: base, tokenizer: "\(Self.dir)/built/\(name)", output: out, options: .init())
+        let old = try Self.oldTokenizer(name), new = try loadTokenizer(directory: "\(Self.dir)/built/\(name)")
+        let baseCk = try Checkpoint(path: base), outCk = try Checkpoint(path: out)
+        let h = 16
+        let kept = Self.keptTokens(old: old, new: new, rows: try baseCk.info("model.embed_tokens.weight").shape[0])
+        #expect(kept.count == old.vocabularySize, "extend keeps every old token")
+        if name.hasPrefix("bl") {
+            let partial = kept.filter { old.tokenBytes($0.old).map { String(validating: $0, as: UTF8.self) == nil } ?? false }
+            #expect(partial.count > 50, "the fixture has byte-level tokens that are not UTF-8 alone (\(partial.count))")
+        }
+        for t in baseCk.tensorNames where t == "model.embed_tokens.weight" || t == "lm_head.weight" {
+            let a = Array(try baseCk.view(t).bytes.bindMemory(to: UInt16.self)), b = Array(try outCk.view(t).bytes.bindMemory(to: UInt16.self))
+            var changed: [String] = []
+            for (j, i) in kept where a[(j * h)..<((j + 1) * h)] != b[(i * h)..<((i + 1) * h)] { changed.append(old.token(for: j) ?? "?") }
+            let changedCount = changed.count, examples = changed.prefix(5)
+            #expect(changedCount == 0, "\(name) \(t): \(changedCount) of \(kept.count) old rows changed, e.g. \(examples)")
+        }
+    }
+
+    @Test("LLaMA-3 / Mistral + ruadapt BPE extend: every old token maps to its own row (copy by bytes)",
+          .enabled(if: SharedData.available, "needs ../shared/realdata (absent): skipped"), arguments: ["llama3", "mistral"])
+    func realExtendKeepsOldRows(_ family: String) throws {
+        let R = SharedData.realdata
+        let oldPath = family == "llama3" ? R + "/llama3" : R + "/mistral/tokenizer.model.v1"
+        let r = try VocabularyBuilder.build(old: oldPath, new: R + "/ruadapt/sentencepiece_tokenizers/darulm_20_05_24_part1-2_32000_bpe/darulm_20_05_24_part1-2.model",
+                                            options: .init(mode: .extend))
+        let out = Self.tmp("real-keep-" + family)
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        try VocabularyBuilder.write(r, to: out, force: false, inputs: [])
+        let old = family == "llama3" ? try loadTokenizer(directory: oldPath) : try loadTokenizer(path: oldPath)
+        let new = try loadTokenizer(directory: out)
+        let m = TokenMapping(new: new, old: old, oldRows: old.vocabularySize)
+        let kept = Self.keptTokens(old: old, new: new, rows: old.vocabularySize)
+        #expect(kept.count == old.vocabularySize)
+        // Its own row: copied, or the mean of itself alone.
+        let wrong = kept.filter { m.sources[$0.new] != .copy($0.old) && m.sources[$0.new] != .subTokens([$0.old]) }
+        let examples = wrong.prefix(5).map { old.token(for: $0.old) ?? "?" }
+        let wrongCount = wrong.count
+        #expect(wrongCount == 0, "\(wrongCount) of \(kept.count) old tokens do not keep their row, e.g. \(examples)")
+    }
+
     @Test("occurrence-weighted mean: weights from the map, absent ids fall back to the mean")
     func occurrenceAggregation() throws {
         let base = Self.dir + "/sp_base"
