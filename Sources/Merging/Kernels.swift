@@ -113,10 +113,36 @@ enum Kernels {
         return total
     }
 
-    /// Zeroes every element whose ascending rank by |x| is outside `keep`. Equal keys are ranked by
-    /// index, ascending, or descending with `laterIndexFirst` (a stable descending sort, as torch's
-    /// `argsort(descending=True)` orders small tensors).
-    static func keepRanks(_ x: UnsafeMutableBufferPointer<Float>, _ keep: Range<Int>, laterIndexFirst: Bool = false) {
+    /// Zeroes every element that `torch.sort(|x|, descending:)` (CPU, stable=False, as mergekit calls
+    /// it) does not put at a position in `keep`. When no run of equal |x| straddles a bound of `keep`,
+    /// the threshold keys found by radix selection decide (linear, parallel); otherwise the elements
+    /// equal at a bound are split exactly as torch's introsort leaves them (`TorchSortOrder.select`).
+    static func keepSorted(_ x: UnsafeMutableBufferPointer<Float>, positions keep: Range<Int>, descending: Bool) {
+        let n = x.count
+        if keep.isEmpty { forEachChunk(n) { r in for i in r { x[i] = 0 } }; return }
+        if keep.lowerBound <= 0 && keep.upperBound >= n { return }
+        let ascending = descending ? max(0, n - keep.upperBound)..<(n - max(0, keep.lowerBound)) : keep
+        // A bound c splits equal values when the element at ascending rank c has smaller-ranked equals
+        // (or is NaN: torch treats every NaN as equal, the radix keys do not).
+        var tied = false
+        for c in [ascending.lowerBound, ascending.upperBound] where c > 0 && c < n {
+            let (k, less) = keyAtAscendingRank(x, c)
+            if less < c || k > 0x7F80_0000 { tied = true }
+        }
+        guard tied, n <= TorchSortOrder.maxCount else { keepRanks(x, ascending); return }
+        let pairs = UnsafeMutablePointer<TorchSortOrder.Pair>.allocate(capacity: n)
+        defer { pairs.deallocate() }
+        let pbox = UncheckedSendable(pairs)
+        forEachChunk(n) { r in for i in r { pbox.value[i] = .init(value: abs(x[i]), index: UInt32(i)) } }
+        TorchSortOrder.select(pairs, count: n, boundaries: [keep.lowerBound, keep.upperBound], descending: descending)
+        let lo = max(0, keep.lowerBound), hi = min(n, keep.upperBound)
+        forEachChunk(lo) { r in for p in r { x[Int(pbox.value[p].index)] = 0 } }
+        forEachChunk(n - hi) { r in for p in r { x[Int(pbox.value[hi + p].index)] = 0 } }
+    }
+
+    /// Zeroes every element whose ascending rank by |x| is outside `keep`, equal keys ranked by index
+    /// (only used where no equal keys straddle a bound of `keep`, so the tie rule does not matter).
+    static func keepRanks(_ x: UnsafeMutableBufferPointer<Float>, _ keep: Range<Int>) {
         let n = x.count
         if keep.isEmpty { forEachChunk(n) { r in for i in r { x[i] = 0 } }; return }
         if keep.lowerBound <= 0 && keep.upperBound >= n { return }
@@ -132,7 +158,6 @@ enum Kernels {
         var prefix: [(Int, Int)] = []
         var a = 0, b = 0
         for c in counts { prefix.append((a, b)); a += c.0; b += c.1 }
-        let (totalLo, totalHi) = (a, b)
         let needLo = keep.lowerBound - lessLo       // equal-to-kLo elements with index-order ≥ this are kept
         let maxHi = keep.upperBound - 1 - lessHi    // equal-to-kHi elements with index-order ≤ this are kept
         forEachChunk(n) { r in
@@ -140,9 +165,9 @@ enum Kernels {
             for i in r {
                 let k = key(x[i])
                 var aboveLo = k > kLo
-                if k == kLo { aboveLo = (laterIndexFirst ? totalLo - 1 - eqLo : eqLo) >= needLo; eqLo += 1 }
+                if k == kLo { aboveLo = eqLo >= needLo; eqLo += 1 }
                 var belowHi = k < kHi
-                if k == kHi { belowHi = (laterIndexFirst ? totalHi - 1 - eqHi : eqHi) <= maxHi; eqHi += 1 }
+                if k == kHi { belowHi = eqHi <= maxHi; eqHi += 1 }
                 if !(aboveLo && belowHi) { x[i] = 0 }
             }
         }

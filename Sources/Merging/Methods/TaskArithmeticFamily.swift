@@ -108,19 +108,20 @@ enum Sparsify {
         Kernels.forEachChunk(x.count) { r in for k in r { x[k] *= f } }
     }
 
-    /// Keeps the k = max(1, ⌊density·n⌋) largest |δ| (equal |δ|: lower index first, as a stable
-    /// descending sort).
+    /// Keeps the k = max(1, ⌊density·n⌋) largest |δ|: the first k of mergekit's
+    /// `argsort(|δ|, descending=True)`, equal |δ| in torch's order.
     static func magnitude(_ x: UnsafeMutableBufferPointer<Float>, density: Double, rescale: Bool) {
         if density >= 1 { return }
         let n = x.count
         if density <= 0 || n == 0 { Kernels.keepRanks(x, 0..<0); return }
         let k = max(1, Int(density * Double(n)))
         let before = rescale ? Kernels.l1(x) : 0
-        Kernels.keepRanks(x, (n - k)..<n, laterIndexFirst: true)
+        Kernels.keepSorted(x, positions: 0..<k, descending: true)
         if rescale { rescaleL1(x, before: before) }
     }
 
-    /// Drops the ⌊γ·n⌋ largest |δ| and the smallest, keeping ⌊density·n⌋ (breadcrumbs).
+    /// Drops the ⌊γ·n⌋ largest |δ| and the smallest, keeping ⌊density·n⌋ (breadcrumbs): positions
+    /// n_bot..<n_bot + target of mergekit's ascending `torch.sort(|δ|)`, equal |δ| in torch's order.
     static func magnitudeOutliers(_ x: UnsafeMutableBufferPointer<Float>, density: Double, gamma: Double, rescale: Bool) {
         if density >= 1 { return }
         let n = x.count
@@ -128,7 +129,7 @@ enum Sparsify {
         let top = max(0, Int(gamma * Double(n)))
         let bottom = max(0, n - target - top)
         let before = rescale ? Kernels.l1(x) : 0
-        Kernels.keepRanks(x, bottom..<min(n, bottom + target))
+        Kernels.keepSorted(x, positions: bottom..<min(n, bottom + target), descending: false)
         if rescale { rescaleL1(x, before: before) }
     }
 
@@ -142,7 +143,8 @@ enum Sparsify {
     }
 
     /// DELLA's MagPrune: per row, keep probability rises linearly with the magnitude rank from
-    /// density − ε (smallest) to density + ε (largest).
+    /// density − ε (smallest) to density + ε (largest). Ranks are mergekit's `argsort(|δ|, dim=1)`,
+    /// equal magnitudes in torch's order; the Bernoulli draws are lep's own (never mergekit's bytes).
     static func della(_ x: UnsafeMutableBufferPointer<Float>, shape: [Int], density: Double, epsilon: Double, rescale: Bool, seed: UInt64, tensor: String) throws(SurgeryError) {
         if density >= 1 { return }
         if density <= 0 { Kernels.keepRanks(x, 0..<0); return }
@@ -157,11 +159,8 @@ enum Sparsify {
         let lo = density - epsilon, span = 2 * epsilon
         DispatchRows.forEach(rows) { row in
             let start = row * cols
-            var order = Array(0..<cols)
-            order.sort { a, b in
-                let ka = Kernels.key(x[start + a]), kb = Kernels.key(x[start + b])
-                return ka != kb ? ka < kb : a < b
-            }
+            let magnitudes = (0..<cols).map { abs(x[start + $0]) }
+            let order = magnitudes.withUnsafeBufferPointer { TorchSortOrder.argsort($0, descending: false) }
             for (rank, j) in order.enumerated() {
                 let norm = cols > 1 ? Double(rank) / Double(cols - 1) : 0
                 let prob = Float(lo + norm * span)

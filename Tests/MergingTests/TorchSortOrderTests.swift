@@ -1,0 +1,67 @@
+import SafeTensors
+import SurgeryTestSupport
+import Testing
+@testable import Merging
+
+/// lep's model of torch's CPU sort order against torch itself: fixtures/merge/out/torch_sort.safetensors
+/// holds arrays full of equal values (and NaN, and an input that drives introsort into its heap-sort
+/// fallback) with the indices `torch.sort(stable=False)` / `torch.argsort` returned for them.
+@Suite struct TorchSortOrderTests {
+    static let path = Fix.merge + "/out/torch_sort.safetensors"
+
+    static func ints(_ c: Checkpoint, _ name: String) throws -> [Int] {
+        let v = try c.view(name)
+        #expect(v.dtype == .I32)
+        return (0..<v.elementCount).map { Int(Int32(littleEndian: v.bytes.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self))) }
+    }
+
+    @Test func fullSortMatchesTorch() throws {
+        let c = try Checkpoint(path: Self.path)
+        var cases = 0
+        while c.contains("case\(cases).values") {
+            let values = try c.view("case\(cases).values").floats()
+            for (descending, key) in [(false, "asc"), (true, "desc")] {
+                let want = try Self.ints(c, "case\(cases).\(key)")
+                let got = values.withUnsafeBufferPointer { TorchSortOrder.argsort($0, descending: descending) }
+                #expect(got == want, "case\(cases) (\(values.count) values) \(key): first difference at \(zip(got, want).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? -1)")
+            }
+            cases += 1
+        }
+        #expect(cases >= 10, "fixture has \(cases) cases")
+    }
+
+    /// della ranks each row of a matrix on its own.
+    @Test func rowSortMatchesTorch() throws {
+        let c = try Checkpoint(path: Self.path)
+        let v = try c.view("rows.values")
+        let values = try v.floats(), want = try Self.ints(c, "rows.asc")
+        let cols = v.shape[1]
+        for r in 0..<v.shape[0] {
+            let got = values[r * cols..<(r + 1) * cols].withUnsafeBufferPointer { TorchSortOrder.argsort($0, descending: false) }
+            #expect(got == Array(want[r * cols..<(r + 1) * cols]), "row \(r)")
+        }
+    }
+
+    /// Selection keeps, for every boundary, exactly the elements the full sort puts before it.
+    @Test func selectionAgreesWithFullSort() throws {
+        let c = try Checkpoint(path: Self.path)
+        var i = 0
+        while c.contains("case\(i).values") {
+            let values = try c.view("case\(i).values").floats()
+            let n = values.count
+            for descending in [false, true] {
+                let full = values.withUnsafeBufferPointer { TorchSortOrder.argsort($0, descending: descending) }
+                for cuts in [[n / 3], [n / 10, n - n / 7], [1, n - 1]] {
+                    var pairs = values.enumerated().map { TorchSortOrder.Pair(value: $0.element, index: UInt32($0.offset)) }
+                    pairs.withUnsafeMutableBufferPointer { TorchSortOrder.select($0.baseAddress!, count: n, boundaries: cuts, descending: descending) }
+                    var start = 0
+                    for b in cuts.filter({ $0 > 0 && $0 < n }) + [n] {
+                        #expect(Set(pairs[start..<b].map { Int($0.index) }) == Set(full[start..<b]), "case\(i) cuts \(cuts) descending \(descending)")
+                        start = b
+                    }
+                }
+            }
+            i += 1
+        }
+    }
+}
