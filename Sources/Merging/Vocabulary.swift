@@ -124,8 +124,7 @@ extension Vocabulary {
         }
         let before = tokenizer.vocabularySize
         do {
-            if !regularNew.isEmpty { try tokenizer.addTokens(regularNew, special: false) }
-            for a in addedList { try tokenizer.addTokens([a.token], special: a.special) }
+            try tokenizer.addTokens(regularNew.map { (content: $0, special: false) } + addedList.map { (content: $0.token, special: $0.special) })
         } catch {
             throw .vocabulary(stage: "tokenizer_source union", reason: "cannot add tokens to \(reference.label)'s tokenizer: \(error.description)")
         }

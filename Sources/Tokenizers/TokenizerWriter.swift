@@ -45,16 +45,36 @@ extension HFTokenizer {
     /// the next ids. Returns the id of each. Special tokens are matched in text with `normalized: false`.
     @discardableResult
     public mutating func addTokens(_ contents: [String], special: Bool) throws(TokenizerError) -> [Int] {
+        try addTokens(contents.map { (content: $0, special: special) })
+    }
+
+    /// Adds tokens, each special or not, in order, as repeated `add_tokens` calls would: the added-token
+    /// tables and matchers are rebuilt once for the whole list (not once per token). On an error the
+    /// tokenizer is unchanged.
+    @discardableResult
+    public mutating func addTokens(_ entries: [(content: String, special: Bool)]) throws(TokenizerError) -> [Int] {
         var ids: [Int] = []
-        for c in contents {
-            if let a = addedByContent[c] { ids.append(a); continue }
-            let id = self.id(for: c) ?? vocabularySize
+        ids.reserveCapacity(entries.count)
+        var pending: [String: Int] = [:]
+        var next = vocabularySize
+        let before = addedTokens
+        for (c, special) in entries {
+            if let a = addedByContent[c] ?? pending[c] { ids.append(a); continue }
+            let id = self.id(for: c) ?? next
+            next = max(next, id + 1)
             addedTokens.append(AddedToken(id: id, content: c, special: special))
-            addedTokens.sort { $0.id < $1.id }
-            try rebuildAddedTokens()
+            pending[c] = id
             ids.append(id)
         }
-        if special { specialTokens.specialIds.formUnion(ids) }
+        if !pending.isEmpty {
+            addedTokens.sort { $0.id < $1.id }
+            do { try rebuildAddedTokens() } catch {
+                addedTokens = before
+                try rebuildAddedTokens()
+                throw error
+            }
+        }
+        for ((_, special), id) in zip(entries, ids) where special { specialTokens.specialIds.insert(id) }
         return ids
     }
 }

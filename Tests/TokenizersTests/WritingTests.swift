@@ -59,6 +59,25 @@ func tempDir(_ name: String) -> String {
         #expect(try tok.addTokens(["<|new|>"], special: true) == [before])  // idempotent
     }
 
+    /// One call with a list (one rebuild of the matchers) gives what one call per token gives: ids,
+    /// added tokens, special ids and matching in text; a token of the model vocabulary keeps its id.
+    @Test func addingAListEqualsAddingOneByOne() throws {
+        let path = Fixtures.dir + "/bytebpe/tokenizer.json"
+        var batch = try HFTokenizer(path: path), single = try HFTokenizer(path: path)
+        let existing = try #require(batch.token(for: 5))
+        let list: [(content: String, special: Bool)] = [("<|x|>", true), ("plain", false), (existing, false), ("<|x|>", true), ("<|y|>", true), ("plain", false)]
+        let ids = try batch.addTokens(list)
+        var one: [Int] = []
+        for e in list { one += try single.addTokens([e.content], special: e.special) }
+        #expect(ids == one)
+        #expect(ids[2] == 5 && ids[0] == ids[3] && ids[1] == ids[5])
+        #expect(batch.addedTokens == single.addedTokens)
+        #expect(batch.specialTokens == single.specialTokens)
+        #expect(batch.vocabularySize == single.vocabularySize)
+        #expect(batch.encode("a<|y|>b plain", addSpecialTokens: false) == single.encode("a<|y|>b plain", addSpecialTokens: false))
+        #expect(batch.encode("a<|y|>b", addSpecialTokens: false).contains(ids[4]))
+    }
+
     @Test func bpeBuilderAddsTokensAndPriorityMerges() throws {
         let tok = try HFTokenizer(path: Fixtures.dir + "/bytebpe/tokenizer.json")
         let text = " Ёжиков"
