@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark of `lep eval` (issue 7): the bundled suite (likelihood, copy, multiple choice both styles,
-# tokenizer efficiency; English and Russian) on a ~150M-parameter synthetic LLaMA model.
+# tokenizer efficiency, chat format; English and Russian; 7 copy items per language and kind, 3 chat
+# prompts per language) on a ~150M-parameter synthetic LLaMA model.
 #
 # Model: `lep synth --preset tiny-llama3 --hidden 768 --layers 12 --vocab 32000` (random bf16 weights).
 # Tokenizer: the LLaMA-2 SentencePiece model (32000 pieces) from ../shared/realdata/llama2/tokenizer.model,
@@ -23,6 +24,6 @@ printf '{"bos_token": "<s>", "eos_token": "</s>", "add_bos_token": true}\n' > "$
 "$LEP" inspect "$WORK/m150" 2>/dev/null | head -3 || true
 echo "threads: $THREADS, cores: $(nproc)"
 start=$(date +%s.%N)
-LEP_THREADS=$THREADS OPENBLAS_NUM_THREADS=$THREADS "$LEP" eval "$WORK/m150" --chat-format mistral -o "$WORK/report" > "$WORK/table.md"
+LEP_THREADS=$THREADS OPENBLAS_NUM_THREADS=$THREADS "$LEP" eval "$WORK/m150" --chat-format mistral --copy-items 7 --chat-prompts 3 -o "$WORK/report" > "$WORK/table.md"
 end=$(date +%s.%N)
 echo "wall time (incl. loading): $(echo "$end - $start" | bc) s"

@@ -12,6 +12,8 @@ import TensorMath
 public struct Likelihood: Equatable, Sendable {
     /// Σ −ln p(token), nats.
     public var totalNLL: Double = 0
+    /// Σ (−ln p(token))², for the standard error of the mean NLL.
+    public var totalSquaredNLL: Double = 0
     /// Tokens scored.
     public var tokens = 0
     /// Windows run.
@@ -21,6 +23,15 @@ public struct Likelihood: Equatable, Sendable {
 
     /// Mean NLL per token (nats): transformers' `loss` with labels = input ids for one window.
     public var meanNLL: Double { tokens == 0 ? .nan : totalNLL / Double(tokens) }
+    /// The standard error of the mean NLL over tokens, `s / √n` (sample variance with n − 1); nil
+    /// below 2 tokens. Tokens of one text are not independent, so this understates the uncertainty
+    /// of a text's score; it is the spread of the per-token losses, not a confidence interval.
+    public var meanNLLStandardError: Double? {
+        guard tokens >= 2 else { return nil }
+        let n = Double(tokens)
+        let variance = max(0, (totalSquaredNLL - totalNLL * totalNLL / n) / (n - 1))
+        return (variance / n).squareRoot()
+    }
     /// exp(mean NLL).
     public var perplexity: Double { exp(meanNLL) }
     /// `Σ NLL / (bytes · ln 2)`: bits per UTF-8 byte of the text the ids encode.
@@ -46,7 +57,9 @@ public struct Likelihood: Equatable, Sendable {
         logits.withUnsafeBufferPointer { l in
             for t in 0..<(n - 1) {
                 let row = l.baseAddress! + t * V
-                totalNLL += Softmax.logSumExp(row, count: V) - Double(row[ids[base + t + 1]])
+                let nll = Softmax.logSumExp(row, count: V) - Double(row[ids[base + t + 1]])
+                totalNLL += nll
+                totalSquaredNLL += nll * nll
             }
         }
         tokens += n - 1

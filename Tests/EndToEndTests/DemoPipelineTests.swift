@@ -2,10 +2,11 @@ import Foundation
 import Testing
 import TestSupport
 
-/// `make demo`'s pipeline (scripts/demo.sh, issue 8) on the committed toy models in fixtures/toy:
-/// propagate in swap, overlap and conversion modes; every output inspects and verifies; lep eval's
-/// numbers are finite; the LEP outputs use the donor's (new Russian) vocabulary plus the instruct
-/// model's chat tokens.
+/// `make demo`'s pipeline (scripts/demo.sh, issues 8 and 12) on the committed toy models in fixtures/toy:
+/// propagate in swap, overlap and conversion modes; every output inspects and verifies; the LEP
+/// outputs use the donor's (new Russian) vocabulary plus the instruct model's chat tokens; one lep
+/// eval of the five models (with fewer items than the demo) gives finite numbers, paired comparisons
+/// with the instruct model, and a complete summary.json (`--summary-json`, what demo.sh writes).
 @Suite(.serialized) struct DemoPipelineTests {
     static let toy = SharedData.fixtures + "/toy"
     static let modes = ["swap", "overlap", "conversion"]
@@ -75,16 +76,16 @@ import TestSupport
             #expect(inspect.stdout.contains("\(donorSize + 2)"), "lep-\(mode): embeddings have \(donorSize + 2) rows")
         }
 
-        // 4. lep eval (one item per task file): every number finite; LEP models tokenize like the donor
-        let chat = [Self.toy + "/instruct"] + Self.modes.map { "\(dir)/lep-\($0)" }
-        let e = try LEP.run(["eval"] + chat + ["--tasks", "likelihood,tokenizer,copy,mc_single,mc_continuation",
-                                                "--max-items", "1", "--ctx", "256", "-o", dir + "/eval"])
+        // 4. lep eval of all five models in one run (one item per task file, two chat prompts per
+        //    language): every number finite; the donor (no chat template) skips the chat tasks; LEP
+        //    models tokenize like the donor; summary.json is complete (every key for every model).
+        let names = ["instruct", "donor", "lep-swap", "lep-overlap", "lep-conversion"]
+        let all = [Self.toy + "/instruct", Self.toy + "/donor"] + Self.modes.map { "\(dir)/lep-\($0)" }
+        let e = try LEP.run(["eval"] + all + ["--max-items", "1", "--chat-prompts", "2", "--bootstrap", "200", "--ctx", "256",
+                                             "-o", dir + "/eval", "--summary-json", dir + "/summary.json"])
         #expect(e.status == 0, "eval: \(e.stderr)")
-        let d = try LEP.run(["eval", Self.toy + "/donor", "--tasks", "likelihood,tokenizer", "--ctx", "256", "-o", dir + "/eval-donor"])
-        #expect(d.status == 0, "eval donor: \(d.stderr)")
-        var results = try #require(try Self.json(dir + "/eval/report.json")["results"] as? [[String: Any]])
-        results += try #require(try Self.json(dir + "/eval-donor/report.json")["results"] as? [[String: Any]])
-        #expect(results.count > 20)
+        let results = try #require(try Self.json(dir + "/eval/report.json")["results"] as? [[String: Any]])
+        #expect(results.count > 40)
         func value(_ model: String, _ task: String, _ metric: String) -> Double? {
             results.first { $0["model"] as? String == model && $0["task"] as? String == task && $0["metric"] as? String == metric }?["value"] as? Double
         }
@@ -92,6 +93,9 @@ import TestSupport
             let v = try #require(r["value"] as? Double, "non-numeric value in \(r)")
             #expect(v.isFinite, "\(r["model"] ?? "?") \(r["task"] ?? "?") \(r["metric"] ?? "?") = \(v)")
         }
+        #expect(value("donor", "copy_ru", "copy99") == nil && value("instruct", "copy_ru", "copy99") != nil)
+        let comparisons = try #require(try Self.json(dir + "/eval/report.json")["comparisons"] as? [[String: Any]])
+        #expect(comparisons.contains { $0["model"] as? String == "lep-conversion" && $0["task"] as? String == "copy_ru" && $0["reference"] as? String == "instruct" })
         let donorCPT = try #require(value("donor", "tokenizer_ru", "chars_per_token"))
         let instructCPT = try #require(value("instruct", "tokenizer_ru", "chars_per_token"))
         #expect(donorCPT > instructCPT, "the Russian vocabulary is more efficient on Russian text")
@@ -100,5 +104,32 @@ import TestSupport
             let bpb = try #require(value("lep-\(mode)", "text_ru", "bits_per_byte"))
             #expect(bpb > 0 && bpb < 8, "lep-\(mode) Russian bits per byte \(bpb)")
         }
+
+        // 5. summary.json: the five models, every required key, finite where applicable, null for the donor's chat tasks.
+        let summary = try Self.json(dir + "/summary.json")
+        let summaryModels = try #require(summary["models"] as? [String: Any])
+        #expect(Set(summaryModels.keys) == Set(names))
+        let required = ["ru_chars_per_token", "ru_bits_per_byte", "en_bits_per_byte", "copy_ru_copy99", "copy_en_copy99",
+                        "n_copy_ru", "n_copy_en", "chat_format"]
+        let chatKeys: Set = ["copy_ru_copy99", "copy_en_copy99", "n_copy_ru", "n_copy_en", "chat_format"]
+        var keySets: [Set<String>] = []
+        for name in names {
+            let m = try #require(summaryModels[name] as? [String: Any], "summary.json lacks \(name)")
+            keySets.append(Set(m.keys))
+            for k in required {
+                #expect(m.keys.contains(k), "\(name) lacks \(k)")
+                if name == "donor" && chatKeys.contains(k) {
+                    #expect(m[k] is NSNull, "donor \(k) should be null (no chat template), got \(m[k] ?? "nil")")
+                } else {
+                    let v = try #require(m[k] as? Double, "\(name) \(k) is not a number: \(m[k] ?? "nil")")
+                    #expect(v.isFinite, "\(name) \(k) = \(v)")
+                }
+            }
+            if name != "donor" {
+                #expect(m["n_copy_ru"] as? Int == 2 && m["n_copy_en"] as? Int == 2, "one sentence + one paragraph per language")
+                #expect(m["n_chat_format"] as? Int == 4)
+            }
+        }
+        #expect(Set(keySets).count == 1, "every model has the same keys")
     }
 }

@@ -5,10 +5,12 @@ import Testing
 struct TaskDataTests {
     @Test("bundled files parse, with the documented sizes", arguments: BundledData.languages)
     func bundled(_ lang: String) throws {
-        let copy = try TaskData.parseCopyItems(try #require(BundledData.file("\(lang)/copy.jsonl")), path: "\(lang)/copy.jsonl")
-        #expect(copy.count == 10)
+        let data = try SuiteData.bundled()
+        let d = try #require(data.languages.first { $0.language == lang })
+        #expect(d.copy.isEmpty && d.copyText != nil, "bundled copy items are generated from copy_text.txt")
+        let copy = d.copyItems(.sentence, seed: 1) + d.copyItems(.paragraph, seed: 1)
+        #expect(copy.count == 126 + 189)
         #expect(copy.allSatisfy { $0.language == lang })
-        #expect(copy.filter { $0.kind == .paragraph }.count == 3)
         let single = try TaskData.parseMultipleChoice(try #require(BundledData.file("\(lang)/mc_single_token.jsonl")), path: "x")
         let cont = try TaskData.parseMultipleChoice(try #require(BundledData.file("\(lang)/mc_continuation.jsonl")), path: "x")
         #expect(single.count + cont.count >= 20)
@@ -52,8 +54,10 @@ struct TaskDataTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try Data([0x61, 0x0A, 0x62, 0xFF, 0x0A]).write(to: URL(fileURLWithPath: dir + "/bad.txt"))
         #expect(throws: EvaluationError.taskFile(path: dir + "/bad.txt", line: 2, message: "invalid UTF-8")) { try TaskData.readText(path: dir + "/bad.txt") }
-        try BundledData.file("ru/copy.jsonl")!.write(toFile: dir + "/copy.jsonl", atomically: true, encoding: .utf8)
-        #expect(try TaskData.loadCopyItems(path: dir + "/copy.jsonl").count == 10)
+        try (#"{"id": "ru-s01", "language": "ru", "kind": "sentence", "text": "Тихая река."}"# + "\n"
+             + #"{"id": "ru-p01", "language": "ru", "kind": "paragraph", "text": "Тихая река. Старый мост."}"# + "\n")
+            .write(toFile: dir + "/copy.jsonl", atomically: true, encoding: .utf8)
+        #expect(try TaskData.loadCopyItems(path: dir + "/copy.jsonl").map(\.kind) == [.sentence, .paragraph])
         #expect(throws: EvaluationError.self) { try TaskData.readText(path: dir + "/missing.txt") }
     }
 }

@@ -59,6 +59,19 @@ struct ForwardPassTests {
         print("\(name): NLL \(l.meanNLL) vs loss \(ref.loss)")
         #expect(abs(l.meanNLL - ref.loss) <= 1e-5 * ref.loss)
         #expect(abs(l.bitsPerByte(textBytes: 100) - l.totalNLL / (100 * log(2.0))) < 1e-12)
+        // The standard error of the mean NLL against the per-token losses of transformers' logits
+        // (two-pass sample variance with n − 1, in Double).
+        let V = ref.logits.count / ref.inputIds.count
+        var nll: [Double] = []
+        for t in 0..<(ref.inputIds.count - 1) {
+            let row = ref.logits[(t * V)..<((t + 1) * V)].map(Double.init)
+            let m = row.max() ?? 0
+            nll.append(m + log(row.reduce(0) { $0 + exp($1 - m) }) - row[ref.inputIds[t + 1]])
+        }
+        let mean = nll.reduce(0, +) / Double(nll.count)
+        let se = (nll.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(nll.count - 1) / Double(nll.count)).squareRoot()
+        let lepSE = try #require(l.meanNLLStandardError)
+        #expect(abs(lepSE - se) <= 1e-3 * se, "\(name): se(NLL) lep \(lepSE) vs transformers' logits \(se)")
     }
 
     @Test("the sliding window matters: full attention would give other logits")

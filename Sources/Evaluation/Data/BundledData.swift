@@ -27,29 +27,91 @@ In her report she thanked him by name. It was the first time, he said later, tha
 
 Через много лет на станцию пришло письмо. Бывший мальчик писал, что стал машинистом и теперь водит поезда по этой линии. Проезжая мимо, он всегда даёт короткий гудок, и Пётр Ильич, уже совсем седой, поднимает в ответ фуражку.
 """# + "\n"),
-        ("en/copy.jsonl", #"""
-{"id": "en-s01", "language": "en", "kind": "sentence", "text": "The kettle clicked off just as the rain began to fall."}
-{"id": "en-s02", "language": "en", "kind": "sentence", "text": "Seven hundred and twelve books were returned to the library on Monday morning."}
-{"id": "en-s03", "language": "en", "kind": "sentence", "text": "Please close the gate behind you, because the goats escape whenever they can."}
-{"id": "en-s04", "language": "en", "kind": "sentence", "text": "Her bicycle had a red basket, a silver bell and a rear light that never worked."}
-{"id": "en-s05", "language": "en", "kind": "sentence", "text": "At 4:35 p.m. the train from Leeds arrived at platform 9, twelve minutes late."}
-{"id": "en-s06", "language": "en", "kind": "sentence", "text": "A quiet river can carry a surprising amount of sand to the sea."}
-{"id": "en-s07", "language": "en", "kind": "sentence", "text": "The recipe asks for two eggs, 250 g of flour and a pinch of salt."}
-{"id": "en-p01", "language": "en", "kind": "paragraph", "text": "Maps are arguments as much as pictures. Whoever draws one decides what to leave out: the footpath that crosses a farmer's field, the name a village used before the railway came, the marsh that floods every second winter. A good map admits these choices in its legend; a bad one pretends that the world simply looks like that."}
-{"id": "en-p02", "language": "en", "kind": "paragraph", "text": "The old clock in the school hall ran four minutes fast for as long as anyone could remember. Teachers set their watches by it anyway, so the whole building lived four minutes ahead of the town. When a new caretaker finally corrected it, half the pupils missed their buses, and the clock was quietly set back to its old, wrong time."}
-{"id": "en-p03", "language": "en", "kind": "paragraph", "text": "Bread dough needs time more than it needs effort. Mix the flour, water, salt and yeast, cover the bowl, and leave it somewhere warm for a few hours. The yeast does the slow work of building the structure, and by evening the dough has doubled in size, smells faintly of beer and is ready for the oven."}
+        ("en/copy_text.txt", #"""
+The kettle clicked off just as the rain began to fall. My grandmother kept her buttons in an old tin box. The box had a picture of a ship on its lid. On wet days we poured the buttons onto the table and sorted them by colour. The red ones were always the rarest. She said each button had come from a coat someone had loved.
+
+The bus to the market leaves at half past eight. It stops at the bridge, the school and the post office. The driver knows most of the passengers by name. On Fridays the bus is full of baskets and bags. An old man always sits at the front with his dog. The dog never barks, even when the bus is late.
+
+Our street has twelve houses and one tall chestnut tree. In autumn the children collect the chestnuts in their pockets. Nobody knows who planted the tree. Some say it is older than the street itself. Every spring a pair of blackbirds builds a nest in its branches. The neighbours argue about the leaves but never about the tree.
+
+The library opens at nine and closes at six. Seven hundred books were returned on Monday morning. The librarian stamps each one and puts it on a trolley. Children's books go back to the shelves first. Heavy atlases wait until the afternoon. By evening the trolley is empty again.
+
+Please close the gate behind you. The goats escape whenever they can. Last summer they ate half of the cabbages. The farmer built a higher fence, but they found a gap. Now the gate has a bell that rings when it opens. The goats have not learned how to silence it yet.
+
+Her bicycle had a red basket and a silver bell. She rode it to work in every season. In winter she wore two scarves and thick gloves. In summer she took the long road past the lake. The rear light never worked, so she came home before dark. People in the village said they could set their clocks by her.
+
+The recipe asks for two eggs and a cup of flour. Mix them slowly with a pinch of salt. Add warm milk until the batter is smooth. Let it rest for ten minutes while the pan heats. Pour a thin layer and wait for small bubbles. Turn the pancake once and serve it hot.
+
+A quiet river can carry a lot of sand to the sea. Near the town it moves slowly between green fields. Fishermen sit on the bank from early morning. In spring the water rises and covers the lower meadows. The old mill by the river stopped working long ago. Now it is a small museum with a wooden wheel.
+
+The train from the north arrived twelve minutes late. A woman with a large suitcase stepped onto the platform. She looked around for the exit and then for a taxi. The station clock showed a quarter past four. Outside, the snow had started to fall again. She pulled up her collar and walked towards the square.
+
+Tom planted tomatoes in the small garden behind his house. He watered them every evening after work. In July the plants were taller than his daughter. The first tomato was small and very sweet. They shared it at dinner, cutting it into four pieces. By August there were more tomatoes than they could eat.
+
+The museum has a room full of old clocks. Some of them are more than two hundred years old. Every hour they all strike at slightly different times. Visitors stand in the middle of the room and listen. A guard winds the clocks every Monday morning. He says the oldest one is also the most accurate.
+
+Anna learned to swim when she was six years old. Her father taught her in the shallow end of the lake. At first she was afraid to put her face in the water. After a week she could swim to the wooden raft. Now she swims across the lake every summer. She still remembers how cold the water was that first day.
+
+The baker opens his shop at dawn. By seven the shelves are full of warm bread. He sells rye loaves, white rolls and sweet buns. Students buy the buns on their way to class. At noon he lowers the prices of the morning bread. Whatever is left in the evening goes to the shelter.
+
+Snow fell all night and covered the roads. In the morning the village was white and silent. Children ran outside with sledges and shovels. The school stayed closed, and nobody complained. By lunch there was a snowman in every yard. The largest one wore a bucket instead of a hat.
+
+The small cafe on the corner has only five tables. Its owner makes the coffee himself and remembers every order. Regular customers leave notes on a board by the door. Some notes are jokes, and some are short poems. Once a week he reads the best one aloud. The winner gets a free cup of coffee.
+
+My brother collects maps of places he has never visited. He keeps them in a long drawer under his bed. Each map has a pencil line along a road he would like to take. He says planning a journey is half the pleasure. Last year he finally travelled along one of the lines. He came back with a new map and a longer list.
+
+The cat sleeps on the warm windowsill all afternoon. When the sun moves, she moves with it. In the evening she waits by the door for the children. She pretends not to care when they come home. Later she sits on the lap of whoever reads the longest. At night she disappears until breakfast.
+
+The old bridge was built of grey stone. It has three arches and a narrow path for walkers. Carts crossed it for many years before cars arrived. Now only bicycles and pedestrians are allowed on it. On summer evenings couples stop in the middle to watch the river. The stones are still warm long after sunset.
+
+The lighthouse keeper climbs ninety steps every evening. At the top he cleans the glass with a soft cloth. Then he lights the lamp and writes the time in a book. Ships rarely pass this part of the coast any more. Still, the light turns all night until the morning. In the book he also notes the wind and the birds.
+
+The school concert was held in the old hall. Parents sat on small chairs meant for children. The choir sang three songs and forgot the words of one. A boy played the violin with his eyes closed. At the end everyone clapped for a long time. Afterwards there was tea and apple cake in the corridor.
+
+We walked up the hill to see the sunrise. The path was steep and wet with dew. Halfway up we stopped to drink water and rest. At the top the wind was cold and strong. The sun came up slowly behind the distant forest. For a few minutes nobody said a single word.
 """# + "\n"),
-        ("ru/copy.jsonl", #"""
-{"id": "ru-s01", "language": "ru", "kind": "sentence", "text": "Чайник выключился как раз в тот момент, когда начался дождь."}
-{"id": "ru-s02", "language": "ru", "kind": "sentence", "text": "В понедельник утром в библиотеку вернули семьсот двенадцать книг."}
-{"id": "ru-s03", "language": "ru", "kind": "sentence", "text": "Закрывайте за собой калитку, иначе козы опять убегут в огород."}
-{"id": "ru-s04", "language": "ru", "kind": "sentence", "text": "У её велосипеда была красная корзинка, серебристый звонок и фонарь, который никогда не горел."}
-{"id": "ru-s05", "language": "ru", "kind": "sentence", "text": "В 16:35 поезд из Казани прибыл на девятый путь с опозданием на двенадцать минут."}
-{"id": "ru-s06", "language": "ru", "kind": "sentence", "text": "Тихая река способна унести в море удивительно много песка."}
-{"id": "ru-s07", "language": "ru", "kind": "sentence", "text": "Для теста нужны два яйца, 250 г муки и щепотка соли."}
-{"id": "ru-p01", "language": "ru", "kind": "paragraph", "text": "Карта не только изображает местность, но и спорит о ней. Тот, кто её рисует, решает, что оставить за краем: тропинку через чужое поле, старое название деревни, болото, которое разливается каждую вторую зиму. Честная карта признаётся в этом в условных обозначениях, а нечестная делает вид, будто мир так и выглядит."}
-{"id": "ru-p02", "language": "ru", "kind": "paragraph", "text": "Старые часы в школьном коридоре спешили на четыре минуты, сколько все себя помнили. Учителя всё равно сверяли по ним время, и школа жила на четыре минуты впереди города. Когда новый завхоз наконец их подвёл, половина учеников опоздала на автобус, и часы тихо вернули к прежнему, неправильному времени."}
-{"id": "ru-p03", "language": "ru", "kind": "paragraph", "text": "Тесту для хлеба нужно не столько усилие, сколько время. Смешайте муку, воду, соль и дрожжи, накройте миску и оставьте её в тёплом месте на несколько часов. Дрожжи медленно сделают свою работу, и к вечеру тесто увеличится вдвое, запахнет хлебным квасом и будет готово для духовки."}
+        ("ru/copy_text.txt", #"""
+Чайник выключился как раз тогда, когда начался дождь. Бабушка хранила пуговицы в старой жестяной коробке. На крышке коробки был нарисован корабль. В дождливые дни мы высыпали пуговицы на стол и раскладывали их по цвету. Красные пуговицы всегда попадались реже всего. Бабушка говорила, что каждая пуговица осталась от чьего-то любимого пальто.
+
+Автобус на рынок уходит в половине девятого. Он останавливается у моста, у школы и у почты. Водитель знает почти всех пассажиров по имени. По пятницам автобус полон корзин и сумок. Впереди всегда сидит старик со своей собакой. Собака никогда не лает, даже если автобус опаздывает.
+
+На нашей улице двенадцать домов и один высокий каштан. Осенью дети собирают каштаны в карманы. Никто не знает, кто посадил это дерево. Говорят, что оно старше самой улицы. Каждую весну в его ветвях вьют гнездо два дрозда. Соседи спорят о листьях, но никогда не спорят о дереве.
+
+Библиотека открывается в девять и закрывается в шесть. В понедельник утром вернули семьсот книг. Библиотекарь ставит на каждую штамп и кладёт её на тележку. Детские книги первыми возвращаются на полки. Тяжёлые атласы ждут до обеда. К вечеру тележка снова пустеет.
+
+Пожалуйста, закрывайте за собой калитку. Козы убегают при каждом удобном случае. Прошлым летом они съели половину капусты. Фермер поставил забор повыше, но они нашли дыру. Теперь на калитке висит колокольчик. Козы пока не научились заставлять его молчать.
+
+У её велосипеда была красная корзинка и серебристый звонок. Она ездила на нём на работу в любое время года. Зимой она надевала два шарфа и толстые перчатки. Летом она ехала длинной дорогой мимо озера. Задний фонарь не работал, поэтому она возвращалась засветло. В деревне говорили, что по ней можно сверять часы.
+
+Для блинов нужны два яйца и стакан муки. Медленно смешайте их со щепоткой соли. Добавляйте тёплое молоко, пока тесто не станет гладким. Пусть оно постоит десять минут, пока греется сковорода. Налейте тонкий слой и дождитесь маленьких пузырьков. Переверните блин один раз и подавайте горячим.
+
+Тихая река уносит в море много песка. У города она медленно течёт среди зелёных полей. Рыбаки сидят на берегу с раннего утра. Весной вода поднимается и заливает нижние луга. Старая мельница у реки давно не работает. Теперь в ней маленький музей с деревянным колесом.
+
+Поезд с севера пришёл с опозданием на двенадцать минут. На платформу вышла женщина с большим чемоданом. Она поискала глазами выход, а потом такси. Вокзальные часы показывали четверть пятого. На улице снова пошёл снег. Она подняла воротник и пошла к площади.
+
+Том посадил помидоры в маленьком саду за домом. Он поливал их каждый вечер после работы. В июле кусты стали выше его дочери. Первый помидор был маленьким и очень сладким. Они разделили его за ужином на четыре части. К августу помидоров стало больше, чем они могли съесть.
+
+В музее есть зал, полный старых часов. Некоторым из них больше двухсот лет. Каждый час они бьют в немного разное время. Посетители стоят посреди зала и слушают. Сторож заводит часы каждый понедельник утром. Он говорит, что самые старые часы идут точнее всех.
+
+Анна научилась плавать, когда ей было шесть лет. Отец учил её на мелководье у озера. Сначала она боялась опускать лицо в воду. Через неделю она доплывала до деревянного плота. Теперь она каждое лето переплывает озеро. Она до сих пор помнит, какой холодной была вода в тот день.
+
+Пекарь открывает свою лавку на рассвете. К семи часам полки уже полны тёплого хлеба. Он продаёт ржаной хлеб, белые булки и сладкие плюшки. Студенты покупают плюшки по дороге на занятия. В полдень он снижает цену на утренний хлеб. Всё, что остаётся к вечеру, он отдаёт в приют.
+
+Всю ночь шёл снег и засыпал дороги. Утром деревня была белой и тихой. Дети выбежали на улицу с санками и лопатами. Школа была закрыта, и никто не жаловался. К обеду в каждом дворе стоял снеговик. Самый большой носил ведро вместо шляпы.
+
+В маленьком кафе на углу всего пять столиков. Хозяин сам варит кофе и помнит каждый заказ. Постоянные гости оставляют записки на доске у двери. Одни записки шуточные, другие похожи на короткие стихи. Раз в неделю он читает вслух лучшую из них. Победитель получает чашку кофе бесплатно.
+
+Мой брат собирает карты мест, где он никогда не был. Он хранит их в длинном ящике под кроватью. На каждой карте карандашом отмечена дорога, по которой он хотел бы проехать. Он говорит, что планировать путешествие уже половина удовольствия. В прошлом году он наконец проехал по одной из этих линий. Он вернулся с новой картой и ещё более длинным списком.
+
+Кошка весь день спит на тёплом подоконнике. Когда солнце сдвигается, она сдвигается вместе с ним. Вечером она ждёт детей у двери. Она делает вид, что ей всё равно, когда они приходят. Потом она садится на колени к тому, кто дольше всех читает. Ночью она исчезает до самого завтрака.
+
+Старый мост построен из серого камня. У него три арки и узкая дорожка для пешеходов. Много лет по нему ездили телеги, пока не появились машины. Теперь по мосту разрешено ходить только пешком и ездить на велосипеде. Летними вечерами пары останавливаются посередине, чтобы смотреть на реку. Камни остаются тёплыми ещё долго после заката.
+
+Смотритель маяка каждый вечер поднимается на девяносто ступенек. Наверху он протирает стекло мягкой тряпкой. Потом он зажигает лампу и записывает время в книгу. Корабли теперь редко проходят у этого берега. И всё же свет вращается всю ночь до утра. В книге он отмечает ещё ветер и птиц.
+
+Школьный концерт проходил в старом зале. Родители сидели на маленьких детских стульях. Хор спел три песни и забыл слова одной из них. Мальчик играл на скрипке с закрытыми глазами. В конце все долго хлопали. Потом в коридоре был чай с яблочным пирогом.
+
+Мы поднялись на холм, чтобы увидеть восход. Тропинка была крутой и мокрой от росы. На полпути мы остановились попить воды и отдохнуть. На вершине дул холодный и сильный ветер. Солнце медленно вставало за далёким лесом. Несколько минут никто не произносил ни слова.
 """# + "\n"),
         ("en/mc_single_token.jsonl", #"""
 {"id": "en-abcd-01", "prompt": "How many days are there in a leap year?\nA. 365\nB. 366\nC. 364\nD. 360\nAnswer with a single letter.", "choices": ["A", "B", "C", "D"], "answer": 1, "answer_prefix": "Answer:"}

@@ -34,12 +34,33 @@ public struct ReportEntry: Equatable, Sendable {
     public var isMain: Bool
     /// False for metrics where lower is better (perplexity, bits per byte, KL divergence).
     public var higherIsBetter: Bool
+    /// The per-item scores behind `value` (item id and score, in item order), for paired
+    /// comparisons; nil for metrics that are not a mean over items. Not written to report.json.
+    public var items: [ItemScore]?
 
     public init(model: String, task: String, metric: String, value: Double, n: Int, standardError: Double? = nil,
-                isMain: Bool = false, higherIsBetter: Bool = true) {
+                isMain: Bool = false, higherIsBetter: Bool = true, items: [ItemScore]? = nil) {
         self.model = model; self.task = task; self.metric = metric; self.value = value; self.n = n
-        self.standardError = standardError; self.isMain = isMain; self.higherIsBetter = higherIsBetter
+        self.standardError = standardError; self.isMain = isMain; self.higherIsBetter = higherIsBetter; self.items = items
     }
+
+    /// A mean over items with its standard error, keeping the per-item scores.
+    public static func mean(model: String, task: String, metric: String, ids: [String], scores: [Double],
+                            isMain: Bool = false, higherIsBetter: Bool = true) throws(EvaluationError) -> ReportEntry {
+        guard ids.count == scores.count else { throw .metric("\(task)/\(metric): \(scores.count) scores for \(ids.count) items") }
+        let m = try MetricSummary.mean(of: scores)
+        return ReportEntry(model: model, task: task, metric: metric, value: m.value, n: m.n, standardError: m.standardError,
+                           isMain: isMain, higherIsBetter: higherIsBetter,
+                           items: zip(ids, scores).map { ItemScore(id: $0, score: $1) })
+    }
+}
+
+/// One item's score (for paired comparisons between models on the same items).
+public struct ItemScore: Equatable, Sendable {
+    public var id: String
+    public var score: Double
+
+    public init(id: String, score: Double) { self.id = id; self.score = score }
 }
 
 /// The results of one `lep eval` run: models side by side, settings, and every metric.
@@ -53,9 +74,12 @@ public struct EvaluationReport: Equatable, Sendable {
     /// Run settings (tasks, context length, chat format, seeds, data files and their hashes, ...).
     public var settings: JSONObject
     public var entries: [ReportEntry]
+    /// Paired comparisons of each model with the first on the same items (``PairedComparison``).
+    public var comparisons: [PairedComparison]
 
     /// Builds a report, refusing duplicate model names, entries for unknown models and non-finite values.
-    public init(tool: String, models: [ReportModel], settings: JSONObject = JSONObject(), entries: [ReportEntry]) throws(EvaluationError) {
+    public init(tool: String, models: [ReportModel], settings: JSONObject = JSONObject(), entries: [ReportEntry],
+                comparisons: [PairedComparison] = []) throws(EvaluationError) {
         var seen = Set<String>()
         for m in models {
             guard !m.name.isEmpty else { throw .report("a model has an empty name (path \(m.path))") }
@@ -69,7 +93,10 @@ public struct EvaluationReport: Equatable, Sendable {
                 throw .report("\(e.model) has two values for \(e.task)/\(e.metric)")
             }
         }
-        self.tool = tool; self.models = models; self.settings = settings; self.entries = entries
+        for c in comparisons where !(c.meanDifference.isFinite && c.low.isFinite && c.high.isFinite) {
+            throw .report("\(c.model) vs \(c.reference) \(c.task)/\(c.metric): the comparison is not finite")
+        }
+        self.tool = tool; self.models = models; self.settings = settings; self.entries = entries; self.comparisons = comparisons
     }
 
     /// (task, metric) pairs in order of first appearance.

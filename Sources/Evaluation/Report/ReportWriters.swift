@@ -33,6 +33,23 @@ public enum ReportWriter {
             o["higher_is_better"] = .bool(e.higherIsBetter)
             return .object(o)
         })
+        root["comparisons"] = .array(r.comparisons.map { c in
+            var o = JSONObject()
+            o["model"] = .string(c.model)
+            o["reference"] = .string(c.reference)
+            o["task"] = .string(c.task)
+            o["metric"] = .string(c.metric)
+            o["n"] = .number(JSONNumber(c.n))
+            o["mean_difference"] = .number(JSONNumber(c.meanDifference))
+            o["stderr"] = c.standardError.map { .number(JSONNumber($0)) } ?? .null
+            o["ci95_low"] = .number(JSONNumber(c.low))
+            o["ci95_high"] = .number(JSONNumber(c.high))
+            o["resamples"] = .number(JSONNumber(c.resamples))
+            o["seed"] = .number(JSONNumber(c.seed))
+            o["higher_is_better"] = .bool(c.higherIsBetter)
+            o["verdict"] = .string(c.verdict.rawValue)
+            return .object(o)
+        })
         return JSONWriter.pretty(.object(root))
     }
 
@@ -67,6 +84,18 @@ public enum ReportWriter {
                 line += " \(text) |"
             }
             out += line + "\n"
+        }
+        if let reference = r.comparisons.first?.reference {
+            let c0 = r.comparisons[0]
+            out += "\n## Paired comparison with \(cell(reference))\n\n"
+            out += "Each model minus \(cell(reference)) on the same items: mean difference ± standard error, and a 95 % bootstrap "
+            out += "interval (\(c0.resamples) resamples, SplitMix64 seed \(c0.seed)). The verdict says whether the interval excludes 0.\n\n"
+            out += "| task | metric | n | model | difference | 95 % interval | verdict |\n|---|---|---:|---|---:|---|---|\n"
+            for c in r.comparisons {
+                var d = (c.meanDifference > 0 ? "+" : "") + DecimalFormat.value(c.meanDifference)
+                if let se = c.standardError { d += " ± " + DecimalFormat.value(se) }
+                out += "| \(cell(c.task)) | \(cell(c.metric))\(c.higherIsBetter ? "" : " ↓") | \(c.n) | \(cell(c.model)) | \(d) | [\(DecimalFormat.value(c.low)), \(DecimalFormat.value(c.high))] | \(c.verdict.rawValue) |\n"
+            }
         }
         if !r.settings.isEmpty {
             out += "\nSettings: `" + JSONWriter.compact(.object(r.settings)).replacingAll("`", with: "'") + "`\n"

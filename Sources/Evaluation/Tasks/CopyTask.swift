@@ -48,16 +48,14 @@ public enum CopyTask {
                        symbolsPerToken: CopyMetrics.symbolsPerToken(prediction: prediction, generatedTokens: p))
     }
 
-    /// Report entries over items of one kind: len (main for sentences), copy99 (main for
-    /// paragraphs), symbols_per_token; means with standard errors.
-    public static func entries(_ outcomes: [Outcome], kind: CopyKind, model: String, task: String) throws(EvaluationError) -> [ReportEntry] {
-        let len = try MetricSummary.mean(of: outcomes.map(\.len))
-        let c99 = try MetricSummary.mean(of: outcomes.map(\.copy99))
-        let spt = try MetricSummary.mean(of: outcomes.map(\.symbolsPerToken))
-        return [
-            ReportEntry(model: model, task: task, metric: "len", value: len.value, n: len.n, standardError: len.standardError, isMain: kind == .sentence),
-            ReportEntry(model: model, task: task, metric: "copy99", value: c99.value, n: c99.n, standardError: c99.standardError, isMain: kind == .paragraph),
-            ReportEntry(model: model, task: task, metric: "symbols_per_token", value: spt.value, n: spt.n, standardError: spt.standardError),
+    /// Report entries over items of one kind (`kind` nil: sentences and paragraphs together): len
+    /// (main for sentences), copy99 (main for paragraphs and for both kinds together),
+    /// symbols_per_token; means with standard errors and the per-item scores (`ids` in item order).
+    public static func entries(_ outcomes: [Outcome], ids: [String], kind: CopyKind?, model: String, task: String) throws(EvaluationError) -> [ReportEntry] {
+        [
+            try ReportEntry.mean(model: model, task: task, metric: "len", ids: ids, scores: outcomes.map(\.len), isMain: kind == .sentence),
+            try ReportEntry.mean(model: model, task: task, metric: "copy99", ids: ids, scores: outcomes.map(\.copy99), isMain: kind != .sentence),
+            try ReportEntry.mean(model: model, task: task, metric: "symbols_per_token", ids: ids, scores: outcomes.map(\.symbolsPerToken)),
         ]
     }
 

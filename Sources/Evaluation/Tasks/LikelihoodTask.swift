@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Models
 
 /// Text likelihood (EVALUATOR.md §1): mean NLL per token, perplexity and bits per UTF-8 byte.
@@ -35,13 +38,20 @@ public enum LikelihoodTask {
         try score(model, ids: model.tokenizer.encode(text, addSpecialTokens: true), bytes: text.utf8.count, context: context, task: task)
     }
 
-    /// Report entries: bits_per_byte (main), nll_per_token, perplexity; all lower-is-better.
+    /// Report entries: bits_per_byte (main), nll_per_token, perplexity; all lower-is-better. Standard
+    /// errors over tokens: se(NLL) = s / √n of the per-token losses, se(bits per byte) =
+    /// se(NLL) · n / (bytes · ln 2), se(perplexity) = perplexity · se(NLL) (delta method).
     public static func entries(_ r: Result, model: String, task: String) -> [ReportEntry] {
         let n = r.likelihood.tokens
+        let se = r.likelihood.meanNLLStandardError
+        let bytesLn2 = Double(r.bytes) * log(2.0)
         return [
-            ReportEntry(model: model, task: task, metric: "bits_per_byte", value: r.bitsPerByte, n: n, isMain: true, higherIsBetter: false),
-            ReportEntry(model: model, task: task, metric: "nll_per_token", value: r.likelihood.meanNLL, n: n, isMain: false, higherIsBetter: false),
-            ReportEntry(model: model, task: task, metric: "perplexity", value: r.likelihood.perplexity, n: n, isMain: false, higherIsBetter: false),
+            ReportEntry(model: model, task: task, metric: "bits_per_byte", value: r.bitsPerByte, n: n,
+                        standardError: se.map { $0 * Double(n) / bytesLn2 }, isMain: true, higherIsBetter: false),
+            ReportEntry(model: model, task: task, metric: "nll_per_token", value: r.likelihood.meanNLL, n: n,
+                        standardError: se, isMain: false, higherIsBetter: false),
+            ReportEntry(model: model, task: task, metric: "perplexity", value: r.likelihood.perplexity, n: n,
+                        standardError: se.map { $0 * r.likelihood.perplexity }, isMain: false, higherIsBetter: false),
         ]
     }
 }

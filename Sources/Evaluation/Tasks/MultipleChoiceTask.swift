@@ -114,13 +114,11 @@ public enum MultipleChoiceTask {
     }
 
     /// Report entries: `acc` (main for llmtf style), and `acc_norm` (main for lm-eval style) when present.
-    public static func entries(_ outcomes: [Outcome], model: String, task: String) throws(EvaluationError) -> [ReportEntry] {
-        let acc = try MetricSummary.mean(of: outcomes.map(\.accuracy))
+    public static func entries(_ outcomes: [Outcome], ids: [String], model: String, task: String) throws(EvaluationError) -> [ReportEntry] {
         let norms = outcomes.compactMap(\.normalizedAccuracy)
-        var out = [ReportEntry(model: model, task: task, metric: "acc", value: acc.value, n: acc.n, standardError: acc.standardError, isMain: norms.isEmpty)]
+        var out = [try ReportEntry.mean(model: model, task: task, metric: "acc", ids: ids, scores: outcomes.map(\.accuracy), isMain: norms.isEmpty)]
         if !norms.isEmpty {
-            let n = try MetricSummary.mean(of: norms)
-            out.append(ReportEntry(model: model, task: task, metric: "acc_norm", value: n.value, n: n.n, standardError: n.standardError, isMain: true))
+            out.append(try ReportEntry.mean(model: model, task: task, metric: "acc_norm", ids: ids, scores: norms, isMain: true))
         }
         return out
     }
