@@ -50,12 +50,20 @@ eval_seconds=$(( $(date +%s) - eval_start ))
 S="$OUT/summary.json"
 
 echo; echo "== 4. Table 3 in miniature"
-# f KEY MODEL -> the value with 3 decimals, or n/a (null: not applicable)
-f() { jq -r --arg m "$2" --arg k "$1" '.models[$m][$k] | if . == null then "n/a" else (. * 1000 | round / 1000 | tostring) end' "$S"; }
-# se KEY MODEL -> "v ± se" for means over items
-se() { jq -r --arg m "$2" --arg k "$1" '.models[$m] | if .[$k] == null then "n/a" else "\(.[$k] * 1000 | round / 1000) ± \(.[$k + "_stderr"] // 0 | . * 1000 | round / 1000)" end' "$S"; }
-# pair TASK/METRIC MODEL -> "Δ [lo, hi] verdict" against the instruct model
-pair() { jq -r --arg m "$2" --arg k "$1" '.models[$m].paired[$k] | if . == null then "–" else "\(.mean_difference * 1000 | round / 1000) [\(.ci95_low * 1000 | round / 1000), \(.ci95_high * 1000 | round / 1000)] \(.verdict)" end' "$S"; }
+# raw MODEL JQ-PATH -> the JSON value (null when not applicable)
+raw() { jq -r --arg m "$1" ".models[\$m]$2" "$S"; }
+num() { if [ "$1" = null ]; then echo n/a; else printf '%.3f' "$1"; fi; }
+# f KEY MODEL -> the value with 3 decimals, or n/a
+f() { num "$(raw "$2" "[\"$1\"]")"; }
+# se KEY MODEL -> "value ± standard error" (means over items)
+se() { local v; v=$(raw "$2" "[\"$1\"]"); if [ "$v" = null ]; then echo n/a; else echo "$(num "$v") ± $(num "$(raw "$2" "[\"$1_stderr\"]")")"; fi; }
+# pair TASK/METRIC MODEL -> "difference [low, high] verdict" against the instruct model
+pair() {
+  local p; p=$(raw "$2" ".paired[\"$1\"] | if . == null then \"null\" else \"\(.mean_difference) \(.ci95_low) \(.ci95_high) \(.verdict)\" end")
+  if [ "$p" = null ]; then echo "–"; return; fi
+  read -r d lo hi verdict <<< "$p"
+  printf '%+.3f [%.3f, %.3f] %s' "$d" "$lo" "$hi" "$verdict"
+}
 n_ru=$(jq -r '.models.instruct.n_copy_ru' "$S"); n_en=$(jq -r '.models.instruct.n_copy_en' "$S"); n_chat=$(jq -r '.models.instruct.n_chat_format' "$S")
 {
   echo "| model | RU chars/token ↑ | RU bits/byte ↓ | EN bits/byte ↓ | copy RU copy99 ↑ | copy EN copy99 ↑ | copy RU len ↑ | copy EN len ↑ | MC RU acc ↑ | MC EN acc ↑ | chat format ↑ |"
