@@ -38,13 +38,15 @@ bench: build
 	@$(MAKE) --no-print-directory install-packages PACKAGES="$(BENCH_PACKAGES)"
 	./scripts/bench.sh $(RELEASE_BIN)
 
-# Fuzz the safetensors header parser with libFuzzer for FUZZ_SECONDS (default 300).
+# libFuzzer on every parser of untrusted input, FUZZ_SECONDS each (default 300), seeded from the
+# fixtures (scripts/fuzz.sh); FUZZ_TARGETS picks some: header json tokenizer recipe chat-template gguf.
 FUZZ_SECONDS ?= 300
+FUZZ_TARGETS ?= header json tokenizer recipe chat-template $(if $(wildcard Sources/lep-fuzz-gguf),gguf)
+FUZZ_BUILD := $(SWIFT) build -c release --scratch-path .build/fuzz \
+	-Xswiftc -sanitize=fuzzer,address -Xswiftc -DLEP_FUZZING -Xswiftc -parse-as-library
 fuzz: deps
-	$(SWIFT) build -c release --product lep-fuzz-header --scratch-path .build/fuzz \
-	  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DLEP_FUZZING -Xswiftc -parse-as-library
-	mkdir -p fuzz-corpus && cp fixtures/safetensors/*.safetensors fixtures/safetensors/malformed/*.safetensors fuzz-corpus/ 2>/dev/null || true
-	.build/fuzz/release/lep-fuzz-header -max_total_time=$(FUZZ_SECONDS) -max_len=4096 fuzz-corpus
+	for t in $(FUZZ_TARGETS); do $(FUZZ_BUILD) --product lep-fuzz-$$t || exit 1; done
+	FUZZ_SECONDS=$(FUZZ_SECONDS) ./scripts/fuzz.sh $(FUZZ_TARGETS)
 
 # The Python reference environment of the fixture generators (scripts/fixtures/requirements.txt),
 # a virtual environment BESIDE the repository (never inside it): `make refenv`, then

@@ -6,7 +6,7 @@ let package = Package(
     name: "lep",
     products: [
         .executable(name: "lep", targets: ["lep"]),
-        .library(name: "LEPKit", targets: ["LEPJSON", "SafeTensors", "TensorMath", "Tokenizers", "Models", "Surgery", "Recipes", "Merging", "Vocabulary", "Propagation", "Pipelines", "ChatTemplates", "Evaluation", "GGUF", "GGUFConversion", "LEPCLI"]),
+        .library(name: "LEPKit", targets: ["LEPJSON", "SafeTensors", "TensorMath", "Tokenizers", "Models", "Surgery", "Recipes", "Merging", "Vocabulary", "Propagation", "Pipelines", "ChatTemplates", "Evaluation", "GGUF", "GGUFConversion"]),
     ],
     targets: [
         // C libraries from Debian (installed by the Makefile).
@@ -43,9 +43,13 @@ let package = Package(
         .target(name: "Evaluation", dependencies: ["LEPJSON", "SafeTensors", "Tokenizers", "Models", "ChatTemplates"]),
         .target(name: "LEPCLI", dependencies: ["LEPJSON", "SafeTensors", "TensorMath", "Tokenizers", "Models", "Surgery", "Recipes", "Merging", "Vocabulary", "Propagation", "Pipelines", "ChatTemplates", "Evaluation", "GGUF", "GGUFConversion"]),
         .executableTarget(name: "lep", dependencies: ["LEPCLI"]),
-        // Fuzz entry point for the safetensors header parser (see README, "Fuzzing").
-        .executableTarget(name: "lep-fuzz-header", dependencies: ["SafeTensors"]),
-        // Fuzz entry point for the GGUF header parser.
+        // Fuzz targets, one per parser of untrusted input (`make fuzz`; CONTRIBUTING.md, "Fuzzing").
+        .target(name: "FuzzSupport", dependencies: ["SafeTensors"]),
+        .executableTarget(name: "lep-fuzz-header", dependencies: ["FuzzSupport", "SafeTensors"]),
+        .executableTarget(name: "lep-fuzz-json", dependencies: ["FuzzSupport", "LEPJSON"]),
+        .executableTarget(name: "lep-fuzz-tokenizer", dependencies: ["FuzzSupport", "Tokenizers"]),
+        .executableTarget(name: "lep-fuzz-recipe", dependencies: ["FuzzSupport", "Recipes", "Pipelines"]),
+        .executableTarget(name: "lep-fuzz-chat-template", dependencies: ["FuzzSupport", "ChatTemplates", "LEPJSON"]),
         .executableTarget(name: "lep-fuzz-gguf", dependencies: ["GGUF"]),
 
         // Shared by the test targets: where fixtures/ and ../shared/realdata are.

@@ -32,14 +32,20 @@ public struct HFTokenizer: Tokenizer {
     /// Loads `tokenizer.json`, with the config files of `configDirectory` when given.
     public init(path: String, configDirectory: String? = nil) throws(TokenizerError) {
         let cfg = try configDirectory.map { dir throws(TokenizerError) in try TokenizerConfig.load(directory: dir) } ?? TokenizerConfig()
-        let bytes = try FileIO.read(path)
+        try self.init(bytes: try FileIO.read(path), config: cfg, path: path)
+    }
+
+    /// Builds from the bytes of a `tokenizer.json` file (`path` names it in errors). Large files take
+    /// a fast path for the vocabulary and merges; anything it does not recognise goes through the
+    /// strict JSON parser.
+    package init(bytes: [UInt8], config: TokenizerConfig = TokenizerConfig(), path: String) throws(TokenizerError) {
         if let fast = FastTokenizerJSON.parse(bytes) {
-            try self.init(json: fast.document, config: cfg, path: path, preparsed: (fast.vocab, fast.merges))
+            try self.init(json: fast.document, config: config, path: path, preparsed: (fast.vocab, fast.merges))
             return
         }
         let json: JSONValue
         do { json = try JSONParser.parse(bytes) } catch { throw .invalidJSON(path: path, reason: error.description) }
-        try self.init(json: json, config: cfg, path: path)
+        try self.init(json: json, config: config, path: path)
     }
 
     /// Builds from parsed tokenizer.json content.

@@ -1,14 +1,9 @@
 // Fuzz entry point for the safetensors header parser.
 //
-// Normal build: `lep-fuzz-header FILE...` parses each file and prints the verdict (a corpus replayer).
-// Fuzzer build (see the Makefile's `fuzz` target): built with -DLEP_FUZZING -sanitize=fuzzer, libFuzzer
-// calls LLVMFuzzerTestOneInput with arbitrary bytes. Any crash, trap or sanitizer report is a bug:
-// the parser must reject bad input with an error, never crash.
+// Accepted headers must describe byte ranges inside the file. See FuzzSupport for how the target is
+// built and run.
+import FuzzSupport
 import SafeTensors
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzHeader(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
@@ -26,34 +21,13 @@ public func fuzzHeader(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
 }
 
 #if LEP_FUZZING
-// SwiftPM links executables with `main` aliased to `<target>_main`; hand control to libFuzzer's driver.
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<Int32>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32
-) -> Int32
-
 @_cdecl("lep_fuzz_header_main")
 func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
-    var c = argc
-    var v = argv
-    return LLVMFuzzerRunDriver(&c, &v) { data, size in fuzzHeader(data, size) }
+    FuzzDriver.runLibFuzzer(argc, argv) { data, size in fuzzHeader(data, size) }
 }
 #else
 @main
-struct FuzzReplay {
-    static func main() {
-        for path in CommandLine.arguments.dropFirst() {
-            do {
-                let file = try MappedFile(path: path)
-                _ = fuzzHeader(file.bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), file.size)
-                let header = try SafeTensorsHeader.parse(file: file.bytes, path: path)
-                print("\(path): ok, \(header.tensors.count) tensors")
-            } catch {
-                print("\(path): rejected: \(error)")
-            }
-        }
-    }
+struct Replay {
+    static func main() { FuzzDriver.replayCommandLine { data, size in fuzzHeader(data, size) } }
 }
 #endif

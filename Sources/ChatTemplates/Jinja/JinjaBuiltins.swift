@@ -67,15 +67,39 @@ package enum Builtins {
         return String(first).uppercased() + string(u).lowercased()
     }
 
+    /// The first index at or after `from` where `needle` occurs in `hay`. Knuth-Morris-Pratt, so the
+    /// time is linear whatever the text (templates and their inputs are untrusted).
     static func find(_ hay: [Unicode.Scalar], _ needle: [Unicode.Scalar], from: Int = 0) -> Int? {
         if needle.isEmpty { return from <= hay.count ? from : nil }
-        guard hay.count >= needle.count else { return nil }
-        var i = from
-        while i + needle.count <= hay.count {
-            if hay[i] == needle[0] && hay[i..<(i + needle.count)].elementsEqual(needle) { return i }
-            i += 1
+        guard from >= 0, hay.count - from >= needle.count else { return nil }
+        var border = [Int](repeating: 0, count: needle.count)
+        var k = 0
+        for i in 1..<needle.count {
+            while k > 0 && needle[i] != needle[k] { k = border[k - 1] }
+            if needle[i] == needle[k] { k += 1 }
+            border[i] = k
+        }
+        k = 0
+        for i in from..<hay.count {
+            while k > 0 && hay[i] != needle[k] { k = border[k - 1] }
+            if hay[i] == needle[k] { k += 1 }
+            if k == needle.count { return i + 1 - needle.count }
         }
         return nil
+    }
+
+    /// `sep.join(parts)` within ``JinjaLimits/maxText``.
+    static func joined(_ parts: [String], _ sep: String) throws -> String {
+        var total = 0
+        for p in parts { total += p.utf8.count + sep.utf8.count; try JinjaLimits.checkText(total, "join()'s result") }
+        return parts.joined(separator: sep)
+    }
+
+    /// `s * n` within ``JinjaLimits/maxText``.
+    static func repeated(_ s: String, _ n: Int) throws -> String {
+        let n = max(0, n)
+        try JinjaLimits.checkText(JinjaLimits.product(s.utf8.count, n) ?? Int.max, "the result of '*'")
+        return String(repeating: s, count: n)
     }
 
     static func contains(_ hay: String, _ needle: String) -> Bool {
@@ -113,6 +137,19 @@ package enum Builtins {
     }
 
     package static func replace(_ s: String, _ old: String, _ new: String, _ count: Int = -1) -> String {
+        replace(s, old, new, count, limit: Int.max) ?? s
+    }
+
+    /// Python `str.replace` inside a template: fails beyond ``JinjaLimits/maxText``.
+    static func boundedReplace(_ s: String, _ old: String, _ new: String, _ count: Int) throws -> String {
+        guard let r = replace(s, old, new, count, limit: JinjaLimits.maxText) else {
+            throw JinjaFailure("replace()'s result would be longer than \(JinjaLimits.maxText >> 20) MiB (a template's limit)")
+        }
+        return r
+    }
+
+    /// `replace` giving nil when the result would exceed `limit` Unicode scalars.
+    static func replace(_ s: String, _ old: String, _ new: String, _ count: Int, limit: Int) -> String? {
         let u = Array(s.unicodeScalars), o = Array(old.unicodeScalars)
         var out: [Unicode.Scalar] = []
         var i = 0, done = 0
@@ -121,6 +158,7 @@ package enum Builtins {
             for c in u {
                 if count < 0 || done < count { out.append(contentsOf: new.unicodeScalars); done += 1 }
                 out.append(c)
+                if out.count > limit { return nil }
             }
             if count < 0 || done < count { out.append(contentsOf: new.unicodeScalars) }
             return string(out)
@@ -131,6 +169,7 @@ package enum Builtins {
                 out.append(contentsOf: new.unicodeScalars)
                 i = k + o.count
                 done += 1
+                if out.count > limit { return nil }
             } else {
                 out.append(contentsOf: u[i...])
                 break
@@ -162,24 +201,24 @@ package enum Builtins {
 
     static func getItem(_ v: JinjaValue, _ key: JinjaValue) throws -> JinjaValue {
         switch (v, key) {
-        case (.undefined(let n), _): throw JinjaFailure("'\(n)' is undefined (cannot index it with \(key.pythonRepr))")
+        case (.undefined(let n), _): throw JinjaFailure("'\(n)' is undefined (cannot index it with \(key.reprForError))")
         case (.dict(let d), .string(let k)):
             if let value = d[k] { return value }
             if dictMethods.contains(k) { return .method(JinjaBox(v), k) }
             return .undefined("'dict object' has no attribute '\(k)'")
         case (.list(let l), _):
-            guard let i = key.integer else { return .undefined("list index \(key.pythonRepr)") }
+            guard let i = key.integer else { return .undefined("list index \(key.reprForError)") }
             let j = i < 0 ? l.count + i : i
             return (0..<l.count).contains(j) ? l[j] : .undefined("list index \(i) out of range")
         case (.string(let s), _):
             let u = Array(s.unicodeScalars)
-            guard let i = key.integer else { return .undefined("string index \(key.pythonRepr)") }
+            guard let i = key.integer else { return .undefined("string index \(key.reprForError)") }
             let j = i < 0 ? u.count + i : i
             return (0..<u.count).contains(j) ? .string(String(u[j])) : .undefined("string index \(i) out of range")
         case (.namespace(let ns), .string(let k)):
             return ns.values[k] ?? .undefined("namespace has no attribute '\(k)'")
         default:
-            return .undefined("\(v.typeName) has no item \(key.pythonRepr)")
+            return .undefined("\(v.typeName) has no item \(key.reprForError)")
         }
     }
 
@@ -203,7 +242,12 @@ package enum Builtins {
             let stop = clamp(try intOrNil(b), step > 0 ? count : -1)
             var out: [Int] = []
             var i = start
-            while step > 0 ? i < stop : i > stop { out.append(i); i += step }
+            while step > 0 ? i < stop : i > stop {
+                out.append(i)
+                let (next, overflow) = i.addingReportingOverflow(step)
+                if overflow { break }
+                i = next
+            }
             return out
         }
         switch v {
@@ -286,7 +330,7 @@ package enum Builtins {
                 })
             case "replace":
                 guard args.count >= 2, case .string(let o) = args[0], case .string(let n) = args[1] else { throw JinjaFailure("replace() takes two strings") }
-                return .string(replace(s, o, n, args.count > 2 ? (args[2].integer ?? -1) : -1))
+                return .string(try boundedReplace(s, o, n, args.count > 2 ? (args[2].integer ?? -1) : -1))
             case "join":
                 guard let a = args.first else { throw JinjaFailure("join() takes one argument") }
                 var parts: [String] = []
@@ -294,7 +338,7 @@ package enum Builtins {
                     guard case .string(let p) = item else { throw JinjaFailure("join(): sequence item is \(item.typeName), not str") }
                     parts.append(p)
                 }
-                return .string(parts.joined(separator: s))
+                return .string(try joined(parts, s))
             case "find":
                 guard case .string(let n)? = args.first else { throw JinjaFailure("find() takes a string") }
                 return .int(find(Array(s.unicodeScalars), Array(n.unicodeScalars)) ?? -1)
@@ -324,22 +368,33 @@ package enum Builtins {
     // MARK: operators
 
     static func binary(_ op: String, _ a: JinjaValue, _ b: JinjaValue) throws -> JinjaValue {
-        if op == "~" { return .string(a.pythonStr + b.pythonStr) }
+        if op == "~" {
+            let (x, y) = (try a.pythonStr, try b.pythonStr)
+            try JinjaLimits.checkText(x.utf8.count + y.utf8.count, "the result of '~'")
+            return .string(x + y)
+        }
         if case .undefined(let n) = a { throw JinjaFailure("'\(n)' is undefined (left operand of '\(op)')") }
         if case .undefined(let n) = b { throw JinjaFailure("'\(n)' is undefined (right operand of '\(op)')") }
         func typeError() -> JinjaFailure { JinjaFailure("unsupported operand type(s) for \(op): '\(a.typeName)' and '\(b.typeName)'") }
         switch op {
         case "+":
             switch (a, b) {
-            case (.string(let x), .string(let y)): return .string(x + y)
-            case (.list(let x), .list(let y)): return .list(x + y)
+            case (.string(let x), .string(let y)):
+                try JinjaLimits.checkText(x.utf8.count + y.utf8.count, "the result of '+'")
+                return .string(x + y)
+            case (.list(let x), .list(let y)):
+                try JinjaLimits.checkItems(x.count + y.count, "the result of '+'")
+                return .list(x + y)
             default: break
             }
         case "*":
             switch (a, b) {
-            case (.string(let s), _) where b.integer != nil: return .string(String(repeating: s, count: max(0, b.integer ?? 0)))
-            case (_, .string(let s)) where a.integer != nil: return .string(String(repeating: s, count: max(0, a.integer ?? 0)))
-            case (.list(let l), _) where b.integer != nil: return .list(Array(repeating: l, count: max(0, b.integer ?? 0)).flatMap { $0 })
+            case (.string(let s), _) where b.integer != nil: return .string(try repeated(s, b.integer ?? 0))
+            case (_, .string(let s)) where a.integer != nil: return .string(try repeated(s, a.integer ?? 0))
+            case (.list(let l), _) where b.integer != nil:
+                let n = max(0, b.integer ?? 0)
+                try JinjaLimits.checkItems(JinjaLimits.product(l.count, n) ?? Int.max, "the result of '*'")
+                return .list(Array(repeating: l, count: n).flatMap { $0 })
             default: break
             }
         case "%":
@@ -356,10 +411,12 @@ package enum Builtins {
                 return .double(Double(x) / Double(y))
             case "//":
                 guard y != 0 else { throw JinjaFailure("integer division or modulo by zero") }
+                guard !(x == Int.min && y == -1) else { break }
                 let q = x / y
                 return .int((x % y != 0 && ((x < 0) != (y < 0))) ? q - 1 : q)
             case "%":
                 guard y != 0 else { throw JinjaFailure("integer division or modulo by zero") }
+                guard y != -1 else { return .int(0) }
                 let r = x % y
                 return .int((r != 0 && ((r < 0) != (y < 0))) ? r + y : r)
             case "**":
@@ -469,7 +526,7 @@ package enum Builtins {
             return (i % 2 == 0) == (name == "even")
         case "divisibleby":
             guard let i = v.integer, let d = try other().integer, d != 0 else { throw JinjaFailure("test 'divisibleby' needs non-zero integers") }
-            return i % d == 0
+            return d == -1 || i % d == 0
         case "lower": if case .string(let s) = v { return s == s.lowercased() } else { return false }
         case "upper": if case .string(let s) = v { return s == s.uppercased() } else { return false }
         default: throw JinjaFailure("test '\(name)'", unsupported: true)
@@ -483,13 +540,13 @@ package enum Builtins {
             switch v {
             case .string(let s): return s
             case .undefined(let n): throw JinjaFailure("'\(n)' is undefined (filter '\(what)')")
-            default: return v.pythonStr
+            default: return try v.pythonStr
             }
         }
         switch name {
         case "trim": return .string(strip(try requireString(name), try stringArg(arg(args, kwargs, 0, "chars"), "trim() argument")))
         case "length", "count": return .int(try length(v))
-        case "string": return .string(v.pythonStr)
+        case "string": return .string(try v.pythonStr)
         case "upper": return .string(upper(try requireString(name)))
         case "lower": return .string(lower(try requireString(name)))
         case "title": return .string(jinjaTitle(try requireString(name)))
@@ -504,8 +561,12 @@ package enum Builtins {
             let indentValue = arg(args, kwargs, 1, "indent")
             var indent: String? = nil
             switch indentValue {
-            case .int(let i)?: indent = String(repeating: " ", count: max(0, i))
-            case .string(let s)?: indent = s
+            case .int(let i)?:
+                guard i <= 1024 else { throw JinjaFailure("tojson(indent=\(i)): at most 1024 (a template's limit)") }
+                indent = String(repeating: " ", count: max(0, i))
+            case .string(let s)?:
+                guard s.utf8.count <= 1024 else { throw JinjaFailure("tojson(indent=): at most 1024 characters (a template's limit)") }
+                indent = s
             case .none?, nil: indent = nil
             default: throw JinjaFailure("tojson(indent=) must be an integer or string")
             }
@@ -532,7 +593,7 @@ package enum Builtins {
             if let attribute = try stringArg(arg(args, kwargs, 1, "attribute"), "join(attribute=)") {
                 items = try items.map { try getAttribute($0, attribute) }
             }
-            return .string(items.map(\.pythonStr).joined(separator: sep))
+            return .string(try joined(items.map { try $0.pythonStr }, sep))
         case "items":
             guard case .dict(let d) = v else {
                 if v.isUndefined { return .list([]) }
@@ -585,7 +646,9 @@ package enum Builtins {
             return arg(args, kwargs, 0, "default") ?? .double(0)
         case "abs":
             switch v {
-            case .int(let i): return .int(abs(i))
+            case .int(let i):
+                guard i != Int.min else { throw JinjaFailure("integer overflow in abs()") }
+                return .int(abs(i))
             case .double(let d): return .double(abs(d))
             default: throw JinjaFailure("bad operand type for abs(): '\(v.typeName)'")
             }
@@ -613,7 +676,7 @@ package enum Builtins {
             return .list(sorted.map { $0.1.1 })
         case "replace":
             guard args.count >= 2, case .string(let o) = args[0], case .string(let n) = args[1] else { throw JinjaFailure("replace() takes two strings") }
-            return .string(replace(try requireString(name), o, n, args.count > 2 ? (args[2].integer ?? -1) : -1))
+            return .string(try boundedReplace(try requireString(name), o, n, args.count > 2 ? (args[2].integer ?? -1) : -1))
         case "format":
             return .string(try printf(try requireString(name), args))
         case "min", "max":
@@ -658,8 +721,8 @@ package enum Builtins {
         while let c = it.next() {
             guard c == "%" else { out.append(c); continue }
             switch it.next() {
-            case "s": out += try next().pythonStr
-            case "r": out += try next().pythonRepr
+            case "s": out += try next().pythonStr; try JinjaLimits.checkText(out.utf8.count, "format()'s result")
+            case "r": out += try next().pythonRepr; try JinjaLimits.checkText(out.utf8.count, "format()'s result")
             case "d", "i":
                 let a = try next()
                 guard let n = a.numeric else { throw JinjaFailure("%d format: a number is required, not \(a.typeName)") }
@@ -678,6 +741,10 @@ package enum Builtins {
             guard let indent else { return }
             out += "\n" + String(repeating: indent, count: l)
         }
+        guard level < JinjaLimits.maxNesting else {
+            throw JinjaFailure("a value nested more than \(JinjaLimits.maxNesting) deep cannot be serialised (a template's limit)")
+        }
+        try JinjaLimits.checkText(out.utf8.count, "tojson's result")
         switch v {
         case .none: out += "null"
         case .bool(let b): out += b ? "true" : "false"

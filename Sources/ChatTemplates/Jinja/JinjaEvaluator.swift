@@ -18,6 +18,8 @@ final class JinjaRenderer {
     let now: ChatDate
     private var scopes: [[String: JinjaValue]]
     private var output = ""
+    /// Evaluation steps taken (bounded by ``JinjaLimits/maxSteps``).
+    private var steps = 0
 
     static let globalFunctions: Set<String> = ["raise_exception", "strftime_now", "namespace", "range", "dict"]
 
@@ -31,6 +33,7 @@ final class JinjaRenderer {
 
     func render(_ body: [JinjaStmt]) throws -> String {
         output = ""
+        steps = 0
         _ = try exec(body)
         return output
     }
@@ -42,6 +45,32 @@ final class JinjaRenderer {
         return .undefined(n)
     }
 
+    /// Counts `n` evaluation steps; fails past ``JinjaLimits/maxSteps``.
+    private func step(_ n: Int = 1) throws {
+        steps += n
+        if steps > JinjaLimits.maxSteps {
+            throw JinjaFailure("the template takes more than \(JinjaLimits.maxSteps) evaluation steps (a template's limit)")
+        }
+    }
+
+    /// Fails when containers nest deeper than ``JinjaLimits/maxNesting`` in `v` (deeper values could
+    /// not be printed, and freeing them could exhaust the stack).
+    private func checkNesting(_ v: JinjaValue) throws -> JinjaValue {
+        var visits = 0
+        let depth = v.nesting(cap: JinjaLimits.maxNesting + 1, visits: &visits)
+        try step(visits)
+        if depth > JinjaLimits.maxNesting {
+            throw JinjaFailure("lists, dicts and namespaces nest more than \(JinjaLimits.maxNesting) deep (a template's limit)")
+        }
+        return v
+    }
+
+    /// Appends rendered text, within ``JinjaLimits/maxText``.
+    private func emit(_ s: String) throws {
+        output += s
+        try JinjaLimits.checkText(output.utf8.count, "the rendered text")
+    }
+
     private func runtime(_ loc: SourceLocation, _ message: String) -> ChatTemplateError {
         .templateRuntime(template: name, line: loc.line, column: loc.column, message: message)
     }
@@ -50,9 +79,10 @@ final class JinjaRenderer {
         for stmt in stmts {
             switch stmt {
             case .text(let s):
-                output += s
+                try emit(s)
             case .output(let e):
-                output += try eval(e).pythonStr
+                let value = try eval(e)
+                do { try emit(try value.pythonStr) } catch let f as JinjaFailure { throw runtime(e.loc, f.message) }
             case .ifBlock(let branches, let elseBody):
                 var taken = false
                 for (cond, body) in branches where try eval(cond).truthy {
@@ -86,6 +116,7 @@ final class JinjaRenderer {
                 }
                 let n = items.count
                 for (i, item) in items.enumerated() {
+                    do { try step(20) } catch let f as JinjaFailure { throw runtime(loc, f.message) }
                     scopes.append([:])
                     defer { scopes.removeLast() }
                     try bind(targets, item, loc)
@@ -112,6 +143,10 @@ final class JinjaRenderer {
                         throw runtime(loc, "cannot set attribute '\(attribute)' on '\(target)': only namespace() objects can be assigned attributes")
                     }
                     ns.values[attribute] = value
+                    do { _ = try checkNesting(.namespace(ns)) } catch let f as JinjaFailure {
+                        ns.values[attribute] = JinjaValue.none  // break a cycle before refusing
+                        throw runtime(loc, f.message)
+                    }
                 } else {
                     scopes[scopes.count - 1][target] = value
                 }
@@ -146,7 +181,14 @@ final class JinjaRenderer {
 
     func eval(_ e: JinjaExpr) throws -> JinjaValue {
         do {
-            return try evalUnlocated(e)
+            try step()
+            let v = try evalUnlocated(e)
+            switch v {
+            case .string(let s): try JinjaLimits.checkText(s.utf8.count, "a string")
+            case .list(let l): try JinjaLimits.checkItems(l.count, "a list")
+            default: break
+            }
+            return v
         } catch let f as JinjaFailure {
             if f.unsupported { throw ChatTemplateError.templateUnsupported(template: name, line: e.loc.line, column: e.loc.column, construct: f.message) }
             throw runtime(e.loc, f.message)
@@ -160,14 +202,14 @@ final class JinjaRenderer {
         case .list(let items), .tuple(let items):
             var out: [JinjaValue] = []
             for i in items { out.append(try eval(i)) }
-            return .list(out)
+            return try checkNesting(.list(out))
         case .dict(let pairs):
             var d = JinjaDict()
             for (k, v) in pairs {
                 guard case .string(let key) = try eval(k) else { throw JinjaFailure("dictionary keys must be strings", unsupported: true) }
                 d[key] = try eval(v)
             }
-            return .dict(d)
+            return try checkNesting(.dict(d))
         case .attribute(let target, let attr):
             return try Builtins.getAttribute(try eval(target), attr)
         case .item(let target, let index):
@@ -203,7 +245,9 @@ final class JinjaRenderer {
         case .unary(let op, let operand):
             let v = try eval(operand)
             switch v {
-            case .int(let i): return .int(op == "-" ? -i : i)
+            case .int(let i):
+                guard !(op == "-" && i == Int.min) else { throw JinjaFailure("integer overflow in unary '-'") }
+                return .int(op == "-" ? -i : i)
             case .double(let d): return .double(op == "-" ? -d : d)
             case .bool(let b): return .int(op == "-" ? (b ? -1 : 0) : (b ? 1 : 0))
             default: throw JinjaFailure("bad operand type for unary \(op): '\(v.typeName)'")
@@ -238,7 +282,7 @@ final class JinjaRenderer {
     private func callGlobal(_ f: String, _ args: [JinjaValue], _ kwargs: [(String, JinjaValue)], _ loc: SourceLocation) throws -> JinjaValue {
         switch f {
         case "raise_exception":
-            let message = args.first?.pythonStr ?? ""
+            let message = (try? args.first?.pythonStr) ?? ""
             throw ChatTemplateError.templateRaised(template: name, line: loc.line, column: loc.column, message: message)
         case "strftime_now":
             guard case .string(let format)? = args.first else { throw JinjaFailure("strftime_now expects a format string") }
@@ -250,17 +294,19 @@ final class JinjaRenderer {
                 for p in d.pairs { ns.values[p.key] = p.value }
             }
             for (k, v) in kwargs { ns.values[k] = v }
-            return .namespace(ns)
+            return try checkNesting(.namespace(ns))
         case "dict":
             var d = JinjaDict()
             for (k, v) in kwargs { d[k] = v }
-            return .dict(d)
+            return try checkNesting(.dict(d))
         case "range":
             let ints = args.compactMap(\.integer)
             guard ints.count == args.count, (1...3).contains(ints.count) else { throw JinjaFailure("range() expects 1 to 3 integers") }
             let (start, stop, step) = ints.count == 1 ? (0, ints[0], 1) : (ints[0], ints[1], ints.count == 3 ? ints[2] : 1)
             guard step != 0 else { throw JinjaFailure("range() step must not be zero") }
-            guard abs((stop - start) / step) <= 1_000_000 else { throw JinjaFailure("range() too long") }
+            let (span, overflow) = stop.subtractingReportingOverflow(start)
+            let (count, overflow2) = span.dividedReportingOverflow(by: step)
+            guard !overflow, !overflow2, count <= JinjaLimits.maxItems else { throw JinjaFailure("range() too long") }
             return .list(Swift.stride(from: start, to: stop, by: step).map { .int($0) })
         default:
             throw JinjaFailure("function '\(f)'", unsupported: true)

@@ -24,8 +24,33 @@ struct JinjaExpr {
         case compare(JinjaExpr, [(String, JinjaExpr)])
         case conditional(JinjaExpr, JinjaExpr, JinjaExpr?)
     }
-    var kind: Kind
-    var loc: SourceLocation
+    let kind: Kind
+    let loc: SourceLocation
+    /// Height of the expression tree (1 for a leaf). The parser refuses trees deeper than
+    /// ``JinjaLimits/maxNesting``, so evaluating or freeing one never exhausts the stack.
+    let depth: Int
+
+    init(kind: Kind, loc: SourceLocation) {
+        self.kind = kind
+        self.loc = loc
+        var d = 0
+        func see(_ e: JinjaExpr?) { if let e { d = max(d, e.depth) } }
+        switch kind {
+        case .literal, .name: break
+        case .list(let items), .tuple(let items): items.forEach(see)
+        case .dict(let pairs): pairs.forEach { see($0.0); see($0.1) }
+        case .attribute(let t, _): see(t)
+        case .item(let t, let i): see(t); see(i)
+        case .slice(let t, let a, let b, let c): see(t); see(a); see(b); see(c)
+        case .call(let t, let args, let kwargs), .filter(let t, _, let args, let kwargs): see(t); args.forEach(see); kwargs.forEach { see($0.1) }
+        case .test(let t, _, let args, _): see(t); args.forEach(see)
+        case .unary(_, let e), .not(let e): see(e)
+        case .binary(_, let a, let b): see(a); see(b)
+        case .compare(let first, let ops): see(first); ops.forEach { see($0.1) }
+        case .conditional(let a, let b, let c): see(a); see(b); see(c)
+        }
+        depth = d + 1
+    }
 }
 
 indirect enum JinjaStmt {
@@ -44,6 +69,8 @@ struct JinjaParser {
     private var pos = 0
     private let name: String
     private var loopDepth = 0
+    /// Open blocks and expression levels being parsed (bounded by ``JinjaLimits/maxNesting``).
+    private var nesting = 0
 
     init(tokens: [JinjaToken], name: String) {
         self.tokens = tokens
@@ -52,6 +79,25 @@ struct JinjaParser {
 
     private var current: JinjaToken { tokens[pos] }
     private mutating func advance() -> JinjaToken { let t = tokens[pos]; if pos < tokens.count - 1 { pos += 1 }; return t }
+
+    /// Builds an expression node, refusing one nested deeper than ``JinjaLimits/maxNesting``.
+    private func make(_ kind: JinjaExpr.Kind, loc: SourceLocation) throws -> JinjaExpr {
+        let e = JinjaExpr(kind: kind, loc: loc)
+        guard e.depth <= JinjaLimits.maxNesting else { throw tooDeep(loc) }
+        return e
+    }
+
+    /// Enters one level of nesting (a block or a bracketed expression); `leave()` undoes it.
+    private mutating func enter(_ loc: SourceLocation) throws {
+        nesting += 1
+        guard nesting <= JinjaLimits.maxNesting else { throw tooDeep(loc) }
+    }
+
+    private mutating func leave() { nesting -= 1 }
+
+    private func tooDeep(_ loc: SourceLocation) -> ChatTemplateError {
+        fail(loc, "expressions or blocks nested more than \(JinjaLimits.maxNesting) deep (a template's limit)")
+    }
 
     private func fail(_ loc: SourceLocation, _ message: String) -> ChatTemplateError {
         .templateSyntax(template: name, line: loc.line, column: loc.column, message: message)
@@ -139,6 +185,8 @@ struct JinjaParser {
 
     private mutating func parseStatement() throws -> JinjaStmt {
         let loc = current.loc
+        try enter(loc)
+        defer { leave() }
         let keyword = try expectName()
         switch keyword {
         case "if": return try parseIf()
@@ -153,7 +201,7 @@ struct JinjaParser {
             try expectBlockEnd()
             let (body, _) = try parseBody(until: ["endgeneration"])
             try expectBlockEnd()
-            return .ifBlock([(JinjaExpr(kind: .literal(.bool(true)), loc: loc), body)], nil)
+            return .ifBlock([(try make(.literal(.bool(true)), loc: loc), body)], nil)
         case "elif", "else", "endif", "endfor", "endset", "endgeneration", "endmacro", "endfilter", "endcall", "endblock", "endraw":
             throw fail(loc, "unexpected '{% \(keyword) %}' with no matching open block")
         default:
@@ -232,7 +280,9 @@ struct JinjaParser {
     // MARK: expressions
 
     mutating func parseExpression() throws -> JinjaExpr {
-        try parseConditional()
+        try enter(current.loc)
+        defer { leave() }
+        return try parseConditional()
     }
 
     /// `a, b` without brackets (as in `{% set x = a, b %}`) makes a tuple.
@@ -245,7 +295,7 @@ struct JinjaParser {
             if current.kind == .blockEnd { break }
             items.append(try parseExpression())
         }
-        return JinjaExpr(kind: .tuple(items), loc: first.loc)
+        return try make(.tuple(items), loc: first.loc)
     }
 
     private mutating func parseConditional() throws -> JinjaExpr {
@@ -256,7 +306,7 @@ struct JinjaParser {
             let cond = try parseOr()
             var elseExpr: JinjaExpr? = nil
             if isName("else") { _ = advance(); elseExpr = try parseConditional() }
-            expr = JinjaExpr(kind: .conditional(expr, cond, elseExpr), loc: loc)
+            expr = try make(.conditional(expr, cond, elseExpr), loc: loc)
         }
         return expr
     }
@@ -269,7 +319,7 @@ struct JinjaParser {
         while isName("or") {
             let loc = current.loc
             _ = advance()
-            left = JinjaExpr(kind: .binary("or", left, try parseAnd()), loc: loc)
+            left = try make(.binary("or", left, try parseAnd()), loc: loc)
         }
         return left
     }
@@ -279,7 +329,7 @@ struct JinjaParser {
         while isName("and") {
             let loc = current.loc
             _ = advance()
-            left = JinjaExpr(kind: .binary("and", left, try parseNot()), loc: loc)
+            left = try make(.binary("and", left, try parseNot()), loc: loc)
         }
         return left
     }
@@ -287,8 +337,10 @@ struct JinjaParser {
     private mutating func parseNot() throws -> JinjaExpr {
         if isName("not") {
             let loc = current.loc
+            try enter(loc)
+            defer { leave() }
             _ = advance()
-            return JinjaExpr(kind: .not(try parseNot()), loc: loc)
+            return try make(.not(try parseNot()), loc: loc)
         }
         return try parseCompare()
     }
@@ -310,7 +362,7 @@ struct JinjaParser {
                 break
             }
         }
-        return ops.isEmpty ? left : JinjaExpr(kind: .compare(left, ops), loc: left.loc)
+        return ops.isEmpty ? left : try make(.compare(left, ops), loc: left.loc)
     }
 
     private mutating func parseMath1() throws -> JinjaExpr {
@@ -318,7 +370,7 @@ struct JinjaParser {
         while case .op(let o) = current.kind, o == "+" || o == "-" {
             let loc = current.loc
             _ = advance()
-            left = JinjaExpr(kind: .binary(o, left, try parseConcat()), loc: loc)
+            left = try make(.binary(o, left, try parseConcat()), loc: loc)
         }
         return left
     }
@@ -328,7 +380,7 @@ struct JinjaParser {
         while isOp("~") {
             let loc = current.loc
             _ = advance()
-            left = JinjaExpr(kind: .binary("~", left, try parseMath2()), loc: loc)
+            left = try make(.binary("~", left, try parseMath2()), loc: loc)
         }
         return left
     }
@@ -338,7 +390,7 @@ struct JinjaParser {
         while case .op(let o) = current.kind, ["*", "/", "//", "%"].contains(o) {
             let loc = current.loc
             _ = advance()
-            left = JinjaExpr(kind: .binary(o, left, try parsePow()), loc: loc)
+            left = try make(.binary(o, left, try parsePow()), loc: loc)
         }
         return left
     }
@@ -348,7 +400,7 @@ struct JinjaParser {
         while isOp("**") {
             let loc = current.loc
             _ = advance()
-            left = JinjaExpr(kind: .binary("**", left, try parseUnary(withFilter: true)), loc: loc)
+            left = try make(.binary("**", left, try parseUnary(withFilter: true)), loc: loc)
         }
         return left
     }
@@ -357,8 +409,10 @@ struct JinjaParser {
         var node: JinjaExpr
         if case .op(let o) = current.kind, o == "-" || o == "+" {
             let loc = current.loc
+            try enter(loc)
+            defer { leave() }
             _ = advance()
-            node = JinjaExpr(kind: .unary(o, try parseUnary(withFilter: false)), loc: loc)
+            node = try make(.unary(o, try parseUnary(withFilter: false)), loc: loc)
         } else {
             node = try parsePostfix(try parsePrimary())
         }
@@ -372,24 +426,24 @@ struct JinjaParser {
         case .name(let n):
             _ = advance()
             switch n {
-            case "true", "True": return JinjaExpr(kind: .literal(.bool(true)), loc: tok.loc)
-            case "false", "False": return JinjaExpr(kind: .literal(.bool(false)), loc: tok.loc)
-            case "none", "None": return JinjaExpr(kind: .literal(.none), loc: tok.loc)
-            default: return JinjaExpr(kind: .name(n), loc: tok.loc)
+            case "true", "True": return try make(.literal(.bool(true)), loc: tok.loc)
+            case "false", "False": return try make(.literal(.bool(false)), loc: tok.loc)
+            case "none", "None": return try make(.literal(.none), loc: tok.loc)
+            default: return try make(.name(n), loc: tok.loc)
             }
         case .string(var s):
             _ = advance()
             while case .string(let more) = current.kind { s += more; _ = advance() }
-            return JinjaExpr(kind: .literal(.string(s)), loc: tok.loc)
+            return try make(.literal(.string(s)), loc: tok.loc)
         case .integer(let i):
             _ = advance()
-            return JinjaExpr(kind: .literal(.int(i)), loc: tok.loc)
+            return try make(.literal(.int(i)), loc: tok.loc)
         case .float(let d):
             _ = advance()
-            return JinjaExpr(kind: .literal(.double(d)), loc: tok.loc)
+            return try make(.literal(.double(d)), loc: tok.loc)
         case .op("("):
             _ = advance()
-            if isOp(")") { _ = advance(); return JinjaExpr(kind: .tuple([]), loc: tok.loc) }
+            if isOp(")") { _ = advance(); return try make(.tuple([]), loc: tok.loc) }
             let first = try parseExpression()
             if isOp(")") { _ = advance(); return first }
             var items = [first]
@@ -399,7 +453,7 @@ struct JinjaParser {
                 items.append(try parseExpression())
             }
             try expectOp(")")
-            return JinjaExpr(kind: .tuple(items), loc: tok.loc)
+            return try make(.tuple(items), loc: tok.loc)
         case .op("["):
             _ = advance()
             var items: [JinjaExpr] = []
@@ -409,7 +463,7 @@ struct JinjaParser {
                 _ = advance()
             }
             try expectOp("]")
-            return JinjaExpr(kind: .list(items), loc: tok.loc)
+            return try make(.list(items), loc: tok.loc)
         case .op("{"):
             _ = advance()
             var pairs: [(JinjaExpr, JinjaExpr)] = []
@@ -421,7 +475,7 @@ struct JinjaParser {
                 _ = advance()
             }
             try expectOp("}")
-            return JinjaExpr(kind: .dict(pairs), loc: tok.loc)
+            return try make(.dict(pairs), loc: tok.loc)
         default:
             throw fail(tok.loc, "expected an expression, found \(describe(tok.kind))")
         }
@@ -434,8 +488,8 @@ struct JinjaParser {
                 let loc = current.loc
                 _ = advance()
                 switch current.kind {
-                case .name(let n): _ = advance(); node = JinjaExpr(kind: .attribute(node, n), loc: loc)
-                case .integer(let i): _ = advance(); node = JinjaExpr(kind: .item(node, JinjaExpr(kind: .literal(.int(i)), loc: loc)), loc: loc)
+                case .name(let n): _ = advance(); node = try make(.attribute(node, n), loc: loc)
+                case .integer(let i): _ = advance(); node = try make(.item(node, try make(.literal(.int(i)), loc: loc)), loc: loc)
                 default: throw fail(current.loc, "expected an attribute name after '.', found \(describe(current.kind))")
                 }
             } else if isOp("[") {
@@ -445,7 +499,7 @@ struct JinjaParser {
             } else if isOp("(") {
                 let loc = current.loc
                 let (args, kwargs) = try parseCallArgs()
-                node = JinjaExpr(kind: .call(node, args, kwargs), loc: loc)
+                node = try make(.call(node, args, kwargs), loc: loc)
             } else {
                 return node
             }
@@ -470,12 +524,12 @@ struct JinjaParser {
         try expectOp("]")
         if !sawColon {
             guard let index = current else { throw fail(loc, "empty subscript '[]'") }
-            return JinjaExpr(kind: .item(target, index), loc: loc)
+            return try make(.item(target, index), loc: loc)
         }
         parts.append(current)
         guard parts.count <= 3 else { throw fail(loc, "too many ':' in slice") }
         while parts.count < 3 { parts.append(nil) }
-        return JinjaExpr(kind: .slice(target, parts[0], parts[1], parts[2]), loc: loc)
+        return try make(.slice(target, parts[0], parts[1], parts[2]), loc: loc)
     }
 
     private mutating func parseCallArgs() throws -> ([JinjaExpr], [(String, JinjaExpr)]) {
@@ -508,7 +562,7 @@ struct JinjaParser {
                 while isOp(".") { _ = advance(); name += "." + (try expectName()) }
                 var args: [JinjaExpr] = [], kwargs: [(String, JinjaExpr)] = []
                 if isOp("(") { (args, kwargs) = try parseCallArgs() }
-                node = JinjaExpr(kind: .filter(node, name, args, kwargs), loc: loc)
+                node = try make(.filter(node, name, args, kwargs), loc: loc)
             } else if isName("is") {
                 _ = advance()
                 var negated = false
@@ -533,7 +587,7 @@ struct JinjaParser {
                     default: break
                     }
                 }
-                node = JinjaExpr(kind: .test(node, name, args, negated: negated), loc: loc)
+                node = try make(.test(node, name, args, negated: negated), loc: loc)
             } else {
                 return node
             }

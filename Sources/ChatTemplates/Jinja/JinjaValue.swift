@@ -52,29 +52,93 @@ enum JinjaValue {
         }
     }
 
-    /// Python `str(value)` (Jinja's output of `{{ value }}`; undefined prints as empty).
+    /// Python `str(value)` (Jinja's output of `{{ value }}`; undefined prints as empty). Fails when
+    /// the text would break ``JinjaLimits`` (a value nested too deep, or too long a text).
     var pythonStr: String {
-        switch self {
-        case .undefined: ""
-        case .string(let s): s
-        default: pythonRepr
+        get throws {
+            switch self {
+            case .undefined: return ""
+            case .string(let s): return s
+            default: return try pythonRepr
+            }
         }
     }
 
-    /// Python `repr(value)`.
+    /// Python `repr(value)`, bounded like ``pythonStr``.
     var pythonRepr: String {
+        get throws {
+            var out = ""
+            try appendRepr(to: &out, depth: 0)
+            return out
+        }
+    }
+
+    /// How deep containers (lists, dicts, namespaces) nest inside this value, counted up to `cap`
+    /// (a namespace that contains itself counts as `cap`); `visits` grows by the items looked at.
+    func nesting(cap: Int, visits: inout Int) -> Int {
+        func deepest(_ items: [JinjaValue], _ visits: inout Int) -> Int {
+            visits += items.count
+            var d = 0
+            for item in items where d < cap - 1 {
+                switch item {
+                case .list, .dict, .namespace: d = max(d, item.nesting(cap: cap - 1, visits: &visits))
+                default: break
+                }
+            }
+            return d
+        }
+        guard cap > 0 else { return 0 }
         switch self {
-        case .undefined: ""
-        case .none: "None"
-        case .bool(let b): b ? "True" : "False"
-        case .int(let i): String(i)
-        case .double(let d): JinjaValue.pythonFloat(d)
-        case .string(let s): JinjaValue.pythonStringRepr(s)
-        case .list(let l): "[" + l.map(\.pythonRepr).joined(separator: ", ") + "]"
-        case .dict(let d): "{" + d.pairs.map { JinjaValue.pythonStringRepr($0.key) + ": " + $0.value.pythonRepr }.joined(separator: ", ") + "}"
-        case .namespace(let ns): "<Namespace " + ns.values.pairs.map { "\($0.key)=\($0.value.pythonRepr)" }.joined(separator: ", ") + ">"
-        case .function(let n): "<function \(n)>"
-        case .method(_, let n): "<built-in method \(n)>"
+        case .list(let l): return 1 + deepest(l, &visits)
+        case .dict(let d): return 1 + deepest(d.pairs.map(\.value), &visits)
+        case .namespace(let ns): return 1 + deepest(ns.values.pairs.map(\.value), &visits)
+        default: return 0
+        }
+    }
+
+    /// `repr(value)` for error messages (the type when it cannot be printed within the limits).
+    var reprForError: String { (try? pythonRepr) ?? "a \(typeName)" }
+
+    /// Appends `repr(value)` to `out`; `depth` is the nesting of containers around this value.
+    private func appendRepr(to out: inout String, depth: Int) throws {
+        guard depth < JinjaLimits.maxNesting else {
+            throw JinjaFailure("a value nested more than \(JinjaLimits.maxNesting) deep cannot be printed (a template's limit)")
+        }
+        switch self {
+        case .undefined: break
+        case .none: out += "None"
+        case .bool(let b): out += b ? "True" : "False"
+        case .int(let i): out += String(i)
+        case .double(let d): out += JinjaValue.pythonFloat(d)
+        case .string(let s): out += JinjaValue.pythonStringRepr(s)
+        case .list(let l):
+            out += "["
+            for (i, item) in l.enumerated() {
+                if i > 0 { out += ", " }
+                try item.appendRepr(to: &out, depth: depth + 1)
+                try JinjaLimits.checkText(out.utf8.count, "the printed value")
+            }
+            out += "]"
+        case .dict(let d):
+            out += "{"
+            for (i, p) in d.pairs.enumerated() {
+                if i > 0 { out += ", " }
+                out += JinjaValue.pythonStringRepr(p.key) + ": "
+                try p.value.appendRepr(to: &out, depth: depth + 1)
+                try JinjaLimits.checkText(out.utf8.count, "the printed value")
+            }
+            out += "}"
+        case .namespace(let ns):
+            out += "<Namespace "
+            for (i, p) in ns.values.pairs.enumerated() {
+                if i > 0 { out += ", " }
+                out += p.key + "="
+                try p.value.appendRepr(to: &out, depth: depth + 1)
+                try JinjaLimits.checkText(out.utf8.count, "the printed value")
+            }
+            out += ">"
+        case .function(let n): out += "<function \(n)>"
+        case .method(_, let n): out += "<built-in method \(n)>"
         }
     }
 
