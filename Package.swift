@@ -69,7 +69,7 @@ let package = Package(
         .testTarget(name: "PipelinesTests", dependencies: ["Surgery", "Recipes", "Merging", "Vocabulary", "Propagation", "Pipelines", "SafeTensors", "Models", "LEPJSON", "SurgeryTestSupport", "TestSupport"]),
         .testTarget(name: "ChatTemplatesTests", dependencies: ["ChatTemplates", "LEPJSON", "TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "ChatTemplates", "LEPJSON", "Models", "Tokenizers", "SafeTensors", "TestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["SafeTensors", "LEPJSON", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["SafeTensors", "LEPJSON", "Tokenizers", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17

@@ -99,7 +99,7 @@ public enum GGUFExporter {
         }
         let q = config.numAttentionHeads, kv = config.numKeyValueHeads
         var done = 0
-        let total = w.tensors.count
+        let total = w.tensors.reduce(0) { $0 + ($1.type.byteCount(elements: $1.dimensions.reduce(1, *)) ?? 0) }
         try w.write(to: output, force: options.force) { i in
             let s = sources[i], t = w.tensors[i]
             var values: [Float]
@@ -113,7 +113,7 @@ public enum GGUFExporter {
                 values = ropeFactors ?? []
             }
             guard let bytes = GGUFQuantizer.encode(values, as: t.type) else { throw GGUFError.writerMisuse("cannot encode \(s.name) as \(t.type.name)") }
-            done += 1
+            done += bytes.count
             progress?(done, total)
             return bytes
         }

@@ -40,6 +40,7 @@ public enum GGUFImporter {
     public static func convert(input: String, output: String, options: Options, progress: ((Int, Int) -> Void)? = nil) throws -> Summary {
         let file = try GGUFFile(path: input)
         let md = GGUFMetadata(header: file.header, path: input)
+        if file.header.tensors.isEmpty { return try vocabularyOnly(file: file, md: md, output: output, options: options) }
         let plan = try Plan(file: file, md: md, options: options)
         let tokenizer = try GGUFTokenizerImport(md: md, vocabSize: plan.config.vocabSize)
 
@@ -76,6 +77,22 @@ public enum GGUFImporter {
                        inputTypes: counts.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
                        tokenizer: tokenizer.summary, chatTemplates: tokenizer.chatTemplates.map(\.name),
                        architecture: plan.config.architectures.first ?? plan.config.family.rawValue, files: files.sorted())
+    }
+
+    /// A vocabulary-only GGUF (llama.cpp's `ggml-vocab-*.gguf`, 0 tensors): the tokenizer files alone.
+    static func vocabularyOnly(file: GGUFFile, md: GGUFMetadata, output: String, options: Options) throws -> Summary {
+        let count = try md.stringArray("tokenizer.ggml.tokens")?.count ?? 0
+        let tokenizer = try GGUFTokenizerImport(md: md, vocabSize: max(count, try md.optionalInt("llama.vocab_size") ?? 0))
+        let out = try AtomicOutputDirectory(target: output, force: options.force, inputs: [md.path])
+        var files: [String] = []
+        for (name, bytes) in try tokenizer.files(modelMaxLength: try md.optionalInt("llama.context_length") ?? 2048) {
+            if let slash = name.lastIndex(of: "/") { try out.makeDirectory(String(name[..<slash])) }
+            try out.writeFile(name, contents: bytes)
+            files.append(name)
+        }
+        try out.commit()
+        return Summary(tensors: 0, bytesWritten: 0, dtype: options.dtype ?? .F32, inputTypes: [], tokenizer: tokenizer.summary,
+                       chatTemplates: tokenizer.chatTemplates.map(\.name), architecture: "vocabulary only (no tensors)", files: files.sorted())
     }
 
     static func json(_ o: JSONObject) -> [UInt8] { Array((JSONWriter.pretty(.object(o)) + "\n").utf8) }

@@ -76,9 +76,9 @@ enum ConvertCommand: Command {
         if args.flag("json") {
             Terminal.out("{\"tensors\": \(s.tensors), \"bytes\": \(s.bytesWritten), \"dtype\": \"\(s.dtype.rawValue)\", \"seconds\": \(Format.fixed(progress.elapsed, 3))}")
         } else {
-            Terminal.out("read \(input): \(s.architecture), tensors \(types)")
+            Terminal.out("read \(input): \(s.architecture)" + (types.isEmpty ? "" : ", tensors \(types)"))
             Terminal.out("tokenizer: \(s.tokenizer)" + (s.chatTemplates.isEmpty ? "; no chat template" : "; chat templates: \(s.chatTemplates.joined(separator: ", "))"))
-            Terminal.out("wrote \(output): \(s.tensors) tensors as \(s.dtype.rawValue), \(Format.bytes(s.bytesWritten)) in \(Format.fixed(progress.elapsed, 2)) s; \(s.files.joined(separator: ", "))")
+            Terminal.out("wrote \(output): " + (s.tensors == 0 ? "" : "\(s.tensors) tensors as \(s.dtype.rawValue), \(Format.bytes(s.bytesWritten)) ") + "in \(Format.fixed(progress.elapsed, 2)) s; \(s.files.joined(separator: ", "))")
         }
         return 0
     }

