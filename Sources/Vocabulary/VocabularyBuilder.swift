@@ -283,14 +283,17 @@ public enum VocabularyBuilder {
         for m in convertedMerges { addMerge(m) }
         for m in extraMerges { addMerge(m) }
         for m in oldMerges { addMerge(m) }
-        // Old added tokens (specials) move after the new tokens, in old id order.
+        // Old added tokens (specials) after the model vocabulary (LLaMA-3's 128000+) move after the new
+        // tokens, in old id order; those inside it (ids 0-16 of some models) keep their ids.
         var idMap: [Int: Int] = [:]
         var added: [JSONValue] = []
+        var movedFrom: [Int] = []
         let sortedAdded = old.added.sorted { ($0["id"]?.number?.int64 ?? 0) < ($1["id"]?.number?.int64 ?? 0) }
         for a in sortedAdded {
             guard let id = a["id"]?.number?.int64.map({ Int($0) }), var o = a.object else { continue }
             if id < modelCount && keep == nil { idMap[id] = id; added.append(a); continue }
-            let nid = tokens.count + added.count
+            let nid = tokens.count + movedFrom.count
+            movedFrom.append(id)
             idMap[id] = nid
             o["id"] = .number(JSONNumber(nid))
             added.append(.object(o))
@@ -308,9 +311,16 @@ public enum VocabularyBuilder {
         var cfg = old.config
         cfg["added_tokens_decoder"] = remapDecoder(old.config["added_tokens_decoder"], idMap)
         notes.append("\(appended) new tokens appended after \(oldTokens.count) old ones (\(convertedMerges.count) new merges offered, \(merges.count) merges in all)")
-        if !added.isEmpty { notes.append("\(added.count) special tokens moved to ids \(tokens.count)..<\(tokens.count + added.count)") }
+        let stayed = added.count - movedFrom.count
+        if !movedFrom.isEmpty {
+            notes.append("\(movedFrom.count) special tokens moved from old ids \(idRangesText(movedFrom)) to ids \(idRangesText(Array(tokens.count..<(tokens.count + movedFrom.count))))")
+        }
+        if stayed > 0 {
+            let ids = added.compactMap { a in a["id"]?.number?.int64.map { Int($0) } }.filter { $0 < modelCount }
+            notes.append("\(stayed) special tokens inside the old vocabulary keep their ids (\(idRangesText(ids)))")
+        }
         let files = [("tokenizer.json", bytes(root)), ("tokenizer_config.json", bytes(cfg)), ("special_tokens_map.json", bytes(old.specialMap))]
-        return Result(files: files, vocabularySize: tokens.count + added.count, oldSize: modelCount + old.added.count, appended: appended, kept: kept, notes: notes)
+        return Result(files: files, vocabularySize: tokens.count + movedFrom.count, oldSize: oldSizeOf(old), appended: appended, kept: kept, notes: notes)
     }
 
     /// optimize: the old tokens most used on `corpus`, closed under the merges that make them.
