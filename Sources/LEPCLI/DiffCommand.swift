@@ -37,6 +37,7 @@ enum DiffCommand: Command {
         }
         o.force = args.flag("force")
         o.toolVersion = LEPTool.version
+        try AtomicOutputDirectory.check(target: out, force: o.force, inputs: [p[0], p[1]])
         let progress = Progress("diff")
         let s = try TaskVector.diff(base: p[0], tuned: p[1], output: out, options: o, progress: progress.update)
         progress.finish()
@@ -66,6 +67,7 @@ enum ApplyCommand: Command {
             o.scale = v
         }
         o.force = args.flag("force")
+        try AtomicOutputDirectory.check(target: out, force: o.force, inputs: [p[0], p[1]])
         let progress = Progress("apply")
         let n = try TaskVector.apply(base: p[0], delta: p[1], output: out, options: o, progress: progress.update)
         progress.finish()

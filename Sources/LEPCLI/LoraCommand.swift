@@ -2,6 +2,7 @@ import Merging
 import Pipelines
 import Propagation
 import Recipes
+import SafeTensors
 import Surgery
 import Vocabulary
 
@@ -26,6 +27,7 @@ enum LoraCommand: Command {
         let p = try args.positionals(["merge", "MODEL", "ADAPTER"])
         guard p[0] == "merge" else { throw UsageError("unknown lora subcommand '\(p[0])' (known: merge)") }
         guard let out = args.value("output") else { throw UsageError("-o OUT is required") }
+        try AtomicOutputDirectory.check(target: out, force: args.flag("force"), inputs: [p[1], p[2]])
         var text = "{\"lep_recipe\": 1, \"merge_method\": \"passthrough\", \"models\": [{\"model\": \(jsonString(p[1] + "+" + p[2]))}]"
         if let d = args.value("dtype") { text += ", \"out_dtype\": \(jsonString(d))" }
         text += "}"

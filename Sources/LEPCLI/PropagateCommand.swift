@@ -119,7 +119,7 @@ enum PropagateCommand: Command {
             Terminal.out("  LoRA donor: merged into the donor rows: \(r.loraEmbeddingTensors.joined(separator: ", ")); \(r.loraLayerTensors.count) layer deltas added to instruct" + (o.alphaScale.map { " (× 1/\($0))" } ?? ""))
         }
         if !r.appended.isEmpty {
-            Terminal.out("  appended \(r.appended.count) instruct added token\(r.appended.count == 1 ? "" : "s") the donor lacks: output ids \(idRanges(r.appended.map(\.outputId))) (instruct ids \(idRanges(r.appended.map(\.instructId))))"
+            Terminal.out("  appended \(r.appended.count) instruct added token\(r.appended.count == 1 ? "" : "s") the donor lacks: output ids \(idRangesText(r.appended.map(\.outputId))) (instruct ids \(idRangesText(r.appended.map(\.instructId))))"
                 + (args.flag("verbose") ? "" : "; --verbose or --json lists them"))
             if args.flag("verbose") {
                 for e in r.appended { Terminal.out("    \(e.outputId) ← instruct \(e.instructId) \(e.token.content)") }
@@ -130,20 +130,6 @@ enum PropagateCommand: Command {
         Terminal.out("wrote \(output) in \(Format.fixed(seconds, 2)) s")
         return 0
     }
-}
-
-/// Sorted ids as ranges: `[1, 2, 3, 7]` → "1-3, 7".
-func idRanges(_ ids: [Int]) -> String {
-    var parts: [String] = []
-    var i = 0
-    let s = ids.sorted()
-    while i < s.count {
-        var j = i
-        while j + 1 < s.count && s[j + 1] == s[j] + 1 { j += 1 }
-        parts.append(i == j ? "\(s[i])" : "\(s[i])-\(s[j])")
-        i = j + 1
-    }
-    return parts.joined(separator: ", ")
 }
 
 /// Prints each new stage of a long run once on stderr ("[propagate] fitting ..."), then, while the stage

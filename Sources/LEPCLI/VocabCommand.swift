@@ -1,20 +1,22 @@
 import Glibc
+import LEPJSON
 import Merging
 import Pipelines
 import Propagation
 import Recipes
+import SafeTensors
 import Surgery
 import Vocabulary
 
-/// `lep vocab build|init`: the paper's new vocabularies (LEP.md §3) and the initialisation of their
+/// `lep vocab build|init|train`: the paper's new vocabularies (LEP.md §3) and the initialisation of their
 /// embedding rows (LEP.md §4).
 enum VocabCommand: Command {
     static let name = "vocab"
-    static let summary = "build a new vocabulary (replace/extend/optimize) or initialise a base model's rows for one"
+    static let summary = "build a new vocabulary (replace/extend/optimize), train a SentencePiece one, or initialise a base model's rows for one"
     static let usage = """
-        build --mode replace|extend|optimize --old OLD --new NEW -o OUT [--corpus FILE --keep N --add M] [--force]
-               lep vocab train --corpus FILE --type bpe|unigram --size N -o OUT.model
-               lep vocab init --model BASE --tokenizer NEW -o OUT [--agg mean|sum|occurrence --occurrence-map FILE] [--force]
+        build --mode replace|extend|optimize --old OLD --new NEW -o OUT [--corpus FILE --keep N --add M] [--force] [--json]
+               lep vocab train --corpus FILE --type bpe|unigram --size N -o OUT.model [--force] [--json]
+               lep vocab init --model BASE --tokenizer NEW -o OUT [--agg mean|sum|occurrence --occurrence-map FILE] [--shard-size SIZE] [--force] [--json]
         """
     static let details = """
         build: OLD is the base model's tokenizer (a model directory, tokenizer.json or a SentencePiece
@@ -47,11 +49,12 @@ enum VocabCommand: Command {
         OptionSpec(name: "output", value: "OUT", help: "output directory (also -o)"),
         OptionSpec(name: "shard-size", value: "SIZE", help: "init: maximum shard size (default 5GB); 0 = one file"),
         OptionSpec(name: "force", value: nil, help: "replace OUT if it exists"),
+        OptionSpec(name: "json", value: nil, help: "print the summary as JSON"),
     ]
 
     static func run(_ args: Arguments) throws -> Int32 {
         var pos = args.positionals
-        guard let sub = pos.first else { throw UsageError("missing subcommand: build or init") }
+        guard let sub = pos.first else { throw UsageError("missing subcommand: build, init or train") }
         pos.removeFirst()
         var out = args.value("output")
         if let i = pos.firstIndex(of: "-o") {
@@ -80,10 +83,19 @@ enum VocabCommand: Command {
         if let k = try args.int("keep") { o.keep = k }
         o.add = try args.int("add")
         if mode == .optimize && o.corpus == nil { throw UsageError("--mode optimize needs --corpus FILE") }
+        try AtomicOutputDirectory.check(target: output, force: args.flag("force"), inputs: [old, new])
         let progress = Progress("vocab build")
         let r = try VocabularyBuilder.build(old: old, new: new, options: o)
         try VocabularyBuilder.write(r, to: output, force: args.flag("force"), inputs: [old, new])
         progress.finish()
+        if args.flag("json") {
+            Terminal.out(JSONWriter.pretty(.object(JSONObject([
+                ("output", .string(output)), ("mode", .string(mode.rawValue)), ("vocabulary_size", num(r.vocabularySize)),
+                ("old_size", num(r.oldSize)), ("appended", num(r.appended)), ("kept", r.kept.map(num) ?? .null),
+                ("notes", .array(r.notes.map { .string($0) })), ("seconds", .number(JSONNumber(progress.elapsed))),
+            ]))))
+            return 0
+        }
         Terminal.out("wrote \(output): \(mode.rawValue) vocabulary of \(r.vocabularySize) ids (old \(r.oldSize), \(r.appended) appended) in \(Format.fixed(progress.elapsed, 2)) s")
         for n in r.notes { Terminal.out("  " + n) }
         return 0
@@ -104,9 +116,20 @@ enum VocabCommand: Command {
         case let a: throw UsageError("--agg must be mean, sum or occurrence, got '\(a)'")
         }
         if args.value("occurrence-map") != nil, o.aggregation.name != "occurrence" { throw UsageError("--occurrence-map needs --agg occurrence") }
+        try AtomicOutputDirectory.check(target: output, force: o.force, inputs: [model, tok])
         let progress = Progress("vocab init")
         let s = try EmbeddingInitializer.run(base: model, tokenizer: tok, output: output, options: o, progress: progress.update)
         progress.finish()
+        if args.flag("json") {
+            Terminal.out(JSONWriter.pretty(.object(JSONObject([
+                ("output", .string(output)), ("rows", num(s.newRows)), ("hidden", num(s.hidden)), ("base_rows", num(s.oldRows)),
+                ("modules", .array(s.modules.map { .string($0) })), ("copied", num(s.copied)), ("aggregated", num(s.aggregated)),
+                ("aggregation", .string(o.aggregation.name)), ("mean_of_all_rows", .array(s.unmapped.map(num))),
+                ("occurrence_fallback", num(s.occurrenceFallback)), ("config_notes", .array(s.configNotes.map { .string($0) })),
+                ("mapping_seconds", .number(JSONNumber(s.mappingSeconds))), ("seconds", .number(JSONNumber(progress.elapsed))),
+            ]))))
+            return 0
+        }
         Terminal.out("wrote \(output): \(s.newRows) rows × \(s.hidden) (base \(s.oldRows)) for \(s.modules.joined(separator: ", ")); \(s.copied) copied, \(s.aggregated) aggregated (\(o.aggregation.name)), \(s.unmapped.count) set to the mean of all base rows; mapping \(Format.fixed(s.mappingSeconds, 2)) s, total \(Format.fixed(progress.elapsed, 2)) s")
         if !s.unmapped.isEmpty {
             Terminal.out("  rows with no sub-tokens (mean of all base rows): " + s.unmapped.prefix(20).map(String.init).joined(separator: ", ") + (s.unmapped.count > 20 ? ", … (all in \(EmbeddingInitializer.provenanceName))" : ""))
@@ -115,6 +138,8 @@ enum VocabCommand: Command {
         for n in s.configNotes { Terminal.out("  " + n) }
         return 0
     }
+
+    static func num(_ i: Int) -> JSONValue { .number(JSONNumber(i)) }
 
     /// `lep vocab train`: spm_train with the paper's settings; OUT gets a `.model` suffix if it lacks one.
     static func train(_ args: Arguments, output: String) throws -> Int32 {
@@ -147,6 +172,13 @@ enum VocabCommand: Command {
         }
         guard rename(tmp + ".model", prefix + ".model") == 0 else { throw CommandFailure("cannot rename \(tmp).model to \(prefix).model: \(String(cString: strerror(errno)))") }
         progress.finish()
+        if args.flag("json") {
+            Terminal.out(JSONWriter.pretty(.object(JSONObject([
+                ("output", .string(prefix + ".model")), ("type", .string(type)), ("size_requested", num(size)),
+                ("seconds", .number(JSONNumber(progress.elapsed))),
+            ]))))
+            return 0
+        }
         Terminal.out("wrote \(prefix).model: SentencePiece \(type), \(size) pieces requested, in \(Format.fixed(progress.elapsed, 2)) s")
         return 0
     }

@@ -188,4 +188,24 @@ import TestSupport
         let o = try JSONSerialization.jsonObject(with: Data(d.stdout.utf8)) as? [String: Any]
         #expect(o?["text"] as? String == "<|begin_of_text|>hello world", "\(d.stdout)")
     }
+
+    /// A byte-level old tokenizer with specials inside its vocabulary (bytebpe: ids 0-2, plus 700-702 after
+    /// it): sizes count each id once, only the specials after the vocabulary move, ids stay contiguous.
+    @Test func vocabExtendReportsSpecialsInsideTheOldVocabulary() throws {
+        let tmp = makeTempDir(); defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let r = try LEP.run(["vocab", "build", "--mode", "extend", "--old", SharedData.fixtures + "/tokenizers/bytebpe",
+                             "--new", SharedData.fixtures + "/vocab/new_bpe.model", "-o", tmp + "/v", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let o = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let tj = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: tmp + "/v/tokenizer.json"))) as? [String: Any])
+        let vocab = try #require((tj["model"] as? [String: Any])?["vocab"] as? [String: Int])
+        let added = try #require(tj["added_tokens"] as? [[String: Any]])
+        let ids = Set(vocab.values).union(added.compactMap { $0["id"] as? Int })
+        #expect(o["old_size"] as? Int == 703)
+        #expect(o["vocabulary_size"] as? Int == ids.count && ids == Set(0..<ids.count), "ids must be contiguous: \(o)")
+        let notes = (o["notes"] as? [String] ?? []).joined(separator: "\n")
+        #expect(notes.contains("3 special tokens moved from old ids 700-702"), "\(notes)")
+        #expect(notes.contains("3 special tokens inside the old vocabulary keep their ids (0-2)"), "\(notes)")
+        #expect(added.contains { $0["id"] as? Int == 0 && $0["content"] as? String == "<|begin_of_text|>" })
+    }
 }
