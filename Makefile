@@ -7,7 +7,7 @@ DEB_PACKAGES := pkg-config libzstd-dev libopenblas-dev liblapacke-dev libsentenc
 BENCH_PACKAGES := time python3
 RELEASE_BIN := .build/release/lep
 
-.PHONY: all deps install-packages build test demo bench fuzz refenv clean
+.PHONY: all deps install-packages build test test-python demo bench fuzz refenv clean
 
 all: build
 
@@ -29,6 +29,23 @@ build: deps
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# Python tests of scripts/train_embeddings.py (the donor's embedding training), in a virtual environment
+# made from scripts/requirements-train.txt BESIDE the project (never inside it); pip runs again when the
+# requirements change. pip uses a configured --find-links (e.g. a local CPU torch wheel) when there is one.
+# PYTHON_PIP_FLAGS adds pip options (e.g. `--extra-index-url https://download.pytorch.org/whl/cpu`).
+PYTHON ?= python3
+PYTHON_VENV ?= ../lep-venv-test
+PYTHON_PIP_FLAGS ?=
+test-python:
+	@case "$$(realpath -m "$(PYTHON_VENV)")/" in "$$(realpath -m .)/"*) echo "PYTHON_VENV=$(PYTHON_VENV) is inside the project; choose a folder outside it" >&2; exit 2;; esac
+	@if ! cmp -s scripts/requirements-train.txt $(PYTHON_VENV)/requirements-train.txt; then \
+	  echo "making $(PYTHON_VENV) from scripts/requirements-train.txt"; \
+	  $(PYTHON) -m venv $(PYTHON_VENV) && \
+	  $(PYTHON_VENV)/bin/pip install -q --disable-pip-version-check $(PYTHON_PIP_FLAGS) -r scripts/requirements-train.txt && \
+	  cp scripts/requirements-train.txt $(PYTHON_VENV)/requirements-train.txt; \
+	fi
+	$(PYTHON_VENV)/bin/python -m unittest discover -s scripts/tests -t scripts/tests -v
 
 demo: build
 	@$(MAKE) --no-print-directory install-packages PACKAGES="jq"
