@@ -16,8 +16,10 @@ enum PipelineCommand: Command {
         "name", a "type" (vocab_build, vocab_init, propagate, lora_merge, merge, external) and the options
         of the matching command (occurrence_map or occurrence-map). Strings may use ${NAME} and
         ${steps.STEP.output} (any option of an earlier step); $$ is a literal $. Everything is validated
-        before any step runs: keys, values, required options, variables, references, inputs. A run stops
-        at an "external" step (e.g. training the donor elsewhere) and says which --from STEP resumes it.
+        before any step runs: keys, values, required options, variables, references, inputs. An "external"
+        step with a "command" (a shell line, or a list [program, arg, ...]) runs it, e.g.
+        scripts/train_embeddings.py, and stops the run with an error if it exits non-zero; an "external"
+        step without one (or with "pause": true) stops the run and says which --from STEP resumes it.
         Relative paths are taken from the current directory. See recipes/lep/ for the paper's configurations.
         """
     static let options = [
@@ -48,8 +50,8 @@ enum PipelineCommand: Command {
         case .paused(let step, let description, let resume):
             Terminal.out("pipeline paused at '\(step)': \(description)")
             if let resume {
-                let sets = args.values("set").map { " --set " + shellQuote($0) }.joined()
-                Terminal.out("when that is done: lep pipeline \(shellQuote(path))\(sets) --from \(resume)")
+                let sets = args.values("set").map { " --set " + Pipeline.shellQuote($0) }.joined()
+                Terminal.out("when that is done: lep pipeline \(Pipeline.shellQuote(path))\(sets) --from \(resume)")
             }
         }
         return 0
@@ -70,10 +72,5 @@ enum PipelineCommand: Command {
             }
             throw e
         }
-    }
-
-    static func shellQuote(_ s: String) -> String {
-        let safe = s.unicodeScalars.allSatisfy { ($0 >= "a" && $0 <= "z") || ($0 >= "A" && $0 <= "Z") || ($0 >= "0" && $0 <= "9") || "-_./=:,+@%".unicodeScalars.contains($0) }
-        return safe ? s : "'" + s.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
     }
 }

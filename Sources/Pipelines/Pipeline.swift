@@ -24,8 +24,13 @@ import Vocabulary
 ///         tokenizer: ${NEW_TOKENIZER}
 ///         output: ${WORK}/init
 ///
-/// `external` (alias `pause`) documents work done elsewhere (training the donor): the run stops there
-/// and says to re-run with `--from` the next step; its `output` names what that work produces.
+/// `external` (alias `pause`) is work done by another program (training the donor). With a `command`
+/// (one shell line, run by `/bin/sh -c`, or a list of arguments, run without a shell; placeholders
+/// substituted) the step runs it from the current directory, with lep's environment and terminal, and
+/// the pipeline goes on when it exits with status 0; any other status stops the run with an error naming
+/// the step. Its `output`, when given, must not exist beforehand (unless `force`) and must exist afterwards.
+/// Without a command, or with `pause: true`, the run stops there and says to re-run with `--from` the next
+/// step (a paused command step shows the command to run by hand).
 /// Everything (keys, values, required options, variables, references to earlier steps, input paths)
 /// is validated before any step runs; errors name the step and the key.
 public struct Pipeline: Sendable {
@@ -47,7 +52,33 @@ public struct Pipeline: Sendable {
         /// `steps[2] 'propagate'`: how errors name the step.
         public var label: String { "steps[\(index)] '\(name)'" }
         public var output: String? { options["output"]?.string }
+        /// The command of an `external` step: one shell line (`/bin/sh -c`) or an argument list.
+        public var command: Command? {
+            switch options["command"] {
+            case .string(let line): return .shell(line)
+            case .array(let a): return .arguments(a.compactMap(\.string))
+            default: return nil
+            }
+        }
+        /// True for an `external` step that stops the run (no command, or `pause: true`).
+        public var pauses: Bool { type == .external && (command == nil || options["pause"]?.bool == true) }
         func key(_ k: String) -> String { "\(label).\(k)" }
+    }
+
+    /// What an `external` step runs.
+    public enum Command: Sendable, Equatable {
+        /// One line for `/bin/sh -c`.
+        case shell(String)
+        /// An argument list, run without a shell (the first item is looked up in `PATH`).
+        case arguments([String])
+
+        /// The command as one line, for messages (arguments quoted for the shell where needed).
+        public var text: String {
+            switch self {
+            case .shell(let line): line
+            case .arguments(let a): a.map(Pipeline.shellQuote).joined(separator: " ")
+            }
+        }
     }
 
     public var path: String
@@ -58,7 +89,7 @@ public struct Pipeline: Sendable {
 
     // MARK: - Option schemas
 
-    enum Kind: Equatable { case input, output, string, int, number, bool, choice([String]), recipe }
+    enum Kind: Equatable { case input, output, string, int, number, bool, choice([String]), recipe, command }
     struct OptionSpec { let key: String; let kind: Kind; let required: Bool }
 
     static func schema(_ t: StepType) -> [OptionSpec] {
@@ -82,7 +113,7 @@ public struct Pipeline: Sendable {
         case .merge:
             return [o("recipe", .recipe, true), o("output", .output, true), o("seed", .int), o("shard_size", .string), o("force", .bool)]
         case .external:
-            return [o("description", .string, true), o("output", .output)]
+            return [o("description", .string), o("command", .command), o("pause", .bool), o("output", .output), o("force", .bool)]
         }
     }
 
@@ -265,6 +296,8 @@ public struct Pipeline: Sendable {
         }
         for s in specs where s.required && options[s.key] == nil { throw .missingKey(key: "\(label).\(s.key)") }
         if globalForce, specs.contains(where: { $0.key == "force" }), options["force"] == nil { options["force"] = .bool(true) }
+        // `type: pause` with a command shows the command and stops, unless `pause: false`.
+        if ts == "pause", options["command"] != nil, options["pause"] == nil { options["pause"] = .bool(true) }
         // Option combinations the CLI refuses.
         func str(_ k: String) -> String? { options[k]?.string }
         switch type {
@@ -280,6 +313,11 @@ public struct Pipeline: Sendable {
             if mode == PropagationMode.conversionOccurrence.rawValue, options["occurrence_map"] == nil { throw .missingKey(key: "\(label).occurrence_map") }
             if options["alpha_scale"] != nil, options["donor_base"] == nil { throw .invalidValue(key: "\(label).alpha_scale", reason: "applies to LoRA donors (donor: ADAPTER_DIR with donor_base: INIT_DIR)") }
             if let a = options["alpha_scale"]?.number?.double, !(a.isFinite && a > 0) { throw .invalidValue(key: "\(label).alpha_scale", reason: "expected a positive number") }
+        case .external:
+            if options["command"] == nil {
+                if options["description"] == nil { throw .missingKey(key: "\(label).description") }
+                if options["pause"] != nil { throw .invalidValue(key: "\(label).pause", reason: "applies only with a command (a step without one always pauses)") }
+            }
         case .merge:
             if case .object(var r) = options["recipe"] {
                 if r["lep_recipe"] == nil { r["lep_recipe"] = .number(JSONNumber(Recipe.formatVersion)) }
@@ -376,6 +414,19 @@ public struct Pipeline: Sendable {
             if let s = v.string, !s.isEmpty { return v }
             if case .object = v { return v }
             throw .invalidValue(key: key, reason: "expected a merge recipe file, or the recipe itself as a mapping (merge_method, models, ...)")
+        case .command:
+            if let s = v.string, !s.allSatisfy(\.isWhitespace) { return v }
+            if let a = v.array, !a.isEmpty {
+                var out: [JSONValue] = []
+                for x in a {
+                    if let s = x.string { out.append(.string(s)) } else if let n = x.number { out.append(.string(n.text)) } else {
+                        throw .invalidValue(key: key, reason: "every item of a command list is text, got \(JSONWriter.compact(x))")
+                    }
+                }
+                if out[0].string?.isEmpty == true { throw .invalidValue(key: key, reason: "the first item (the program) is empty") }
+                return .array(out)
+            }
+            throw .invalidValue(key: key, reason: "expected a shell command line, or a list [program, argument, ...]")
         }
     }
 
@@ -389,6 +440,16 @@ public struct Pipeline: Sendable {
         }
         guard let n = Int(t), n >= 0 else { return nil }
         return n
+    }
+}
+
+extension Pipeline {
+    /// `s` quoted for a POSIX shell where it needs quoting.
+    public static func shellQuote(_ s: String) -> String {
+        let safe = !s.isEmpty && s.unicodeScalars.allSatisfy {
+            ($0 >= "a" && $0 <= "z") || ($0 >= "A" && $0 <= "Z") || ($0 >= "0" && $0 <= "9") || "-_./=:,+@%".unicodeScalars.contains($0)
+        }
+        return safe ? s : "'" + s.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
     }
 }
 

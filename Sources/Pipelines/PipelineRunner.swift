@@ -9,11 +9,12 @@ import Vocabulary
 extension Pipeline {
     /// What a validated run will do.
     public struct Plan: Sendable {
-        /// Steps that run, in order (from `--from` up to and including the first external step).
+        /// Steps that run, in order (from `--from` up to and including the first pausing external step).
         public let run: [Step]
         /// Steps before `--from`, whose outputs must already exist.
         public let skipped: [Step]
-        /// The external step the run stops at, and the step to re-run `--from` afterwards.
+        /// The external step the run stops at (one without a command, or `pause: true`), and the step to
+        /// re-run `--from` afterwards.
         public let pauseAt: Step?
         public let resumeFrom: Step?
         /// Steps after the pause (validated too; they run on a later `--from`).
@@ -24,14 +25,15 @@ extension Pipeline {
             var lines: [String] = []
             for s in skipped { lines.append("skip  \(s.label) \(s.type.rawValue)" + (s.output.map { " (its output: \($0))" } ?? "")) }
             for s in run {
-                var head = "\(s.type == .external ? "pause" : "run  ") \(s.label) \(s.type.rawValue)"
-                let opts = s.options.members.filter { $0.key != "description" }.map { m -> String in
+                var head = "\(s.pauses ? "pause" : "run  ") \(s.label) \(s.type.rawValue)"
+                let opts = s.options.members.filter { !["description", "command", "pause"].contains($0.key) }.map { m -> String in
                     if case .object = m.value { return "\(m.key)=<inline recipe>" }
                     return "\(m.key)=\(m.value.string ?? JSONWriter.compact(m.value))"
                 }
                 if !opts.isEmpty { head += ": " + opts.joined(separator: " ") }
                 lines.append(head)
                 if s.type == .external, let d = s.options["description"]?.string { lines.append("      " + d) }
+                if let c = s.command { lines.append("      command: " + c.text) }
             }
             for s in later { lines.append("later \(s.label) \(s.type.rawValue)" + (s.output.map { " → \($0)" } ?? "")) }
             if let p = pauseAt { lines.append("the run stops at '\(p.name)'" + (resumeFrom.map { "; afterwards re-run with --from \($0.name)" } ?? "")) }
@@ -54,11 +56,13 @@ extension Pipeline {
         var pause: Step?
         for s in steps[start...] {
             run.append(s)
-            if s.type == .external { pause = s; break }
+            if s.pauses { pause = s; break }
         }
         let skipped = Array(steps[..<start])
         let resume = pause.flatMap { p in steps.first { $0.index == p.index + 1 } }
         // Paths made by the steps that run (an external step's output is made by the work it stands for).
+        // Outputs of the steps that run must not exist yet (unless force), so a run never stops half-way on that;
+        // a pausing external step's output is made by hand, so it is not checked.
         var made: Set<String> = []
         func missing(_ p: String, key: String, what: String) -> SurgeryError {
             if let maker = skipped.last(where: { $0.output == p }) {
@@ -66,8 +70,7 @@ extension Pipeline {
             }
             return .invalidValue(key: key, reason: "\(what)'\(p)' does not exist (and no earlier step makes it)")
         }
-        // Outputs of the steps that run must not exist yet (unless force), so a run never stops half-way on that.
-        for s in run where s.type != .external {
+        for s in run where !s.pauses {
             guard let out = s.output, PathUtilities.exists(out), s.options["force"]?.bool != true else { continue }
             throw .invalidValue(key: s.key("output"), reason: "'\(out)' exists; add force: true (to the step, or at the top level), or resume with --from a later step")
         }
@@ -120,8 +123,9 @@ extension Pipeline {
         for s in plan.run {
             log("[\(s.name)] \(s.type.rawValue)")
             do {
-                if s.type == .external {
-                    let d = s.options["description"]?.string ?? ""
+                if s.pauses {
+                    var d = s.options["description"]?.string ?? ""
+                    if let c = s.command { d += (d.isEmpty ? "" : "; ") + "run by hand: " + c.text }
                     return .paused(step: s.name, description: d, resumeFrom: plan.resumeFrom?.name)
                 }
                 try runStep(s, toolVersion: toolVersion, log: log)
@@ -200,7 +204,15 @@ extension Pipeline {
             if let seed = o["seed"]?.number?.uint64 { recipe.seed = seed }
             try merge(recipe, step: s, output: output, force: force, toolVersion: toolVersion, log: log)
         case .external:
-            break
+            guard let command = s.command else { return }
+            log("  $ " + command.text)
+            let status = try ExternalCommand.run(command)
+            guard status == .exited(0) else {
+                throw SurgeryError.io("the command \(status.phrase); its own messages above say why (fix it, then re-run with --from \(s.name))")
+            }
+            if let out = s.output, !PathUtilities.exists(out) {
+                throw SurgeryError.io("the command exited with status 0 but its output '\(out)' does not exist; make the command write it, or correct 'output'")
+            }
         }
     }
 

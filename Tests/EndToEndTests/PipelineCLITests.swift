@@ -2,7 +2,8 @@ import Foundation
 import Testing
 import TestSupport
 
-/// `lep pipeline` through the binary: --set, --dry-run, the pause at an external step, --from.
+/// `lep pipeline` through the binary: --set, --dry-run, the pause at an external step, --from, and a
+/// failing external command.
 @Suite struct PipelineCLITests {
     static let root = SharedData.packageRoot
 
@@ -10,7 +11,7 @@ import TestSupport
 
     static func sets(_ work: String) -> [String] {
         ["--set", "BASE=fixtures/lep/bl/base", "--set", "INSTRUCT=fixtures/lep/bl/instruct",
-         "--set", "NEW_SPM=fixtures/vocab/new_bpe.model", "--set", "WORK=\(work)", "--set", "DONOR=\(work)/init"]
+         "--set", "NEW_SPM=fixtures/vocab/new_bpe.model", "--set", "WORK=\(work)", "--set", "DONOR=\(work)/init", "--set", "TRAIN_PAUSE=true"]
     }
 
     @Test func unboundPlaceholdersAreNamed() throws {
@@ -31,5 +32,20 @@ import TestSupport
         let second = try Self.lep(["pipeline", "recipes/lep/llama3_bpe.yml", "--from", "propagate"] + Self.sets(work))
         #expect(second.status == 0, "\(second.stderr)")
         #expect(FileManager.default.fileExists(atPath: work + "/llama3-8b-instruct-lep-bpe/lep_propagation.json"))
+    }
+
+    /// Without TRAIN_PAUSE the 'train' step runs its command; here PYTHON=false makes it fail, which stops the
+    /// run with an error naming the step (no Python is needed).
+    @Test func failingTrainCommandStopsTheRun() throws {
+        let work = makeTempDir()
+        let sets = ["--set", "BASE=fixtures/lep/bl/base", "--set", "INSTRUCT=fixtures/lep/bl/instruct",
+                    "--set", "NEW_SPM=fixtures/vocab/new_bpe.model", "--set", "WORK=\(work)", "--set", "PYTHON=false"]
+        let dry = try Self.lep(["pipeline", "recipes/lep/llama3_bpe.yml", "--dry-run"] + sets)
+        #expect(dry.status == 0, "\(dry.stderr)")
+        #expect(dry.stdout.contains("run   steps[2] 'train' external") && dry.stdout.contains("command: false scripts/train_embeddings.py \(work)/init --text \(work)/train.txt -o \(work)/donor"))
+        let r = try Self.lep(["pipeline", "recipes/lep/llama3_bpe.yml"] + sets)
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("steps[2] 'train'") && r.stderr.contains("exited with status 1"), "\(r.stderr)")
+        #expect(FileManager.default.fileExists(atPath: work + "/init/model.safetensors"))
     }
 }

@@ -47,10 +47,19 @@ import Vocabulary
         let p = try Pipeline.load(path: path, overrides: Self.bindings(file, work: Fix.tempDir()))
         #expect(p.steps.map(\.type) == [.vocabBuild, .vocabInit, .external, .propagate, .external, .loraMerge])
         #expect(p.steps[3].options["donor"]?.string == p.steps[2].output)
+        // 'train' runs scripts/train_embeddings.py on the initialised model; the run goes on to 'calibrate'.
+        let train = p.steps[2]
+        #expect(train.command == .shell("python3 scripts/train_embeddings.py \(p.steps[1].output!) --text \(p.variables["WORK"]!)/train.txt -o \(train.output!) "
+                                        + "--max-steps 10000 --seq-len 1024 --batch 4 --lr 1e-3 --gradient-checkpointing"))
+        #expect(!train.pauses)
         let plan = try p.plan()
-        #expect(plan.run.map(\.name) == ["vocab", "init", "train"])
-        #expect(plan.resumeFrom?.name == "propagate")
+        #expect(plan.run.map(\.name) == ["vocab", "init", "train", "propagate", "calibrate"])
+        #expect(plan.resumeFrom?.name == "calibrated")
         #expect(!plan.describe().isEmpty)
+        // TRAIN_PAUSE=true: the run stops at 'train' (the donor is trained elsewhere).
+        let paused = try Pipeline.load(path: path, overrides: Self.bindings(file, work: Fix.tempDir()) + [("TRAIN_PAUSE", "true")]).plan()
+        #expect(paused.run.map(\.name) == ["vocab", "init", "train"])
+        #expect(paused.resumeFrom?.name == "propagate")
         // Resuming with a trained donor (here: the fixture donor) validates too.
         var b = Self.bindings(file, work: Fix.tempDir())
         b.append(("DONOR", "\(Self.root)/fixtures/lep/\(file.hasPrefix("mistral") ? "sp" : "bl")/donor"))
@@ -63,10 +72,11 @@ import Vocabulary
     @Test(arguments: ["llama3_bpe.yml", "mistral_extended.json"])
     func pipelineRunsOnFixtures(_ file: String) throws {
         let work = Fix.tempDir()
-        let b = Self.bindings(file, work: work) + [("DONOR", work + "/init")]
+        let b = Self.bindings(file, work: work) + [("DONOR", work + "/init"), ("TRAIN_PAUSE", "true")]
         let p = try Pipeline.load(path: Self.dir + "/" + file, overrides: b)
         let first = try p.run(try p.plan())
-        #expect(first == .paused(step: "train", description: p.steps[2].options["description"]!.string!, resumeFrom: "propagate"))
+        #expect(first == .paused(step: "train", description: p.steps[2].options["description"]!.string! + "; run by hand: " + p.steps[2].command!.text, resumeFrom: "propagate"))
+        #expect(p.steps[2].command!.text.hasPrefix("python3 scripts/train_embeddings.py " + work + "/init --text "))
         #expect(FileManager.default.fileExists(atPath: work + "/tokenizer/tokenizer.json"))
         #expect(FileManager.default.fileExists(atPath: work + "/init/model.safetensors"))
         var lines: [String] = []
@@ -210,5 +220,92 @@ extension PipelineTests {
         #expect(!FileManager.default.fileExists(atPath: work + "/init"))
         let forced = try Pipeline.parse(text.replacingOccurrences(of: "\"lep_pipeline\": 1,", with: "\"lep_pipeline\": 1, \"force\": true,"), path: "<t>", overrides: set)
         #expect(try forced.run(try forced.plan()) == .completed)
+    }
+}
+
+/// `external` steps with a `command`: run with placeholders substituted, a non-zero exit or a missing
+/// output stops the run naming the step, `pause: true` shows the command instead of running it.
+extension PipelineTests {
+    static func commandPipeline(_ step: String, work: String) throws -> Pipeline {
+        let text = """
+            {"lep_pipeline": 1, "variables": {"WORK": null, "WORD": "hello"},
+             "steps": [\(step),
+               {"name": "after", "type": "external", "description": "the step after the command"}]}
+            """
+        return try Pipeline.parse(text, path: "<t>", overrides: [("WORK", work)])
+    }
+
+    @Test func commandStepRunsWithSubstitutedPlaceholders() throws {
+        let work = Fix.tempDir()
+        // `${WORD}` is lep's substitution; `$$` gives the shell a literal `$` (single-quoted here, so kept).
+        let shell = #"{"name": "train", "type": "external", "command": "mkdir ${WORK}/made && printf '%s' '${WORD} $$HOME-free' > ${WORK}/made/said", "output": "${WORK}/made"}"#
+        let p = try Self.commandPipeline(shell, work: work)
+        let plan = try p.plan()
+        #expect(plan.run.map(\.name) == ["train", "after"])
+        #expect(plan.describe().contains { $0.contains("command: mkdir \(work)/made") })
+        var lines: [String] = []
+        let outcome = try p.run(plan) { lines.append($0) }
+        #expect(outcome == .paused(step: "after", description: "the step after the command", resumeFrom: nil))
+        #expect(try String(contentsOfFile: work + "/made/said", encoding: .utf8) == "hello $HOME-free")
+        #expect(lines.contains { $0.hasPrefix("  $ mkdir ") })
+
+        // The argument-list form runs without a shell (the quote stays one argument).
+        let list = #"{"name": "train", "type": "external", "command": ["mkdir", "${WORK}/it's here"], "output": "${WORK}/it's here"}"#
+        let q = try Self.commandPipeline(list, work: work)
+        _ = try q.run(try q.plan())
+        #expect(FileManager.default.fileExists(atPath: work + "/it's here"))
+        #expect(q.steps[0].command?.text == "mkdir '\(work)/it'\\''s here'")
+    }
+
+    @Test func failingCommandStopsTheRunNamingTheStep() throws {
+        let work = Fix.tempDir()
+        let failing = try Self.commandPipeline(#"{"name": "train", "type": "external", "command": "exit 3"}"#, work: work)
+        #expect { try failing.run(try failing.plan()) } throws: {
+            "\($0)".contains("steps[0] 'train'") && "\($0)".contains("exited with status 3") && "\($0)".contains("--from train")
+        }
+        let noOutput = try Self.commandPipeline(#"{"name": "train", "type": "external", "command": "true", "output": "${WORK}/donor"}"#, work: work)
+        #expect { try noOutput.run(try noOutput.plan()) } throws: { "\($0)".contains("'\(work)/donor' does not exist") }
+        let missing = try Self.commandPipeline(#"{"name": "train", "type": "external", "command": ["/nonexistent/trainer", "x"]}"#, work: work)
+        #expect { try missing.run(try missing.plan()) } throws: { "\($0)".contains("cannot start '/nonexistent/trainer'") }
+        // An existing output is refused before anything runs, unless force.
+        try FileManager.default.createDirectory(atPath: work + "/donor", withIntermediateDirectories: true)
+        let exists = try Self.commandPipeline(#"{"name": "train", "type": "external", "command": "touch ${WORK}/ran", "output": "${WORK}/donor"}"#, work: work)
+        #expect { try exists.plan() } throws: { "\($0)".contains("steps[0] 'train'.output") }
+        #expect(!FileManager.default.fileExists(atPath: work + "/ran"))
+    }
+
+    @Test func pausedCommandIsShownNotRun() throws {
+        let work = Fix.tempDir()
+        for step in [#"{"name": "train", "type": "external", "command": "touch ${WORK}/ran", "pause": true, "description": "train it"}"#,
+                     #"{"name": "train", "type": "pause", "command": "touch ${WORK}/ran"}"#] {
+            let p = try Self.commandPipeline(step, work: work)
+            let plan = try p.plan()
+            #expect(plan.run.map(\.name) == ["train"])
+            guard case .paused(let name, let d, let resume) = try p.run(plan) else { Issue.record("expected a pause"); continue }
+            #expect(name == "train" && resume == "after")
+            #expect(d.contains("run by hand: touch \(work)/ran"))
+            #expect(!FileManager.default.fileExists(atPath: work + "/ran"))
+        }
+        // pause: false on a `pause` step with a command runs it.
+        let p = try Self.commandPipeline(#"{"name": "train", "type": "pause", "command": "touch ${WORK}/ran", "pause": false}"#, work: work)
+        _ = try p.run(try p.plan())
+        #expect(FileManager.default.fileExists(atPath: work + "/ran"))
+    }
+
+    @Test func badCommandValuesAreRefused() {
+        let cases: [(String, [String])] = [
+            (#"{"name": "t", "type": "external", "command": []}"#, ["steps[0] 't'.command", "shell command line, or a list"]),
+            (#"{"name": "t", "type": "external", "command": "  "}"#, ["steps[0] 't'.command"]),
+            (#"{"name": "t", "type": "external", "command": ["ok", {"a": 1}]}"#, ["steps[0] 't'.command", "every item"]),
+            (#"{"name": "t", "type": "external", "command": ["", "x"]}"#, ["steps[0] 't'.command", "program"]),
+            (#"{"name": "t", "type": "external", "command": "x", "pause": "maybe"}"#, ["steps[0] 't'.pause", "true or false"]),
+            (#"{"name": "t", "type": "external", "description": "d", "pause": true}"#, ["steps[0] 't'.pause", "only with a command"]),
+            (#"{"name": "t", "type": "external"}"#, ["steps[0] 't'.description", "required"]),
+            (#"{"name": "t", "type": "external", "command": "echo ${NOPE}"}"#, ["steps[0] 't'.command", "${NOPE} is not declared"]),
+        ]
+        for (step, needles) in cases {
+            let e = Self.refusal("{\"lep_pipeline\": 1, \"variables\": {\"W\": \"/tmp\"}, \"steps\": [\(step)]}")
+            for n in needles { #expect(e.contains(n), "\(e) should mention \(n)") }
+        }
     }
 }
