@@ -28,6 +28,20 @@ enum PropagateCommand: Command {
         provides the donor tokenizer and config). Its embed_tokens/lm_head part (embedding LoRA,
         lm_head LoRA, modules_to_save) is merged into INIT_DIR's rows to give the donor rows; its other
         deltas are added to the instruct layers, scaled by 1/S with --alpha-scale S.
+        --compat reference reproduces the authors' code (RefalMachine/ruadapt ushanka, LEP.md §10) bit for
+        bit in swap, overlap (its "union"), conversion, conversion-sum, conversion-occurrence and full
+        ("bypass"); checked on fixtures made by running that code unchanged. The old tokenizer is the
+        instruct one; each new token's raw piece is re-encoded as "家" + piece, its sub-token rows
+        averaged/summed in the checkpoint dtype; row pairs are solved densely in float64 by LAPACK dgelsy
+        (as torch.linalg.lstsq gelsy; A and B are held in memory, n·h·16 bytes), X is rounded to the
+        checkpoint dtype and D·X rounded once. Where the reference depends on more than the weights, lep
+        uses the rule that gives its bits for LLaMA-3 and Mistral: "▁" becomes a space before re-encoding
+        when the old tokenizer is byte-level (the reference: when its path contains "llama"); in overlap,
+        of several old tokens that decode to the same text the highest id is paired (the reference keeps
+        the last in get_vocab() order, which is random per call, so its own output varies between runs);
+        output added tokens that the instruct tokenizer encodes as one id take that row, and the others
+        get the mean of the output rows (the reference leaves them at random initial values).
+        delta has no reference counterpart and is refused with --compat reference.
         """
     static let options = [
         OptionSpec(name: "base", value: "DIR", help: "base model (the donor was trained from it)"),
@@ -38,7 +52,7 @@ enum PropagateCommand: Command {
         OptionSpec(name: "mode", value: "MODE", help: PropagationMode.allCases.map(\.rawValue).joined(separator: " | ") + " (default conversion)"),
         OptionSpec(name: "delta-shared", value: "exact", help: "delta: tokens in both vocabularies take T[j] − S[j]"),
         OptionSpec(name: "chat-template", value: "FILE", help: "chat template replacing the instruct one"),
-        OptionSpec(name: "compat", value: "reference", help: "reproduce the reference code (X rounded to bf16)"),
+        OptionSpec(name: "compat", value: "reference", help: "reproduce the authors' reference code bit for bit (see below)"),
         OptionSpec(name: "occurrence-map", value: "FILE", help: "JSON {new_id: {old_id: count}} for conversion-occurrence"),
         OptionSpec(name: "alpha-scale", value: "S", help: "LoRA donors: scale the layer deltas by 1/S"),
         OptionSpec(name: "shard-size", value: "SIZE", help: "maximum shard size (default 5GB); 0 = one file"),

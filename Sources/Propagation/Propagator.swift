@@ -19,8 +19,10 @@ import Tokenizers
 /// OUT[i] = T[j]                    for output added tokens whose string is instruct token j
 /// OUT[i] = mean(OUT[0..<V_donor])  for the remaining rows beyond V_donor (reported)
 /// ```
-/// X is solved in float64 (``StreamingLeastSquares``), kept in float32 (rounded to bf16 with
-/// `compatReference`), applied with float32 accumulation and written in the instruct dtype (RNE).
+/// X is solved in float64 (``StreamingLeastSquares``), kept in float32, applied with float32
+/// accumulation and written in the instruct dtype (RNE). `compatReference` swaps in the reference
+/// code's row pairs, dense `dgelsy` solve, X rounded to the checkpoint dtype and added-token rule
+/// (``ReferenceCompat``).
 public enum Propagator {
     /// What to do.
     public struct Options: Sendable {
@@ -36,7 +38,8 @@ public enum Propagator {
         public var deltaShared: DeltaShared = .projected
         /// Text of a chat template replacing the instruct one.
         public var chatTemplate: String?
-        /// Reproduce the reference code: X rounded to bf16 before D·X.
+        /// Reproduce the reference code bit for bit (LEP.md §10, ``ReferenceCompat``): its row pairs,
+        /// a dense `dgelsy` solve, X rounded to the checkpoint dtype, its added-token rows. Not for `delta`.
         public var compatReference = false
         /// JSON occurrence map for `conversion-occurrence`.
         public var occurrenceMap: String?
@@ -95,6 +98,9 @@ public enum Propagator {
         if let a = o.alphaScale, !(a.isFinite && a > 0) {
             throw .propagation(stage: "options", reason: "--alpha-scale must be a positive number, got \(a)")
         }
+        if o.compatReference && o.mode == .delta {
+            throw .propagation(stage: "options", reason: "--compat reference reproduces swap, overlap, conversion, conversion-sum, conversion-occurrence and full; the reference code has no delta mode")
+        }
         if o.mode == .conversionOccurrence, o.occurrenceMap == nil {
             throw .propagation(stage: "options", reason: "--mode conversion-occurrence needs --occurrence-map FILE ({new_id: {old_id: count}})")
         }
@@ -147,6 +153,8 @@ public enum Propagator {
         switch o.mode {
         case .swap:
             break
+        case _ where o.compatReference:
+            break  // dense reference row pairs, per module below
         case .overlap:
             pairs = RowPairs.overlap(TokenMapping.sharedTokens(new: inputs.donor.tokenizer, old: inputs.base.tokenizer, count: donorTokens, oldRows: vBase))
         case .full:
@@ -156,7 +164,7 @@ public enum Propagator {
             mapping = m
             (pairs, fallbacks) = RowPairs.conversion(m, aggregation: o.mode.aggregation!, occurrenceMap: o.mode == .conversionOccurrence ? occurrence : nil)
         }
-        if o.mode != .swap && pairs.count == 0 {
+        if o.mode != .swap && !o.compatReference && pairs.count == 0 {
             throw .propagation(stage: "row pairs", reason: "mode \(o.mode.rawValue) found no row pairs between the donor and base vocabularies")
         }
         var shared: [Int: Int] = [:]
@@ -167,6 +175,7 @@ public enum Propagator {
         // Fit every module before writing anything.
         var fits: [String: [Float]] = [:]
         var reports: [ModuleReport] = []
+        var pairCount = pairs.count
         for name in inputs.modules {
             let S = try matrix(inputs.base, name), T = try matrix(inputs.instruct, name), D = try inputs.donorMatrix(name)
             let start = monotonicSeconds()
@@ -175,6 +184,19 @@ public enum Propagator {
                 for i in 0..<h { x[i * h + i] = 1 }
                 fits[name] = x
                 reports.append(ModuleReport(tensor: name, solution: nil, seconds: 0))
+                continue
+            }
+            if o.compatReference {
+                progress("fitting \(name) (reference row pairs, dgelsy)", 0)
+                let p = try ReferenceCompat.pairs(mode: o.mode, donor: inputs.donor.tokenizer, donorCount: donorTokens, instruct: inputs.instruct.tokenizer,
+                                                  S: S, T: T, occurrence: o.mode == .conversionOccurrence ? occurrence : nil)
+                let sol = try StreamingLeastSquares.gelsy(a: p.a, b: p.b, rows: p.rows, k: h, m: h)
+                guard sol.x.allSatisfy(\.isFinite) else { throw .propagation(stage: "least squares", reason: "\(name): X has non-finite entries") }
+                pairCount = p.rows
+                // X cast to the checkpoint dtype as torch's .to(dtype) does (float64 → float32 → bf16).
+                fits[name] = sol.x.map { ReferenceCompat.round(Float($0), S) }
+                reports.append(ModuleReport(tensor: name, solution: sol, seconds: monotonicSeconds() - start))
+                progress("fitting \(name) (reference row pairs, dgelsy)", 1)
                 continue
             }
             let ls = StreamingLeastSquares(k: h, m: h)
@@ -197,8 +219,7 @@ public enum Propagator {
             }
             let sol = try ls.solve()
             guard sol.x.allSatisfy(\.isFinite) else { throw .propagation(stage: "least squares", reason: "\(name): X has non-finite entries") }
-            var x = sol.x.map { Float($0) }
-            if o.compatReference { x = x.map { HalfPrecision.bf16ToFloat(HalfPrecision.floatToBF16($0)) } }
+            let x = sol.x.map { Float($0) }
             fits[name] = x
             reports.append(ModuleReport(tensor: name, solution: sol, seconds: monotonicSeconds() - start))
         }
@@ -213,6 +234,9 @@ public enum Propagator {
         var meanFilled: [Int] = []
         var copied = 0
         let loraLayers = Set(inputs.lora?.layerTargets ?? [])
+        let instructRows = o.compatReference
+            ? ReferenceCompat.addedTokenRows(vocabulary: vocab, donor: inputs.donor.tokenizer, instruct: inputs.instruct.tokenizer, instructRows: vInst)
+            : vocab.instructRows
         do {
             var specs: [TensorSpec] = []
             let instCk = inputs.instruct.checkpoint
@@ -228,7 +252,7 @@ public enum Propagator {
             let writer = try CheckpointWriter(output: out, tensors: specs, maxShardBytes: o.maxShardBytes)
             try writer.writeTensors { spec, stream in
                 if let x = fits[spec.name] {
-                    let r = try writeModule(spec: spec, x: x, inputs: inputs, vocab: vocab, pairs: pairs, shared: shared,
+                    let r = try writeModule(spec: spec, x: x, inputs: inputs, vocab: vocab, instructRows: instructRows, pairs: pairs, shared: shared,
                                             mode: o.mode, blockRows: o.blockRows, stream: stream, progress: progress)
                     meanFilled = r.meanFilled
                     copied = r.copied
@@ -240,7 +264,7 @@ public enum Propagator {
                 }
             }
             try assembly.write(into: out)
-            var report = Report(mode: o.mode, pairs: pairs.count, modules: reports, outputRows: vocab.count, donorRows: vDonor,
+            var report = Report(mode: o.mode, pairs: pairCount, modules: reports, outputRows: vocab.count, donorRows: vDonor,
                                 instructRowsCopied: copied, meanFilledRows: meanFilled,
                                 unmappedDonorIds: mapping?.unmappedIds.count ?? 0, occurrenceFallbacks: fallbacks,
                                 warnings: inputs.warnings, remapped: assembly.remapped,
@@ -282,7 +306,7 @@ public enum Propagator {
     }
 
     /// Streams one output embedding tensor: `[V_out, h]` in `spec.dtype`.
-    static func writeModule(spec: TensorSpec, x: [Float], inputs: PropagationInputs, vocab: OutputVocabulary, pairs: RowPairs,
+    static func writeModule(spec: TensorSpec, x: [Float], inputs: PropagationInputs, vocab: OutputVocabulary, instructRows: [Int: Int], pairs: RowPairs,
                             shared: [Int: Int], mode: PropagationMode, blockRows: Int, stream: TensorByteStream,
                             progress: Progress) throws -> (meanFilled: [Int], copied: Int) {
         let name = spec.name
@@ -348,7 +372,7 @@ public enum Propagator {
             }
             // Step 3: output added tokens that are single instruct tokens take the instruct row.
             for r in 0..<n {
-                guard let j = vocab.instructRows[lo + r] else { continue }
+                guard let j = instructRows[lo + r] else { continue }
                 tmp.withUnsafeMutableBufferPointer { T.row(j, into: $0.baseAddress!) }
                 for c in 0..<h { outBlock[r * h + c] = Float(tmp[c]) }
                 copied += 1
@@ -362,7 +386,7 @@ public enum Propagator {
         // Rows beyond V_donor: instruct rows (step 3) or the mean of OUT (step 4).
         var meanFilled: [Int] = []
         for id in vDonor..<vocab.count {
-            if let j = vocab.instructRows[id] {
+            if let j = instructRows[id] {
                 tmp.withUnsafeMutableBufferPointer { T.row(j, into: $0.baseAddress!) }
                 for c in 0..<h { outBlock[c] = Float(tmp[c]) }
                 copied += 1

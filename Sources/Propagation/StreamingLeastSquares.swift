@@ -28,7 +28,7 @@ public final class StreamingLeastSquares {
     private var bNorm2 = 0.0
 
     /// How the system was solved.
-    public enum Method: String, Sendable { case cholesky, svd }
+    public enum Method: String, Sendable { case cholesky, svd, gelsy }
 
     /// The fitted X and how good it is.
     public struct Solution: Sendable {
@@ -129,13 +129,63 @@ public final class StreamingLeastSquares {
         let xgx = cblas_ddot(Int32(k * m), x, 1, gx, 1)
         let res2 = max(0, bNorm2 - 2 * xc + xgx)
         let relRes = bNorm2 > 0 ? (res2 / bNorm2).squareRoot() : 0
-        var dist = Double.nan
-        if k == m {
-            var d2 = 0.0
-            for i in 0..<k { for j in 0..<m { let v = x[i * m + j] - (i == j ? 1 : 0); d2 += v * v } }
-            dist = (d2 / Double(k)).squareRoot()
-        }
         return Solution(x: x, method: method, rcond: rcond, rank: rank, relativeResidual: relRes,
-                        distanceFromIdentity: dist, rows: rows, fallbackReason: reason)
+                        distanceFromIdentity: Self.distanceFromIdentity(x, k: k, m: m), rows: rows, fallbackReason: reason)
+    }
+
+    /// `torch.linalg.lstsq(A, B, driver="gelsy")` in float64 on dense `a` `[rows, k]`, `b` `[rows, m]`
+    /// (row-major): LAPACK `dgelsy` (complete orthogonal factorisation with column pivoting, the
+    /// minimum-norm solution of a rank-deficient A) with torch's default `rcond = ε·max(rows, k)`.
+    /// What `--compat reference` uses; it needs A and B in memory, as the reference does.
+    public static func gelsy(a: [Double], b: [Double], rows n: Int, k: Int, m: Int) throws(SurgeryError) -> Solution {
+        guard n > 0 else { throw .propagation(stage: "least squares", reason: "no row pairs to fit X on (the vocabularies share no tokens?)") }
+        var am = a
+        let ld = max(n, k)
+        var bm = [Double](repeating: 0, count: ld * m)
+        for i in 0..<(n * m) { bm[i] = b[i] }
+        var jpvt = [Int32](repeating: 0, count: k)
+        var rank: Int32 = 0
+        let rcond = Double.ulpOfOne * Double(max(n, k))
+        let info = am.withUnsafeMutableBufferPointer { ap in
+            bm.withUnsafeMutableBufferPointer { bp in
+                jpvt.withUnsafeMutableBufferPointer { jp in
+                    LAPACKE_dgelsy(LAPACK_ROW_MAJOR, Int32(n), Int32(k), Int32(m), ap.baseAddress, Int32(k), bp.baseAddress, Int32(m), jp.baseAddress, rcond, &rank)
+                }
+            }
+        }
+        guard info == 0 else { throw .propagation(stage: "least squares", reason: "dgelsy failed (info \(info))") }
+        let x = Array(bm[0..<(k * m)])
+        // ‖A·X − B‖ / ‖B‖ in row blocks.
+        var num = 0.0, den = 0.0
+        let block = 4096
+        var r = [Double](repeating: 0, count: min(block, n) * m)
+        var lo = 0
+        while lo < n {
+            let c = min(block, n - lo)
+            a.withUnsafeBufferPointer { ap in
+                x.withUnsafeBufferPointer { xp in
+                    r.withUnsafeMutableBufferPointer { rp in
+                        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(c), Int32(m), Int32(k), 1.0,
+                                    ap.baseAddress! + lo * k, Int32(k), xp.baseAddress, Int32(m), 0.0, rp.baseAddress, Int32(m))
+                    }
+                }
+            }
+            for q in 0..<(c * m) {
+                let bv = b[lo * m + q], d = r[q] - bv
+                num += d * d
+                den += bv * bv
+            }
+            lo += c
+        }
+        return Solution(x: x, method: .gelsy, rcond: rcond, rank: Int(rank), relativeResidual: den > 0 ? (num / den).squareRoot() : 0,
+                        distanceFromIdentity: distanceFromIdentity(x, k: k, m: m), rows: n, fallbackReason: nil)
+    }
+
+    /// `‖X − I‖_F / ‖I‖_F` for square X, NaN otherwise.
+    static func distanceFromIdentity(_ x: [Double], k: Int, m: Int) -> Double {
+        guard k == m else { return .nan }
+        var d2 = 0.0
+        for i in 0..<k { for j in 0..<m { let v = x[i * m + j] - (i == j ? 1 : 0); d2 += v * v } }
+        return (d2 / Double(k)).squareRoot()
     }
 }
