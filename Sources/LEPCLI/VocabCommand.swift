@@ -27,7 +27,9 @@ enum VocabCommand: Command {
         to the --keep tokens most used on --corpus, then extended with NEW's first --add pieces.
         init: a complete checkpoint of BASE with NEW's tokenizer; new rows of embed_tokens / lm_head are the
         mean (sum, occurrence-weighted mean) of the base rows of each token's pieces under the old tokenizer,
-        special tokens copied by string, byte tokens from the old byte token; rows with no pieces take the mean
+        special tokens copied by string, byte tokens from the old byte token, a token whose bytes are an old
+        token's copies that row (so extend keeps every old row bit for bit, byte-level partial UTF-8 tokens
+        included); pieces are split by bytes, never by lossily decoded text; rows with no pieces take the mean
         of all base rows and are listed. Accumulation in float32, round-to-nearest-even write-back.
         train: runs SentencePiece's trainer (Debian's spm_train, on PATH) with the paper's settings
         (byte fallback, split digits, full character coverage, identity normalisation) and writes OUT.model.
