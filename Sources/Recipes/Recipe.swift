@@ -89,12 +89,26 @@ public struct Recipe: Sendable, Equatable {
         return try decode(root, form: form, text: text, baseDirectory: baseDirectory)
     }
 
+    /// mergekit recipe keys lep does not implement yet, refused by name rather than as unknown keys.
+    static let mergekitOnlyKeys = [
+        "chat_template": "'chat_template' (choosing or writing the output's chat template)",
+        "tokenizer": "the 'tokenizer:' block (per-token embedding sources)",
+        "modules": "'modules' (merging modules of a multi-module model separately)",
+    ]
+
+    static func unsupportedMergekitFeature(_ key: String, _ what: String) -> SurgeryError {
+        .invalidValue(key: key, reason: "mergekit feature \(what) is not supported yet; remove the key (lep keeps the base model's tokenizer files and chat template, or builds a union vocabulary with tokenizer_source: union)")
+    }
+
     static let topKeys = ["lep_recipe", "merge_method", "base_model", "models", "parameters", "dtype", "out_dtype", "tokenizer_source", "slices", "seed"]
 
     /// Builds a recipe from a parsed tree.
     public static func decode(_ root: JSONValue, form: Form, text: String, baseDirectory: String) throws(SurgeryError) -> Recipe {
         guard case .object(let o) = root else { throw .invalidValue(key: "<top level>", reason: "a recipe is a mapping of keys") }
-        for k in o.keys where !topKeys.contains(k) { throw .unknownKey(key: k, known: topKeys) }
+        for k in o.keys where !topKeys.contains(k) {
+            if let what = mergekitOnlyKeys[k] { throw unsupportedMergekitFeature(k, what) }
+            throw .unknownKey(key: k, known: topKeys)
+        }
         if form == .json {
             guard let v = o["lep_recipe"] else { throw .missingKey(key: "lep_recipe") }
             guard let n = v.number?.int64, n == Int64(formatVersion) else {
@@ -132,7 +146,8 @@ public struct Recipe: Sendable, Equatable {
             switch t.string {
             case "base": tokenizerSource = .base
             case "union": tokenizerSource = .union
-            default: throw .invalidValue(key: "tokenizer_source", reason: "lep supports 'base' and 'union'")
+            case let other?: throw unsupportedMergekitFeature("tokenizer_source", "'tokenizer_source: \(other)' (the tokenizer of one model) — lep supports 'base' and 'union'")
+            case nil: throw .invalidValue(key: "tokenizer_source", reason: "expected 'base' or 'union'")
             }
         }
         var seed: UInt64 = 0
@@ -165,7 +180,10 @@ public struct Recipe: Sendable, Equatable {
         for (i, s) in arr.enumerated() {
             let key = "slices[\(i)]"
             guard case .object(let so) = s else { throw .invalidValue(key: key, reason: "expected {sources: [...]}") }
-            for k in so.keys where k != "sources" && k != "parameters" { throw .unknownKey(key: "\(key).\(k)", known: ["sources", "parameters"]) }
+            for k in so.keys where k != "sources" && k != "parameters" {
+                if k == "base_model" || k == "residual_weight" { throw unsupportedMergekitFeature("\(key).\(k)", "a per-slice '\(k)'") }
+                throw .unknownKey(key: "\(key).\(k)", known: ["sources", "parameters"])
+            }
             if let p = so["parameters"], !p.isNull {
                 for (k, setting) in try parameterMap(p, key: "\(key).parameters") { params[k] = setting }
             }
