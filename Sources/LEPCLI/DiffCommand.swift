@@ -10,7 +10,7 @@ import Vocabulary
 enum DiffCommand: Command {
     static let name = "diff"
     static let summary = "write the task vector TUNED − BASE (zstd), e.g. a chat vector"
-    static let usage = "BASE TUNED -o DELTA [--density D] [--dtype bf16|f32] [--force]"
+    static let usage = "BASE TUNED -o DELTA [--density D] [--dtype bf16|f16|f32] [--force]"
     static let details = """
         DELTA is a directory: task_vector.json (tensors, provenance) and task_vector.zst (one zstd frame
         per tensor, byte planes split). --density keeps the largest ⌊D·n⌋ |δ| of each tensor. --dtype f32

@@ -11,7 +11,7 @@ import SafeTensors
 enum EvalCommand: Command {
     static let name = "eval"
     static let summary = "evaluate models side by side (likelihood, copy, multiple choice, tokenizer, agreement) and write JSON/Markdown/SVG reports"
-    static let usage = "MODEL [MODEL...] -o DIR [--tasks LIST] [--data DIR] [--chat-template FILE | --chat-format NAME] [--max-items N] [--copy-items N] [--chat-prompts N] [--seed S] [--bootstrap N] [--ctx N] [--summary-json FILE] [--force] [--json]"
+    static let usage = "MODEL [MODEL...] -o DIR [--tasks LIST] [--data DIR] [--chat-template FILE | --chat-format NAME | --chat-template-name NAME] [--max-items N] [--copy-items N] [--chat-prompts N] [--seed S] [--bootstrap N] [--ctx N] [--summary-json FILE] [--memory SIZE] [--force] [--json]"
     static let details = """
         Runs each model (Float32 forward pass, greedy decoding) on the bundled English and Russian data,
         or on --data DIR (<lang>/text.txt, <lang>/copy_text.txt, <lang>/copy.jsonl,

@@ -10,7 +10,7 @@ import Vocabulary
 enum LoraCommand: Command {
     static let name = "lora"
     static let summary = "merge a PEFT LoRA adapter into a model: lora merge MODEL ADAPTER -o OUT"
-    static let usage = "merge MODEL ADAPTER -o OUT [--force] [--dtype D]"
+    static let usage = "merge MODEL ADAPTER -o OUT [--dtype bf16|f16|f32] [--force]"
     static let details = """
         W + (lora_alpha / r)·B·A for each target module (rsLoRA: lora_alpha / √r; alpha_pattern and
         rank_pattern honoured); modules_to_save tensors replace the base's. The adapter is checked

@@ -15,7 +15,7 @@ import Vocabulary
 enum PropagateCommand: Command {
     static let name = "propagate"
     static let summary = "propagate a donor's learned embeddings into an instruct model (LEP)"
-    static let usage = "--base B --instruct I --donor D [--donor-base INIT --alpha-scale S] -o OUT [--mode MODE] [--delta-shared exact] [--chat-template FILE] [--compat reference] [--occurrence-map FILE]"
+    static let usage = "--base B --instruct I --donor D [--donor-base INIT --alpha-scale S] -o OUT [--mode MODE] [--delta-shared exact] [--chat-template FILE] [--compat reference] [--occurrence-map FILE] [--shard-size SIZE] [--save-fit FILE] [--skip-layer-check] [--force] [--verbose] [--json]"
     static let details = """
         Fits X (h×h) by float64 least squares so that base rows · X ≈ instruct rows (row pairs chosen by
         --mode), then writes the instruct model with embed_tokens/lm_head = donor rows · X, the donor's

@@ -10,7 +10,7 @@ import Tokenizers
 enum RunCommand: Command {
     static let name = "run"
     static let summary = "greedy continuation of a prompt (text or token ids), or a chat with the model's template"
-    static let usage = "MODEL (--prompt TEXT | --ids 1,2,3 | --chat [TEXT] [--system TEXT]) [--no-special] [--max-tokens N] [--stats] [--json]"
+    static let usage = "MODEL (--prompt TEXT | --ids 1,2,3 | --chat [TEXT] [--system TEXT]) [--chat-template FILE | --chat-template-name NAME] [--no-special] [--max-tokens N] [--stats] [--memory SIZE] [--json]"
     static let details = """
         Runs the Float32 reference forward pass on the CPU (OpenBLAS; LEP_THREADS sets the thread
         count). Weights are read from the mapped checkpoint and converted per layer. Generation is

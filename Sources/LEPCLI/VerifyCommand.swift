@@ -6,7 +6,7 @@ import Tokenizers
 enum VerifyCommand: Command {
     static let name = "verify"
     static let summary = "sanity-check a model: weights, finite logits, NLL/perplexity/bits per byte, agreement with a reference"
-    static let usage = "MODEL [--text FILE | --ids 1,2,3] [--reference MODEL] [--ctx N] [--json] [--max-kld X] [--min-top1 X]"
+    static let usage = "MODEL [--text FILE | --ids 1,2,3] [--reference MODEL] [--ctx N] [--max-kld X] [--min-top1 X] [--skip-weight-scan] [--memory SIZE] [--json]"
     static let details = """
         Checks every weight for NaN/Inf and all-zero tensors, then scores a text (a bundled English and
         Russian text by default) with the Float32 forward pass in rolling windows of --ctx tokens

@@ -208,4 +208,30 @@ import TestSupport
         #expect(notes.contains("3 special tokens inside the old vocabulary keep their ids (0-2)"), "\(notes)")
         #expect(added.contains { $0["id"] as? Int == 0 && $0["content"] as? String == "<|begin_of_text|>" })
     }
+
+    /// Every option a command lists in its help appears in its usage line, and every command is in the
+    /// overview and in the README's command table.
+    @Test func usageLinesOptionListsAndReadmeAgree() throws {
+        let overview = try LEP.run(["--help"]).stdout
+        let names = overview.split(separator: "\n").compactMap { line -> String? in
+            guard line.hasPrefix("  "), !line.hasPrefix("  help") else { return nil }
+            return line.split(separator: " ").first.map(String.init)
+        }
+        #expect(names.count >= 17, "\(overview)")
+        let readme = try String(contentsOfFile: SharedData.packageRoot + "/README.md", encoding: .utf8)
+        for name in names {
+            let help = try LEP.run(["help", name]).stdout
+            let lines = help.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            let usage = lines.prefix { !$0.isEmpty }.joined(separator: " ")
+            let optionsStart = lines.firstIndex { $0.hasPrefix("options") } ?? lines.count
+            for line in lines[optionsStart...] where line.hasPrefix("  -") {
+                let option = line.split(separator: " ").first { $0.hasPrefix("--") }.map(String.init) ?? ""
+                let spelled = option == "--output" ? "-o" : option
+                #expect(usage.contains(spelled + " ") || usage.contains(spelled + "]") || usage.contains(spelled + "|") || usage.contains(spelled + ")"),
+                        "lep \(name): \(option) is an option but not in the usage line: \(usage)")
+            }
+            #expect(readme.contains("`lep \(name)"), "README's command table lacks lep \(name)")
+        }
+        #expect(readme.contains("`lep vocab train"))
+    }
 }
