@@ -1,5 +1,6 @@
 import LEPJSON
 import Models
+import Tokenizers
 import SafeTensors
 
 /// `lep inspect PATH`: what a checkpoint holds and what is wrong with it.
@@ -23,17 +24,49 @@ enum InspectCommand: Command {
         let progress = Progress("checking values")
         let report = try CheckpointInspector.inspect(path: path, checkValues: args.flag("check-values"), progress: progress.update)
         progress.finish()
+        let templates = chatTemplates(path)
         if args.flag("json") {
-            Terminal.out(JSONWriter.pretty(json(report, tensors: args.flag("tensors"))))
+            guard case .object(var o) = json(report, tensors: args.flag("tensors")) else { return 1 }
+            o["config_problem"] = report.configProblem.map(JSONValue.string) ?? .null
+            switch templates {
+            case .none: o["chat_templates"] = .null
+            case .found(let set):
+                o["chat_templates"] = .object(JSONObject([
+                    ("storage", .string(set.storage.rawValue)),
+                    ("templates", .array(set.templates.map { .object(JSONObject([("name", .string($0.name)), ("characters", .number(JSONNumber($0.source.count)))])) })),
+                ]))
+            case .unreadable(let why): o["chat_templates"] = .object(JSONObject([("error", .string(why))]))
+            }
+            Terminal.out(JSONWriter.pretty(.object(o)))
         } else {
-            Terminal.out(text(report, tensors: args.flag("tensors")))
+            var t = text(report, tensors: args.flag("tensors"))
+            let line: String
+            switch templates {
+            case .none: line = "none found (no chat_template.jinja, no chat_template in tokenizer_config.json)"
+            case .found(let set): line = set.templates.map { "\($0.name) (\($0.source.count) characters)" }.joined(separator: ", ") + " in \(set.storage.rawValue)"
+            case .unreadable(let why): line = "unreadable: \(why)"
+            }
+            // After the tokenizer line.
+            var lines = t.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            if PathUtilities.isDirectory(path), let i = lines.firstIndex(where: { $0.hasPrefix("tokenizer:") }) { lines.insert("chat template: " + line, at: i + 1) }
+            t = lines.joined(separator: "\n")
+            Terminal.out(t)
         }
         return report.hasErrors ? 1 : 0
     }
 
+    enum Templates { case none, found(ChatTemplateSet), unreadable(String) }
+
+    /// The chat templates of a model directory (nil set for a single file).
+    static func chatTemplates(_ path: String) -> Templates {
+        guard PathUtilities.isDirectory(path) else { return .none }
+        do { return try ChatTemplateSet.load(directory: path).map(Templates.found) ?? .none } catch { return .unreadable(error.description) }
+    }
+
     static func text(_ r: InspectionReport, tensors: Bool) -> String {
         var lines: [String] = ["path:          \(r.path)"]
-        lines.append("architecture:  \(r.architecture ?? "unknown (no config.json)")")
+        let unknown = r.configProblem.map { "unknown: config.json not understood (\($0))" } ?? "unknown (no config.json)"
+        lines.append("architecture:  \(r.architecture ?? unknown)")
         if let c = r.config {
             lines.append("config:        \(c.numHiddenLayers) layers, hidden \(c.hiddenSize), intermediate \(c.intermediateSize), heads \(c.numAttentionHeads)/\(c.numKeyValueHeads) (head_dim \(c.headDim)), vocab \(c.vocabSize)")
             var rope = "rope_theta \(Format.fixed(c.ropeTheta, 0))"

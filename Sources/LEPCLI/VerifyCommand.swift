@@ -147,7 +147,8 @@ enum VerifyCommand: Command {
                 let refNLL = try r.likelihood(of: rIds, context: ctx)
                 let refBPB = textBytes.map { refNLL.bitsPerByte(textBytes: $0) }
                 refJSON["likelihood"] = likelihoodJSON(refNLL, refBPB)
-                lines.append("reference:   \(refDir): different vocabulary (\(r.config.vocabSize) vs \(V)) or tokenization: only bits per byte is comparable")
+                lines.append("reference:   \(refDir): \(difference(referenceVocab: r.config.vocabSize, vocab: V, referenceIds: rIds, ids: ids)): only bits per byte is comparable")
+                refJSON["difference"] = .string(difference(referenceVocab: r.config.vocabSize, vocab: V, referenceIds: rIds, ids: ids))
                 lines.append("             reference \(refBPB.map { Format.fixed($0, 4) } ?? "n/a") bits/byte vs model \(bpb.map { Format.fixed($0, 4) } ?? "n/a") (\(rIds.count) vs \(ids.count) tokens)")
                 if maxKLD != nil || minTop1 != nil {
                     checks.append(Check(name: "agreement thresholds", passed: false, detail: "KL and top-1 need the same vocabulary and tokens; the models differ"))
@@ -167,6 +168,17 @@ enum VerifyCommand: Command {
             Terminal.out(lines.joined(separator: "\n"))
         }
         return passed ? 0 : 1
+    }
+
+    /// What makes a reference incomparable token by token: the vocabulary sizes, or where the same text
+    /// first tokenizes differently.
+    static func difference(referenceVocab: Int, vocab: Int, referenceIds: [Int], ids: [Int]) -> String {
+        if referenceVocab != vocab { return "different vocabulary sizes (reference vocab_size \(referenceVocab), model \(vocab))" }
+        let k = zip(referenceIds, ids).prefix { $0 == $1 }.count
+        if k == min(referenceIds.count, ids.count) {
+            return "same vocab_size \(vocab), but the text is \(referenceIds.count) tokens for the reference and \(ids.count) for the model"
+        }
+        return "same vocab_size \(vocab), but the tokenizers split the text differently (first at token \(k): id \(referenceIds[k]) in the reference, \(ids[k]) in the model; \(referenceIds.count) vs \(ids.count) tokens)"
     }
 
     static func likelihoodJSON(_ l: Likelihood, _ bpb: Double?) -> JSONValue {

@@ -25,6 +25,8 @@ public struct InspectionReport: Sendable {
     public let tokenizerVocabulary: (size: Int, source: String)?
     public let tied: Bool?
     public let problems: [Problem]
+    /// Why config.json was not understood, when it exists but could not be read as a supported config.
+    public var configProblem: String? = nil
     /// True when the report has any error-level problem.
     public var hasErrors: Bool { problems.contains { $0.severity == .error } }
 }
@@ -39,13 +41,14 @@ public enum CheckpointInspector {
         func warn(_ m: String) { problems.append(.init(severity: .warning, message: m)) }
 
         var config: ModelConfig?
+        var configProblem: String?
         let isDir = PathUtilities.isDirectory(path)
         if isDir {
             let loaded = Result { () throws(ModelError) in try ModelConfig.load(directory: checkpoint.directory) }
             switch loaded {
             case .success(let c): config = c
             case .failure(.missingConfig): warn("no config.json: architecture checks skipped")
-            case .failure(let e): error(e.description)
+            case .failure(let e): error(e.description); configProblem = e.description
             }
         }
 
@@ -118,11 +121,13 @@ public enum CheckpointInspector {
             InspectionReport.Shard(file: String(f.path.split(separator: "/").last ?? ""), bytes: f.mapped.size, tensors: f.tensors.count)
         }
         let archName = config.map { $0.architectures.first ?? $0.family.rawValue }
-        return InspectionReport(
+        var report = InspectionReport(
             path: path, architecture: archName, config: config, parameterCount: params,
             dtypes: byDtype.keys.sorted().map { ($0, byDtype[$0]!.0, byDtype[$0]!.1) },
             shards: shards, tensors: tensors, embeddingRows: embeddingRows, tokenizerVocabulary: vocab,
             tied: tied, problems: problems)
+        report.configProblem = configProblem
+        return report
     }
 
     /// Counts NaN and ±Inf elements, in parallel, releasing pages as it goes.

@@ -154,6 +154,10 @@ import TestSupport
         #expect(r.status == 0, "\(r.stderr)")
         let out = try String(contentsOfFile: tmp + "/q/config.json", encoding: .utf8)
         #expect(out.contains("qwen2") && out.contains("float32"))
+        // inspect says why the config was not understood (it used to say "no config.json").
+        let i = try LEP.run(["inspect", tmp + "/q"])
+        #expect(i.stdout.contains("config.json not understood") && i.stdout.contains("qwen2"), "\(i.stdout)")
+        #expect(!i.stdout.contains("no config.json"))
     }
 
     @Test func mergeTakesMergekitsPositionalOutput() throws {
@@ -233,5 +237,26 @@ import TestSupport
             #expect(readme.contains("`lep \(name)"), "README's command table lacks lep \(name)")
         }
         #expect(readme.contains("`lep vocab train"))
+    }
+
+    @Test func inspectShowsTheChatTemplate() throws {
+        let r = try LEP.run(["inspect", Self.toy + "/instruct"])
+        #expect(r.stdout.contains("chat template: default ("), "\(r.stdout)")
+        let j = try LEP.run(["inspect", Self.toy + "/instruct", "--json"])
+        let o = try JSONSerialization.jsonObject(with: Data(j.stdout.utf8)) as? [String: Any]
+        #expect((o?["chat_templates"] as? [String: Any])?["templates"] != nil, "\(j.stdout)")
+    }
+
+    /// The LEP output and the instruct model both have 2050 rows but different tokenizers: verify says so
+    /// (it used to print "different vocabulary (2050 vs 2050)").
+    @Test func verifySaysWhatDiffersFromTheReference() throws {
+        let tmp = makeTempDir(); defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let p = try LEP.run(["propagate", "--base", Self.toy + "/base", "--instruct", Self.toy + "/instruct", "--donor", Self.toy + "/donor",
+                             "--mode", "swap", "-o", tmp + "/lep"])
+        #expect(p.status == 0, "\(p.stderr)")
+        #expect(p.stdout.contains("appended 2 instruct added tokens"), "\(p.stdout)")
+        let v = try LEP.run(["verify", tmp + "/lep", "--reference", Self.toy + "/instruct", "--skip-weight-scan"])
+        #expect(v.stdout.contains("same vocab_size 2050, but the tokenizers split the text differently"), "\(v.stdout)")
+        #expect(!v.stdout.contains("2050 vs 2050"))
     }
 }
