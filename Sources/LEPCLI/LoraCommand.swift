@@ -1,3 +1,4 @@
+import LEPJSON
 import Merging
 import Pipelines
 import Propagation
@@ -10,7 +11,7 @@ import Vocabulary
 enum LoraCommand: Command {
     static let name = "lora"
     static let summary = "merge a PEFT LoRA adapter into a model: lora merge MODEL ADAPTER -o OUT"
-    static let usage = "merge MODEL ADAPTER -o OUT [--dtype bf16|f16|f32] [--force]"
+    static let usage = "merge MODEL ADAPTER -o OUT [--dtype bf16|f16|f32] [--force] [--json]"
     static let details = """
         W + (lora_alpha / r)·B·A for each target module (rsLoRA: lora_alpha / √r; alpha_pattern and
         rank_pattern honoured); modules_to_save tensors replace the base's. The adapter is checked
@@ -21,6 +22,7 @@ enum LoraCommand: Command {
         OptionSpec(name: "output", value: "OUT", help: "output model directory (-o OUT)"),
         OptionSpec(name: "force", value: nil, help: "replace OUT if it exists"),
         OptionSpec(name: "dtype", value: "bf16|f16|f32", help: "output dtype (default: the model's)"),
+        OptionSpec(name: "json", value: nil, help: "print the summary as JSON"),
     ]
 
     static func run(_ args: Arguments) throws -> Int32 {
@@ -39,6 +41,13 @@ enum LoraCommand: Command {
         let progress = Progress("lora merge")
         let summary = try MergeExecutor.run(plan, output: out, options: options, progress: progress.update)
         progress.finish()
+        if args.flag("json") {
+            Terminal.out(JSONWriter.compact(.object(JSONObject([
+                ("output", .string(out)), ("tensors", .number(JSONNumber(summary.tensors))), ("model", .string(p[1])), ("adapter", .string(p[2])),
+                ("seconds", .number(JSONNumber(progress.elapsed))),
+            ]))))
+            return 0
+        }
         Terminal.out("wrote \(out): \(summary.tensors) tensors, adapter \(p[2]) merged into \(p[1]) in \(Format.fixed(progress.elapsed, 2)) s")
         return 0
     }

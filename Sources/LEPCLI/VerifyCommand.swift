@@ -51,26 +51,13 @@ enum VerifyCommand: Command {
         json["model"] = .string(dir)
         json["architecture"] = .string(model.config.architectures.first ?? model.config.family.rawValue)
 
-        // 1. Weights.
-        if !args.flag("skip-weight-scan") {
-            let progress = Progress("scanning weights")
-            let w = try WeightCheck.scan(model.weights.checkpoint, progress: progress.update)
-            progress.finish()
-            let detail = w.isHealthy ? "\(w.tensors) tensors, \(Format.count(w.elements)) values, max |w| \(Format.fixed(Double(w.maxAbs), 4))"
-                : w.findings.map { "\($0.tensor): " + ($0.nonFinite > 0 ? "\($0.nonFinite) NaN/Inf" : "all zero") }.joined(separator: "; ")
-            checks.append(Check(name: "weights finite and non-zero", passed: w.isHealthy, detail: detail))
-            json["weights"] = .object(JSONObject([
-                ("tensors", num(w.tensors)), ("values", num(w.elements)), ("max_abs", num(Double(w.maxAbs))),
-                ("findings", .array(w.findings.map { .object(JSONObject([("tensor", .string($0.tensor)), ("non_finite", num($0.nonFinite)), ("all_zero", .bool($0.allZero))])) })),
-            ]))
-        }
-
-        // 2. The tokens to score.
+        // The tokens to score and the reference come first: every check that reads no tensor data
+        // (files, tokenizers, vocabularies) runs before the weight scan.
         let text: String?
         var textSource = "ids"
         if let path = args.value("text") {
-            guard let bytes = FileBytes.read(path) else { throw UsageError("--text: cannot read \(path)") }
-            guard let s = String(validating: bytes, as: UTF8.self) else { throw UsageError("--text: \(path) is not valid UTF-8") }
+            guard let bytes = FileBytes.read(path) else { throw CommandFailure("--text: cannot read \(path)") }
+            guard let s = String(validating: bytes, as: UTF8.self) else { throw CommandFailure("--text: \(path) is not valid UTF-8") }
             text = s
             textSource = path
         } else if args.value("ids") == nil {
@@ -85,10 +72,6 @@ enum VerifyCommand: Command {
         } else {
             ids = try RunCommand.parseIds(args.value("ids") ?? "", option: "ids")
         }
-        let textBytes = text?.utf8.count
-        json["input"] = .object(JSONObject([("source", .string(textSource)), ("tokens", num(ids.count)), ("bytes", textBytes.map(num) ?? .null), ("context", num(ctx))]))
-
-        // 3. Likelihood (and, with a same-vocabulary reference, agreement on the same windows).
         var reference: Transformer?
         var referenceIds: [Int]?
         if let refDir = args.value("reference") {
@@ -103,6 +86,24 @@ enum VerifyCommand: Command {
                 referenceIds = ids
             }
         }
+        // 1. Weights.
+        if !args.flag("skip-weight-scan") {
+            let progress = Progress("scanning weights")
+            let w = try WeightCheck.scan(model.weights.checkpoint, progress: progress.update)
+            progress.finish()
+            let detail = w.isHealthy ? "\(w.tensors) tensors, \(Format.count(w.elements)) values, max |w| \(Format.fixed(Double(w.maxAbs), 4))"
+                : w.findings.map { "\($0.tensor): " + ($0.nonFinite > 0 ? "\($0.nonFinite) NaN/Inf" : "all zero") }.joined(separator: "; ")
+            checks.append(Check(name: "weights finite and non-zero", passed: w.isHealthy, detail: detail))
+            json["weights"] = .object(JSONObject([
+                ("tensors", num(w.tensors)), ("values", num(w.elements)), ("max_abs", num(Double(w.maxAbs))),
+                ("findings", .array(w.findings.map { .object(JSONObject([("tensor", .string($0.tensor)), ("non_finite", num($0.nonFinite)), ("all_zero", .bool($0.allZero))])) })),
+            ]))
+        }
+
+        let textBytes = text?.utf8.count
+        json["input"] = .object(JSONObject([("source", .string(textSource)), ("tokens", num(ids.count)), ("bytes", textBytes.map(num) ?? .null), ("context", num(ctx))]))
+
+        // 3. Likelihood (and, with a same-vocabulary reference, agreement on the same windows).
         let sameVocabulary = reference.map { $0.config.vocabSize == model.config.vocabSize && referenceIds == ids } ?? false
         var agreement = Agreement()
         var nonFinite = 0

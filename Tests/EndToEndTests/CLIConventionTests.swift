@@ -95,7 +95,7 @@ import TestSupport
             ("convert", ["convert", m, tmp + "/c", "-o", tmp + "/d"], 64),
             ("synth", ["synth", tmp + "/s"], 64), ("synth", ["synth", "--preset", "tiny-llama3", "-o", m], 1),
             ("run", ["run", m], 64), ("run", ["run", none, "--ids", "1"], 1), ("run", ["run", m, "--ids", "1", "--no-special"], 64),
-            ("verify", ["verify"], 64), ("verify", ["verify", none], 1),
+            ("verify", ["verify"], 64), ("verify", ["verify", none], 1), ("verify", ["verify", m, "--text", none], 1),
             ("propagate", ["propagate", "-o", tmp + "/p"], 64), ("propagate", ["propagate", "--base", none, "--instruct", none, "--donor", none, "-o", tmp + "/p"], 1),
             ("vocab", ["vocab", "frobnicate", "-o", tmp + "/v"], 64), ("vocab", ["vocab", "build", "--mode", "extend", "--old", none, "--new", tok, "-o", tmp + "/v"], 1),
             ("tokenize", ["tokenize", "--text", "a"], 64), ("tokenize", ["tokenize", "--tokenizer", none, "--text", "a"], 1),
@@ -258,5 +258,17 @@ import TestSupport
         let v = try LEP.run(["verify", tmp + "/lep", "--reference", Self.toy + "/instruct", "--skip-weight-scan"])
         #expect(v.stdout.contains("same vocab_size 2050, but the tokenizers split the text differently"), "\(v.stdout)")
         #expect(!v.stdout.contains("2050 vs 2050"))
+    }
+
+    @Test func writingCommandsPrintJSONSummaries() throws {
+        let tmp = makeTempDir(); defer { try? FileManager.default.removeItem(atPath: tmp) }
+        func object(_ r: LEP.Result) -> [String: Any]? { try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any] }
+        let s = try LEP.run(["synth", "--preset", "tiny-llama3", "-o", tmp + "/a", "--json"])
+        #expect(object(s)?["layers"] != nil, "\(s.stdout)\(s.stderr)")
+        #expect(try LEP.run(["synth", "--preset", "tiny-llama3", "--seed", "1", tmp + "/b"]).status == 0)
+        let d = try LEP.run(["diff", tmp + "/a", tmp + "/b", "-o", tmp + "/d", "--json"])
+        #expect(object(d)?["compressed_bytes"] != nil, "\(d.stdout)\(d.stderr)")
+        let a = try LEP.run(["apply", tmp + "/a", tmp + "/d", "-o", tmp + "/c", "--json"])
+        #expect(object(a)?["tensors"] != nil, "\(a.stdout)\(a.stderr)")
     }
 }
