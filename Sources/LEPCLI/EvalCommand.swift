@@ -10,7 +10,7 @@ import SafeTensors
 /// `lep eval`: the compact evaluator (EVALUATOR.md): several models side by side, three reports.
 enum EvalCommand: Command {
     static let name = "eval"
-    static let summary = "evaluate models side by side (likelihood, copy, multiple choice, tokenizer, agreement) and write JSON/Markdown/SVG reports"
+    static let summary = "evaluate models side by side (likelihood, copy, multiple choice, tokenizer, chat format, agreement; paired comparisons) and write JSON/Markdown/SVG reports"
     static let usage = "MODEL [MODEL...] -o DIR [--tasks LIST] [--data DIR] [--chat-template FILE | --chat-format NAME | --chat-template-name NAME] [--max-items N] [--copy-items N] [--chat-prompts N] [--seed S] [--bootstrap N] [--ctx N] [--summary-json FILE] [--memory SIZE] [--force] [--json]"
     static let details = """
         Runs each model (Float32 forward pass, greedy decoding) on the bundled English and Russian data,

@@ -12,7 +12,7 @@ import TensorMath
 public struct Agreement: Sendable {
     private var kl: [Double] = []
     private var deltaP: [Double] = []
-    private var lnRatio = 0.0
+    private var lnRatio: [Double] = []
     private var sameTop1 = 0
 
     public init() {}
@@ -32,7 +32,7 @@ public struct Agreement: Sendable {
         if bestP == bestQ { sameTop1 += 1 }
         let a = Double(reference[target]) - lp, b = Double(candidate[target]) - lq
         deltaP.append(exp(b) - exp(a))
-        lnRatio += a - b
+        lnRatio.append(a - b)
     }
 
     /// Adds the scored rows of a window: logits [n, V] of both models for the same ids (n tokens);
@@ -58,7 +58,25 @@ public struct Agreement: Sendable {
         return AgreementStatistics(
             positions: n, klMean: mean, klMedian: Agreement.percentile(sorted, 50), klP99: Agreement.percentile(sorted, 99),
             klMax: sorted.last ?? .nan, sameTop1: n == 0 ? .nan : Double(sameTop1) / Double(n),
-            deltaPMean: dMean, deltaPRMS: dRMS, lnPPLRatio: n == 0 ? .nan : lnRatio / Double(n))
+            deltaPMean: dMean, deltaPRMS: dRMS, lnPPLRatio: n == 0 ? .nan : lnRatio.reduce(0, +) / Double(n),
+            klMeanStandardError: Agreement.standardError(kl),
+            sameTop1StandardError: n < 2 ? nil : Agreement.standardError(sameTop1, of: n),
+            deltaPMeanStandardError: Agreement.standardError(deltaP),
+            lnPPLRatioStandardError: Agreement.standardError(lnRatio))
+    }
+
+    /// `s / √n` with the sample variance (n − 1); nil below 2 values.
+    static func standardError(_ xs: [Double]) -> Double? {
+        guard xs.count >= 2 else { return nil }
+        let n = Double(xs.count)
+        let m = xs.reduce(0, +) / n
+        return (xs.reduce(0) { $0 + ($1 - m) * ($1 - m) } / (n - 1) / n).squareRoot()
+    }
+
+    /// The standard error of a fraction `k / n` of 0/1 values (sample variance, n − 1).
+    static func standardError(_ k: Int, of n: Int) -> Double {
+        let p = Double(k) / Double(n)
+        return (p * (1 - p) * Double(n) / Double(n - 1) / Double(n)).squareRoot()
     }
 
     /// The q-th percentile of sorted values with linear interpolation (numpy's default).
@@ -82,4 +100,9 @@ public struct AgreementStatistics: Equatable, Sendable {
     public var deltaPMean: Double, deltaPRMS: Double
     /// Mean ln(PPL_q / PPL_ref).
     public var lnPPLRatio: Double
+    /// Standard errors over positions (`s / √n`, n − 1 in the variance) of the means above; nil
+    /// below 2 positions. Positions of one text are not independent: these show the spread, they
+    /// are not confidence intervals.
+    public var klMeanStandardError: Double?, sameTop1StandardError: Double?
+    public var deltaPMeanStandardError: Double?, lnPPLRatioStandardError: Double?
 }

@@ -26,6 +26,34 @@ struct AgreementTests {
         close(s.klP99, e.kl_p99, "KL p99"); close(s.klMax, e.kl_max, "KL max")
         close(s.sameTop1, e.same_top1, "same top-1"); close(s.deltaPMean, e.delta_p_mean, "Δp mean")
         close(s.deltaPRMS, e.delta_p_rms, "Δp RMS"); close(s.lnPPLRatio, e.ln_ppl_ratio, "ln PPL ratio")
+
+        // Standard errors (s / √n, n − 1) of the per-position values, computed here in Double from
+        // transformers' logits of both models.
+        let V = 256
+        var kl: [Double] = [], top: [Double] = [], dp: [Double] = [], lr: [Double] = []
+        for t in 0..<(p.inputIds.count - 1) {
+            func logSoftmax(_ l: [Float]) -> [Double] {
+                let row = l[(t * V)..<((t + 1) * V)].map(Double.init)
+                let m = row.max() ?? 0
+                let z = m + log(row.reduce(0) { $0 + exp($1 - m) })
+                return row.map { $0 - z }
+            }
+            let a = logSoftmax(p.logits), b = logSoftmax(q.logits)
+            kl.append(max(0, zip(a, b).reduce(0) { $0 + exp($1.0) * ($1.0 - $1.1) }))
+            top.append(a.firstIndex(of: a.max()!) == b.firstIndex(of: b.max()!) ? 1 : 0)
+            let y = p.inputIds[t + 1]
+            dp.append(exp(b[y]) - exp(a[y]))
+            lr.append(a[y] - b[y])
+        }
+        func se(_ xs: [Double]) -> Double {
+            let n = Double(xs.count), m = xs.reduce(0, +) / n
+            return (xs.reduce(0) { $0 + ($1 - m) * ($1 - m) } / (n - 1) / n).squareRoot()
+        }
+        for (what, lep, want) in [("KL mean", s.klMeanStandardError, se(kl)), ("same top-1", s.sameTop1StandardError, se(top)),
+                                  ("Δp mean", s.deltaPMeanStandardError, se(dp)), ("ln PPL ratio", s.lnPPLRatioStandardError, se(lr))] {
+            let x = try #require(lep, "\(what): no standard error")
+            #expect(abs(x - want) <= 1e-4 * max(want, 1e-9), "\(what) standard error: lep \(x) vs \(want) from transformers' logits")
+        }
     }
 
     @Test("a model against itself: KL 0, same top-1 1, Δp 0")

@@ -36,14 +36,14 @@ public enum AgreementTask {
     public static func entries(_ s: AgreementStatistics, model: String, task: String) -> [ReportEntry] {
         let n = s.positions
         return [
-            ReportEntry(model: model, task: task, metric: "kl_mean", value: s.klMean, n: n, isMain: true, higherIsBetter: false),
+            ReportEntry(model: model, task: task, metric: "kl_mean", value: s.klMean, n: n, standardError: s.klMeanStandardError, isMain: true, higherIsBetter: false),
             ReportEntry(model: model, task: task, metric: "kl_median", value: s.klMedian, n: n, higherIsBetter: false),
             ReportEntry(model: model, task: task, metric: "kl_p99", value: s.klP99, n: n, higherIsBetter: false),
             ReportEntry(model: model, task: task, metric: "kl_max", value: s.klMax, n: n, higherIsBetter: false),
-            ReportEntry(model: model, task: task, metric: "same_top1", value: s.sameTop1, n: n, higherIsBetter: true),
-            ReportEntry(model: model, task: task, metric: "delta_p_mean", value: s.deltaPMean, n: n, higherIsBetter: true),
+            ReportEntry(model: model, task: task, metric: "same_top1", value: s.sameTop1, n: n, standardError: s.sameTop1StandardError, higherIsBetter: true),
+            ReportEntry(model: model, task: task, metric: "delta_p_mean", value: s.deltaPMean, n: n, standardError: s.deltaPMeanStandardError, higherIsBetter: true),
             ReportEntry(model: model, task: task, metric: "delta_p_rms", value: s.deltaPRMS, n: n, higherIsBetter: false),
-            ReportEntry(model: model, task: task, metric: "ln_ppl_ratio", value: s.lnPPLRatio, n: n, higherIsBetter: false),
+            ReportEntry(model: model, task: task, metric: "ln_ppl_ratio", value: s.lnPPLRatio, n: n, standardError: s.lnPPLRatioStandardError, higherIsBetter: false),
         ]
     }
 }
