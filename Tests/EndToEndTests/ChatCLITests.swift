@@ -144,6 +144,13 @@ import TestSupport
             r = try LEP.run(["convert", m, conv, "--dtype", "bf16"])
             #expect(r.status == 0, "\(r.stderr)")
             try same(conv, "convert")
+            let recipe = t + "/union-\(layout).yml"
+            try "merge_method: linear\nmodels:\n  - model: \(m)\n    parameters:\n      weight: 0.5\n  - model: \(Self.dir)/hf-spm\n    parameters:\n      weight: 0.5\ndtype: float32\ntokenizer_source: union\n"
+                .write(toFile: recipe, atomically: true, encoding: .utf8)
+            let merged = t + "/merge-" + layout
+            r = try LEP.run(["merge", recipe, merged])
+            #expect(r.status == 0, "\(r.stderr)")
+            try same(merged, "merge (union tokenizer)")
             // The propagated model still chats with the named template.
             r = try LEP.run(["run", prop, "--chat", "hi", "--chat-template-name", "tool_use", "--max-tokens", "1", "--json"])
             #expect(r.status == 0, "\(r.stderr)")
