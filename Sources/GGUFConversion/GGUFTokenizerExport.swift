@@ -53,6 +53,9 @@ struct GGUFTokenizerExport {
             guard model["type"]?.string == "BPE", let vocab = model["vocab"]?.object else {
                 throw GGUFError.conversion(path: dir + "/tokenizer.json", reason: "model.type must be BPE with a vocab (lep writes byte-level BPE and SentencePiece tokenizers)")
             }
+            if model["byte_fallback"]?.bool == true {
+                throw GGUFError.conversion(path: dir + "/tokenizer.json", reason: "this is a SentencePiece-style BPE (byte fallback) without its tokenizer.model; llama.cpp's llama tokenizer needs the piece scores: put the SentencePiece tokenizer.model next to tokenizer.json (the tokenizer you trained or started from has it)")
+            }
             let pre = try Self.preTokenizerName(tj["pre_tokenizer"], path: dir + "/tokenizer.json")
             var byId: [Int: String] = [:]
             for (t, v) in vocab.members { if let i = v.number?.int64 { byId[Int(i)] = t } }

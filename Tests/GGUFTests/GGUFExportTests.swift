@@ -91,5 +91,15 @@ import TestSupport
             try GGUFExporter.convert(input: m, output: t + "/q4.gguf", options: o)
         }
         #expect(!fm.fileExists(atPath: t + "/q4.gguf"))
+        // A SentencePiece-style tokenizer.json without its tokenizer.model says what is missing.
+        let spm = t + "/spm-json-only"
+        try fm.copyItem(atPath: Self.dir + "/hf-spm", toPath: spm)
+        try fm.removeItem(atPath: spm + "/tokenizer.model")
+        do {
+            _ = try GGUFExporter.convert(input: spm, output: t + "/spm.gguf", options: .init())
+            Issue.record("exported without scores")
+        } catch let e as GGUFError {
+            #expect(e.description.contains("put the SentencePiece tokenizer.model next to tokenizer.json"), "\(e)")
+        }
     }
 }
