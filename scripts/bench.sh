@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Foundation benchmarks (issue 2): lep convert vs cp, f32 conversion throughput, inspect latency,
+# Foundation benchmarks: lep convert vs cp, f32 conversion throughput, inspect latency,
 # peak RSS of each, on a synthetic LLaMA-3-8B checkpoint. Not a test: numbers go to the closing note.
 #
 #   make bench                       # 8 layers (≈5.6 GB bf16)

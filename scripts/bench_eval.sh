@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark of `lep eval` (issue 7): the bundled suite (likelihood, copy, multiple choice both styles,
+# Benchmark of `lep eval`: the bundled suite (likelihood, copy, multiple choice both styles,
 # tokenizer efficiency, chat format; English and Russian; 7 copy items per language and kind, 3 chat
 # prompts per language) on a ~150M-parameter synthetic LLaMA model.
 #
@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 LEP=${1:-.build/release/lep}
 THREADS=${2:-2}
-TOK=../shared/realdata/llama2/tokenizer.model
+TOK=${LEP_REALDATA:-../shared/realdata}/llama2/tokenizer.model
 [ -x "$LEP" ] || { echo "build lep first: swift build -c release (or pass the binary)"; exit 1; }
 [ -f "$TOK" ] || { echo "skipped: $TOK is absent (the bench needs a 32000-token tokenizer)"; exit 0; }
 WORK=$(mktemp -d)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Forward-pass benchmark (issue 4): lep vs PyTorch/transformers, float32, same thread count, same run.
+"""Forward-pass benchmark: lep vs PyTorch/transformers, float32, same thread count, same run.
 
 For each model: prefill throughput on a 512-token sequence and greedy decode throughput (32 new
 tokens, KV cache), each program in its own process so peak RSS is its own (os.wait4). Also measures

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark of `lep propagate --mode conversion` at LLaMA-3-8B embedding shapes (issue 6):
+# Benchmark of `lep propagate --mode conversion` at LLaMA-3-8B embedding shapes:
 # base and instruct = `lep synth --preset llama3-8b --layers 2` (V = 128256, h = 4096, seeds 1 and 2,
 # LLaMA-3 tokenizer from ../shared/realdata), donor = `lep vocab init` of the base with the LLaMA-3
 # tokenizer extended by the LEP paper's Russian BPE (`lep vocab build --mode extend`).
@@ -10,7 +10,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 W="${1:-/tmp/lep-bench-propagate}"
-RD="$ROOT/../shared/realdata"
+RD="${LEP_REALDATA:-$ROOT/../shared/realdata}"
 export LEP_THREADS="${LEP_THREADS:-2}" OPENBLAS_NUM_THREADS="${LEP_THREADS:-2}"
 NRHS="${NRHS:-256}"
 cd "$ROOT"

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LEP=${1:-.build/release/lep}
-REAL=../shared/realdata
+REAL=${LEP_REALDATA:-../shared/realdata}
 PY=${PYTHON:-../refenv/bin/python}
 [ -x "$LEP" ] || { echo "build first: swift build -c release --product lep (or pass the binary)"; exit 1; }
 [ -d "$REAL" ] || { echo "needs $REAL"; exit 1; }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark (issue 16, bug 2): `lep merge` with `tokenizer_source: union` on two large vocabularies.
+# Benchmark: `lep merge` with `tokenizer_source: union` on two large vocabularies.
 # Two small synthetic models (1 layer, hidden 64) get byte-level-BPE-style tokenizer.json files of
 # VOCAB tokens each (half of B's tokens are also in A, plus a few added special tokens), and a linear
 # merge with `tokenizer_source: union` is timed end to end. The goal is seconds for 150k + 150k (the

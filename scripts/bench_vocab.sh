@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Benchmark of `lep vocab init` (LEP.md §4): a LLaMA-3-8B-shaped base (lep synth, 2 layers, V = 128256,
+# Benchmark of `lep vocab init` (Documentation/Propagation.md §4): a LLaMA-3-8B-shaped base (lep synth, 2 layers, V = 128256,
 # h = 4096, bf16) re-initialised for the LLaMA-3 + ruadapt Russian BPE *extended* vocabulary.
-# Goal (issue 6): <= 60 s wall. Prints wall time and peak RSS (/usr/bin/time -v) of each step.
-# Usage: scripts/bench_vocab.sh [WORKDIR]   (env: LEP=path/to/release/lep, REALDATA=../shared/realdata)
+# Goal: <= 60 s wall. Prints wall time and peak RSS (/usr/bin/time -v) of each step.
+# Usage: scripts/bench_vocab.sh [WORKDIR]   (env: LEP=path/to/release/lep, LEP_REALDATA=../shared/realdata)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-R=${REALDATA:-../shared/realdata}
+R=${LEP_REALDATA:-${REALDATA:-../shared/realdata}}
 if [ ! -f "$R/llama3/tokenizer.json" ]; then echo "bench_vocab: $R is absent: skipped"; exit 0; fi
 LEP=${LEP:-}
 if [ -z "$LEP" ]; then

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make demo`: the LEP paper's experiment in miniature (issue 8) on the committed toy models in
+# `make demo`: the LEP paper's experiment in miniature on the committed toy models in
 # fixtures/toy (trained by scripts/toy/make_toy.sh; see fixtures/toy/MANIFEST.json):
 #   base      old byte-level BPE tokenizer (2048 ids), trained on English + Russian
 #   instruct  base fine-tuned on a ChatML chat format (EN/RU copy, questions, continuation)

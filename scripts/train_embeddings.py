@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Trains only the embeddings of a LEP donor: step 3 of the method (docs: LEP.md §1, README "Training the donor").
+"""Trains only the embeddings of a LEP donor: step 3 of the method (docs: Documentation/Propagation.md §1, README "Training the donor").
 
     python scripts/train_embeddings.py MODEL_DIR --text FILE [--text FILE ...] -o OUT_DIR
         [--max-steps N] [--seq-len L] [--batch B] [--lr LR] [--device cpu|cuda] [--seed S]

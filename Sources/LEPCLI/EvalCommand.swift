@@ -7,7 +7,7 @@ import LEPJSON
 import Models
 import SafeTensors
 
-/// `lep eval`: the compact evaluator (EVALUATOR.md): several models side by side, three reports.
+/// `lep eval`: the compact evaluator (Documentation/Evaluation.md): several models side by side, three reports.
 enum EvalCommand: Command {
     static let name = "eval"
     static let summary = "evaluate models side by side (likelihood, copy, multiple choice, tokenizer, chat format, agreement; paired comparisons) and write JSON/Markdown/SVG reports"

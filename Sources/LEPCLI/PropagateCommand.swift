@@ -11,7 +11,7 @@ import SafeTensors
 import Surgery
 import Vocabulary
 
-/// `lep propagate`: learned embedding propagation (LEP.md §5-§7) of a donor's embeddings into an instruct model.
+/// `lep propagate`: learned embedding propagation (Documentation/Propagation.md §5-§7) of a donor's embeddings into an instruct model.
 enum PropagateCommand: Command {
     static let name = "propagate"
     static let summary = "propagate a donor's learned embeddings into an instruct model (LEP)"
@@ -23,12 +23,12 @@ enum PropagateCommand: Command {
         generation_config.json remapped by token string, and lep_propagation.json (inputs, solver,
         residuals). Modes: swap (X = I), overlap, conversion (default), conversion-sum,
         conversion-occurrence, full, delta. Nothing is written when a check fails.
-        LoRA donors (LEP.md §7): --donor ADAPTER_DIR (PEFT adapter_config.json + adapter_model.safetensors)
+        LoRA donors (Documentation/Propagation.md §7): --donor ADAPTER_DIR (PEFT adapter_config.json + adapter_model.safetensors)
         with --donor-base INIT_DIR, the initialised base it was trained on (lep vocab init's output; it
         provides the donor tokenizer and config). Its embed_tokens/lm_head part (embedding LoRA,
         lm_head LoRA, modules_to_save) is merged into INIT_DIR's rows to give the donor rows; its other
         deltas are added to the instruct layers, scaled by 1/S with --alpha-scale S.
-        --compat reference reproduces the authors' code (RefalMachine/ruadapt ushanka, LEP.md §10) bit for
+        --compat reference reproduces the authors' code (RefalMachine/ruadapt ushanka, Documentation/Propagation.md §10) bit for
         bit in swap, overlap (its "union"), conversion, conversion-sum, conversion-occurrence and full
         ("bypass"); checked on fixtures made by running that code unchanged. The old tokenizer is the
         instruct one; each new token's raw piece is re-encoded as "家" + piece, its sub-token rows

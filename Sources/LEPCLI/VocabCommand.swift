@@ -8,8 +8,8 @@ import SafeTensors
 import Surgery
 import Vocabulary
 
-/// `lep vocab build|init|train`: the paper's new vocabularies (LEP.md §3) and the initialisation of their
-/// embedding rows (LEP.md §4).
+/// `lep vocab build|init|train`: the paper's new vocabularies (Documentation/Propagation.md §3) and the initialisation of their
+/// embedding rows (Documentation/Propagation.md §4).
 enum VocabCommand: Command {
     static let name = "vocab"
     static let summary = "build a new vocabulary (replace/extend/optimize), train a SentencePiece one, or initialise a base model's rows for one"

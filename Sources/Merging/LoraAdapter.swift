@@ -12,7 +12,7 @@ import TensorMath
 /// `alpha_pattern` / `rank_pattern` override alpha and r for modules whose name ends with the key.
 /// Full tensors saved by `modules_to_save` (`base_model.model.M.weight`) replace W.
 /// Embedding LoRA (`base_model.model.M.lora_embedding_A [r, V]`, `lora_embedding_B [h, r]`) adds
-/// s·(B·A)ᵀ to the `[V, h]` table (LEP.md §7).
+/// s·(B·A)ᵀ to the `[V, h]` table (Documentation/Propagation.md §7).
 public final class LoraAdapter: @unchecked Sendable {
     /// One low-rank update.
     public struct Update: Sendable {

@@ -4,7 +4,7 @@ import Glibc
 import TensorMath
 
 /// Same-vocabulary agreement of a candidate model q with a reference model p on one token stream
-/// (llama.cpp `perplexity --kl-divergence` statistics; EVALUATOR.md §2).
+/// (llama.cpp `perplexity --kl-divergence` statistics; Documentation/Evaluation.md §2).
 ///
 /// Per scored position t with next token yₜ: `KLₜ = Σᵥ p(v) (ln p(v) − ln q(v))`, same top-1 when
 /// `argmax p = argmax q` (first index on ties), `Δpₜ = q(yₜ) − p(yₜ)`, and `ln p(yₜ) − ln q(yₜ)`, whose

@@ -7,7 +7,7 @@ import Vocabulary
 import SafeTensors
 import TensorMath
 
-/// A donor given as a PEFT LoRA adapter (LEP.md §7), trained on the *donor base*: the base after the
+/// A donor given as a PEFT LoRA adapter (Documentation/Propagation.md §7), trained on the *donor base*: the base after the
 /// tokenizer swap and §4 initialisation (`lep vocab init`'s output), which holds the new tokenizer.
 ///
 /// ```

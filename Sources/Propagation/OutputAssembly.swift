@@ -6,7 +6,7 @@ import Surgery
 import Tokenizers
 import Vocabulary
 
-/// The non-tensor files of the output checkpoint (LEP.md §6), built in memory before anything is
+/// The non-tensor files of the output checkpoint (Documentation/Propagation.md §6), built in memory before anything is
 /// written so an unmappable special token refuses the run with nothing written.
 public struct OutputAssembly: Sendable {
     /// File name → contents.

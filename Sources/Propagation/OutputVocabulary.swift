@@ -3,7 +3,7 @@ import Surgery
 import Tokenizers
 import Vocabulary
 
-/// The output tokenizer's ids (LEP.md §5 steps 3-4, §6): the donor's vocabulary, then the instruct
+/// The output tokenizer's ids (Documentation/Propagation.md §5 steps 3-4, §6): the donor's vocabulary, then the instruct
 /// tokenizer's added tokens that the donor lacks (by string), appended in ascending instruct id.
 public struct OutputVocabulary: Sendable {
     /// One instruct added token appended after the donor's rows.

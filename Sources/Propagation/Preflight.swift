@@ -8,8 +8,8 @@ import Models
 import SafeTensors
 import Tokenizers
 
-/// The three opened models of a propagation, checked against each other before any heavy work
-/// (issue 6 item 4): tying agrees, hidden sizes agree, the donor's rows match its tokenizer, base and
+/// The three opened models of a propagation, checked against each other before any heavy work:
+/// tying agrees, hidden sizes agree, the donor's rows match its tokenizer, base and
 /// instruct share ids for the base vocabulary, instruct has at least the base's rows; a donor whose
 /// transformer layers differ from the base's is only warned about (it is then not an embedding-only donor).
 public struct PropagationInputs: @unchecked Sendable {
@@ -33,7 +33,7 @@ public struct PropagationInputs: @unchecked Sendable {
     public let modules: [String]
     /// Non-fatal findings (padding rows, donor layers that differ from the base's).
     public private(set) var warnings: [String] = []
-    /// The LoRA donor (LEP.md §7) when the donor is a PEFT adapter; `donor` is then its donor base.
+    /// The LoRA donor (Documentation/Propagation.md §7) when the donor is a PEFT adapter; `donor` is then its donor base.
     public let lora: LoraDonor?
     /// The merged LoRA donor rows (a temporary F32 file), once ``materializeLoraDonorRows(at:)`` ran.
     public private(set) var loraDonorRows: Checkpoint?

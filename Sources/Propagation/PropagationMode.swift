@@ -1,7 +1,7 @@
 import Merging
 import Surgery
 import Vocabulary
-/// How `lep propagate` fits the map X from base rows to instruct rows (LEP.md §5, table).
+/// How `lep propagate` fits the map X from base rows to instruct rows (Documentation/Propagation.md §5, table).
 public enum PropagationMode: String, CaseIterable, Sendable {
     /// Direct embedding swap: X = I (reference code: `straight`).
     case swap
@@ -29,7 +29,7 @@ public enum PropagationMode: String, CaseIterable, Sendable {
     }
 }
 
-/// How the rows of a new token's old sub-tokens are combined (LEP.md §4).
+/// How the rows of a new token's old sub-tokens are combined (Documentation/Propagation.md §4).
 public enum Aggregation: String, Sendable {
     case mean, sum, occurrence
 }

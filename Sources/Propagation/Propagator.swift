@@ -10,7 +10,7 @@ import SafeTensors
 import TensorMath
 import Tokenizers
 
-/// `lep propagate`: learned embedding propagation (LEP.md §5-§6) from a donor into an instruct model.
+/// `lep propagate`: learned embedding propagation (Documentation/Propagation.md §5-§6) from a donor into an instruct model.
 ///
 /// Reference math, per embedding module (embed_tokens; lm_head when untied), S/T/D = base/instruct/donor rows:
 /// ```
@@ -30,7 +30,7 @@ public enum Propagator {
         public var instruct: String
         public var donor: String
         public var output: String
-        /// LoRA donors (LEP.md §7): the initialised base the adapter in `donor` was trained on.
+        /// LoRA donors (Documentation/Propagation.md §7): the initialised base the adapter in `donor` was trained on.
         public var donorBase: String?
         /// LoRA donors: the adapter's layer deltas are added to the instruct layers scaled by 1/alphaScale.
         public var alphaScale: Double?
@@ -38,7 +38,7 @@ public enum Propagator {
         public var deltaShared: DeltaShared = .projected
         /// Text of a chat template replacing the instruct one.
         public var chatTemplate: String?
-        /// Reproduce the reference code bit for bit (LEP.md §10, ``ReferenceCompat``): its row pairs,
+        /// Reproduce the reference code bit for bit (Documentation/Propagation.md §10, ``ReferenceCompat``): its row pairs,
         /// a dense `dgelsy` solve, X rounded to the checkpoint dtype, its added-token rows. Not for `delta`.
         public var compatReference = false
         /// JSON occurrence map for `conversion-occurrence`.

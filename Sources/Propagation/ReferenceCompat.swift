@@ -3,7 +3,7 @@ import TensorMath
 import Tokenizers
 
 /// `lep propagate --compat reference`: the row pairs of the authors' code (RefalMachine/ruadapt,
-/// `ushanka_proj_utils.py`; LEP.md §10), materialised densely in float64 as it does, for
+/// `ushanka_proj_utils.py`; Documentation/Propagation.md §10), materialised densely in float64 as it does, for
 /// ``StreamingLeastSquares/gelsy(a:b:rows:k:m:)``.
 ///
 /// The "old" tokenizer is the **instruct** model's (the reference's `model_tokenizer`); row values are

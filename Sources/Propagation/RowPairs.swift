@@ -5,7 +5,7 @@ import Surgery
 import TensorMath
 import Vocabulary
 
-/// The row pairs `(A, B)` a propagation mode fits X on (LEP.md §5), as sparse combinations of old rows.
+/// The row pairs `(A, B)` a propagation mode fits X on (Documentation/Propagation.md §5), as sparse combinations of old rows.
 ///
 /// Pair `p` stands for `A[p] = Σ wᵢ·S[idᵢ]` and `B[p] = Σ wᵢ·T[idᵢ]` (the same old ids and weights
 /// on base rows S and instruct rows T), or, for `delta`'s fit, `B[p] = D[donorRow[p]]`. Stored CSR:

@@ -5,7 +5,7 @@ import TensorMath
 import Vocabulary
 
 /// Least squares `min ‖A·X − B‖_F` for tall `A` `[n, k]`, `B` `[n, m]` without materialising them
-/// (LEP.md §5, "Solving the least squares").
+/// (Documentation/Propagation.md §5, "Solving the least squares").
 ///
 /// Row blocks are added one at a time; the normal equations `G = AᵀA` (`dsyrk`, upper triangle) and
 /// `C = AᵀB` (`dgemm`) are accumulated in float64, together with `‖B‖²`. ``solve()`` factors `G` by

@@ -41,7 +41,7 @@ public enum SurgeryError: Error, Equatable, Sendable {
     case io(String)
     /// Building or mapping a vocabulary failed (`stage`: the tokenizer or step at fault).
     case vocabulary(stage: String, reason: String)
-    /// Embedding propagation (LEP.md §5-§7) is refused or failed (`stage`: pre-flight, fit, output...).
+    /// Embedding propagation (Documentation/Propagation.md §5-§7) is refused or failed (`stage`: pre-flight, fit, output...).
     case propagation(stage: String, reason: String)
 }
 

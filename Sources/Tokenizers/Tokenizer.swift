@@ -15,7 +15,7 @@ public protocol Tokenizer: Sendable {
     func encode(_ text: String, addSpecialTokens: Bool) -> [Int]
 
     /// Encodes `text` as it would be split inside running text: no BOS/EOS, no dummy-prefix space,
-    /// no special-token matching (LEP.md §4).
+    /// no special-token matching (Documentation/Propagation.md §4).
     func encodeContinuation(_ text: String) -> [Int]
 
     /// Decodes `ids` to text; with `skipSpecialTokens`, special (control) tokens are dropped first.

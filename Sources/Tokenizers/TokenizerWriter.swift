@@ -112,7 +112,7 @@ enum TokenizerWriter {
 }
 
 /// Builds a BPE vocabulary with merges on top of an HF BPE tokenizer: append tokens, add merges
-/// (new merges can take priority over the old ones, LEP.md §3 "extension"), then `build()` gives a
+/// (new merges can take priority over the old ones, Documentation/Propagation.md §3 "extension"), then `build()` gives a
 /// tokenizer that lep and HF `tokenizers` load identically.
 public struct BPEVocabularyBuilder: Sendable {
     var base: HFTokenizer

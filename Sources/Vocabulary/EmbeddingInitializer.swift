@@ -6,7 +6,7 @@ import Surgery
 import TensorMath
 import Tokenizers
 
-/// `lep vocab init` (LEP.md §4): a complete HF checkpoint of a base model with a new tokenizer, whose
+/// `lep vocab init` (Documentation/Propagation.md §4): a complete HF checkpoint of a base model with a new tokenizer, whose
 /// `embed_tokens` / `lm_head` rows are initialised from the base rows of each new token's sub-tokens.
 ///
 /// Row `i` of each embedding module:

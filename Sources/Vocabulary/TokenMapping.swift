@@ -2,7 +2,7 @@ import Surgery
 import Tokenizers
 
 /// For every id of a new tokenizer, where its embedding row comes from in the old vocabulary
-/// (LEP.md §4): the shared basis of `lep vocab init` (initialisation) and `lep propagate`
+/// (Documentation/Propagation.md §4): the shared basis of `lep vocab init` (initialisation) and `lep propagate`
 /// (the `conversion` row pairs of §5).
 ///
 /// Rules, in order, for new id `i`:
@@ -155,7 +155,7 @@ public struct TokenMapping: Sendable, Equatable {
     }
 
     /// For each new id whose text (``Tokenizer/tokenBytes(_:)``) is also the text of an old token,
-    /// that old id (the lowest one): the `overlap` mode's pairs (LEP.md §5). Special tokens match by
+    /// that old id (the lowest one): the `overlap` mode's pairs (Documentation/Propagation.md §5). Special tokens match by
     /// string, like in ``init(new:old:count:oldRows:)``.
     public static func sharedTokens(new: any Tokenizer, old: any Tokenizer, count: Int? = nil, oldRows: Int? = nil) -> [(new: Int, old: Int)] {
         let n = count ?? new.vocabularySize

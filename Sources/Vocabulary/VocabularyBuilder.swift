@@ -4,7 +4,7 @@ import SafeTensors
 import Surgery
 import Tokenizers
 
-/// `lep vocab build` (LEP.md §3): the paper's new tokenizers, from an old tokenizer and a new
+/// `lep vocab build` (Documentation/Propagation.md §3): the paper's new tokenizers, from an old tokenizer and a new
 /// SentencePiece model or HF tokenizer, written as an HF folder (`tokenizer.json`,
 /// `tokenizer_config.json`, `special_tokens_map.json`, and `tokenizer.model` where SentencePiece).
 ///

@@ -4,7 +4,7 @@ import LEPJSON
 import TestSupport
 import Testing
 
-/// Numeric conversions of template values (issue 16, bug 7) against transformers' Jinja environment
+/// Numeric conversions of template values against transformers' Jinja environment
 /// (fixtures/chat_templates_numeric, made by scripts/fixtures/gen_jinja_numeric.py): the `int` filter and
 /// `%d` on inf, nan and 1e300 render as jinja2 does, or are refused with an error; never a trap.
 @Suite struct JinjaNumericTests {

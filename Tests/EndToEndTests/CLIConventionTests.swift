@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 
-/// Issue 16: the conventions users bring from mergekit and transformers, and the CLI bugs 3, 5, 6.
+/// The conventions users bring from mergekit and transformers, and the CLI's exit codes and options.
 @Suite(.serialized) struct CLIConventionTests {
     static let toy = SharedData.fixtures + "/toy"
 

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 
-/// `make demo`'s pipeline (scripts/demo.sh, issues 8 and 12) on the committed toy models in fixtures/toy:
+/// `make demo`'s pipeline (scripts/demo.sh) on the committed toy models in fixtures/toy:
 /// propagate in swap, overlap and conversion modes; every output inspects and verifies; the LEP
 /// outputs use the donor's (new Russian) vocabulary plus the instruct model's chat tokens; one lep
 /// eval of the five models (with fewer items than the demo) gives finite numbers, paired comparisons

@@ -1,7 +1,7 @@
 import Testing
 @testable import Evaluation
 
-/// Copy and multiple-choice metrics on hand-made cases with the values EVALUATOR.md documents.
+/// Copy and multiple-choice metrics on hand-made cases with the values Documentation/Evaluation.md documents.
 struct MetricsTests {
     static let ref = "The kettle clicked off just as the rain began to fall."  // 54 characters
 

@@ -2,7 +2,7 @@ import LEPJSON
 import Testing
 @testable import Evaluation
 
-/// Issue 16: per-token numbers of models with different tokenizers are not compared (no bold), bits per
+/// Per-token numbers of models with different tokenizers are not compared (no bold), bits per
 /// byte still is, and the Markdown report says what `n` counts.
 struct ReportComparabilityTests {
     static func report(vocabularies: (String, String), tokens: (Int, Int)) throws -> EvaluationReport {

@@ -8,7 +8,7 @@ import Testing
 
 /// The method registry is complete and consistent.
 @Suite struct RegistryTests {
-    /// The methods issue 5 asks for (mergekit's names).
+    /// The methods lep promises (mergekit's names).
     static let required = ["linear", "task_arithmetic", "ties", "dare_linear", "dare_ties", "breadcrumbs",
                            "breadcrumbs_ties", "della", "della_linear", "slerp", "model_stock", "passthrough"]
 

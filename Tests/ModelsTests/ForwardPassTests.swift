@@ -6,7 +6,7 @@ import Testing
 /// The forward pass against transformers' logits (fixtures/forward, scripts/fixtures/gen_forward.py).
 @Suite("Forward pass vs transformers")
 struct ForwardPassTests {
-    /// Logits tolerance: max |Δ| ≤ 1e-4 × max |logit| (issue 4). All four models compute in Float32
+    /// Logits tolerance: max |Δ| ≤ 1e-4 × max |logit|. All four models compute in Float32
     /// (bf16 weights are widened exactly), so the same bound applies to bf16 checkpoints.
     static let relativeTolerance: Float = 1e-4
 

@@ -9,7 +9,7 @@ import TensorMath
 import Testing
 import Vocabulary
 
-/// LoRA donors in `lep propagate` (LEP.md §7) against PEFT 0.21.2 (fixtures/lep_lora,
+/// LoRA donors in `lep propagate` (Documentation/Propagation.md §7) against PEFT 0.21.2 (fixtures/lep_lora,
 /// scripts/fixtures/gen_lep_lora.py): adapters made on fixtures/lep/bl/donor (the donor base), whose
 /// `merge_and_unload()` gives the reference donor rows and layer deltas.
 ///

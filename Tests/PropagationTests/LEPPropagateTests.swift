@@ -9,7 +9,7 @@ import Testing
 import Tokenizers
 import Vocabulary
 
-/// `lep propagate` (LEP.md §5-§8) against fixtures/lep (scripts/fixtures/gen_lep.py: upstream
+/// `lep propagate` (Documentation/Propagation.md §5-§8) against fixtures/lep (scripts/fixtures/gen_lep.py: upstream
 /// `tokenizers` for the sub-token ids, numpy float64 `lstsq` for X).
 @Suite struct LEPPropagateTests {
     static let root: String = {
@@ -95,7 +95,7 @@ import Vocabulary
             let sol = try #require(m.solution)
             #expect(sol.rows == want["rows"] as! Int)
             let (err, worst) = Self.relFrobenius(sol.x, x)
-            // Tolerance: relative Frobenius 1e-6 (issue 6); both solve the same float64 problem.
+            // Tolerance: relative Frobenius 1e-6; both solve the same float64 problem.
             #expect(err <= 1e-6, "\(fam) \(mode) \(m.tensor): relative error \(err), worst X[\(worst / 16), \(worst % 16)] lep \(sol.x[worst]) numpy \(x[worst])")
             let res = want["relative_residual"] as! Double
             #expect(abs(sol.relativeResidual - res) <= 1e-6 + 1e-4 * res, "residual lep \(sol.relativeResidual) numpy \(res)")
@@ -103,7 +103,7 @@ import Vocabulary
         }
     }
 
-    // MARK: LEP.md §8 identities
+    // MARK: Documentation/Propagation.md §8 identities
 
     @Test(arguments: ["bl", "sp"])
     func swapCopiesDonorAndInstructAddedRows(fam: String) throws {

@@ -3,7 +3,7 @@ import Propagation
 import Surgery
 import Testing
 
-/// Issue 16, bug 3: every refusal that needs no tensor data comes before the first progress stage
+/// Every refusal that needs no tensor data comes before the first progress stage
 /// (the stages — comparing layers, mapping tokens, fitting, writing — are where tensors are read).
 @Suite struct PreflightOrderTests {
     /// Records the stages `Propagator.run` enters.

@@ -2,7 +2,7 @@ import Recipes
 import Surgery
 import Testing
 
-/// Issue 16: mergekit recipe keys lep does not implement are refused by name ("mergekit feature X is
+/// mergekit recipe keys lep does not implement are refused by name ("mergekit feature X is
 /// not supported yet"), not as unknown keys and never ignored.
 struct MergekitKeyTests {
     static let head = """

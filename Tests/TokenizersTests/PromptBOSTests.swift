@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 import Tokenizers
 
-/// Issue 16, bug 4: a prompt that already starts with the BOS text gets no second BOS, as with
+/// A prompt that already starts with the BOS text gets no second BOS, as with
 /// transformers' apply_chat_template(tokenize=True) (fixtures/prompt_bos, scripts/fixtures/gen_prompt_bos.py).
 struct PromptBOSTests {
     @Test("prompt ids equal transformers' chat path; other texts get BOS as tokenizer(text) does")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Rebuilds fixtures/toy/ (issue 8: the LEP paper's experiment in miniature). Run once; the outputs are
+# Rebuilds fixtures/toy/ (the LEP paper's experiment in miniature). Run once; the outputs are
 # committed. Needs ../shared/realdata/text (training text, never copied), the Python env of
 # scripts/toy/requirements.txt (default: ../refenv) and a lep binary for `vocab build` / `vocab init`:
 #   swift build --scratch-path .build-toy --product lep && scripts/toy/make_toy.sh

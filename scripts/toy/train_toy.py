@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The LEP paper's experiment in miniature (issue 8): tiny *trained* models for `make demo`.
+"""The LEP paper's experiment in miniature: tiny *trained* models for `make demo`.
 
 Stages (run in order by scripts/toy/make_toy.sh; each is deterministic on CPU, torch.set_num_threads(1)):
   base     old tokenizer (byte-level BPE, 2048 ids, LLaMA-3 split regex, mostly English + some Russian),
@@ -37,7 +37,7 @@ import transformers  # noqa: E402
 from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, processors, trainers  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-SHARED = os.path.abspath(os.path.join(ROOT, "..", "shared", "realdata", "text"))
+SHARED = os.path.join(os.path.abspath(os.environ.get("LEP_REALDATA") or os.path.join(ROOT, "..", "shared", "realdata")), "text")
 OUT = os.path.join(ROOT, "fixtures", "toy")
 WORK = os.path.join(ROOT, ".build-toy", "toy-work")  # scratch, git-ignored (.build-*/)
 TIMINGS = os.path.join(WORK, "timings.json")

@@ -1,4 +1,4 @@
-/// Copy items and chat-format prompts generated from plain text, reproducibly (EVALUATOR.md, "Copy").
+/// Copy items and chat-format prompts generated from plain text, reproducibly (Documentation/Evaluation.md §3).
 ///
 /// The rule, step by step:
 /// 1. Paragraphs: the text split at blank lines; inside a paragraph every run of whitespace becomes

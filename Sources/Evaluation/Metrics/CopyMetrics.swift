@@ -1,4 +1,4 @@
-/// DaruCopy-style copy metrics (EVALUATOR.md, "Copy").
+/// DaruCopy-style copy metrics (Documentation/Evaluation.md §3).
 ///
 /// - `len = min(P/S, S/P)`, P = generated tokens, S = tokens of the reference under the model's own
 ///   tokenizer;

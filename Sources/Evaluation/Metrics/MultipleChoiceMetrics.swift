@@ -1,4 +1,4 @@
-/// Multiple-choice scoring (EVALUATOR.md, "Multiple choice").
+/// Multiple-choice scoring (Documentation/Evaluation.md §4).
 ///
 /// Both styles reduce to picking the highest-scoring choice:
 /// - llmtf style: the score of a choice is the log-probability of its first token after the prompt

@@ -1,6 +1,6 @@
 import Models
 
-/// Same-vocabulary agreement (EVALUATOR.md §2, llama.cpp's KLD statistics): a candidate q against a
+/// Same-vocabulary agreement (Documentation/Evaluation.md §2, llama.cpp's KLD statistics): a candidate q against a
 /// reference p on the same token stream, in the same rolling windows as ``LikelihoodTask``.
 ///
 /// Refused, with an error, when the vocabularies differ (vocab_size or the token ids of the text):

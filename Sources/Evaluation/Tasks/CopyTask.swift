@@ -1,5 +1,5 @@
 import ChatTemplates
-/// Copy, DaruCopy style (EVALUATOR.md §3): the model is asked, through its chat template, to repeat
+/// Copy, DaruCopy style (Documentation/Evaluation.md §3): the model is asked, through its chat template, to repeat
 /// a text; greedy generation until a stop id or a budget; scored with ``CopyMetrics``.
 ///
 /// - Prompt: `[user(item.instruction)]` with the generation prompt, encoded without adding special

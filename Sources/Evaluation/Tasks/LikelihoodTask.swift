@@ -3,7 +3,7 @@ import Glibc
 #endif
 import Models
 
-/// Text likelihood (EVALUATOR.md §1): mean NLL per token, perplexity and bits per UTF-8 byte.
+/// Text likelihood (Documentation/Evaluation.md §1): mean NLL per token, perplexity and bits per UTF-8 byte.
 ///
 /// The text is encoded with the model's special tokens (BOS), so the first text token is predicted
 /// from BOS, and scored in lm-evaluation-harness "rolling" windows of at most `context` tokens

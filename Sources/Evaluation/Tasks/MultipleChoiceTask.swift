@@ -1,5 +1,5 @@
 import ChatTemplates
-/// Multiple choice from JSONL items (EVALUATOR.md §4), two scorings.
+/// Multiple choice from JSONL items (Documentation/Evaluation.md §4), two scorings.
 ///
 /// **llmtf style** (single token): the prompt is rendered with the chat template as
 /// `[user(prompt), assistant(answer_prefix)]` with the final message left open

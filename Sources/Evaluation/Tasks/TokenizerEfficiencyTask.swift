@@ -1,6 +1,6 @@
 import Tokenizers
 
-/// Tokenizer efficiency without a model (EVALUATOR.md §5): characters per token (the paper's
+/// Tokenizer efficiency without a model (Documentation/Evaluation.md §5): characters per token (the paper's
 /// "symbols per token") and tokens per word of a text. Characters are Unicode scalars, words are
 /// runs of non-whitespace, tokens are encoded without special tokens.
 public enum TokenizerEfficiencyTask {
