@@ -6,7 +6,7 @@ let package = Package(
     name: "lep",
     products: [
         .executable(name: "lep", targets: ["lep"]),
-        .library(name: "LEPKit", targets: ["LEPJSON", "SafeTensors", "TensorMath", "Tokenizers", "Models", "Surgery", "Recipes", "Merging", "Vocabulary", "Propagation", "Pipelines", "ChatTemplates", "Evaluation", "GGUF", "GGUFConversion"]),
+        .library(name: "LEPKit", targets: ["Support", "LEPJSON", "SafeTensors", "TensorMath", "Tokenizers", "Models", "Surgery", "Recipes", "Merging", "Vocabulary", "Propagation", "Pipelines", "ChatTemplates", "Evaluation", "GGUF", "GGUFConversion"]),
     ],
     targets: [
         // C libraries from Debian (installed by the Makefile).
@@ -21,7 +21,8 @@ let package = Package(
                         linkerSettings: [.linkedLibrary("sentencepiece"), .linkedLibrary("stdc++")]
         ),
 
-        // Libraries, lowest layer first.
+        // Libraries, lowest layer first. Support: helpers every layer shares, one implementation each.
+        .target(name: "Support"),
         .target(name: "LEPJSON"),
         .target(name: "TensorMath", dependencies: ["CBLAS"]),
         .target(name: "SafeTensors", dependencies: ["LEPJSON", "TensorMath", "CPlatform"]),
@@ -37,11 +38,11 @@ let package = Package(
         .target(name: "Merging", dependencies: ["Surgery", "Recipes", "LEPJSON", "SafeTensors", "TensorMath", "Tokenizers", "Models", "CZstd"]),
         .target(name: "Vocabulary", dependencies: ["Surgery", "LEPJSON", "SafeTensors", "TensorMath", "Tokenizers", "Models"]),
         .target(name: "Propagation", dependencies: ["Surgery", "Vocabulary", "Merging", "LEPJSON", "SafeTensors", "TensorMath", "Tokenizers", "Models", "CBLAS"]),
-        .target(name: "Pipelines", dependencies: ["Surgery", "Recipes", "Merging", "Vocabulary", "Propagation", "LEPJSON", "SafeTensors"]),
+        .target(name: "Pipelines", dependencies: ["Support", "Surgery", "Recipes", "Merging", "Vocabulary", "Propagation", "LEPJSON", "SafeTensors"]),
         // A general Jinja subset and chat formats (used by evaluation and the CLI).
         .target(name: "ChatTemplates", dependencies: ["LEPJSON"]),
         .target(name: "Evaluation", dependencies: ["LEPJSON", "SafeTensors", "Tokenizers", "Models", "ChatTemplates"]),
-        .target(name: "LEPCLI", dependencies: ["LEPJSON", "SafeTensors", "TensorMath", "Tokenizers", "Models", "Surgery", "Recipes", "Merging", "Vocabulary", "Propagation", "Pipelines", "ChatTemplates", "Evaluation", "GGUF", "GGUFConversion"]),
+        .target(name: "LEPCLI", dependencies: ["Support", "LEPJSON", "SafeTensors", "TensorMath", "Tokenizers", "Models", "Surgery", "Recipes", "Merging", "Vocabulary", "Propagation", "Pipelines", "ChatTemplates", "Evaluation", "GGUF", "GGUFConversion"]),
         .executableTarget(name: "lep", dependencies: ["LEPCLI"]),
         // Fuzz targets, one per parser of untrusted input (`make fuzz`; CONTRIBUTING.md, "Fuzzing").
         .target(name: "FuzzSupport", dependencies: ["SafeTensors"]),
@@ -54,6 +55,7 @@ let package = Package(
 
         // Shared by the test targets: where fixtures/ and ../shared/realdata are.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "SupportTests", dependencies: ["Support"]),
         .testTarget(name: "LEPJSONTests", dependencies: ["LEPJSON", "CJSONC", "TestSupport"]),
         .testTarget(name: "TensorMathTests", dependencies: ["TensorMath", "TestSupport"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TensorMath", "LEPJSON", "TestSupport"]),

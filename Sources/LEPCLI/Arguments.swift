@@ -1,3 +1,4 @@
+import Support
 /// A bad command line: printed with the command's usage, exit code 64 (EX_USAGE).
 public struct UsageError: Error, Equatable, CustomStringConvertible {
     public let message: String
@@ -117,14 +118,7 @@ struct Arguments {
 
     /// Parses a size such as `5GB`, `500MB`, `2GiB`, `1000000`.
     static func byteSize(_ text: String, option: String) throws(UsageError) -> Int {
-        let units: [(String, Double)] = [("GIB", 1073741824), ("MIB", 1048576), ("KIB", 1024), ("GB", 1e9), ("MB", 1e6), ("KB", 1e3), ("G", 1e9), ("M", 1e6), ("K", 1e3), ("B", 1)]
-        let upper = text.uppercased()
-        for (suffix, scale) in units where upper.hasSuffix(suffix) {
-            // Int(exactly:) refuses 1e300GB, inf and nan instead of trapping.
-            if let v = Double(upper.dropLast(suffix.count)), v > 0, let bytes = Int(exactly: (v * scale).rounded(.down)), bytes > 0 { return bytes }
-            throw UsageError("--\(option) expects a size such as 5GB or 500MB, got '\(text)'")
-        }
-        guard let v = Int(text), v > 0 else { throw UsageError("--\(option) expects a size such as 5GB or 500MB, got '\(text)'") }
+        guard let v = ByteSize.parse(text), v > 0 else { throw UsageError("--\(option) expects a size such as 5GB, 500MB or 2GiB, got '\(text)'") }
         return v
     }
 }

@@ -1,4 +1,5 @@
 import LEPJSON
+import Support
 import Merging
 import Propagation
 import Recipes
@@ -430,16 +431,9 @@ public struct Pipeline: Sendable {
         }
     }
 
-    /// "5GB", "500MB", "1.5G", "123" (bytes).
+    /// A positive byte size (`ByteSize`: "5GB", "500MB", "2GiB", "123"), nil otherwise.
     static func parseByteSize(_ s: String) -> Int? {
-        let t = s.uppercased()
-        let units: [(String, Double)] = [("GB", 1e9), ("MB", 1e6), ("KB", 1e3), ("G", 1e9), ("M", 1e6), ("K", 1e3), ("B", 1)]
-        for (u, f) in units where t.hasSuffix(u) {
-            guard let d = Double(t.dropLast(u.count)), d >= 0, d.isFinite else { return nil }
-            return Int(exactly: (d * f).rounded(.down))  // nil (refused) beyond Int.max, never a trap
-        }
-        guard let n = Int(t), n >= 0 else { return nil }
-        return n
+        ByteSize.parse(s).flatMap { $0 > 0 ? $0 : nil }  // as on the command line ("0" is handled by the callers)
     }
 }
 

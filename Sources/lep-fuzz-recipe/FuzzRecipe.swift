@@ -11,7 +11,7 @@ public func fuzzRecipe(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     _ = try? RecipeText.parse(text, path: "<fuzz>")
     _ = try? YAMLSubset.parse(text, path: "<fuzz>")
     _ = try? Recipe.parse(text, path: "<fuzz>", baseDirectory: "/nonexistent-lep-fuzz")
-    _ = try? Pipeline.parse(text, path: "<fuzz>", overrides: [("WORK", "/tmp/w")])
+    _ = try? Pipeline.parse(text, path: "<fuzz>")
     return 0
 }
 
