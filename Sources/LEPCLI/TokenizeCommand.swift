@@ -6,7 +6,7 @@ import Tokenizers
 enum TokenizeCommand: Command {
     static let name = "tokenize"
     static let summary = "encode text with a tokenizer (tokenizer.json, SentencePiece .model, tiktoken ranks)"
-    static let usage = "--tokenizer PATH (--text T | --file F) [--json] [--no-special] [--continuation] [--benchmark] [--save DIR]"
+    static let usage = "--tokenizer PATH (--text T | --file F) [--json] [--no-special] [--continuation] [--benchmark] [--save DIR | -o DIR]"
     static let details = """
         PATH is a model directory or a tokenizer file. Special tokens (BOS/EOS as the tokenizer's config
         says) are added unless --no-special, but no second BOS to a text that starts with the BOS token's
@@ -23,6 +23,7 @@ enum TokenizeCommand: Command {
         OptionSpec(name: "continuation", value: nil, help: "encode as inside running text"),
         OptionSpec(name: "benchmark", value: nil, help: "time loading and line-by-line encoding of --file"),
         OptionSpec(name: "save", value: "DIR", help: "write the tokenizer as lep writes it (tokenizer.json or .model + configs) and exit"),
+        OptionSpec(name: "output", value: "DIR", help: "the same as --save DIR"),
     ]
 
     static func loadText(_ args: Arguments) throws -> String {
@@ -35,7 +36,8 @@ enum TokenizeCommand: Command {
         guard let path = args.value("tokenizer") else { throw UsageError("--tokenizer PATH is required") }
         if args.flag("benchmark") { return try benchmark(path, args) }
         let tok = try loadTokenizer(path: path)
-        if let dir = args.value("save") {
+        if args.value("save") != nil && args.value("output") != nil { throw UsageError("give either --save DIR or -o DIR, not both") }
+        if let dir = args.value("save") ?? args.value("output") {
             if let h = tok as? HFTokenizer { try h.save(directory: dir) }
             else if let s = tok as? SentencePieceTokenizer { try s.save(directory: dir) }
             else { throw UsageError("--save: lep writes tokenizer.json and SentencePiece tokenizers; this is \(type(of: tok))") }

@@ -271,4 +271,23 @@ import TestSupport
         let a = try LEP.run(["apply", tmp + "/a", tmp + "/d", "-o", tmp + "/c", "--json"])
         #expect(object(a)?["tensors"] != nil, "\(a.stdout)\(a.stderr)")
     }
+
+    /// Recipe numbers far out of range (gamma 1e300, -1e300) are not converted to Int unchecked.
+    @Test func hugeRecipeNumbersDoNotTrap() throws {
+        let tmp = makeTempDir(); defer { try? FileManager.default.removeItem(atPath: tmp) }
+        for gamma in ["1e300", "-1e300"] {
+            let recipe = """
+                merge_method: breadcrumbs
+                base_model: fixtures/merge/models/base
+                models:
+                  - model: fixtures/merge/models/a
+                    parameters: {weight: 0.6, density: 0.8, gamma: \(gamma)}
+                  - model: fixtures/merge/models/b
+                    parameters: {weight: 0.4, density: 0.8, gamma: 0.05}
+                """
+            try recipe.write(toFile: tmp + "/r.yml", atomically: true, encoding: .utf8)
+            let r = try LEP.run(["merge", tmp + "/r.yml", tmp + "/out", "--force"], cwd: SharedData.packageRoot)
+            #expect(r.status == 0 || r.status == 1, "gamma \(gamma): status \(r.status) \(r.stderr)")
+        }
+    }
 }

@@ -108,13 +108,20 @@ enum Sparsify {
         Kernels.forEachChunk(x.count) { r in for k in r { x[k] *= f } }
     }
 
+    /// ⌊f·n⌋ clamped to 0...n (NaN counts as 0): recipe numbers such as gamma 1e300 never trap.
+    static func fractionCount(_ f: Double, of n: Int) -> Int {
+        guard f > 0 else { return 0 }
+        guard f < 1 else { return n }
+        return Int(f * Double(n))
+    }
+
     /// Keeps the k = max(1, ⌊density·n⌋) largest |δ|: the first k of mergekit's
     /// `argsort(|δ|, descending=True)`, equal |δ| in torch's order.
     static func magnitude(_ x: UnsafeMutableBufferPointer<Float>, density: Double, rescale: Bool) {
         if density >= 1 { return }
         let n = x.count
         if density <= 0 || n == 0 { Kernels.keepRanks(x, 0..<0); return }
-        let k = max(1, Int(density * Double(n)))
+        let k = max(1, fractionCount(density, of: n))
         let before = rescale ? Kernels.l1(x) : 0
         Kernels.keepSorted(x, positions: 0..<k, descending: true)
         if rescale { rescaleL1(x, before: before) }
@@ -125,8 +132,8 @@ enum Sparsify {
     static func magnitudeOutliers(_ x: UnsafeMutableBufferPointer<Float>, density: Double, gamma: Double, rescale: Bool) {
         if density >= 1 { return }
         let n = x.count
-        let target = max(0, Int(density * Double(n)))
-        let top = max(0, Int(gamma * Double(n)))
+        let target = fractionCount(density, of: n)
+        let top = fractionCount(gamma, of: n)
         let bottom = max(0, n - target - top)
         let before = rescale ? Kernels.l1(x) : 0
         Kernels.keepSorted(x, positions: bottom..<min(n, bottom + target), descending: false)
