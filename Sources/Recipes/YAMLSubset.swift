@@ -66,15 +66,23 @@ public enum YAMLSubset {
         return out
     }
 
+    /// Deepest nesting of block collections (flow collections have the same bound): deeper input is
+    /// refused, never allowed to exhaust the stack.
+    static let maxDepth = 64
+
     struct Parser {
-        let lines: [Line]
+        var lines: [Line]
         let path: String
         var pos = 0
+        var depth = 0
 
         func fail(_ message: String, _ line: Int) -> SurgeryError { .recipeSyntax(path: path, line: line, message: message) }
 
         mutating func block(indent: Int) throws(SurgeryError) -> JSONValue {
             let first = lines[pos]
+            depth += 1
+            defer { depth -= 1 }
+            guard depth <= YAMLSubset.maxDepth else { throw fail("nesting deeper than \(YAMLSubset.maxDepth) levels", first.number) }
             if first.text == "-" || first.text.hasPrefix("- ") { return try sequence(indent: indent) }
             return try mapping(indent: indent)
         }
@@ -92,12 +100,10 @@ public enum YAMLSubset {
                 }
                 let column = indent + (line.text.count - rest.count)
                 if splitKey(rest) != nil {
-                    // "- key: value": a mapping whose first line starts at `column`.
-                    var copy = lines
-                    copy[pos] = Line(indent: column, text: rest, number: line.number)
-                    var sub = Parser(lines: copy, path: path, pos: pos)
-                    items.append(try sub.mapping(indent: column))
-                    pos = sub.pos
+                    // "- key: value": a mapping whose first line starts at `column` (the line is
+                    // rewritten in place; parsing only moves forward, so it is not read again).
+                    lines[pos] = Line(indent: column, text: rest, number: line.number)
+                    items.append(try mapping(indent: column))
                 } else {
                     items.append(try scalarOrFlow(rest, line: line.number))
                     pos += 1

@@ -45,6 +45,19 @@ import Testing
         }
     }
 
+    /// Found by lep-fuzz-recipe's inputs grown large: block nesting is bounded like flow nesting
+    /// (a deep file was a stack overflow), and "- key: value" items take linear time.
+    @Test func yamlNestingIsBoundedAndListsAreLinear() throws {
+        let deep = (0..<100).map { String(repeating: " ", count: $0) + "x:" }.joined(separator: "\n")
+        #expect(throws: SurgeryError.recipeSyntax(path: "t.yml", line: 65, message: "nesting deeper than 64 levels")) {
+            try YAMLSubset.parse(deep, path: "t.yml")
+        }
+        let within = (0..<64).map { String(repeating: " ", count: $0) + "x:" }.joined(separator: "\n")
+        #expect(try YAMLSubset.parse(within, path: "t.yml")["x"] != nil)
+        let items = "models:\n" + (0..<20000).map { "  - model: m\($0)\n    parameters: {weight: 1}" }.joined(separator: "\n")
+        #expect(try YAMLSubset.parse(items, path: "t.yml")["models"]?.array?.count == 20000)
+    }
+
     @Test func jsonRecipesAllowCommentsAndAreVersioned() throws {
         let r = try Recipe.parse("""
             // a lep recipe
