@@ -232,35 +232,62 @@ def sha256_file(path, limit=None):
 
 # ------------------------------------------------------------------------------------------ text
 
-def read_text(path):
+def check_text(path, block=1 << 22):
+    """Reads `path` once as UTF-8 (in blocks, so any size works): (sha256, characters); TrainError when it is
+    missing, a directory, not UTF-8 or has no non-space character."""
+    import codecs
     if os.path.isdir(path):
         raise TrainError(f"--text {path} is a directory; give its files (e.g. --text {path}/a.txt --text {path}/b.txt)")
+    h = hashlib.sha256()
+    dec = codecs.getincrementaldecoder("utf-8")()
+    chars, offset, content = 0, 0, False
     try:
         with open(path, "rb") as f:
-            raw = f.read()
+            while True:
+                raw = f.read(block)
+                try:
+                    text = dec.decode(raw, final=not raw)
+                except UnicodeDecodeError as e:
+                    raise TrainError(f"--text {path}: not UTF-8 text (invalid byte near offset {offset + e.start}); "
+                                     f"convert it to UTF-8")
+                h.update(raw)
+                chars += len(text)
+                content = content or not text.isspace() and text != ""
+                offset += len(raw)
+                if not raw:
+                    break
     except OSError as e:
         raise TrainError(f"--text {path}: cannot read ({e.strerror})")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise TrainError(f"--text {path}: not UTF-8 text (invalid byte at offset {e.start}); convert it to UTF-8")
-    if not text.strip():
+    if not content:
         raise TrainError(f"--text {path}: empty text (no characters to train on); give a file with training text")
-    return text, hashlib.sha256(raw).hexdigest()
+    return h.hexdigest(), chars
 
 
-def encode(tokenizer, text, block=1 << 20):
-    """Token ids of `text` (no special tokens), encoded in paragraph-aligned blocks of about `block` characters."""
-    ids = []
-    i = 0
-    while i < len(text):
-        j = min(len(text), i + block)
-        if j < len(text):
-            cut = text.rfind("\n\n", i + block // 2, j)
-            j = cut + 2 if cut >= 0 else j
-        ids.extend(tokenizer(text[i:j], add_special_tokens=False)["input_ids"])
-        i = j
-    return ids
+def encode_file(tokenizer, path, np, block=1 << 22):
+    """Token ids (int64 numpy) of the UTF-8 file `path`, no special tokens, encoded in blocks of about `block`
+    characters cut after a blank line (or a line end) so that any size of text fits in memory as ids only."""
+    import codecs
+    dec = codecs.getincrementaldecoder("utf-8")()
+    parts, pending = [], ""
+    with open(path, "rb") as f:
+        while True:
+            raw = f.read(block)
+            pending += dec.decode(raw, final=not raw)
+            while len(pending) > block or (not raw and pending):
+                cut = len(pending)
+                if raw or len(pending) > block:
+                    for sep in ("\n\n", "\n"):
+                        k = pending.rfind(sep, block // 2, block)
+                        if k >= 0:
+                            cut = k + len(sep)
+                            break
+                    else:
+                        cut = min(len(pending), block)
+                parts.append(np.asarray(tokenizer(pending[:cut], add_special_tokens=False)["input_ids"], dtype=np.int64))
+                pending = pending[cut:]
+            if not raw:
+                break
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
 # ------------------------------------------------------------------------------------------ training
@@ -273,15 +300,15 @@ def lr_at(step, total, peak, warmup):
 
 
 def mean_loss(model, windows, batch, device):
-    """Mean next-token loss (nats) over `windows` (equal-length id lists), weighting every window equally."""
+    """Mean next-token loss (nats) over `windows` ([n, L] ids), weighting every window equally."""
     import torch
-    if not windows:
+    if windows is None or len(windows) == 0:
         return None
     model.eval()
     total = 0.0
     with torch.no_grad():
         for i in range(0, len(windows), batch):
-            x = torch.tensor(windows[i:i + batch], dtype=torch.long, device=device)
+            x = torch.from_numpy(windows[i:i + batch]).to(device=device, dtype=torch.long)
             out = model(input_ids=x, labels=x)
             total += out.loss.float().item() * x.shape[0]
     model.train()
@@ -339,7 +366,7 @@ def run(a):
                          f"the config does not belong to these weights (re-run lep vocab init)")
     texts = []
     for path in a.text:
-        texts.append((path,) + read_text(path))
+        texts.append((path,) + check_text(path))
 
     # Heavy imports after the cheap checks, so usage errors are fast.
     import numpy as np
@@ -385,35 +412,44 @@ def run(a):
     bos = tokenizer.bos_token_id
     eos = tokenizer.eos_token_id
     t0 = time.time()
-    train_ids, hold_ids, text_report = [], [], []
-    for path, text, digest in texts:
-        ids = encode(tokenizer, text)
-        if not ids:
+    train_parts, hold_parts, text_report = [], [], []
+    sep = np.array([eos] if eos is not None else [], dtype=np.int64)
+    for path, digest, chars in texts:
+        ids = encode_file(tokenizer, path, np)
+        if len(ids) == 0:
             raise TrainError(f"--text {path}: the tokenizer gives no tokens for it; give a file with training text")
         cut = len(ids) - int(round(len(ids) * a.holdout))
-        train_ids += ids[:cut] + ([eos] if eos is not None else [])
-        hold_ids += ids[cut:] + ([eos] if eos is not None and cut < len(ids) else [])
-        text_report.append({"path": path, "sha256": digest, "chars": len(text), "tokens": len(ids),
-                            "train_tokens": cut, "holdout_tokens": len(ids) - cut})
+        train_parts += [ids[:cut], sep]
+        if cut < len(ids):
+            hold_parts += [ids[cut:], sep]
+        text_report.append({"path": path, "sha256": digest, "chars": chars, "tokens": int(len(ids)),
+                            "train_tokens": int(cut), "holdout_tokens": int(len(ids) - cut)})
+    train_ids = np.concatenate(train_parts)
+    hold_ids = np.concatenate(hold_parts) if hold_parts else np.zeros(0, dtype=np.int64)
     body = a.seq_len - (1 if bos is not None else 0)
-    prefix = [bos] if bos is not None else []
 
-    def windows_of(ids, step_):
-        return [prefix + ids[i:i + body] for i in range(0, len(ids) - body + 1, step_)]
+    def windows(ids, starts, length=body):
+        """[len(starts), seq_len] ids: BOS (when the tokenizer has one) + `length` tokens from each start."""
+        w = np.stack([ids[s:s + length] for s in starts]) if len(starts) else np.zeros((0, length), dtype=np.int64)
+        return np.concatenate([np.full((len(w), 1), bos, dtype=np.int64), w], axis=1) if bos is not None else w
 
-    train_windows = windows_of(train_ids, body)
-    if not train_windows:
+    train_starts = np.arange(0, len(train_ids) - body + 1, body)
+    if len(train_starts) == 0:
         raise TrainError(f"too little text: {len(train_ids)} training tokens, fewer than one window of --seq-len "
                          f"{a.seq_len}; give more text or a smaller --seq-len")
-    hold_windows = windows_of(hold_ids, body)
-    if len(hold_windows) > a.eval_windows:  # evenly spread over the held-out text
-        pick = np.linspace(0, len(hold_windows) - 1, a.eval_windows).round().astype(int)
-        hold_windows = [hold_windows[i] for i in pick]
-    if not hold_windows and len(hold_ids) >= 2:  # less than one window: one shorter window
-        hold_windows = [prefix + hold_ids[:body]]
+    hold_starts = np.arange(0, len(hold_ids) - body + 1, body)
+    if len(hold_starts) > a.eval_windows:  # evenly spread over the held-out text
+        hold_starts = hold_starts[np.linspace(0, len(hold_starts) - 1, a.eval_windows).round().astype(int)]
+    if len(hold_starts):
+        hold_windows = windows(hold_ids, hold_starts)
+    elif len(hold_ids) >= 2:  # less than one window: one shorter window
+        hold_windows = windows(hold_ids, [0], len(hold_ids))
+    else:
+        hold_windows = None
+    n_hold = 0 if hold_windows is None else len(hold_windows)
     log(f"text: {len(texts)} file(s), {sum(r['tokens'] for r in text_report)} tokens in {time.time() - t0:.1f} s; "
-        f"{len(train_windows)} training windows of {a.seq_len} tokens, "
-        f"{len(hold_windows)} held-out window(s)" + ("" if hold_windows else " (no held-out loss: --holdout 0 or too little text)"))
+        f"{len(train_starts)} training windows of {a.seq_len} tokens, "
+        f"{n_hold} held-out window(s)" + ("" if n_hold else " (no held-out loss: --holdout 0 or too little text)"))
 
     # ---- Model.
     torch.manual_seed(a.seed)
@@ -450,7 +486,7 @@ def run(a):
         frozen_mask = torch.ones(rows, dtype=torch.bool, device=device)
         frozen_mask[torch.tensor(trainable_rows, dtype=torch.long, device=device)] = False
 
-    steps = a.max_steps or max(1, len(train_windows) // a.batch)
+    steps = a.max_steps or max(1, len(train_starts) // a.batch)
     warmup = a.warmup_steps if a.warmup_steps is not None else min(100, steps // 20)
     log_every = a.log_every or max(1, steps // 20)
     opt = torch.optim.AdamW(list(masters.values()), lr=a.lr, betas=(0.9, 0.95), eps=1e-8, weight_decay=a.weight_decay)
@@ -460,7 +496,7 @@ def run(a):
         f"({'tied' if tied else 'embed_tokens + lm_head'}, {n_params} values), training {what}; "
         f"{device}, compute {str(compute).replace('torch.', '')}, checkpoint {ckpt_dtype}")
 
-    probe = [train_windows[i] for i in np_rng.permutation(len(train_windows))[:a.eval_windows]]
+    probe = windows(train_ids, train_starts[np_rng.permutation(len(train_starts))[:a.eval_windows]])
     train_before = mean_loss(model, probe, a.batch, device)
     hold_before = mean_loss(model, hold_windows, a.batch, device)
     log(f"before: training loss {train_before:.4f}" + (f", held-out loss {hold_before:.4f}" if hold_before is not None else ""))
@@ -474,11 +510,10 @@ def run(a):
     model.train()
     for step in range(steps):
         if pos + a.batch > len(order):  # a fresh shuffled pass; leftover windows start the next pass
-            order = np.concatenate([order[pos:], np_rng.permutation(len(train_windows))])
+            order = np.concatenate([order[pos:], np_rng.permutation(len(train_starts))])
             pos = 0
-        batch = [train_windows[i] for i in order[pos:pos + a.batch]]
+        x = torch.from_numpy(windows(train_ids, train_starts[order[pos:pos + a.batch]])).to(device)
         pos += a.batch
-        x = torch.tensor(batch, dtype=torch.long, device=device)
         lr = lr_at(step, steps, a.lr, warmup)
         for g in opt.param_groups:
             g["lr"] = lr
@@ -516,7 +551,7 @@ def run(a):
     log(f"trained {steps} steps, {tokens_done} tokens in {train_seconds:.1f} s ({tokens_done / max(train_seconds, 1e-9):,.0f} tokens/s)")
     if hold_before is not None:
         log(f"held-out loss: {hold_before:.4f} -> {hold_after:.4f} nats/token "
-            f"({sum(len(w) for w in hold_windows)} tokens of held-out text)")
+            f"({hold_windows.size} tokens of held-out text)")
 
     # ---- Output: the input's files, the trained tensors written over their own byte ranges.
     result = {
@@ -531,7 +566,7 @@ def run(a):
                      "eval_windows": a.eval_windows, "schedule": "linear warm-up, cosine to 10%",
                      "optimizer": "AdamW(0.9, 0.95), grad clip 1.0"},
         "loss": {"train_before": train_before, "train_after": train_after,
-                 "holdout_before": hold_before, "holdout_after": hold_after, "holdout_windows": len(hold_windows)},
+                 "holdout_before": hold_before, "holdout_after": hold_after, "holdout_windows": n_hold},
         "tokens_trained": tokens_done, "train_seconds": round(train_seconds, 3),
         "tokens_per_second": round(tokens_done / max(train_seconds, 1e-9), 1),
         "versions": {"python": sys.version.split()[0], "torch": torch.__version__, "transformers": transformers.__version__,

@@ -1,7 +1,7 @@
 """Tests of scripts/train_embeddings.py (run by `make test-python`, which makes the pinned virtual environment).
 
 The fixture models are made here: tiny LlamaForCausalLM checkpoints (hidden 32, 2 layers, bf16) that carry the
-toy donor's Russian SentencePiece tokenizer (fixtures/toy/donor, 2048 ids), so they look like `lep vocab init`
+toy donor's Russian SentencePiece tokenizer (fixtures/toy/donor; V ids, as many rows), so they look like `lep vocab init`
 output. Every check compares files byte for byte; nothing is compared with the script's own earlier output.
 """
 import contextlib
@@ -59,10 +59,17 @@ def tensor_ranges(path):
             for k, v in header.items() if k != "__metadata__"}, header_bytes, header
 
 
-def make_model(d, tied=False, vocab=2048, shard=None, tokenizer=True, seed=0):
-    """A tiny bf16 llama checkpoint in `d` with the toy donor's tokenizer files."""
+def toy_vocab_size():
+    """V: the number of ids of the toy donor's tokenizer (added tokens included)."""
+    import transformers
+    return len(transformers.AutoTokenizer.from_pretrained(TOY_TOKENIZER))
+
+
+def make_model(d, tied=False, vocab=None, shard=None, tokenizer=True, seed=0):
+    """A tiny bf16 llama checkpoint in `d` (V rows unless `vocab`) with the toy donor's tokenizer files."""
     import torch
     import transformers
+    vocab = vocab or toy_vocab_size()
     transformers.utils.logging.disable_progress_bar()
     torch.manual_seed(seed)
     cfg = transformers.LlamaConfig(
@@ -91,6 +98,7 @@ class TrainEmbeddingsTests(unittest.TestCase):
         cls.text = os.path.join(cls.tmp, "ru.txt")
         with open(cls.text, "w", encoding="utf-8") as f:
             f.write(TEXT * 6)
+        cls.V = toy_vocab_size()
         cls.untied = make_model(os.path.join(cls.tmp, "untied"))
         cls.tied = make_model(os.path.join(cls.tmp, "tied"), tied=True, seed=1)
         cls.sharded = make_model(os.path.join(cls.tmp, "sharded"), shard="150KB", seed=2)
@@ -185,7 +193,7 @@ class TrainEmbeddingsTests(unittest.TestCase):
         r = subprocess.run([lep, "inspect", out], capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("problems:      none", r.stdout)
-        self.assertIn("embeddings:    2048 rows", r.stdout)
+        self.assertIn(f"embeddings:    {self.V} rows", r.stdout)
 
     def test_tied_model_trains_the_shared_matrix(self):
         out = self.out("out-tied")
@@ -227,10 +235,11 @@ class TrainEmbeddingsTests(unittest.TestCase):
 
         # --old-rows N: rows >= N.
         out = self.out("new-rows")
-        _, log, _ = self.train(self.untied, out, "--new-rows-only", "--old-rows", "1500")
-        self.assertIn("training 548 of 2048 rows", log)
-        check(out, list(range(1500, 2048)))
-        self.assertEqual(self.provenance(out)["trained_rows"], 548)
+        V, old = self.V, self.V * 3 // 4
+        _, log, _ = self.train(self.untied, out, "--new-rows-only", "--old-rows", str(old))
+        self.assertIn(f"training {V - old} of {V} rows", log)
+        check(out, list(range(old, V)))
+        self.assertEqual(self.provenance(out)["trained_rows"], V - old)
 
         # --old-tokenizer: tokens whose string the old (byte-level) vocabulary lacks.
         out = self.out("new-rows-tok")
@@ -240,20 +249,20 @@ class TrainEmbeddingsTests(unittest.TestCase):
         new_ids = [i for t, i in new_vocab["model"]["vocab"].items() if t not in old_vocab]
         added_old = {t["content"] for t in te.load_json(os.path.join(TOY_OLD_TOKENIZER, "tokenizer.json"))["added_tokens"]}
         new_ids = sorted(set(new_ids) - {t["id"] for t in new_vocab["added_tokens"] if t["content"] in added_old})
-        self.assertGreater(len(new_ids), 1000)
-        self.assertLess(len(new_ids), 2048)
+        self.assertGreater(len(new_ids), V // 2)
+        self.assertLess(len(new_ids), V)
         check(out, new_ids)
 
         # lep_vocab_init.json: its base is used when present, else its old_rows.
         d = os.path.join(self.tmp, "with-provenance")
         shutil.copytree(self.untied, d)
         with open(os.path.join(d, te.VOCAB_INIT_PROVENANCE), "w") as f:
-            json.dump({"tool": "lep vocab init", "base": os.path.join(self.tmp, "gone"), "old_rows": 2000,
-                       "new_rows": 2048}, f)
+            json.dump({"tool": "lep vocab init", "base": os.path.join(self.tmp, "gone"), "old_rows": V - 48,
+                       "new_rows": V}, f)
         out = self.out("new-rows-prov")
         _, log, _ = self.train(d, out, "--new-rows-only")
-        self.assertIn("rows >= 2000", log)
-        check(out, list(range(2000, 2048)))
+        self.assertIn(f"rows >= {V - 48}", log)
+        check(out, list(range(V - 48, V)))
         self.assertTrue(os.path.isfile(os.path.join(out, te.VOCAB_INIT_PROVENANCE)))
 
     def test_force_replaces_and_refuses_without(self):
@@ -303,8 +312,8 @@ class TrainEmbeddingsTests(unittest.TestCase):
         make_model(no_tok, tokenizer=False)
         bad(no_tok, "no tokenizer.json or tokenizer.model")
 
-        small = make_model(os.path.join(self.tmp, "small-vocab"), vocab=1000)
-        bad(small, "the tokenizer has 2048 ids but model.embed_tokens.weight has only 1000 rows")
+        small = make_model(os.path.join(self.tmp, "small-vocab"), vocab=self.V // 2)
+        bad(small, f"the tokenizer has {self.V} ids but model.embed_tokens.weight has only {self.V // 2} rows")
 
         empty = os.path.join(self.tmp, "empty.txt")
         write(empty, "  \n\n")
@@ -318,7 +327,7 @@ class TrainEmbeddingsTests(unittest.TestCase):
         bad(self.untied, "too little text", text=short)
 
         bad(self.untied, "lep_vocab_init.json is missing", extra=("--new-rows-only",))
-        bad(self.untied, "there are no rows beyond the old vocabulary", extra=("--new-rows-only", "--old-rows", "2048"))
+        bad(self.untied, "there are no rows beyond the old vocabulary", extra=("--new-rows-only", "--old-rows", str(self.V)))
 
     def test_usage_errors_exit_2(self):
         for extra in (["--seq-len", "1"], ["--max-steps", "0"], ["--holdout", "1.5"], ["--old-rows", "5"]):
