@@ -54,7 +54,10 @@ struct GGUFTokenizerExport {
                 throw GGUFError.conversion(path: dir + "/tokenizer.json", reason: "model.type must be BPE with a vocab (lep writes byte-level BPE and SentencePiece tokenizers)")
             }
             if model["byte_fallback"]?.bool == true {
-                throw GGUFError.conversion(path: dir + "/tokenizer.json", reason: "this is a SentencePiece-style BPE (byte fallback) without its tokenizer.model; llama.cpp's llama tokenizer needs the piece scores: put the SentencePiece tokenizer.model next to tokenizer.json (the tokenizer you trained or started from has it)")
+                let unk = model["unk_token"]?.string ?? tokenizerConfig?["unk_token"]?.string ?? tokenizerConfig?["unk_token"]?["content"]?.string
+                try sentencePieceFromTokenizerJSON(tj, model: model, vocab: vocab, unk: unk, vocabSize: vocabSize, path: dir + "/tokenizer.json")
+                try addSpecial(dir: dir, tokenizerJSON: tokJSON, tokenizerConfig: tokenizerConfig, nVocab: vocabSize)
+                return
             }
             let pre = try Self.preTokenizerName(tj["pre_tokenizer"], path: dir + "/tokenizer.json")
             var byId: [Int: String] = [:]
@@ -95,6 +98,50 @@ struct GGUFTokenizerExport {
             summary = "gpt2 (\(pre)), \(vocab.count) tokens + \(added.count) added, \(merges.count) merges"
         }
         try addSpecial(dir: dir, tokenizerJSON: tokJSON, tokenizerConfig: tokenizerConfig, nVocab: tokens.count)
+    }
+
+    /// A SentencePiece-style BPE tokenizer.json (byte fallback, `▁` for spaces) without its
+    /// tokenizer.model, as a `llama` tokenizer. Types as gguf's LlamaHfVocab gives them (`<0xXX>` BYTE,
+    /// special added tokens CONTROL, other added tokens USER_DEFINED, the unk token UNKNOWN). The
+    /// scores, which the file does not hold, are derived from the merges: a token made by merge r
+    /// scores -r, so llama.cpp's highest-score-first merging follows the BPE merge order; tokens no
+    /// merge makes (characters, bytes, specials) score below every merge.
+    mutating func sentencePieceFromTokenizerJSON(_ tj: JSONObject, model: JSONObject, vocab: JSONObject, unk: String?, vocabSize: Int, path: String) throws {
+        var tokens = (0..<vocabSize).map { "[PAD\($0)]" }
+        var types = [Int32](repeating: 5, count: vocabSize)
+        var rank: [String: Int] = [:]
+        let merges = model["merges"]?.array ?? []
+        for (r, m) in merges.enumerated() {
+            let pair: (String, String)?
+            if let s = m.string, let split = GGUFTokenizerImport.splitMerge(s) { pair = split } else if let a = m.array, a.count == 2, let x = a[0].string, let y = a[1].string { pair = (x, y) } else { pair = nil }
+            guard let (a, b) = pair else { throw GGUFError.conversion(path: path, reason: "model.merges[\(r)] is not \"a b\" or [a, b]") }
+            if rank[a + b] == nil { rank[a + b] = r }
+        }
+        var scores = [Float](repeating: -Float(merges.count) - 1, count: vocabSize)
+        func isByte(_ t: String) -> Bool {
+            let u = Array(t.utf8)
+            return u.count == 6 && t.hasPrefix("<0x") && t.hasSuffix(">") && u[3...4].allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 70) || ($0 >= 97 && $0 <= 102) }
+        }
+        for (t, v) in vocab.members {
+            guard let i = v.number?.int64.map({ Int($0) }), i >= 0 else { continue }
+            guard i < vocabSize else { throw GGUFError.conversion(path: path, reason: "token id \(i) is beyond config.json vocab_size \(vocabSize)") }
+            tokens[i] = t
+            types[i] = isByte(t) ? 6 : t == unk ? 2 : 1
+            if let r = rank[t] { scores[i] = -Float(r) }
+        }
+        for a in tj["added_tokens"]?.array ?? [] {
+            guard let i = a["id"]?.number?.int64.map({ Int($0) }), i >= 0, let c = a["content"]?.string else { continue }
+            guard i < vocabSize else { throw GGUFError.conversion(path: path, reason: "added token id \(i) is beyond config.json vocab_size \(vocabSize)") }
+            tokens[i] = c
+            types[i] = c == unk ? 2 : (a["special"]?.bool ?? false) ? 3 : 4
+            scores[i] = 0
+        }
+        entries.append(("tokenizer.ggml.model", .string("llama")))
+        entries.append(("tokenizer.ggml.pre", .string("default")))
+        entries.append(("tokenizer.ggml.tokens", .array(.string, tokens.map { .string($0) })))
+        entries.append(("tokenizer.ggml.scores", .array(.float32, scores.map { .float32($0) })))
+        entries.append(("tokenizer.ggml.token_type", .array(.int32, types.map { .int32($0) })))
+        summary = "llama (SentencePiece-style tokenizer.json, scores from \(merges.count) merges), \(vocab.count) tokens"
     }
 
     /// llama.cpp's name for the pre-tokenizer of a byte-level tokenizer.json.

@@ -62,11 +62,10 @@ struct GGUFTokenizerImport {
         }
         var merges: [(String, String)] = []
         for (i, m) in (try md.stringArray("tokenizer.ggml.merges") ?? []).enumerated() {
-            let parts = m.split(separator: " ", omittingEmptySubsequences: false)
-            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+            guard let pair = Self.splitMerge(m) else {
                 throw GGUFError.invalidMetadata(path: path, key: "tokenizer.ggml.merges", reason: "merge \(i) '\(m)' is not two tokens separated by one space")
             }
-            merges.append((String(parts[0]), String(parts[1])))
+            merges.append(pair)
         }
         self.merges = merges
         pre = try md.optionalString("tokenizer.ggml.pre")
@@ -103,6 +102,13 @@ struct GGUFTokenizerImport {
             templates.append(.init(name: name, source: t))
         }
         chatTemplates = templates
+    }
+
+    /// "a b" → (a, b), split on the space byte (a space before a combining mark is one Character).
+    static func splitMerge(_ m: String) -> (String, String)? {
+        let u = Array(m.utf8)
+        guard let sp = u.firstIndex(of: 0x20), sp > 0, sp < u.count - 1, !u[(sp + 1)...].contains(0x20) else { return nil }
+        return (String(decoding: u[..<sp], as: UTF8.self), String(decoding: u[(sp + 1)...], as: UTF8.self))
     }
 
     var summary: String {
@@ -143,6 +149,8 @@ struct GGUFTokenizerImport {
             }
             let unk = special.unk ?? types.firstIndex(of: .unknown)
             guard let unk else { throw GGUFError.conversion(path: path, reason: "the SentencePiece tokenizer has no unknown token (tokenizer.ggml.unknown_token_id)") }
+            // SentencePiece requires the piece at unk_id to be of type UNKNOWN.
+            pieces[unk].type = .unknown
             let m = try SentencePieceModel.build(pieces: pieces, modelType: .bpe, byteFallback: types.contains(.byte), unkId: unk,
                                                  bosId: special.bos ?? -1, eosId: special.eos ?? -1, padId: special.pad ?? -1,
                                                  addDummyPrefix: addSpacePrefix, removeExtraWhitespaces: removeExtraWhitespaces)

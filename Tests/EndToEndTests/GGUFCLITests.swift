@@ -66,4 +66,27 @@ struct GGUFRealTokenizerCLITests {
         // The LLaMA-3 chat template went through tokenizer.chat_template into chat_template.jinja.
         #expect(FileManager.default.fileExists(atPath: t + "/back/chat_template.jinja"))
     }
+
+    @Test func sentencePieceStyleTokenizerJSONWithoutItsModel() throws {
+        let t = makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: t) }
+        let fm = FileManager.default
+        let ru = SharedData.realdata + "/ruadapt/hf_tokenizers"
+        guard let name = try fm.contentsOfDirectory(atPath: ru).first(where: { $0.hasSuffix("_bpe_hf") }) else { Issue.record("no ruadapt BPE folder"); return }
+        var r = try LEP.run(["synth", "--preset", "tiny-mistral", "--vocab", "32000", "--hidden", "32", "--layers", "1", "--dtype", "f32", t + "/m"])
+        #expect(r.status == 0, "\(r.stderr)")
+        for f in ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"] { try fm.copyItem(atPath: ru + "/" + name + "/" + f, toPath: t + "/m/" + f) }
+        r = try LEP.run(["convert", t + "/m", t + "/m.gguf"])
+        #expect(r.status == 0 && r.stdout.contains("scores from 56921 merges"), "\(r.stdout)\(r.stderr)")
+        r = try LEP.run(["convert", t + "/m.gguf", t + "/back"])
+        #expect(r.status == 0, "\(r.stderr)")
+        // The derived tokenizer.model tokenises Russian prose as the original tokenizer.json does.
+        let original = try loadTokenizer(path: ru + "/" + name + "/tokenizer.json")
+        let back = try loadTokenizer(directory: t + "/back")
+        let text = try String(contentsOfFile: SharedData.realdata + "/text/ru/chekhov_kashtanka.txt", encoding: .utf8)
+        let lines = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.prefix(150)
+        var bad = 0
+        for l in lines where original.encode(l, addSpecialTokens: false) != back.encode(l, addSpecialTokens: false) { bad += 1 }
+        #expect(lines.count == 150 && bad == 0, "\(bad) of \(lines.count) lines differ")
+    }
 }
