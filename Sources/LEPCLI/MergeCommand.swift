@@ -80,12 +80,26 @@ enum MergeCommand: Command {
 enum MethodsCommand: Command {
     static let name = "methods"
     static let summary = "list merge methods with their parameters, defaults and references"
-    static let usage = ""
+    static let usage = "[--json]"
     static let details = ""
-    static let options: [OptionSpec] = []
+    static let options = [OptionSpec(name: "json", value: nil, help: "print the methods as JSON")]
 
     static func run(_ args: Arguments) throws -> Int32 {
         _ = try args.positionals([])
+        if args.flag("json") {
+            Terminal.out(JSONWriter.pretty(.array(MethodRegistry.all.map { m in
+                .object(JSONObject([
+                    ("name", .string(m.name)), ("summary", .string(m.summary)), ("base_model_required", .bool(m.basePolicy == .required)),
+                    ("min_models", .number(JSONNumber(m.inputCount.lowerBound))), ("random", .bool(m.isRandom)),
+                    ("parameters", .array(m.parameters.map { p in
+                        .object(JSONObject([("name", .string(p.name)), ("scope", .string(p.scope.rawValue)), ("kind", .string(p.kind.rawValue)),
+                                            ("default", p.defaultValue.map { .string("\($0)") } ?? .null), ("help", .string(p.help))]))
+                    })),
+                    ("reference", .string(m.reference)),
+                ]))
+            })))
+            return 0
+        }
         for m in MethodRegistry.all {
             var head = "\(m.name): \(m.summary)"
             head += m.basePolicy == .required ? " [base_model required" : " [no base"

@@ -270,6 +270,9 @@ import TestSupport
         #expect(object(d)?["compressed_bytes"] != nil, "\(d.stdout)\(d.stderr)")
         let a = try LEP.run(["apply", tmp + "/a", tmp + "/d", "-o", tmp + "/c", "--json"])
         #expect(object(a)?["tensors"] != nil, "\(a.stdout)\(a.stderr)")
+        let m = try LEP.run(["methods", "--json"])
+        let methods = try JSONSerialization.jsonObject(with: Data(m.stdout.utf8)) as? [[String: Any]]
+        #expect(methods?.contains { $0["name"] as? String == "ties" } == true)
     }
 
     /// Recipe numbers far out of range (gamma 1e300, -1e300) are not converted to Int unchecked.
