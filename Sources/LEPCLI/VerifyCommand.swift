@@ -68,7 +68,7 @@ enum VerifyCommand: Command {
         }
         let ids: [Int]
         if let text {
-            ids = try TextInput.tokenizer(for: dir).encode(text)
+            ids = TextInput.encodePrompt(text, tokenizer: try TextInput.tokenizer(for: dir), addSpecialTokens: true)
         } else {
             ids = try RunCommand.parseIds(args.value("ids") ?? "", option: "ids")
         }
@@ -78,7 +78,7 @@ enum VerifyCommand: Command {
             let r = try Transformer(directory: refDir, residentBudget: budget)
             reference = r
             if let text {
-                referenceIds = try TextInput.tokenizer(for: refDir).encode(text)
+                referenceIds = TextInput.encodePrompt(text, tokenizer: try TextInput.tokenizer(for: refDir), addSpecialTokens: true)
             } else {
                 guard r.config.vocabSize == model.config.vocabSize else {
                     throw ModelError.incomparable(reason: "--ids with models of different vocabularies (\(model.config.vocabSize) vs \(r.config.vocabSize)); score a text instead")
