@@ -9,7 +9,8 @@
 # checks every model (lep verify), evaluates them side by side in one lep eval run (bits per byte,
 # tokenizer efficiency, copy, multiple choice, chat-format compliance, and a paired bootstrap
 # comparison of every model with the instruct model on the same items), writes
-# demo-output/summary.json (lep eval --summary-json) and prints a table in the style of the paper's Table 3.
+# demo-output/summary.json (lep eval --summary-json), prints a table in the style of the paper's Table 3 and
+# checks issue 12's goals on summary.json (reported in demo-output/goals.txt, not enforced).
 # Usage: scripts/demo.sh [LEP_BINARY]   (DEMO_DIR sets the output folder, default demo-output;
 #        COPY_ITEMS the copy items per language and kind, default 100; CHAT_PROMPTS per language, default 12)
 set -euo pipefail
@@ -88,6 +89,18 @@ n_ru=$(jq -r '.models.instruct.n_copy_ru' "$S"); n_en=$(jq -r '.models.instruct.
   echo "within 64 tokens. n/a: the donor is a base model without a chat template. Full report: $OUT/eval/report.md."
 } > "$OUT/table.md"
 cat "$OUT/table.md"
+
+echo; echo "== 5. Issue 12's goals, checked on summary.json (reported, not enforced)"
+jq -r '
+  .models as $m
+  | def mark(ok): if ok then "met    " else "NOT met" end;
+    def r(x): (x * 1000 | round) / 1000;
+    ($m.instruct) as $i | ($m["lep-conversion"]) as $c
+  | [ "\(mark(($i.copy_ru_copy99 // 0) >= 0.6 and ($i.copy_en_copy99 // 0) >= 0.6 and ($i.n_copy_ru // 0) >= 50 and ($i.n_copy_en // 0) >= 50))  instruct copy99 >= 0.6 in both languages on >= 50 items: RU \(r($i.copy_ru_copy99 // 0)) (n \($i.n_copy_ru)), EN \(r($i.copy_en_copy99 // 0)) (n \($i.n_copy_en))",
+      "\(mark(($c.copy_ru_copy99 // 0) >= 0.8 * ($i.copy_ru_copy99 // 0) and ($i.copy_ru_copy99 // 0) > 0))  lep-conversion keeps >= 80 % of the instruct RU copy99: \(r($c.copy_ru_copy99 // 0)) vs \(r($i.copy_ru_copy99 // 0))",
+      "\(mark(($c.ru_chars_per_token // 0) >= 1.3 * ($i.ru_chars_per_token // 1)))  RU chars/token rise >= 30 %: \(r($c.ru_chars_per_token // 0)) vs \(r($i.ru_chars_per_token // 0)) (+\(r(100 * (($c.ru_chars_per_token // 0) / ($i.ru_chars_per_token // 1) - 1))) %)",
+      "\(mark(($i.chat_format // 0) >= 0.9 and ($c.chat_format // 0) >= 0.9))  chat format >= 0.9 for instruct and lep-conversion: \(r($i.chat_format // 0)), \(r($c.chat_format // 0)) (n \($i.n_chat_format))" ]
+  | .[] | "  " + .' "$S" | tee "$OUT/goals.txt"
 echo
 echo "reports: $OUT/eval/report.{json,md,svg}; summary: $OUT/summary.json; table: $OUT/table.md; verify/inspect logs: $OUT/verify/"
 echo "time: lep eval ${eval_seconds} s, demo $(( $(date +%s) - start )) s"
