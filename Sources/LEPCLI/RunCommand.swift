@@ -202,7 +202,7 @@ final class ChatSession {
         eosToken = config.token("eos_token") ?? tokenizer.specialTokens.eos?.token ?? ""
         if let f = templateFile {
             guard templateName == nil else { throw UsageError("give either --chat-template or --chat-template-name, not both") }
-            guard let bytes = FileBytes.read(f), let text = String(validating: bytes, as: UTF8.self) else { throw UsageError("--chat-template \(f): cannot read the file as UTF-8 text") }
+            guard let bytes = FileBytes.read(f), let text = String(validating: bytes, as: UTF8.self) else { throw CommandFailure("--chat-template \(f): cannot read the file as UTF-8 text") }
             template = try ChatTemplate(source: text, name: f)
             templateSource = f
         } else {
@@ -224,10 +224,10 @@ final class ChatSession {
     func reply(to messages: [ChatMessage], maxTokens: Int, stream: Bool) throws -> Turn {
         let text = try template.render(messages, options: ChatRenderOptions(addGenerationPrompt: true, bosToken: bosToken, eosToken: eosToken))
         let prompt = tokenizer.encode(text, addSpecialTokens: false)
-        guard !prompt.isEmpty else { throw UsageError("the chat template rendered an empty prompt") }
+        guard !prompt.isEmpty else { throw CommandFailure("the chat template rendered an empty prompt") }
         let limit = model.config.maxPositionEmbeddings
         guard prompt.count + 1 <= limit else {
-            throw UsageError("the conversation is \(prompt.count) tokens, beyond the model's \(limit) positions; start a new one")
+            throw CommandFailure("the conversation is \(prompt.count) tokens, beyond the model's \(limit) positions; start a new one")
         }
         // Reuse the longest cached prefix (at least one prompt token is always recomputed for logits).
         var shared = 0

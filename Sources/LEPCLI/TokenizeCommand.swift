@@ -40,7 +40,7 @@ enum TokenizeCommand: Command {
         if let dir = args.value("save") ?? args.value("output") {
             if let h = tok as? HFTokenizer { try h.save(directory: dir) }
             else if let s = tok as? SentencePieceTokenizer { try s.save(directory: dir) }
-            else { throw UsageError("--save: lep writes tokenizer.json and SentencePiece tokenizers; this is \(type(of: tok))") }
+            else { throw CommandFailure("--save: lep writes tokenizer.json and SentencePiece tokenizers; this is \(type(of: tok))") }
             Terminal.out("wrote \(dir)")
             return 0
         }
@@ -99,7 +99,11 @@ enum DetokenizeCommand: Command {
         if let s = args.value("ids") { raw = s } else if let f = args.value("file") { raw = try readTextFile(f) } else { throw UsageError("give --ids or --file") }
         var ids: [Int] = []
         for part in raw.split(whereSeparator: { " ,\n\t[]\r".contains($0) }) {
-            guard let v = Int(part) else { throw UsageError("not an id: '\(part)'") }
+            guard let v = Int(part) else {
+                // A bad --ids value is a bad command line; a bad --file is a bad input.
+                if args.value("ids") != nil { throw UsageError("not an id: '\(part)'") }
+                throw CommandFailure("\(args.value("file") ?? "--file"): not an id: '\(part)'")
+            }
             ids.append(v)
         }
         let tok = try loadTokenizer(path: path)
