@@ -195,6 +195,35 @@ class TrainEmbeddingsTests(unittest.TestCase):
         self.assertIn("problems:      none", r.stdout)
         self.assertIn(f"embeddings:    {self.V} rows", r.stdout)
 
+    def test_lep_pipeline_runs_the_trainer(self):
+        """vocab_init → external command (this script) → propagate, through `lep pipeline`, on the toy models."""
+        lep = lep_binary()
+        if lep is None:
+            self.skipTest("SKIPPED: no lep binary (set LEP_BIN or run `swift build`); lep pipeline not checked")
+        toy = os.path.join(ROOT, "fixtures", "toy")
+        work = os.path.join(self.tmp, "pipeline")
+        os.mkdir(work)
+        pipeline = {
+            "lep_pipeline": 1,
+            "variables": {"TOY": toy, "WORK": work, "TEXT": self.text, "PYTHON": sys.executable, "TRAINER": SCRIPT},
+            "steps": [
+                {"name": "init", "type": "vocab_init", "model": "${TOY}/base", "tokenizer": "${TOY}/donor",
+                 "output": "${WORK}/init"},
+                {"name": "train", "type": "external", "output": "${WORK}/donor",
+                 "command": ["${PYTHON}", "${TRAINER}", "${steps.init.output}", "--text", "${TEXT}", "-o", "${WORK}/donor",
+                             "--max-steps", "3", "--seq-len", "32", "--batch", "2", "--threads", "1"]},
+                {"name": "propagate", "type": "propagate", "base": "${TOY}/base", "instruct": "${TOY}/instruct",
+                 "donor": "${steps.train.output}", "output": "${WORK}/out"},
+            ]}
+        path = os.path.join(work, "pipeline.json")
+        write(path, json.dumps(pipeline))
+        r = subprocess.run([lep, "pipeline", path], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("held-out loss:", r.stdout)
+        self.assertTrue(os.path.isfile(os.path.join(work, "donor", te.PROVENANCE)))
+        self.assertTrue(os.path.isfile(os.path.join(work, "out", "model.safetensors")))
+        self.assert_only_embeddings_changed(os.path.join(work, "init"), os.path.join(work, "donor"), {te.EMBED, te.HEAD})
+
     def test_tied_model_trains_the_shared_matrix(self):
         out = self.out("out-tied")
         self.train(self.tied, out)
