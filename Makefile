@@ -51,9 +51,12 @@ demo: build
 	@$(MAKE) --no-print-directory install-packages PACKAGES="jq"
 	./scripts/demo.sh $(RELEASE_BIN)
 
+# Every benchmark row against its peer, one table, bench/results.json; ROWS="merge union" picks rows
+# (scripts/bench_all.sh lists them).
+ROWS ?= merge union propagate forward tokenizers foundation
 bench: build
 	@$(MAKE) --no-print-directory install-packages PACKAGES="$(BENCH_PACKAGES)"
-	./scripts/bench.sh $(RELEASE_BIN)
+	ROWS="$(ROWS)" ./scripts/bench_all.sh $(RELEASE_BIN)
 
 # libFuzzer on every parser of untrusted input, FUZZ_SECONDS each (default 300), seeded from the
 # fixtures (scripts/fuzz.sh); FUZZ_TARGETS picks some: header json tokenizer recipe chat-template gguf.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark: lep merge vs mergekit-yaml (CPU) on the same synthetic checkpoints, measured in the same
-# run, with peak RSS from /usr/bin/time -v, plus the I/O floor (reading all inputs + writing one output
-# with cat/cp). Usage:
+# run, with peak RSS and peak anonymous memory (scripts/bench_lib.sh), plus the I/O floor (reading all
+# inputs + writing one output with cat/cp + sync). mergekit missing: its column says skipped. With
+# BENCH_RESULTS=FILE each method appends one JSON row to FILE (what `make bench` collects). Usage:
 #   scripts/bench_merge.sh [LEP_BINARY] [WORKDIR]
 # Environment: LAYERS (8), HIDDEN (2048), VOCAB (128256) → about 1B parameters in bf16 (llama3-8b
 # shapes with fewer layers); METHODS ("task_arithmetic ties"); MERGEKIT (mergekit-yaml); REFENV
@@ -23,24 +24,15 @@ done
 in_bytes=$(du -cb "$WORK"/base/*.safetensors "$WORK"/a/*.safetensors "$WORK"/b/*.safetensors | tail -1 | cut -f1)
 echo "inputs: 3 checkpoints, $((in_bytes / 1000000)) MB in all (layers $LAYERS, hidden $HIDDEN, vocab $VOCAB, bf16); $(nproc) CPUs"
 
-# time -v wrapper: prints "wall_s peak_rss_mb cpu_s" (CPU time = user + system: less sensitive than
-# wall time to other load on a shared machine)
-measure() {
-  local log; log=$(mktemp)
-  /usr/bin/time -v "$@" >/dev/null 2>"$log" || { cat "$log" >&2; rm -f "$log"; return 1; }
-  local wall rss
-  wall=$(grep "Elapsed (wall clock)" "$log" | awk '{print $NF}' | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
-  rss=$(grep "Maximum resident set size" "$log" | awk '{print $NF}')
-  cpu=$(grep -E "User time|System time" "$log" | awk '{s += $NF} END {print s}')
-  rm -f "$log"
-  echo "$wall $((rss / 1024)) $cpu"
-}
+. "$(dirname "$0")/bench_lib.sh"
+have_mk=1; command -v "$MERGEKIT" >/dev/null 2>&1 || have_mk=0
 
-# I/O floor: read every input once and write one output-sized file.
+# I/O floor: read every input once and write one output-sized file (fsynced), as the merges do.
 sync; echo 3 | sudo -n tee /proc/sys/vm/drop_caches >/dev/null 2>&1 || true
-floor=$(measure bash -c "cat '$WORK'/base/*.safetensors '$WORK'/a/*.safetensors '$WORK'/b/*.safetensors >/dev/null; mkdir -p '$WORK/floor'; cp '$WORK'/base/*.safetensors '$WORK/floor/'; sync")
+measure bash -c "cat '$WORK'/base/*.safetensors '$WORK'/a/*.safetensors '$WORK'/b/*.safetensors >/dev/null; mkdir -p '$WORK/floor'; cp '$WORK'/base/*.safetensors '$WORK/floor/'; sync"
+fw=$M_WALL; fc=$M_CPU
 rm -rf "$WORK/floor"
-echo "I/O floor (cat inputs + cp one output): $(echo $floor | cut -d' ' -f1) s; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "I/O floor (cat inputs + cp one output + sync): $fw s; load average $(load_average) ($(nproc) CPUs, shared machine)"
 
 for method in $METHODS; do
   recipe="$WORK/$method.yml"
@@ -64,15 +56,39 @@ $extra
 dtype: bfloat16
 YAML
   rm -rf "$WORK/out-lep" "$WORK/out-mk"
-  lep_r=$(measure "$LEP" merge "$recipe" -o "$WORK/out-lep")
-  mk_r=$(measure "$MERGEKIT" "$recipe" "$WORK/out-mk" --no-copy-tokenizer --quiet)
-  read lw lm lc <<<"$lep_r"; read mw mm mc <<<"$mk_r"
-  fw=$(echo $floor | cut -d' ' -f1)
-  python3 - "$method" "$lw" "$lm" "$lc" "$mw" "$mm" "$mc" "$fw" <<'PY'
-import sys
-m, lw, lm, lc, mw, mm, mc, fw = sys.argv[1], *map(float, sys.argv[2:])
-print(f"{m:16s} lep {lw:6.1f} s wall {lc:6.1f} s CPU {lm:6.0f} MB | mergekit {mw:6.1f} s wall {mc:6.1f} s CPU {mm:6.0f} MB | "
-      f"speed-up {mw/lw:4.2f}x wall {mc/lc:4.2f}x CPU, RSS ratio {lm/mm:4.2f}, lep / I/O floor {lw/fw:4.2f}")
+  # Inputs in the page cache for both programs (the floor read them once already).
+  cat "$WORK"/base/*.safetensors "$WORK"/a/*.safetensors "$WORK"/b/*.safetensors >/dev/null
+  measure "$LEP" merge "$recipe" -o "$WORK/out-lep"
+  lw=$M_WALL lc=$M_CPU lm=$M_RSS la=$M_ANON
+  if [ $have_mk = 1 ]; then
+    cat "$WORK"/base/*.safetensors "$WORK"/a/*.safetensors "$WORK"/b/*.safetensors >/dev/null
+    measure "$MERGEKIT" "$recipe" "$WORK/out-mk" --no-copy-tokenizer --quiet
+    mk="{\"wall_s\": $M_WALL, \"cpu_s\": $M_CPU, \"peak_rss_mb\": $M_RSS, \"peak_anon_mb\": $M_ANON}"
+  else
+    mk='{"skipped": "mergekit-yaml not found (make refenv)"}'
+  fi
+  row=$(python3 - "$method" "$lw" "$lc" "$lm" "$la" "$fw" "$fc" "$mk" "$(load_average)" "$in_bytes" <<'PY'
+import json, sys
+m, lw, lc, lm, la, fw, fc, mk, load, inb = sys.argv[1:]
+lep = {"wall_s": float(lw), "cpu_s": float(lc), "peak_rss_mb": int(lm), "peak_anon_mb": int(la)}
+mk = json.loads(mk)
+floor = {"wall_s": float(fw), "cpu_s": float(fc)}
+ratios = {"lep_over_floor": round(lep["wall_s"] / floor["wall_s"], 2)}
+if "wall_s" in mk:
+    ratios["mergekit_over_lep"] = round(mk["wall_s"] / lep["wall_s"], 2)
+    ratios["mergekit_over_lep_cpu"] = round(mk["cpu_s"] / max(lep["cpu_s"], 1e-9), 2)
+print(json.dumps({"row": "merge_" + m, "work": f"{m}, 3 bf16 checkpoints ({int(inb) // 10**6} MB), inputs in the page cache",
+                  "lep": lep, "peers": {"mergekit": mk, "io_floor": floor}, "ratios": ratios, "load_average": load}))
+PY
+)
+  bench_row "$row"
+  python3 - "$row" <<'PY'
+import json, sys
+r = json.loads(sys.argv[1]); l = r["lep"]; mk = r["peers"]["mergekit"]; q = r["ratios"]
+mks = (f"mergekit {mk['wall_s']:6.1f} s wall {mk['cpu_s']:6.1f} s CPU {mk['peak_rss_mb']:6d} MB RSS {mk['peak_anon_mb']:6d} MB anon | "
+       f"speed-up {q['mergekit_over_lep']:.2f}x wall {q['mergekit_over_lep_cpu']:.2f}x CPU | ") if "wall_s" in mk else f"mergekit skipped ({mk['skipped']}) | "
+print(f"{r['row']:24s} lep {l['wall_s']:6.1f} s wall {l['cpu_s']:6.1f} s CPU {l['peak_rss_mb']:6d} MB RSS {l['peak_anon_mb']:6d} MB anon | "
+      + mks + f"lep / I/O floor {q['lep_over_floor']:.2f} (load {r['load_average']})")
 PY
   rm -rf "$WORK/out-lep" "$WORK/out-mk"
 done

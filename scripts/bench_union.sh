@@ -58,11 +58,11 @@ models:
 tokenizer_source: union
 YAML
 rm -rf "$WORK/out"
-start=$(date +%s.%N)
-"$LEP" merge "$WORK/union.yml" -o "$WORK/out"
-end=$(date +%s.%N)
-secs=$(python3 -c "print(f'{$end - $start:.2f}')")
+. "$(dirname "$0")/bench_lib.sh"
+measure "$LEP" merge "$WORK/union.yml" -o "$WORK/out"
+secs=$M_WALL
 rows=$(python3 -c "import json; t = json.load(open('$WORK/out/tokenizer.json')); print(len(t['model']['vocab']) + len(t['added_tokens']))")
-echo "union of two $VOCAB-token vocabularies: $rows output tokens, lep merge $secs s (budget $BUDGET_S s); load average $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs (shared)"
+echo "union of two $VOCAB-token vocabularies: $rows output tokens, lep merge $secs s wall, $M_CPU s CPU, $M_RSS MB RSS, $M_ANON MB anon (budget $BUDGET_S s); load average $(load_average), $(nproc) CPUs (shared)"
+bench_row "{\"row\": \"merge_union\", \"work\": \"tokenizer_source union, two $VOCAB-token vocabularies -> $rows\", \"lep\": {\"wall_s\": $secs, \"cpu_s\": $M_CPU, \"peak_rss_mb\": $M_RSS, \"peak_anon_mb\": $M_ANON}, \"ratios\": {\"budget_s\": $BUDGET_S, \"wall_over_budget\": $(python3 -c "print(round($secs / $BUDGET_S, 2))")}, \"load_average\": \"$(load_average)\"}"
 python3 -c "import sys; sys.exit(0 if $secs <= $BUDGET_S else 1)" || { echo "over budget"; exit 1; }
 echo "(workdir $WORK kept; remove it when done)"

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import LEPJSON
 import Merging
 import Pipelines
@@ -48,8 +51,13 @@ enum MergeCommand: Command {
             guard let v = UInt64(s) else { throw UsageError("--seed expects a non-negative integer, got '\(s)'") }
             recipe.seed = v
         }
-        let plan = try MergePlan.make(recipe)
         let json = args.flag("json")
+        // Matching vocabularies by token string reads every tokenizer: say so before it starts.
+        let announce = recipe.tokenizerSource == .union && !json && getenv("LEP_QUIET") == nil
+        if announce { Terminal.err("merge: planning: tokenizer_source union, matching the models' vocabularies by token string …") }
+        let planStart = Terminal.now()
+        let plan = try MergePlan.make(recipe)
+        if announce { Terminal.err("merge: planned in \(Format.fixed(Terminal.now() - planStart, 1)) s") }
         if dryRun && json {
             Terminal.out(JSONWriter.pretty(.object(JSONObject([("method", .string(plan.method.name)), ("plan", .array(plan.describe().map { .string($0) }))]))))
             return 0
