@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "Pipelines", dependencies: ["Support", "Surgery", "Recipes", "Merging", "Vocabulary", "Propagation", "LEPJSON", "SafeTensors"]),
         // A general Jinja subset and chat formats (used by evaluation and the CLI).
         .target(name: "ChatTemplates", dependencies: ["LEPJSON"]),
-        .target(name: "Evaluation", dependencies: ["LEPJSON", "SafeTensors", "Tokenizers", "Models", "ChatTemplates"]),
+        .target(name: "Evaluation", dependencies: ["LEPJSON", "SafeTensors", "TensorMath", "Tokenizers", "Models", "ChatTemplates"]),
         .target(name: "LEPCLI", dependencies: ["Support", "LEPJSON", "SafeTensors", "TensorMath", "Tokenizers", "Models", "Surgery", "Recipes", "Merging", "Vocabulary", "Propagation", "Pipelines", "ChatTemplates", "Evaluation", "GGUF", "GGUFConversion"]),
         .executableTarget(name: "lep", dependencies: ["LEPCLI"]),
         // Fuzz targets, one per parser of untrusted input (`make fuzz`; CONTRIBUTING.md, "Fuzzing").

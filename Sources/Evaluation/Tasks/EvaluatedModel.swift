@@ -4,6 +4,7 @@ import Glibc
 #endif
 import Models
 import SafeTensors
+import TensorMath
 import Tokenizers
 
 /// Where a model's chat template comes from (`--chat-template FILE` > `--chat-format NAME` >
@@ -158,11 +159,8 @@ enum Clock {
     }
 }
 
-/// ln Σ exp(row) in Double.
+/// ln Σ exp(row) in Double (TensorMath's, the one the likelihood and agreement statistics use).
 func logSumExp(_ row: UnsafeBufferPointer<Float>) -> Double {
-    var m = -Double.infinity
-    for v in row where Double(v) > m { m = Double(v) }
-    var s = 0.0
-    for v in row { s += exp(Double(v) - m) }
-    return m + log(s)
+    guard let base = row.baseAddress else { return -Double.infinity }
+    return Softmax.logSumExp(base, count: row.count)
 }
