@@ -188,7 +188,7 @@ public enum GGUFImporter {
                 guard d == .F32 || d == .F16 || d == .BF16 else { throw GGUFError.conversion(path: path, reason: "--dtype must be bf16, f16 or f32") }
                 dtype = d
             } else if floatTypes == [.f16] { dtype = .F16 } else if floatTypes == [.bf16] { dtype = .BF16 } else { dtype = .F32 }
-            let dtypeName = dtype == .BF16 ? "bfloat16" : dtype == .F16 ? "float16" : "float32"
+            let dtypeName = dtype.torchName ?? "float32"
 
             var c = JSONObject()
             c["architectures"] = .array([.string(family == "mistral" ? "MistralForCausalLM" : "LlamaForCausalLM")])

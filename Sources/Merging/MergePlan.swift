@@ -188,7 +188,7 @@ public struct MergePlan: @unchecked Sendable {
     }
 
     static func setDtype(_ config: inout JSONObject, _ d: DType) {
-        let name = d == .BF16 ? "bfloat16" : d == .F16 ? "float16" : d == .F32 ? "float32" : "float64"
+        let name = d.torchName ?? "float64"
         if config["dtype"] != nil { config["dtype"] = .string(name) }
         if config["torch_dtype"] != nil || config["dtype"] == nil { config["torch_dtype"] = .string(name) }
     }

@@ -80,7 +80,7 @@ public enum Synthesizer {
         }
         if !llama { o["sliding_window"] = int(tiny ? 16 : 4096) }
         o["tie_word_embeddings"] = .bool(false)
-        o["torch_dtype"] = .string(options.dtype == .BF16 ? "bfloat16" : options.dtype == .F16 ? "float16" : "float32")
+        o["torch_dtype"] = .string(options.dtype.torchName ?? "float32")
         o["use_cache"] = .bool(true)
         o["vocab_size"] = int(vocab)
         return o

@@ -39,6 +39,18 @@ public enum DType: String, CaseIterable, Sendable, Comparable {
         }
     }
 
+    /// The PyTorch name of a standard float type (`bfloat16`, `float16`, `float32`, `float64`), as
+    /// `config.json`'s `torch_dtype` writes it; nil for the other types.
+    public var torchName: String? {
+        switch self {
+        case .BF16: "bfloat16"
+        case .F16: "float16"
+        case .F32: "float32"
+        case .F64: "float64"
+        default: nil
+        }
+    }
+
     /// Bytes needed for `count` elements, nil on overflow or when packed bits do not fill whole bytes.
     public func byteCount(elements count: Int) -> Int? {
         let (bits, overflow) = count.multipliedReportingOverflow(by: bitWidth)
