@@ -10,7 +10,7 @@
 # tokenizer efficiency, copy, multiple choice, chat-format compliance, and a paired bootstrap
 # comparison of every model with the instruct model on the same items), writes
 # demo-output/summary.json (lep eval --summary-json), prints a table in the style of the paper's Table 3 and
-# checks issue 12's goals on summary.json (reported in demo-output/goals.txt, not enforced).
+# checks the demo's goals (what the miniature experiment should show) on summary.json (reported in demo-output/goals.txt, not enforced).
 # Usage: scripts/demo.sh [LEP_BINARY]   (DEMO_DIR sets the output folder, default demo-output;
 #        COPY_ITEMS the copy items per language and kind, default 100; CHAT_PROMPTS per language, default 12)
 set -euo pipefail
@@ -90,7 +90,7 @@ n_ru=$(jq -r '.models.instruct.n_copy_ru' "$S"); n_en=$(jq -r '.models.instruct.
 } > "$OUT/table.md"
 cat "$OUT/table.md"
 
-echo; echo "== 5. Issue 12's goals, checked on summary.json (reported, not enforced)"
+echo; echo "== 5. The demo's goals, checked on summary.json (reported, not enforced)"
 jq -r '
   .models as $m
   | def mark(ok): if ok then "met    " else "NOT met" end;
