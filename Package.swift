@@ -26,8 +26,8 @@ let package = Package(
         .target(name: "LEPJSON"),
         .target(name: "TensorMath", dependencies: ["CBLAS"]),
         .target(name: "SafeTensors", dependencies: ["LEPJSON", "TensorMath", "CPlatform"]),
-        .target(name: "Tokenizers", dependencies: ["LEPJSON", "CSentencePiece"]),
-        .target(name: "Models", dependencies: ["LEPJSON", "SafeTensors", "TensorMath"]),
+        .target(name: "Tokenizers", dependencies: ["Support", "LEPJSON", "CSentencePiece"]),
+        .target(name: "Models", dependencies: ["Support", "LEPJSON", "SafeTensors", "TensorMath"]),
         // llama.cpp's GGUF format (reader, writer, quantisation blocks) and conversions to and from HF.
         .target(name: "GGUF", dependencies: ["SafeTensors", "TensorMath"]),
         .target(name: "GGUFConversion", dependencies: ["GGUF", "LEPJSON", "SafeTensors", "TensorMath", "Tokenizers", "Models"]),
@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "Pipelines", dependencies: ["Support", "Surgery", "Recipes", "Merging", "Vocabulary", "Propagation", "LEPJSON", "SafeTensors"]),
         // A general Jinja subset and chat formats (used by evaluation and the CLI).
         .target(name: "ChatTemplates", dependencies: ["LEPJSON"]),
-        .target(name: "Evaluation", dependencies: ["LEPJSON", "SafeTensors", "TensorMath", "Tokenizers", "Models", "ChatTemplates"]),
+        .target(name: "Evaluation", dependencies: ["Support", "LEPJSON", "SafeTensors", "TensorMath", "Tokenizers", "Models", "ChatTemplates"]),
         .target(name: "LEPCLI", dependencies: ["Support", "LEPJSON", "SafeTensors", "TensorMath", "Tokenizers", "Models", "Surgery", "Recipes", "Merging", "Vocabulary", "Propagation", "Pipelines", "ChatTemplates", "Evaluation", "GGUF", "GGUFConversion"]),
         .executableTarget(name: "lep", dependencies: ["LEPCLI"]),
         // Fuzz targets, one per parser of untrusted input (`make fuzz`; CONTRIBUTING.md, "Fuzzing").

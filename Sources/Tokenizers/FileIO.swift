@@ -1,22 +1,14 @@
 import Glibc
 import LEPJSON
+import Support
 
 enum FileIO {
     /// Whole file, or an error naming it.
     static func read(_ path: String) throws(TokenizerError) -> [UInt8] {
-        guard let f = fopen(path, "rb") else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
-        defer { fclose(f) }
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, f) }
-            if n > 0 { out.append(contentsOf: chunk[0..<n]) }
-            if n < chunk.count {
-                if ferror(f) != 0 { throw .unreadable(path: path, reason: "read error") }
-                break
-            }
+        switch WholeFile.read(path) {
+        case .success(let bytes): return bytes
+        case .failure(let f): throw .unreadable(path: path, reason: f.reason)
         }
-        return out
     }
 
     static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }

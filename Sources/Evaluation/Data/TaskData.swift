@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import LEPJSON
+import Support
 
 /// Whether a copy item is one sentence (scored mainly by `len`) or a paragraph (by `copy99`).
 public enum CopyKind: String, Sendable, CaseIterable {
@@ -128,19 +129,10 @@ public enum TaskData {
     // MARK: helpers
 
     static func readBytes(path: String) throws(EvaluationError) -> [UInt8] {
-        guard let f = fopen(path, "rb") else { throw .taskFile(path: path, line: 0, message: "cannot open: \(String(cString: strerror(errno)))") }
-        defer { fclose(f) }
-        var out: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = fread(&buffer, 1, buffer.count, f)
-            if n > 0 { out.append(contentsOf: buffer[0..<n]) }
-            if n < buffer.count {
-                if ferror(f) != 0 { throw .taskFile(path: path, line: 0, message: "read error") }
-                break
-            }
+        switch WholeFile.read(path) {
+        case .success(let bytes): return bytes
+        case .failure(let f): throw .taskFile(path: path, line: 0, message: "cannot read: \(f.reason)")
         }
-        return out
     }
 
     static func decodeUTF8(_ bytes: [UInt8], path: String) throws(EvaluationError) -> String {

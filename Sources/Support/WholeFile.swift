@@ -1,0 +1,31 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reading a small file (a config, a tokenizer, a task file) whole: the one implementation every
+/// module uses, each wrapping a failure in its own error type.
+public enum WholeFile {
+    /// Why a file could not be read: the system's message (`No such file or directory`, ...).
+    public struct Failure: Error, Equatable, Sendable {
+        public let reason: String
+        public init(reason: String) { self.reason = reason }
+    }
+
+    /// The file's bytes, or why they cannot be read.
+    public static func read(_ path: String) -> Result<[UInt8], Failure> {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return .failure(Failure(reason: String(cString: strerror(errno)))) }
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return .failure(Failure(reason: String(cString: strerror(errno))))
+            }
+            if n == 0 { return .success(out) }
+            out.append(contentsOf: chunk[0..<n])
+        }
+    }
+}
