@@ -1,19 +1,28 @@
 #!/usr/bin/env python3
-"""The LEP paper's experiment in miniature: tiny *trained* models for `make demo`.
+"""The LEP paper's experiment in miniature: small *trained* models for `make demo`.
 
-Stages (run in order by scripts/toy/make_toy.sh; each is deterministic on CPU, torch.set_num_threads(1)):
-  base     old tokenizer (byte-level BPE, 2048 ids, LLaMA-3 split regex, mostly English + some Russian),
-           base LlamaForCausalLM (untied) trained on English + Russian text,
-           instruct model (base + ChatML specials <|im_start|>/<|im_end|>, chat_template) fine-tuned on
-           generated EN/RU instructions (copy / answer a question / continue), loss on assistant turns only,
-           new Russian tokenizer (SentencePiece BPE, 2048 pieces, byte fallback).
-  donor    after `lep vocab build --mode replace` + `lep vocab init` (run by make_toy.sh): trains ONLY
-           model.embed_tokens and lm_head of the initialised donor on Russian text (everything else frozen,
-           and written back bit-identical to the base).
-  manifest fixtures/toy/MANIFEST.json (sha256 of every committed file, versions, seeds, timings).
+Stages (run in order by scripts/toy/make_toy.sh; each is deterministic on CPU with a fixed thread count):
+  tokenizers  old tokenizer (byte-level BPE, 2048 ids, LLaMA-3 split regex, ~90 % English / 10 % Russian),
+              new Russian tokenizer (SentencePiece BPE, 2048 pieces, byte fallback), both written to the
+              work folder (the new one also to fixtures/toy/ru_spm).
+  base        base LlamaForCausalLM (untied) pre-trained on English + Russian text in which spans recur
+              ("A … A": the same sentence or paragraph twice, sometimes with other text between, and
+              repeated random word sequences), so that induction heads form and the model can copy.
+  instruct    base + ChatML specials <|im_start|>/<|im_end|> + chat_template, fine-tuned gently (lower
+              learning rate, far fewer tokens than the base) on generated EN/RU chats (copy, first/last
+              word, continue a sentence, word choice); loss on the assistant turns only.
+  donor-text  Russian training text for the donor (train part of the texts with the same recurring spans),
+              written to the work folder for scripts/train_embeddings.py (never committed).
+  record-donor  copies scripts/train_embeddings.py's provenance summary into the timings.
+  donor       (fallback when scripts/train_embeddings.py is absent, or TOY_OWN_DONOR=1) after `lep vocab build --mode replace`
+              + `lep vocab init`: trains ONLY model.embed_tokens and lm_head on donor-text.
+  check       greedy copy check of fixtures/toy/instruct on held-out sentences/paragraphs (printed).
+  manifest    fixtures/toy/MANIFEST.json (sha256 of every committed file, versions, seeds, timings).
 
-Training texts come from ../shared/realdata/text (read only, never copied into the repository).
+Training texts come from ../shared/realdata/text (read only, never copied into the repository); the last
+5 % of every text is held out (losses in the manifest, copy check).
 """
+import difflib
 import hashlib
 import json
 import math
@@ -27,7 +36,8 @@ import time
 import numpy as np
 import torch
 
-torch.set_num_threads(1)
+THREADS = int(os.environ.get("TOY_THREADS", 2))
+torch.set_num_threads(THREADS)
 torch.set_num_interop_threads(1)
 
 import safetensors.torch  # noqa: E402
@@ -37,9 +47,10 @@ import transformers  # noqa: E402
 from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, processors, trainers  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-SHARED = os.path.join(os.path.abspath(os.environ.get("LEP_REALDATA") or os.path.join(ROOT, "..", "shared", "realdata")), "text")
-OUT = os.path.join(ROOT, "fixtures", "toy")
-WORK = os.path.join(ROOT, ".build-toy", "toy-work")  # scratch, git-ignored (.build-*/)
+SHARED = os.environ.get("TOY_TEXT") or os.path.join(
+    os.path.abspath(os.environ.get("LEP_REALDATA") or os.path.join(ROOT, "..", "shared", "realdata")), "text")
+OUT = os.environ.get("TOY_OUT", os.path.join(ROOT, "fixtures", "toy"))
+WORK = os.environ.get("TOY_WORK", os.path.join(ROOT, ".build-toy", "toy-work"))  # scratch, git-ignored
 TIMINGS = os.path.join(WORK, "timings.json")
 
 SEED = 20241230
@@ -50,13 +61,14 @@ CHAT_TEMPLATE = ("{{ bos_token }}{% for message in messages %}"
                  "{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n' }}"
                  "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}")
 
-# Model and training sizes (chosen to fit ~20 minutes on one shared CPU core in total).
-HIDDEN, LAYERS, HEADS, KV_HEADS, FFN = 128, 4, 4, 2, 384
+# Model and training sizes (chosen to fit ~45 minutes on two shared CPU cores in total, ≤ 20 MB committed).
+HIDDEN, LAYERS, HEADS, KV_HEADS, FFN = 128, 4, 4, 4, 384
 OLD_VOCAB, NEW_VOCAB = 2048, 2048
-BASE_STEPS, BASE_BATCH, BASE_SEQ, BASE_LR = int(os.environ.get("TOY_BASE_STEPS", 300)), 16, 128, 3e-3
-INST_STEPS, INST_BATCH, INST_LR = int(os.environ.get("TOY_INST_STEPS", 400)), 16, 2e-3
-INST_MAXLEN = 224
-DONOR_STEPS, DONOR_BATCH, DONOR_SEQ, DONOR_LR = int(os.environ.get("TOY_DONOR_STEPS", 250)), 16, 128, 3e-3
+BASE_STEPS, BASE_BATCH, BASE_SEQ, BASE_LR = int(os.environ.get("TOY_BASE_STEPS", 220)), 8, 256, 3e-3
+INST_STEPS, INST_BATCH, INST_LR = int(os.environ.get("TOY_INST_STEPS", 100)), 8, 1e-3
+INST_MAXLEN = 448
+DONOR_STEPS, DONOR_BATCH, DONOR_SEQ, DONOR_LR = int(os.environ.get("TOY_DONOR_STEPS", 80)), 8, 256, 3e-3
+REPEAT_SHARE, RANDOM_SHARE = 0.5, 0.2  # of the pre-training documents: "S … S" spans, random word repeats
 
 
 def log(*a):
@@ -83,15 +95,26 @@ def texts():
 
 
 def split_holdout(text, frac=0.05):
-    """Last `frac` of a text (cut at a paragraph) is held out for the loss printed in the manifest."""
+    """Last `frac` of a text (cut at a line end) is held out."""
     cut = text.rfind("\n", 0, int(len(text) * (1 - frac)))
     return text[:cut], text[cut:]
 
 
+def splits():
+    """(en_train, en_hold, ru_train {file: text}, ru_hold {file: text})."""
+    en, ru = texts()
+    en_train, en_hold = split_holdout(en)
+    ru_train, ru_hold = {}, {}
+    for k, v in ru.items():
+        ru_train[k], ru_hold[k] = split_holdout(v)
+    return en_train, en_hold, ru_train, ru_hold
+
+
 def paragraphs(text, lo=40, hi=300):
-    """Paragraph-sized pieces of running text (for the generated instructions)."""
+    """Paragraph-sized pieces of running text (blank-line blocks for English, lines for Russian prose)."""
     text = text.replace("\r", "")
-    parts = [re.sub(r"\s+", " ", p).strip() for p in re.split(r"\n\s*\n", text)]
+    blocks = re.split(r"\n\s*\n", text) if "\n\n" in text else text.split("\n")
+    parts = [re.sub(r"\s+", " ", p).strip() for p in blocks]
     out = []
     for p in parts:
         while len(p) > hi:  # cut long paragraphs at sentence ends
@@ -107,6 +130,63 @@ def paragraphs(text, lo=40, hi=300):
     return out
 
 
+def sentences(text, lo=20, hi=200):
+    """Sentences of running text (split after . ! ? followed by a space and a capital letter)."""
+    flat = re.sub(r"\s+", " ", text.replace("\r", ""))
+    parts = re.split(r"(?<=[.!?])\s+(?=[A-ZА-ЯЁ«\"—-])", flat)
+    return [s.strip() for s in parts if lo <= len(s.strip()) <= hi]
+
+
+def words(t):
+    return re.findall(r"\w+", t)
+
+
+# ---------------------------------------------------------------- pre-training text with recurring spans
+
+def random_words(rng, vocab, freq_words):
+    """A random word sequence (uniform over distinct words or by frequency), with numbers and punctuation."""
+    n = rng.randint(4, 60)
+    out = []
+    for _ in range(n):
+        r = rng.random()
+        if r < 0.08:
+            out.append(str(rng.randint(0, 2000)) if rng.random() < 0.7 else f"{rng.randint(1, 23)}:{rng.randint(10, 59)}")
+        elif r < 0.5:
+            out.append(rng.choice(vocab))
+        else:
+            out.append(rng.choice(freq_words))
+        if rng.random() < 0.12:
+            out[-1] += rng.choice([",", ".", ";", "!", "?", ":"])
+    s = " ".join(out)
+    return s[:1].upper() + s[1:]
+
+
+def repeat_corpus(text, rng, share_repeat=REPEAT_SHARE, share_random=RANDOM_SHARE):
+    """The text as documents joined by blank lines, with recurring spans mixed in: every paragraph once in
+    order, plus (share_repeat) documents `S\\n\\nS` or `S\\n\\nT\\n\\nS` with S a sentence or paragraph of
+    the text and (share_random) documents `W\\n\\nW` with W a random word sequence."""
+    paras = paragraphs(text, 20, 600)
+    sents = sentences(text, 15, 250)
+    ws = words(text)
+    vocab = sorted(set(ws))
+    docs = []
+    for p in paras:
+        docs.append(p)
+        r = rng.random()
+        if r < share_repeat:
+            s = rng.choice(sents) if rng.random() < 0.5 else rng.choice(paras)
+            if rng.random() < 0.3:
+                docs.append(s + "\n\n" + rng.choice(sents) + "\n\n" + s)
+            else:
+                docs.append(s + "\n\n" + s)
+        elif r < share_repeat + share_random:
+            w = random_words(rng, vocab, ws)
+            docs.append(w + "\n\n" + w)
+    return "\n\n".join(docs)
+
+
+# ---------------------------------------------------------------- models and training helpers
+
 def llama_config(vocab):
     return transformers.LlamaConfig(
         vocab_size=vocab, hidden_size=HIDDEN, intermediate_size=FFN, num_hidden_layers=LAYERS,
@@ -115,7 +195,7 @@ def llama_config(vocab):
         bos_token_id=OLD_VOCAB - 2, eos_token_id=OLD_VOCAB - 1, torch_dtype="bfloat16")
 
 
-def cosine_lr(step, total, peak, warmup=30):
+def cosine_lr(step, total, peak, warmup=40):
     if step < warmup:
         return peak * (step + 1) / warmup
     p = (step - warmup) / max(1, total - warmup)
@@ -127,7 +207,7 @@ def save_bf16(model, d):
     model.float()
 
 
-def eval_loss(model, stream, seq, bos_id, n=16):
+def eval_loss(model, stream, seq, bos_id, n=12):
     """Mean NLL per token (nats) on up to n fixed windows of a held-out token stream."""
     model.eval()
     losses = []
@@ -140,12 +220,28 @@ def eval_loss(model, stream, seq, bos_id, n=16):
     return float(np.mean(losses))
 
 
-def lm_train(model, params, streams, weights, steps, batch, seq, lr, bos_id, tag, holdout=None):
+def repeat_loss(model, tok_encode, spans, bos_id):
+    """Mean NLL per token (nats) of the second occurrence of held-out spans in `S\\n\\nS` (copying ability)."""
+    model.eval()
+    losses = []
+    with torch.no_grad():
+        for s in spans:
+            a = tok_encode(s + "\n\n")
+            b = tok_encode(s)
+            x = torch.tensor([[bos_id] + a + b])
+            y = torch.tensor([[-100] * (1 + len(a)) + b])
+            losses.append(model(input_ids=x, labels=y).loss.item())
+    model.train()
+    return float(np.mean(losses))
+
+
+def lm_train(model, params, streams, weights, steps, batch, seq, lr, bos_id, tag, probe=None):
     """Causal LM training on random windows drawn from token streams (window = BOS + seq-1 tokens)."""
     opt = torch.optim.AdamW(params, lr=lr, betas=(0.9, 0.95), weight_decay=0.0)
     rng = np.random.default_rng(SEED + len(tag))
     t0, c0 = time.time(), time.process_time()
     model.train()
+    ema = None
     for step in range(steps):
         rows = []
         for _ in range(batch):
@@ -160,16 +256,20 @@ def lm_train(model, params, streams, weights, steps, batch, seq, lr, bos_id, tag
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
+        ema = loss.item() if ema is None else 0.95 * ema + 0.05 * loss.item()
         if step % 25 == 0 or step == steps - 1:
-            log(f"[{tag}] step {step}/{steps} loss {loss.item():.3f} ({time.time() - t0:.0f} s)")
-    res = {"steps": steps, "batch": batch, "seq": seq, "lr": lr, "seconds": round(time.time() - t0, 1),
-           "cpu_seconds": round(time.process_time() - c0, 1), "final_train_loss": round(loss.item(), 4)}
-    if holdout:
-        res["holdout_nll"] = {k: round(eval_loss(model, v, seq, bos_id), 4) for k, v in holdout.items()}
-    return res
+            extra = ""
+            if probe and (step % 100 == 0 or step == steps - 1):
+                extra = f" | probe {probe(model)}"
+            dt = time.time() - t0
+            log(f"[{tag}] step {step}/{steps} loss {loss.item():.3f} ema {ema:.3f} ({dt:.0f} s, "
+                f"{(step + 1) * batch * seq / max(dt, 1e-9):.0f} tok/s){extra}")
+    return {"steps": steps, "batch": batch, "seq": seq, "lr": lr, "tokens": steps * batch * seq,
+            "seconds": round(time.time() - t0, 1), "cpu_seconds": round(time.process_time() - c0, 1),
+            "final_train_loss_ema": round(ema, 4)}
 
 
-# ---------------------------------------------------------------- stage: base (+ instruct, new tokenizer)
+# ---------------------------------------------------------------- stage: tokenizers
 
 def train_old_tokenizer(en, ru_all):
     """Byte-level BPE like LLaMA-3's (split regex + ByteLevel), ~90 % English / 10 % Russian training text."""
@@ -218,187 +318,25 @@ def write_tokenizer(tok, d, extra_specials=(), eos=EOS, chat_template=None):
     return fast
 
 
-EN_TASKS = {
-    "copy": ["Repeat the following text exactly, without changing or adding anything:\n\n{t}",
-             "Copy this text word for word:\n\n{t}"],
-    "first": "What is the first word of this text?\n\n{t}",
-    "last": "What is the last word of this text?\n\n{t}",
-    "choice": "Which of these words occurs in the text?\n\n{t}\n\nA. {a}\nB. {b}\nC. {c}\nD. {d}\nAnswer with a single letter.",
-    "continue": "Continue this text:\n\n{t}",
-    "system": "You are a helpful assistant.", "answer": "Answer:",
-}
-RU_TASKS = {
-    "copy": ["Повтори следующий текст в точности, ничего не меняя и ничего не добавляя:\n\n{t}",
-             "Перепиши этот текст слово в слово:\n\n{t}"],
-    "first": "Какое первое слово в этом тексте?\n\n{t}",
-    "last": "Какое последнее слово в этом тексте?\n\n{t}",
-    "choice": "Какое из этих слов есть в тексте?\n\n{t}\n\nA. {a}\nB. {b}\nC. {c}\nD. {d}\nОтветь одной буквой.",
-    "continue": "Продолжи текст:\n\n{t}",
-    "system": "Ты полезный ассистент.", "answer": "Ответ:",
-}
-
-
-def words(t):
-    return re.findall(r"\w+", t)
-
-
-def make_instructions(paras, lang, n, rng):
-    """n chat examples [(messages)] from paragraphs of one language: copy (55 %), first/last word (15 %),
-    four-way word choice with an `Answer:` prefix (15 %), continuation (15 %)."""
-    T = EN_TASKS if lang == "en" else RU_TASKS
-    vocab = sorted({w for p in paras for w in words(p) if len(w) > 3})
-    out = []
-    for _ in range(n):
-        p = rng.choice(paras)
-        r = rng.random()
-        if r < 0.55:
-            user, ans = rng.choice(T["copy"]).format(t=p), p
-        elif r < 0.7:
-            w = words(p)
-            if not w:
-                continue
-            key = "first" if rng.random() < 0.5 else "last"
-            user, ans = T[key].format(t=p), (w[0] if key == "first" else w[-1])
-        elif r < 0.85:
-            inside = [w for w in set(words(p)) if len(w) > 3]
-            if not inside:
-                continue
-            good = rng.choice(sorted(inside))
-            bad = [w for w in rng.sample(vocab, 12) if w not in p][:3]
-            if len(bad) < 3:
-                continue
-            opts = bad[:]
-            k = rng.randrange(4)
-            opts.insert(k, good)
-            user = T["choice"].format(t=p, a=opts[0], b=opts[1], c=opts[2], d=opts[3])
-            ans = f"{T['answer']} {'ABCD'[k]}"
-        else:
-            w = p.split(" ")
-            if len(w) < 8:
-                continue
-            cut = len(w) // 2
-            user, ans = T["continue"].format(t=" ".join(w[:cut])), " ".join(w[cut:])
-        msgs = ([{"role": "system", "content": T["system"]}] if rng.random() < 0.3 else [])
-        msgs += [{"role": "user", "content": user}, {"role": "assistant", "content": ans}]
-        out.append(msgs)
-    return out
-
-
-def encode_chat(tok, msgs):
-    """Token ids and loss mask (assistant content + <|im_end|>) of one conversation, rendered as the template."""
-    ids, mask = [tok.token_to_id(BOS)], [0]
-    for m in msgs:
-        head = tok.encode(f"{IM_START}{m['role']}\n", add_special_tokens=False).ids
-        body = tok.encode(m["content"], add_special_tokens=False).ids + [tok.token_to_id(IM_END)]
-        nl = tok.encode("\n", add_special_tokens=False).ids
-        on = 1 if m["role"] == "assistant" else 0
-        ids += head + body + nl
-        mask += [0] * len(head) + [on] * len(body) + [0] * len(nl)
-    return ids, mask
-
-
-def stage_base():
+def stage_tokenizers():
     os.makedirs(WORK, exist_ok=True)
     if os.path.isdir(OUT):
         shutil.rmtree(OUT)
     os.makedirs(OUT)
     timings = {}
-    seed_all(SEED)
-    en, ru = texts()
-    en_train, en_hold = split_holdout(en)
-    ru_train, ru_hold = {}, {}
-    for k, v in ru.items():
-        ru_train[k], ru_hold[k] = split_holdout(v)
+    en_train, _, ru_train, _ = splits()
     ru_all = "\n".join(ru_train.values())
-    ru_hold_all = "\n".join(ru_hold.values())
-
     t0 = time.time()
     tok, mix = train_old_tokenizer(en_train, ru_all)
-    base_dir, inst_dir = os.path.join(OUT, "base"), os.path.join(OUT, "instruct")
-    timings["old_tokenizer"] = {"seconds": round(time.time() - t0, 1), **mix}
-    log("old tokenizer:", tok.get_vocab_size(), "ids", timings["old_tokenizer"])
-
-    en_ids = tok.encode(en_train, add_special_tokens=False).ids
+    tok.save(os.path.join(WORK, "old_tokenizer.json"))
     ru_ids = tok.encode(ru_all, add_special_tokens=False).ids
-    hold = {"en": tok.encode(en_hold, add_special_tokens=False).ids,
-            "ru": tok.encode(ru_hold_all, add_special_tokens=False).ids}
-    timings["old_tokenizer"]["train_tokens"] = {"en": len(en_ids), "ru": len(ru_ids)}
-    timings["old_tokenizer"]["ru_chars_per_token"] = round(len(ru_all) / len(ru_ids), 3)
-    timings["old_tokenizer"]["en_chars_per_token"] = round(len(en_train) / len(en_ids), 3)
-    log("tokens: en", len(en_ids), "ru", len(ru_ids))
+    en_ids = tok.encode(en_train, add_special_tokens=False).ids
+    timings["old_tokenizer"] = {"seconds": round(time.time() - t0, 1), **mix,
+                                "ru_chars_per_token": round(len(ru_all) / len(ru_ids), 3),
+                                "en_chars_per_token": round(len(en_train) / len(en_ids), 3)}
+    log("old tokenizer:", timings["old_tokenizer"])
 
-    # ---- base: English + Russian, 60/40 by windows (Russian is the smaller corpus but must be learned)
-    seed_all(SEED + 1)
-    cfg = llama_config(OLD_VOCAB)
-    model = transformers.LlamaForCausalLM(cfg).float()
-    bos = tok.token_to_id(BOS)
-    timings["base"] = lm_train(model, list(model.parameters()), [en_ids, ru_ids], [0.6, 0.4], BASE_STEPS,
-                               BASE_BATCH, BASE_SEQ, BASE_LR, bos, "base", hold)
-    save_bf16(model, base_dir)
-    write_tokenizer(tok, base_dir)
-    json.dump({"bos_token_id": bos, "eos_token_id": tok.token_to_id(EOS)},
-              open(os.path.join(base_dir, "generation_config.json"), "w"), indent=2)
-
-    # ---- instruct: base (as committed, bf16) + two ChatML specials, full fine-tune on generated chats
-    seed_all(SEED + 2)
-    tok.add_special_tokens([IM_START, IM_END])
-    assert tok.token_to_id(IM_START) == OLD_VOCAB and tok.token_to_id(IM_END) == OLD_VOCAB + 1
-    model = transformers.LlamaForCausalLM.from_pretrained(base_dir, dtype=torch.float32)
-    model.resize_token_embeddings(OLD_VOCAB + 2, mean_resizing=True)
-    model.config.eos_token_id = [tok.token_to_id(IM_END), tok.token_to_id(EOS)]
-    rng = random.Random(SEED + 3)
-    en_p = paragraphs(en_train, 20, 160)
-    ru_p = [p for t in ru_train.values() for p in paragraphs(t, 20, 160)]
-    chats = make_instructions(en_p, "en", 3000, rng) + make_instructions(ru_p, "ru", 3000, rng)
-    rng.shuffle(chats)
-    enc = [encode_chat(tok, c) for c in chats]
-    enc = [e for e in enc if len(e[0]) <= INST_MAXLEN]
-    log("instruct examples:", len(enc), "mean tokens", np.mean([len(e[0]) for e in enc]))
-    params = list(model.parameters())
-    opt = torch.optim.AdamW(params, lr=INST_LR, betas=(0.9, 0.95), weight_decay=0.0)
-    t0, c0 = time.time(), time.process_time()
-    model.train()
-    order = list(range(len(enc)))
-    pos = 0
-    for step in range(INST_STEPS):
-        batch = []
-        for _ in range(INST_BATCH):
-            if pos == len(order):
-                rng.shuffle(order)
-                pos = 0
-            batch.append(enc[order[pos]])
-            pos += 1
-        L = max(len(b[0]) for b in batch)
-        pad = tok.token_to_id(EOS)
-        x = torch.tensor([b[0] + [pad] * (L - len(b[0])) for b in batch])
-        y = torch.tensor([[t if m else -100 for t, m in zip(b[0], b[1])] + [-100] * (L - len(b[0])) for b in batch])
-        att = torch.tensor([[1] * len(b[0]) + [0] * (L - len(b[0])) for b in batch])
-        for g in opt.param_groups:
-            g["lr"] = cosine_lr(step, INST_STEPS, INST_LR)
-        loss = model(input_ids=x, attention_mask=att, labels=y).loss
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        if step % 25 == 0 or step == INST_STEPS - 1:
-            log(f"[instruct] step {step}/{INST_STEPS} loss {loss.item():.3f} ({time.time() - t0:.0f} s)")
-    timings["instruct"] = {"steps": INST_STEPS, "batch": INST_BATCH, "lr": INST_LR, "examples": len(enc),
-                           "seconds": round(time.time() - t0, 1), "cpu_seconds": round(time.process_time() - c0, 1),
-                           "final_train_loss": round(loss.item(), 4), "tasks": "copy 55%, first/last word 15%, 4-way word choice 15%, continue 15%; EN/RU 50/50; texts 20-160 chars"}
-    save_bf16(model, inst_dir)
-    write_tokenizer(tok, inst_dir, extra_specials=[IM_START, IM_END], eos=IM_END, chat_template=CHAT_TEMPLATE)
-    json.dump({"bos_token_id": bos, "eos_token_id": [tok.token_to_id(IM_END), tok.token_to_id(EOS)]},
-              open(os.path.join(inst_dir, "generation_config.json"), "w"), indent=2)
-    # quick greedy sanity sample (printed only)
-    hf = transformers.PreTrainedTokenizerFast.from_pretrained(inst_dir)
-    for msg in ["Repeat the following text exactly, without changing or adding anything:\n\nThe king is dead.",
-                "Повтори следующий текст в точности, ничего не меняя и ничего не добавляя:\n\nДом стоял у реки."]:
-        p = hf.apply_chat_template([{"role": "user", "content": msg}], add_generation_prompt=True, tokenize=False)
-        ids = hf(p, add_special_tokens=False, return_tensors="pt").input_ids
-        g = model.generate(ids, max_new_tokens=30, do_sample=False, eos_token_id=model.config.eos_token_id)
-        log("sample:", repr(hf.decode(g[0, ids.shape[1]:])))
-
-    # ---- new Russian tokenizer: SentencePiece BPE, byte fallback, Russian + a little English (≈ 10 %)
+    # new Russian tokenizer: SentencePiece BPE, byte fallback, Russian + a little English (≈ 10 %)
     t0 = time.time()
     rng = random.Random(SEED + 4)
     ru_lines = [l for l in ru_all.split("\n") if l.strip()]
@@ -426,33 +364,290 @@ def stage_base():
     json.dump(timings, open(TIMINGS, "w"), indent=2)
 
 
-# ---------------------------------------------------------------- stage: donor
+# ---------------------------------------------------------------- stage: base
 
-def stage_donor(init_dir):
-    """Trains only embed_tokens and lm_head of `init_dir` (lep vocab init output) on Russian text."""
+def held_out_spans(en_hold, ru_hold_all, n=8):
+    rng = random.Random(SEED + 9)
+    out = {}
+    for lang, t in (("en", en_hold), ("ru", ru_hold_all)):
+        ss = sentences(t, 40, 200)
+        out[lang] = rng.sample(ss, min(n, len(ss)))
+    return out
+
+
+def stage_base():
+    timings = json.load(open(TIMINGS))
+    seed_all(SEED)
+    en_train, en_hold, ru_train, ru_hold = splits()
+    ru_hold_all = "\n".join(ru_hold.values())
+    tok = Tokenizer.from_file(os.path.join(WORK, "old_tokenizer.json"))
+    enc = lambda s: tok.encode(s, add_special_tokens=False).ids  # noqa: E731
+    cache = os.path.join(WORK, f"pretrain_ids_{REPEAT_SHARE}_{RANDOM_SHARE}.json")
+    if os.path.exists(cache):  # deterministic; cached only to save time when a stage is rerun
+        en_ids, ru_ids = json.load(open(cache))
+    else:
+        rng = random.Random(SEED + 10)
+        en_text = repeat_corpus(en_train, rng)
+        ru_text = "\n\n".join(repeat_corpus(t, rng) for t in ru_train.values())
+        en_ids, ru_ids = enc(en_text), enc(ru_text)
+        json.dump([en_ids, ru_ids], open(cache, "w"))
+    hold = {"en": enc(en_hold), "ru": enc(ru_hold_all)}
+    spans = held_out_spans(en_hold, ru_hold_all)
+    log("pre-training tokens (with recurring spans): en", len(en_ids), "ru", len(ru_ids))
+    bos = tok.token_to_id(BOS)
+
+    def probe(m):
+        return " ".join(f"copy_{k} {repeat_loss(m, enc, v[:4], bos):.2f}" for k, v in spans.items())
+
+    seed_all(SEED + 1)
+    model = transformers.LlamaForCausalLM(llama_config(OLD_VOCAB)).float()
+    res = lm_train(model, list(model.parameters()), [en_ids, ru_ids], [0.55, 0.45], BASE_STEPS,
+                   BASE_BATCH, BASE_SEQ, BASE_LR, bos, "base", probe)
+    res["train_tokens"] = {"en": len(en_ids), "ru": len(ru_ids)}
+    res["text_mix"] = (f"windows 55 % English / 45 % Russian; per paragraph of text, {REPEAT_SHARE:.0%} chance of an "
+                       f"extra 'S … S' document (S a sentence or paragraph), {RANDOM_SHARE:.0%} of a repeated random "
+                       "word sequence")
+    res["holdout_nll"] = {k: round(eval_loss(model, v, BASE_SEQ, bos), 4) for k, v in hold.items()}
+    res["holdout_repeat_nll"] = {k: round(repeat_loss(model, enc, v, bos), 4) for k, v in spans.items()}
+    log("base:", res)
+    base_dir = os.path.join(OUT, "base")
+    save_bf16(model, base_dir)
+    write_tokenizer(tok, base_dir)
+    json.dump({"bos_token_id": bos, "eos_token_id": tok.token_to_id(EOS)},
+              open(os.path.join(base_dir, "generation_config.json"), "w"), indent=2)
+    timings["base"] = res
+    json.dump(timings, open(TIMINGS, "w"), indent=2)
+
+
+# ---------------------------------------------------------------- stage: instruct
+
+EN_TASKS = {
+    "copy": ["Repeat the following text exactly, without changing or adding anything:\n\n{t}",
+             "Copy this text word for word:\n\n{t}"],
+    "first": "What is the first word of this text?\n\n{t}",
+    "last": "What is the last word of this text?\n\n{t}",
+    "choice": "Which of these words occurs in the text?\n\n{t}\n\nA. {a}\nB. {b}\nC. {c}\nD. {d}\nAnswer with a single letter.",
+    "continue": "Continue this text:\n\n{t}",
+    "system": "You are a helpful assistant.", "answer": "Answer:",
+}
+RU_TASKS = {
+    "copy": ["Повтори следующий текст в точности, ничего не меняя и ничего не добавляя:\n\n{t}",
+             "Перепиши этот текст слово в слово:\n\n{t}"],
+    "first": "Какое первое слово в этом тексте?\n\n{t}",
+    "last": "Какое последнее слово в этом тексте?\n\n{t}",
+    "choice": "Какое из этих слов есть в тексте?\n\n{t}\n\nA. {a}\nB. {b}\nC. {c}\nD. {d}\nОтветь одной буквой.",
+    "continue": "Продолжи текст:\n\n{t}",
+    "system": "Ты полезный ассистент.", "answer": "Ответ:",
+}
+
+
+def make_instructions(text, lang, n, rng):
+    """n chat examples from one language's training text: copy (60 %: sentences, paragraphs up to 320
+    characters, random word sequences), first/last word (12 %), four-way word choice with an `Answer:`
+    prefix (8 %), continue a sentence (20 %: the rest of the sentence, at most ~12 words)."""
+    T = EN_TASKS if lang == "en" else RU_TASKS
+    paras = paragraphs(text, 60, 320)
+    sents = sentences(text, 15, 200)
+    ws = words(text)
+    vocab = sorted({w for w in ws if len(w) > 3})
+    allv = sorted(set(ws))
+    out = []
+    while len(out) < n:
+        r = rng.random()
+        if r < 0.6:
+            q = rng.random()
+            p = rng.choice(sents) if q < 0.45 else rng.choice(paras) if q < 0.85 else random_words(rng, allv, ws)
+            user, ans = (T["copy"][0] if rng.random() < 0.8 else T["copy"][1]).format(t=p), p
+        elif r < 0.72:
+            p = rng.choice(sents)
+            w = words(p)
+            if not w:
+                continue
+            key = "first" if rng.random() < 0.6 else "last"
+            user, ans = T[key].format(t=p), (w[0] if key == "first" else w[-1])
+        elif r < 0.8:
+            p = rng.choice(sents)
+            inside = [w for w in set(words(p)) if len(w) > 3]
+            if not inside:
+                continue
+            good = rng.choice(sorted(inside))
+            bad = [w for w in rng.sample(vocab, 12) if w not in p][:3]
+            if len(bad) < 3:
+                continue
+            opts = bad[:]
+            k = rng.randrange(4)
+            opts.insert(k, good)
+            user = T["choice"].format(t=p, a=opts[0], b=opts[1], c=opts[2], d=opts[3])
+            ans = f"{T['answer']} {'ABCD'[k]}"
+        else:
+            w = rng.choice(sents).split(" ")
+            if len(w) < 5:
+                continue
+            cut = max(2, len(w) - rng.randint(3, 12))
+            user, ans = T["continue"].format(t=" ".join(w[:cut])), " ".join(w[cut:])
+        msgs = ([{"role": "system", "content": T["system"]}] if rng.random() < 0.2 else [])
+        msgs += [{"role": "user", "content": user}, {"role": "assistant", "content": ans}]
+        out.append(msgs)
+    return out
+
+
+def encode_chat(tok, msgs):
+    """Token ids and loss mask (assistant content + <|im_end|>) of one conversation, rendered as the template."""
+    ids, mask = [tok.token_to_id(BOS)], [0]
+    for m in msgs:
+        head = tok.encode(f"{IM_START}{m['role']}\n", add_special_tokens=False).ids
+        body = tok.encode(m["content"], add_special_tokens=False).ids + [tok.token_to_id(IM_END)]
+        nl = tok.encode("\n", add_special_tokens=False).ids
+        on = 1 if m["role"] == "assistant" else 0
+        ids += head + body + nl
+        mask += [0] * len(head) + [on] * len(body) + [0] * len(nl)
+    return ids, mask
+
+
+def stage_instruct():
+    timings = json.load(open(TIMINGS))
+    en_train, _, ru_train, _ = splits()
+    base_dir, inst_dir = os.path.join(OUT, "base"), os.path.join(OUT, "instruct")
+    seed_all(SEED + 2)
+    tok = Tokenizer.from_file(os.path.join(WORK, "old_tokenizer.json"))
+    tok.add_special_tokens([IM_START, IM_END])
+    assert tok.token_to_id(IM_START) == OLD_VOCAB and tok.token_to_id(IM_END) == OLD_VOCAB + 1
+    model = transformers.LlamaForCausalLM.from_pretrained(base_dir, dtype=torch.float32)
+    model.resize_token_embeddings(OLD_VOCAB + 2, mean_resizing=True)
+    model.config.eos_token_id = [tok.token_to_id(IM_END), tok.token_to_id(EOS)]
+    rng = random.Random(SEED + 3)
+    n_chats = INST_STEPS * INST_BATCH // 2 + 200
+    chats = make_instructions(en_train, "en", n_chats, rng)
+    chats += [c for t in ru_train.values() for c in make_instructions(t, "ru", n_chats // len(ru_train), rng)]
+    rng.shuffle(chats)
+    enc = [encode_chat(tok, c) for c in chats]
+    enc = [e for e in enc if len(e[0]) <= INST_MAXLEN]
+    log("instruct examples:", len(enc), "mean tokens", np.mean([len(e[0]) for e in enc]))
+    params = list(model.parameters())
+    opt = torch.optim.AdamW(params, lr=INST_LR, betas=(0.9, 0.95), weight_decay=0.0)
+    t0, c0 = time.time(), time.process_time()
+    model.train()
+    def batches():  # length-bucketed batches (less padding): chunks of 8 batches sorted by length, shuffled
+        while True:
+            order = list(range(len(enc)))
+            rng.shuffle(order)
+            chunk = INST_BATCH * 8
+            bs = []
+            for c in range(0, len(order) - chunk + 1, chunk):
+                part = sorted(order[c:c + chunk], key=lambda i: len(enc[i][0]))
+                bs += [part[k:k + INST_BATCH] for k in range(0, chunk, INST_BATCH)]
+            rng.shuffle(bs)
+            yield from bs
+
+    feed = batches()
+    ema, ntok = None, 0
+    for step in range(INST_STEPS):
+        batch = [enc[i] for i in next(feed)]
+        L = max(len(b[0]) for b in batch)
+        pad = tok.token_to_id(EOS)
+        x = torch.tensor([b[0] + [pad] * (L - len(b[0])) for b in batch])
+        y = torch.tensor([[t if m else -100 for t, m in zip(b[0], b[1])] + [-100] * (L - len(b[0])) for b in batch])
+        att = torch.tensor([[1] * len(b[0]) + [0] * (L - len(b[0])) for b in batch])
+        ntok += int(att.sum())
+        for g in opt.param_groups:
+            g["lr"] = cosine_lr(step, INST_STEPS, INST_LR, warmup=20)
+        loss = model(input_ids=x, attention_mask=att, labels=y).loss
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        ema = loss.item() if ema is None else 0.9 * ema + 0.1 * loss.item()
+        if step % 10 == 0 or step == INST_STEPS - 1:
+            log(f"[instruct] step {step}/{INST_STEPS} loss {loss.item():.3f} ema {ema:.3f} ({time.time() - t0:.0f} s)")
+    timings["instruct"] = {"steps": INST_STEPS, "batch": INST_BATCH, "lr": INST_LR, "examples": len(enc),
+                           "tokens": ntok, "seconds": round(time.time() - t0, 1),
+                           "cpu_seconds": round(time.process_time() - c0, 1),
+                           "final_train_loss_ema": round(ema, 4),
+                           "tasks": "copy 60% (sentences 45%, paragraphs ≤ 320 chars 40%, random word sequences 15%), "
+                                    "first/last word 12%, 4-way word choice 8%, continue a sentence 20%; EN/RU 50/50; "
+                                    "loss on assistant turns only"}
+    save_bf16(model, inst_dir)
+    write_tokenizer(tok, inst_dir, extra_specials=[IM_START, IM_END], eos=IM_END, chat_template=CHAT_TEMPLATE)
+    bos = tok.token_to_id(BOS)
+    json.dump({"bos_token_id": bos, "eos_token_id": [tok.token_to_id(IM_END), tok.token_to_id(EOS)]},
+              open(os.path.join(inst_dir, "generation_config.json"), "w"), indent=2)
+    json.dump(timings, open(TIMINGS, "w"), indent=2)
+
+
+# ---------------------------------------------------------------- stage: check (printed only)
+
+def copy_score(ref, pred):
+    sm = difflib.SequenceMatcher(None, ref, pred, autojunk=False)
+    matched = sum(b.size for b in sm.get_matching_blocks())
+    return matched / max(len(ref), len(pred), 1)
+
+
+def stage_check(model_dir=None, n=10):
+    model_dir = model_dir or os.path.join(OUT, "instruct")
+    _, en_hold, _, ru_hold = splits()
+    hf = transformers.PreTrainedTokenizerFast.from_pretrained(model_dir)
+    model = transformers.LlamaForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
+    eos = [hf.convert_tokens_to_ids(IM_END)]
+    rng = random.Random(SEED + 11)
+    res = {}
+    for lang, t in (("en", en_hold), ("ru", "\n".join(ru_hold.values()))):
+        T = EN_TASKS if lang == "en" else RU_TASKS
+        items = rng.sample(sentences(t, 40, 200), n // 2) + rng.sample(paragraphs(t, 150, 350), n // 2)
+        ok, ended = 0, 0
+        for it in items:
+            p = hf.apply_chat_template([{"role": "user", "content": T["copy"][0].format(t=it)}],
+                                       add_generation_prompt=True, tokenize=False)
+            ids = hf(p, add_special_tokens=False, return_tensors="pt").input_ids
+            with torch.no_grad():
+                g = model.generate(ids, max_new_tokens=int(1.5 * len(hf(it).input_ids)) + 8, do_sample=False,
+                                   eos_token_id=eos, pad_token_id=eos[0])
+            out = g[0, ids.shape[1]:].tolist()
+            ended += int(bool(out) and out[-1] == eos[0])
+            pred = hf.decode(out, skip_special_tokens=True)
+            sc = copy_score(it, pred)
+            ok += int(sc >= 0.99)
+            if sc < 0.99:
+                log(f"  [{lang}] {sc:.2f} ref={it[:80]!r}\n          pred={pred[:80]!r}")
+        res[lang] = {"copy99": ok / len(items), "ended": ended / len(items), "n": len(items)}
+    log("check:", model_dir, res)
+    return res
+
+
+# ---------------------------------------------------------------- stage: donor text and donor
+
+def stage_donor_text(path):
+    """Russian training text for the donor: the train part of every Russian text with the same kinds of
+    recurring spans as the base's pre-training text (different draws)."""
+    _, _, ru_train, _ = splits()
+    rng = random.Random(SEED + 12)
+    text = "\n\n".join(repeat_corpus(t, rng) for t in ru_train.values())
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text + "\n")
+    log("donor text:", path, len(text), "characters")
+
+
+def stage_donor(init_dir, text_path):
+    """Trains only embed_tokens and lm_head of `init_dir` (lep vocab init output) on `text_path`
+    (fallback for scripts/train_embeddings.py)."""
     timings = json.load(open(TIMINGS))
     seed_all(SEED + 5)
-    _, ru = texts()
-    ru_train, ru_hold = {}, {}
-    for k, v in ru.items():
-        ru_train[k], ru_hold[k] = split_holdout(v)
+    _, _, _, ru_hold = splits()
     tok = Tokenizer.from_file(os.path.join(init_dir, "tokenizer.json"))
-    ru_ids = tok.encode("\n".join(ru_train.values()), add_special_tokens=False).ids
+    ru_ids = tok.encode(open(text_path, encoding="utf-8").read(), add_special_tokens=False).ids
     hold = {"ru": tok.encode("\n".join(ru_hold.values()), add_special_tokens=False).ids}
-    sp = spm.SentencePieceProcessor(model_file=os.path.join(OUT, "ru_spm", "tokenizer.model"))
-    probe = "Станция стояла посреди степи, и поезда останавливались на ней всего на две минуты."
-    assert tok.encode(probe, add_special_tokens=False).ids == sp.encode(probe), "lep's tokenizer.json != spm"
     model = transformers.LlamaForCausalLM.from_pretrained(init_dir, dtype=torch.float32)
     frozen = {k: v.clone() for k, v in model.state_dict().items() if "embed_tokens" not in k and "lm_head" not in k}
-    for n, p in model.named_parameters():
-        p.requires_grad = ("embed_tokens" in n) or ("lm_head" in n)
+    for nme, p in model.named_parameters():
+        p.requires_grad = ("embed_tokens" in nme) or ("lm_head" in nme)
     params = [p for p in model.parameters() if p.requires_grad]
-    assert len(params) == 2, [n for n, p in model.named_parameters() if p.requires_grad]
+    assert len(params) == 2, [nme for nme, p in model.named_parameters() if p.requires_grad]
     bos = tok.token_to_id(BOS)
     before = {"ru": round(eval_loss(model, hold["ru"], DONOR_SEQ, bos), 4)}
-    res = lm_train(model, params, [ru_ids], [1.0], DONOR_STEPS, DONOR_BATCH, DONOR_SEQ, DONOR_LR, bos, "donor", hold)
+    res = lm_train(model, params, [ru_ids], [1.0], DONOR_STEPS, DONOR_BATCH, DONOR_SEQ, DONOR_LR, bos, "donor")
+    res["holdout_nll"] = {"ru": round(eval_loss(model, hold["ru"], DONOR_SEQ, bos), 4)}
     res["holdout_nll_before"] = before
     res["train_tokens"] = len(ru_ids)
+    res["trainer"] = "scripts/toy/train_toy.py donor"
     for k, v in model.state_dict().items():
         if k in frozen:
             assert torch.equal(v, frozen[k]), k
@@ -468,8 +663,22 @@ def stage_donor(init_dir):
     json.dump(timings, open(TIMINGS, "w"), indent=2)
 
 
-def stage_manifest(total_seconds):
+def stage_record_donor(seconds):
+    """Copies the summary of scripts/train_embeddings.py's provenance (fixtures/toy/donor/
+    lep_train_embeddings.json) into the timings, with the wall time make_toy.sh measured."""
     timings = json.load(open(TIMINGS))
+    prov = json.load(open(os.path.join(OUT, "donor", "lep_train_embeddings.json")))
+    timings["donor"] = {"trainer": prov["tool"], "settings": prov["settings"], "loss": prov["loss"],
+                        "tokens_trained": prov["tokens_trained"], "train_tokens": prov["texts"][0]["train_tokens"],
+                        "train_seconds": prov["train_seconds"], "seconds": round(seconds, 1),
+                        "text": "donor-text stage: Russian train text with recurring spans (work folder, not committed)"}
+    json.dump(timings, open(TIMINGS, "w"), indent=2)
+
+
+def stage_manifest(total_seconds, extra_json=None):
+    timings = json.load(open(TIMINGS))
+    if extra_json and os.path.exists(extra_json):
+        timings.update(json.load(open(extra_json)))
     total_cpu_seconds = sum(v.get("cpu_seconds", 0) for v in timings.values() if isinstance(v, dict))
     files = {}
     for dp, _, fs in sorted(os.walk(OUT)):
@@ -479,26 +688,28 @@ def stage_manifest(total_seconds):
             if rel != "MANIFEST.json":
                 files[rel] = sha(p)
     man = {
-        "generator": "scripts/toy/make_toy.sh (scripts/toy/train_toy.py, lep vocab build/init)",
+        "generator": "scripts/toy/make_toy.sh (scripts/toy/train_toy.py, lep vocab build/init, scripts/train_embeddings.py)",
         "seed": SEED,
-        "torch_threads": 1,
+        "torch_threads": THREADS,
         "versions": {"python": sys.version.split()[0], "torch": torch.__version__,
                      "transformers": transformers.__version__, "tokenizers": tokenizers.__version__,
                      "sentencepiece": spm.__version__, "safetensors": safetensors.__version__, "numpy": np.__version__},
         "training_texts": "../shared/realdata/text/en/tinyshakespeare.txt, ../shared/realdata/text/ru/*.txt "
-                          "(last 5 % of each held out for holdout_nll; texts are not in the repository)",
+                          "(last 5 % of each held out for holdout_nll and the copy check; texts are not in the repository)",
         "models": {
             "architecture": f"LlamaForCausalLM, hidden {HIDDEN}, {LAYERS} layers, {HEADS} heads / {KV_HEADS} kv heads, "
                             f"ffn {FFN}, untied embeddings (embed_tokens and lm_head), bf16 on disk",
-            "base": "old tokenizer (byte-level BPE 2048), trained on English + Russian",
-            "instruct": "base + <|im_start|>/<|im_end|> (ids 2048, 2049), ChatML chat_template, full fine-tune on generated EN/RU chats",
+            "base": "old tokenizer (byte-level BPE 2048), pre-trained on English + Russian with recurring spans (copying)",
+            "instruct": "base + <|im_start|>/<|im_end|> (ids 2048, 2049), ChatML chat_template, gentle full fine-tune "
+                        "(lower LR, ~10x fewer tokens than the base) on generated EN/RU chats, loss on assistant turns",
             "ru_spm": "new Russian SentencePiece BPE (2048 pieces, byte fallback, identity normalisation)",
-            "donor": "lep vocab build --mode replace + lep vocab init of base, then only embed_tokens/lm_head trained on Russian",
+            "donor": "lep vocab build --mode replace + lep vocab init of base, then only embed_tokens/lm_head trained "
+                     "on Russian text with recurring spans",
         },
         "training": timings,
         "total_wall_seconds": round(total_seconds, 1),
         "training_cpu_seconds": round(total_cpu_seconds, 1),
-        "note": "one torch thread; wall time includes contention with other processes on a shared 2-core machine",
+        "note": f"{THREADS} torch threads; wall time includes contention with other processes on a shared 2-core machine",
         "files": files,
     }
     json.dump(man, open(os.path.join(OUT, "MANIFEST.json"), "w"), indent=2, ensure_ascii=False)
@@ -506,12 +717,23 @@ def stage_manifest(total_seconds):
 
 
 if __name__ == "__main__":
-    stage = sys.argv[1]
-    if stage == "base":
+    stage = sys.argv[1] if len(sys.argv) > 1 else ""
+    if stage == "tokenizers":
+        stage_tokenizers()
+    elif stage == "base":
         stage_base()
+    elif stage == "instruct":
+        stage_instruct()
+    elif stage == "check":
+        stage_check(sys.argv[2] if len(sys.argv) > 2 else None)
+    elif stage == "donor-text":
+        stage_donor_text(sys.argv[2])
     elif stage == "donor":
-        stage_donor(sys.argv[2])
+        stage_donor(sys.argv[2], sys.argv[3])
+    elif stage == "record-donor":
+        stage_record_donor(float(sys.argv[2]))
     elif stage == "manifest":
-        stage_manifest(float(sys.argv[2]))
+        stage_manifest(float(sys.argv[2]), sys.argv[3] if len(sys.argv) > 3 else None)
     else:
-        sys.exit(f"unknown stage {stage}")
+        sys.exit(f"unknown stage {stage!r}: tokenizers | base | instruct | check [DIR] | donor-text FILE | "
+                 "donor INIT_DIR TEXT | record-donor SECONDS | manifest SECONDS [EXTRA_JSON]")
