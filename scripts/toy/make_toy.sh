@@ -5,7 +5,10 @@
 #   swift build -c release --product lep && LEP=.build/release/lep scripts/toy/make_toy.sh
 # Steps: tokenizers → base (pre-training with recurring spans) → instruct (gentle chat fine-tune) →
 # lep vocab build + lep vocab init → scripts/train_embeddings.py (the donor) → copy check → manifest.
-# TOY_THREADS torch threads (default 2); about 45 minutes on two quiet cores.
+# TOY_THREADS torch threads (default 2); TOY_BASE_STEPS / TOY_INST_STEPS / TOY_DONOR_STEPS override the step
+# counts. Measured (2026-12-04, shared machine): base 220 steps = 539 CPU s (450k tokens, ~835 tokens per CPU
+# second); at that length copying had NOT emerged yet (loss on the second copy of a held-out sentence ≈ the
+# plain loss), so the defaults are not yet the finished recipe: see the issue 12 note.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 VENV=${VENV:-../refenv}
