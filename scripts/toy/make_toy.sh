@@ -8,7 +8,7 @@
 # TOY_THREADS torch threads (default 2); TOY_BASE_STEPS / TOY_INST_STEPS / TOY_DONOR_STEPS override the step
 # counts. Measured (2026-12-04, shared machine): base 220 steps = 539 CPU s (450k tokens, ~835 tokens per CPU
 # second); at that length copying had NOT emerged yet (loss on the second copy of a held-out sentence ≈ the
-# plain loss), so the defaults are not yet the finished recipe: see the issue 12 note.
+# plain loss), so the defaults are not yet the finished recipe.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 VENV=${VENV:-../refenv}

@@ -62,7 +62,7 @@ CHAT_TEMPLATE = ("{{ bos_token }}{% for message in messages %}"
                  "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}")
 
 # Model and training sizes: base 220 steps took 539 CPU s (2349 s wall on the shared machine); copying had not
-# emerged at that length (issue 12 note), longer runs: TOY_BASE_STEPS etc. Committed size ≈ 3 × 2.6 MB (bf16).
+# emerged at that length (see make_toy.sh), longer runs: TOY_BASE_STEPS etc. Committed size ≈ 3 × 2.6 MB (bf16).
 HIDDEN, LAYERS, HEADS, KV_HEADS, FFN = 128, 4, 4, 4, 384
 OLD_VOCAB, NEW_VOCAB = 2048, 2048
 BASE_STEPS, BASE_BATCH, BASE_SEQ, BASE_LR = int(os.environ.get("TOY_BASE_STEPS", 220)), 8, 256, 3e-3
