@@ -6,9 +6,8 @@
 # Steps: tokenizers → base (pre-training with recurring spans) → instruct (gentle chat fine-tune) →
 # lep vocab build + lep vocab init → scripts/train_embeddings.py (the donor) → copy check → manifest.
 # TOY_THREADS torch threads (default 2); TOY_BASE_STEPS / TOY_INST_STEPS / TOY_DONOR_STEPS override the step
-# counts. Measured (2026-12-04, shared machine): base 220 steps = 539 CPU s (450k tokens, ~835 tokens per CPU
-# second); at that length copying had NOT emerged yet (loss on the second copy of a held-out sentence ≈ the
-# plain loss), so the defaults are not yet the finished recipe.
+# counts. Measured on the shared 2-core machine: base 1200 steps 951 s (1035 CPU s), instruct 300 steps 270 s,
+# donor 300 steps 49 s. At this length the models do NOT yet copy exactly (copy99 = 0; see README).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 VENV=${VENV:-../refenv}
@@ -31,7 +30,7 @@ d0=$(date +%s)
 if [ -f scripts/train_embeddings.py ] && [ -z "${TOY_OWN_DONOR:-}" ]; then
   # the user-facing donor trainer; only embed_tokens/lm_head change
   python3 scripts/train_embeddings.py "$W/donor-init" --text "$W/donor-ru.txt" -o fixtures/toy/donor --force \
-    --max-steps "${TOY_DONOR_STEPS:-80}" --seq-len 256 --batch 8 --lr 3e-3 --seed 20241235 --device cpu \
+    --max-steps "${TOY_DONOR_STEPS:-300}" --seq-len 256 --batch 8 --lr 3e-3 --seed 20241235 --device cpu \
     --threads "$TOY_THREADS"
   rm -f fixtures/toy/donor/lep_vocab_init.json
   python3 scripts/toy/train_toy.py record-donor "$(( $(date +%s) - d0 ))"

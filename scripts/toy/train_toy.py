@@ -61,14 +61,14 @@ CHAT_TEMPLATE = ("{{ bos_token }}{% for message in messages %}"
                  "{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n' }}"
                  "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}")
 
-# Model and training sizes: base 220 steps took 539 CPU s (2349 s wall on the shared machine); copying had not
-# emerged at that length (see make_toy.sh), longer runs: TOY_BASE_STEPS etc. Committed size ≈ 3 × 2.6 MB (bf16).
+# Model and training sizes: base 1200 steps = 1035 CPU s (2.46M tokens), instruct 300 steps, donor 300 steps
+# (scripts/train_embeddings.py); ≈ 22 minutes wall on the shared 2-core machine. Committed ≈ 3 × 2.6 MB (bf16).
 HIDDEN, LAYERS, HEADS, KV_HEADS, FFN = 128, 4, 4, 4, 384
 OLD_VOCAB, NEW_VOCAB = 2048, 2048
-BASE_STEPS, BASE_BATCH, BASE_SEQ, BASE_LR = int(os.environ.get("TOY_BASE_STEPS", 220)), 8, 256, 3e-3
-INST_STEPS, INST_BATCH, INST_LR = int(os.environ.get("TOY_INST_STEPS", 100)), 8, 1e-3
+BASE_STEPS, BASE_BATCH, BASE_SEQ, BASE_LR = int(os.environ.get("TOY_BASE_STEPS", 1200)), 8, 256, 3e-3
+INST_STEPS, INST_BATCH, INST_LR = int(os.environ.get("TOY_INST_STEPS", 300)), 8, 1e-3
 INST_MAXLEN = 448
-DONOR_STEPS, DONOR_BATCH, DONOR_SEQ, DONOR_LR = int(os.environ.get("TOY_DONOR_STEPS", 80)), 8, 256, 3e-3
+DONOR_STEPS, DONOR_BATCH, DONOR_SEQ, DONOR_LR = int(os.environ.get("TOY_DONOR_STEPS", 300)), 8, 256, 3e-3
 REPEAT_SHARE, RANDOM_SHARE = 0.5, 0.2  # of the pre-training documents: "S … S" spans, random word repeats
 
 
