@@ -51,7 +51,7 @@ let package = Package(
         .executableTarget(name: "lep-fuzz-tokenizer", dependencies: ["FuzzSupport", "Tokenizers"]),
         .executableTarget(name: "lep-fuzz-recipe", dependencies: ["FuzzSupport", "Recipes", "Pipelines"]),
         .executableTarget(name: "lep-fuzz-chat-template", dependencies: ["FuzzSupport", "ChatTemplates", "LEPJSON"]),
-        .executableTarget(name: "lep-fuzz-gguf", dependencies: ["GGUF"]),
+        .executableTarget(name: "lep-fuzz-gguf", dependencies: ["FuzzSupport", "GGUF"]),
 
         // Shared by the test targets: where fixtures/ and ../shared/realdata are.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
