@@ -26,9 +26,12 @@ install-packages:
 build: deps
 	$(SWIFT) build -c release --product lep
 
+# A hung test fails the run after TEST_TIME_LIMIT seconds instead of stalling CI.
+TEST_TIME_LIMIT ?= 1800
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	@timeout --kill-after=30 $(TEST_TIME_LIMIT) $(SWIFT) test --skip-build; rc=$$?; \
+	if [ $$rc -eq 124 ] || [ $$rc -eq 137 ]; then echo "make test: swift test ran past $(TEST_TIME_LIMIT) s (a hung test); stopped" >&2; fi; exit $$rc
 
 # Python tests of scripts/train_embeddings.py (the donor's embedding training), in a virtual environment
 # made from scripts/requirements-train.txt BESIDE the project (never inside it); pip runs again when the

@@ -82,19 +82,9 @@ import TestSupport
 
     @Test func pipedConversationReusesTheCache() throws {
         let m = Self.dir + "/hf-bpe"
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: LEP.binary)
-        p.arguments = ["run", m, "--chat", "--json", "--max-tokens", "6"]
-        let inp = Pipe(), out = Pipe()
-        p.standardInput = inp
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        inp.fileHandleForWriting.write(Data("What is the capital of France?\nTell me a story.\n".utf8))
-        try inp.fileHandleForWriting.close()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0)
+        let r = try LEP.run(["run", m, "--chat", "--json", "--max-tokens", "6"], stdin: "What is the capital of France?\nTell me a story.\n")
+        #expect(r.status == 0, "\(r.stderr)")
+        let data = Data(r.stdout.utf8)
         let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
         #expect(lines.count == 2)
         guard lines.count == 2 else { return }

@@ -72,24 +72,27 @@ import SafeTensors
         #expect(r.stdout.contains("vocab_size is 2048"))
     }
 
-    /// A writer killed with SIGKILL leaves no output directory; SIGTERM removes even the temporary one.
+    /// A writer killed with SIGKILL leaves no output directory; SIGTERM removes even the temporary one,
+    /// also when SIGCHLD is ignored (the handler once waited for a forked `rm` that an ignored SIGCHLD
+    /// reaps at once, and spun forever).
     @Test func killedWriterLeavesNoOutput() throws {
         let tmp = makeTempDir(); defer { try? FileManager.default.removeItem(atPath: tmp) }
-        for signal in [SIGKILL, SIGTERM] {
-            let target = tmp + "/out\(signal)"
+        for (signal, ignoringSIGCHLD) in [(SIGKILL, false), (SIGTERM, false), (SIGTERM, true)] {
+            let target = tmp + "/out\(signal)" + (ignoringSIGCHLD ? "-nochld" : "")
             // ~300 MB of f32: long enough to be caught mid-write.
-            let p = try LEP.start(["synth", "--preset", "mistral-7b", "--layers", "1", "--hidden", "1024", "--dtype", "f32", target])
+            let p = try LEP.start(["synth", "--preset", "mistral-7b", "--layers", "1", "--hidden", "1024", "--dtype", "f32", target],
+                                  ignoringSIGCHLD: ignoringSIGCHLD)
             var sawTemporary = false
             for _ in 0..<4000 {
-                if entries(tmp).contains(where: { $0.hasPrefix(".out\(signal).lep-tmp-") }) { sawTemporary = true; break }
+                if entries(tmp).contains(where: { $0.hasPrefix("." + (target as NSString).lastPathComponent + ".lep-tmp-") }) { sawTemporary = true; break }
                 usleep(1000)
             }
             kill(p.processIdentifier, signal)
-            p.waitUntilExit()
+            #expect(LEP.wait(p), "lep did not exit within a minute of signal \(signal)")
             #expect(sawTemporary)
             #expect(!FileManager.default.fileExists(atPath: target), "signal \(signal) left \(target)")
             if signal == SIGTERM {
-                #expect(!entries(tmp).contains(where: { $0.hasPrefix(".out\(signal)") }), "SIGTERM left \(entries(tmp))")
+                #expect(!entries(tmp).contains(where: { $0.hasPrefix("." + (target as NSString).lastPathComponent) }), "SIGTERM left \(entries(tmp))")
             }
         }
         // The next run into the SIGKILLed target succeeds and removes the stale temporary directory.

@@ -19,9 +19,11 @@ int lep_start_writeback(int fd, int64_t offset, int64_t length);
 /// Cleanup of temporary output directories on SIGINT/SIGTERM/SIGHUP.
 /// `lep_cleanup_install` installs the handlers once (idempotent); `lep_cleanup_register` adds a
 /// directory (up to 32 at a time); `lep_cleanup_unregister` removes it. On a signal the handler removes
-/// every registered directory (fork + exec of `rm -rf`, which is async-signal-safe), restores the
-/// default action and re-raises the signal.
+/// every registered directory with async-signal-safe system calls only (no fork, no allocation),
+/// restores the default action and re-raises the signal.
 void lep_cleanup_install(void);
 int lep_cleanup_register(const char *path);
 void lep_cleanup_unregister(const char *path);
+/// The handler's removal of a directory tree, callable directly (for tests).
+void lep_remove_tree(const char *path);
 #endif
