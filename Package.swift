@@ -15,6 +15,10 @@ let package = Package(
         .systemLibrary(name: "CJSONC", pkgConfig: "json-c", providers: [.apt(["libjson-c-dev"])]),
         // Linux calls Swift's Glibc module lacks (copy_file_range).
         .target(name: "CPlatform"),
+        // Vector kernels of the forward pass (bf16/f16/f32 matrix-vector products, softmax, SwiGLU,
+        // attention of one row), AVX-512/AVX2 chosen at run time. -O3 also in debug builds, so the
+        // tests that run the forward pass stay fast.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
         // A small C++ target with an extern "C" API over libsentencepiece.
         .target(
             name: "CSentencePiece",
@@ -24,7 +28,7 @@ let package = Package(
         // Libraries, lowest layer first. Support: helpers every layer shares, one implementation each.
         .target(name: "Support"),
         .target(name: "LEPJSON"),
-        .target(name: "TensorMath", dependencies: ["CBLAS"]),
+        .target(name: "TensorMath", dependencies: ["CBLAS", "CKernels"]),
         .target(name: "SafeTensors", dependencies: ["LEPJSON", "TensorMath", "CPlatform"]),
         .target(name: "Tokenizers", dependencies: ["Support", "LEPJSON", "CSentencePiece"]),
         .target(name: "Models", dependencies: ["Support", "LEPJSON", "SafeTensors", "TensorMath"]),

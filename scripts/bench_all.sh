@@ -10,10 +10,11 @@
 #                (scripts/bench_merge.sh; LAYERS/HIDDEN/VOCAB make it smaller)
 #   union        tokenizer_source union of two 150k vocabularies: time budget (scripts/bench_union.sh)
 #   propagate    propagate conversion at LLaMA-3-8B embedding shapes: numpy lstsq (scripts/bench_propagate.sh)
-#   forward      prefill / decode: PyTorch (scripts/bench_forward.py, reference environment)
+#   forward      prefill 512 / decode 64, SmolLM-135M shapes and two LLaMA-3 shapes: PyTorch f32, same
+#                threads, alternating rounds (scripts/bench_forward.py, reference environment; FORWARD_MODELS, ROUNDS)
 #   tokenizers   encode throughput: HF tokenizers (scripts/bench_tokenizers.sh, reference environment)
 #   foundation   convert / inspect vs cp (scripts/bench.sh)
-# Rows whose script prints a JSON result (merge, union) are tabulated with their ratios; the others'
+# Rows whose script prints a JSON result (merge, union, forward) are tabulated with their ratios; the others'
 # output lines are kept verbatim in results.json ("lines") and shown as they are.
 # The machine is shared: the load average is recorded with every row.
 set -uo pipefail
@@ -66,7 +67,10 @@ for row in $ROWS; do
       ;;
     forward)
       if [ $have_refenv = 0 ]; then skip forward "PyTorch peer needs the reference environment (make refenv)"
-      else run_text_row forward "$REFENV/bin/python" scripts/bench_forward.py "$LEP"; fi
+      else
+        echo "== forward: scripts/bench_forward.py"
+        "$REFENV/bin/python" scripts/bench_forward.py "$LEP" || echo "forward row failed"
+      fi
       ;;
     tokenizers)
       if [ $have_refenv = 0 ]; then skip tokenizers "HF tokenizers peer needs the reference environment (make refenv)"

@@ -25,6 +25,13 @@ public final class FloatWeights: @unchecked Sendable {
             return
         }
         let buffer = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+        if let storage = view.dtype.floatStorage, storage == .bf16 || storage == .f16, let base = view.bytes.baseAddress {
+            // Exact widening by the vector kernels, in parallel.
+            Kernels.widen(base + elements.lowerBound * 2, storage: storage, into: buffer, count: count)
+            owned = buffer
+            pointer = UnsafePointer(buffer)
+            return
+        }
         do {
             try view.convert(elements: elements, into: UnsafeMutableRawPointer(buffer), as: .F32)
         } catch {

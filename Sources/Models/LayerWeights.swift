@@ -1,3 +1,5 @@
+import TensorMath
+
 /// The weights of one decoder layer as Float32, named after their checkpoint keys
 /// (`model.layers.i.` + the key in the comment). Shapes: h hidden, I intermediate, d head_dim,
 /// nH attention heads, nKV key/value heads.
@@ -25,4 +27,19 @@ public struct LayerWeights: Sendable {
 
     /// Float32 bytes held by the converted tensors.
     public var ownedBytes: Int { all.reduce(0) { $0 + $1.ownedBytes } }
+}
+
+/// The matrices of one decoder layer read in place from the mapped checkpoint (F32, BF16 or F16;
+/// never converted), for the matrix-vector kernels of decoding; the two norm vectors as Float32.
+/// Names and shapes as in `LayerWeights`.
+public struct StoredLayer: Sendable {
+    public let inputNorm: FloatWeights
+    public let q: StoredMatrix
+    public let k: StoredMatrix
+    public let v: StoredMatrix
+    public let o: StoredMatrix
+    public let postNorm: FloatWeights
+    public let gate: StoredMatrix
+    public let up: StoredMatrix
+    public let down: StoredMatrix
 }

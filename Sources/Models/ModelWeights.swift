@@ -20,6 +20,7 @@ public final class ModelWeights {
     /// True when converted layers and the output matrix are kept between forward passes.
     public let keepsConvertedWeights: Bool
     private var cache: [Int: LayerWeights] = [:]
+    private var stored: [Int: StoredLayer] = [:]
     private var output: FloatWeights?
     private let embedView: TensorView
     private let outputView: TensorView
@@ -85,6 +86,34 @@ public final class ModelWeights {
         return w
     }
 
+    /// Layer `index`'s matrices read in place from the mapping (no conversion, nothing allocated but
+    /// the two norm vectors), for the matrix-vector kernels; nil when a matrix is F64.
+    public func storedLayer(_ index: Int) throws(ModelError) -> StoredLayer? {
+        if let s = stored[index] { return s }
+        let p = "model.layers.\(index)."
+        func view(_ key: String) throws(ModelError) -> TensorView {
+            do { return try checkpoint.view(p + key) } catch { throw .checkpoint(path: checkpoint.directory, detail: error.description) }
+        }
+        func matrix(_ key: String) throws(ModelError) -> StoredMatrix? {
+            Self.storedMatrix(try view(key))
+        }
+        guard let q = try matrix("self_attn.q_proj.weight"), let k = try matrix("self_attn.k_proj.weight"),
+              let v = try matrix("self_attn.v_proj.weight"), let o = try matrix("self_attn.o_proj.weight"),
+              let gate = try matrix("mlp.gate_proj.weight"), let up = try matrix("mlp.up_proj.weight"),
+              let down = try matrix("mlp.down_proj.weight") else { return nil }
+        let s = StoredLayer(
+            inputNorm: try FloatWeights(try view("input_layernorm.weight")), q: q, k: k, v: v, o: o,
+            postNorm: try FloatWeights(try view("post_attention_layernorm.weight")), gate: gate, up: up, down: down)
+        stored[index] = s
+        return s
+    }
+
+    /// A validated 2-D float tensor as a `StoredMatrix` (nil for F64).
+    static func storedMatrix(_ view: TensorView) -> StoredMatrix? {
+        guard let storage = view.dtype.floatStorage, view.shape.count == 2, let base = view.bytes.baseAddress else { return nil }
+        return StoredMatrix(base: base, storage: storage, rows: view.shape[0], columns: view.shape[1])
+    }
+
     /// Writes the embedding rows of `tokens` into `x` [tokens.count, h].
     public func embed(_ tokens: [Int], into x: UnsafeMutablePointer<Float>) throws(ModelError) {
         let h = config.hiddenSize
@@ -101,6 +130,11 @@ public final class ModelWeights {
     /// converted weights are not kept.
     public func project(_ x: UnsafePointer<Float>, rows: Int, into logits: UnsafeMutablePointer<Float>) throws(ModelError) {
         let h = config.hiddenSize, vocab = config.vocabSize
+        if rows <= Transformer.matrixVectorRows, let w = Self.storedMatrix(outputView) {
+            // Few rows (decoding): the matrix-vector kernel reads W in place, converting nothing.
+            Kernels.linear(x, rows: rows, ldx: h, [Kernels.LinearJob(weight: w, output: logits, ldy: vocab)])
+            return
+        }
         if keepsConvertedWeights {
             if output == nil { output = try FloatWeights(outputView) }
             if let w = output { BLAS.linear(x, rows: rows, inFeatures: h, weight: w.pointer, outFeatures: vocab, into: logits) }

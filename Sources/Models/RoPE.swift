@@ -44,25 +44,50 @@ public struct RotaryEmbedding: Sendable {
         inverseFrequencies = inv
     }
 
+    /// cos(pθᵢ) and sin(pθᵢ) for the rows at positions firstPosition..<firstPosition+rows, each
+    /// [rows, d/2] row-major: computed once per forward pass and shared by q, k and every layer.
+    public struct Table: Sendable {
+        public let rows: Int
+        public let cosines: [Float]
+        public let sines: [Float]
+    }
+
+    /// The table of `rows` positions from `firstPosition` (angle pθᵢ in Float, as transformers).
+    public func table(rows: Int, firstPosition: Int) -> Table {
+        let half = headDim / 2
+        var c = [Float](repeating: 0, count: rows * half), s = c
+        for t in 0..<rows {
+            let p = Float(firstPosition + t)
+            for i in 0..<half {
+                let angle = p * inverseFrequencies[i]
+                c[t * half + i] = cosf(angle)
+                s[t * half + i] = sinf(angle)
+            }
+        }
+        return Table(rows: rows, cosines: c, sines: s)
+    }
+
     /// Rotates `x` [rows, heads·d] in place; row t is at position `firstPosition + t`.
     public func apply(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, firstPosition: Int) {
+        apply(x, heads: heads, table: table(rows: rows, firstPosition: firstPosition))
+    }
+
+    /// Rotates `x` [table.rows, heads·d] in place by the table's angles.
+    public func apply(_ x: UnsafeMutablePointer<Float>, heads: Int, table: Table) {
         let d = headDim, half = d / 2
-        let inv = inverseFrequencies
-        Parallel.forChunks(count: rows, minChunk: max(1, 2048 / max(1, heads * d))) { range in
-            var cosines = [Float](repeating: 0, count: half), sines = [Float](repeating: 0, count: half)
-            for t in range {
-                let p = Float(firstPosition + t)
-                for i in 0..<half {
-                    let angle = p * inv[i]
-                    cosines[i] = cosf(angle)
-                    sines[i] = sinf(angle)
-                }
-                for hd in 0..<heads {
-                    let v = x + (t * heads + hd) * d
-                    for i in 0..<half {
-                        let x1 = v[i], x2 = v[i + half]
-                        v[i] = x1 * cosines[i] - x2 * sines[i]
-                        v[i + half] = x2 * cosines[i] + x1 * sines[i]
+        table.cosines.withUnsafeBufferPointer { cosines in
+            table.sines.withUnsafeBufferPointer { sines in
+                Parallel.forChunks(count: table.rows, minChunk: max(1, 16384 / max(1, heads * d))) { range in
+                    for t in range {
+                        let cr = cosines.baseAddress! + t * half, sr = sines.baseAddress! + t * half
+                        for hd in 0..<heads {
+                            let v = x + (t * heads + hd) * d
+                            for i in 0..<half {
+                                let x1 = v[i], x2 = v[i + half]
+                                v[i] = x1 * cr[i] - x2 * sr[i]
+                                v[i + half] = x2 * cr[i] + x1 * sr[i]
+                            }
+                        }
                     }
                 }
             }

@@ -6,8 +6,11 @@ import TensorMath
 ///
 /// Read top to bottom in `forward`. Notation: T new tokens at positions p₀..<p₀+T (p₀ = tokens
 /// already in the cache), h hidden size, I intermediate size, nH query heads, nKV key/value heads,
-/// d head_dim, V vocabulary size. Matrix products go to OpenBLAS (`BLAS.linear`: y = x·Wᵀ);
-/// element loops run in parallel (`TensorMath`).
+/// d head_dim, V vocabulary size. Matrix products of long passes (prefill) go to OpenBLAS
+/// (`BLAS.linear`: y = x·Wᵀ) on Float32 weights; passes of at most `matrixVectorRows` tokens
+/// (decoding) use the matrix-vector kernels on the weights in place in the mapping (bf16/f16/f32),
+/// so decoding reads each weight once per token and converts nothing. Element loops and kernels run
+/// in parallel on `Parallel.threadCount` threads (`TensorMath`).
 public final class Transformer {
     /// Which positions get logits.
     public enum Logits: Sendable {
@@ -36,6 +39,11 @@ public final class Transformer {
         rope = try RotaryEmbedding(config: config, path: weights.checkpoint.directory + "/config.json")
     }
 
+    /// Passes of at most this many new tokens run on the matrix-vector kernels, reading the weights
+    /// in place from the mapped checkpoint (each weight read once per pass, nothing converted);
+    /// longer passes use sgemm on Float32 weights.
+    public static let matrixVectorRows = 8
+
     /// A KV cache with room for `capacity` positions.
     public func makeCache(capacity: Int) -> KVCache { KVCache(config: config, capacity: capacity) }
 
@@ -62,40 +70,40 @@ public final class Transformer {
 
         // x = embed_tokens[tokens]                                             [T, h]
         try weights.embed(tokens, into: x)
+        // cos/sin of every new position, shared by q, k and all layers
+        let angles = rope.table(rows: T, firstPosition: p0)
 
         for l in 0..<c.numHiddenLayers {
-            let w = try weights.layer(l)
+            // Few rows (decoding): matrix-vector kernels on the weights in place in the mapping.
+            // Otherwise: Float32 weights (converted per layer, or kept) and sgemm.
+            let w: Layer
+            if T <= Self.matrixVectorRows, let s = try weights.storedLayer(l) { w = .stored(s) } else { w = .converted(try weights.layer(l)) }
             let kRows = cache.keys[l] + p0 * nKV * d    // this step's keys   [T, nKV·d] in the cache
             let vRows = cache.values[l] + p0 * nKV * d  // this step's values [T, nKV·d] in the cache
 
             // --- self-attention block: x = x + o_proj(attention(rmsnorm(x))) ---
             // xn = x / √(mean(x²) + ε) ⊙ input_layernorm                            [T, h]
-            RMSNorm.apply(x, weight: w.inputNorm.pointer, eps: eps, rows: T, width: h, into: xn)
+            RMSNorm.apply(x, weight: w.inputNorm, eps: eps, rows: T, width: h, into: xn)
             // q = xn·Wqᵀ [T, nH·d];  k = xn·Wkᵀ, v = xn·Wvᵀ [T, nKV·d] (into the cache)
-            BLAS.linear(xn, rows: T, inFeatures: h, weight: w.q.pointer, outFeatures: nH * d, into: q)
-            BLAS.linear(xn, rows: T, inFeatures: h, weight: w.k.pointer, outFeatures: nKV * d, into: kRows)
-            BLAS.linear(xn, rows: T, inFeatures: h, weight: w.v.pointer, outFeatures: nKV * d, into: vRows)
+            w.qkv(xn, rows: T, q: q, k: kRows, v: vRows)
             // rotate q and k by their positions p₀..<p₀+T (rotate-half RoPE)
-            rope.apply(q, rows: T, heads: nH, firstPosition: p0)
-            rope.apply(kRows, rows: T, heads: nKV, firstPosition: p0)
+            rope.apply(q, heads: nH, table: angles)
+            rope.apply(kRows, heads: nKV, table: angles)
             // attn = softmax(q·kᵀ/√d + causal/sliding mask)·v over positions 0..<p₀+T   [T, nH·d]
             Attention.forward(q: q, keys: cache.keys[l], values: cache.values[l], rows: T, firstPosition: p0,
                               config: c, into: attn)
             // x = x + attn·Woᵀ                                                     [T, h]
-            BLAS.sgemm(transB: true, m: T, n: h, k: nH * d, a: attn, lda: nH * d, b: w.o.pointer, ldb: nH * d,
-                       beta: 1, c: x, ldc: h)
+            w.addOutput(attn, rows: T, into: x)
 
             // --- MLP block: x = x + down_proj(silu(gate_proj(xn)) ⊙ up_proj(xn)) ---
             // xn = rmsnorm(x) ⊙ post_attention_layernorm                           [T, h]
-            RMSNorm.apply(x, weight: w.postNorm.pointer, eps: eps, rows: T, width: h, into: xn)
+            RMSNorm.apply(x, weight: w.postNorm, eps: eps, rows: T, width: h, into: xn)
             // gate = xn·Wgᵀ, up = xn·Wuᵀ                                           [T, I]
-            BLAS.linear(xn, rows: T, inFeatures: h, weight: w.gate.pointer, outFeatures: I, into: gate)
-            BLAS.linear(xn, rows: T, inFeatures: h, weight: w.up.pointer, outFeatures: I, into: up)
+            w.gateUp(xn, rows: T, gate: gate, up: up)
             // gate = silu(gate) ⊙ up, silu(z) = z·σ(z)                              [T, I]
             SwiGLU.apply(gate: gate, up: up, count: T * I)
             // x = x + gate·Wdᵀ                                                     [T, h]
-            BLAS.sgemm(transB: true, m: T, n: h, k: I, a: gate, lda: I, b: w.down.pointer, ldb: I,
-                       beta: 1, c: x, ldc: h)
+            w.addDown(gate, rows: T, into: x)
             withExtendedLifetime(w) {}  // converted weights are freed only after their last product
         }
         cache.count = p0 + T
@@ -109,6 +117,72 @@ public final class Transformer {
             try weights.project(xn, rows: rows, into: o.baseAddress!)
         }
         return out
+    }
+}
+
+/// One layer's weights as the forward pass uses them: in place in the mapping (matrix-vector
+/// kernels) or converted to Float32 (sgemm). Shapes as in `LayerWeights`.
+private enum Layer {
+    case stored(StoredLayer)
+    case converted(LayerWeights)
+
+    var inputNorm: UnsafePointer<Float> {
+        switch self { case .stored(let s): s.inputNorm.pointer; case .converted(let w): w.inputNorm.pointer }
+    }
+
+    var postNorm: UnsafePointer<Float> {
+        switch self { case .stored(let s): s.postNorm.pointer; case .converted(let w): w.postNorm.pointer }
+    }
+
+    /// q = xn·Wqᵀ, k = xn·Wkᵀ, v = xn·Wvᵀ.
+    func qkv(_ xn: UnsafePointer<Float>, rows: Int, q: UnsafeMutablePointer<Float>, k: UnsafeMutablePointer<Float>,
+             v: UnsafeMutablePointer<Float>) {
+        switch self {
+        case .stored(let s):
+            Kernels.linear(xn, rows: rows, ldx: s.q.columns, [.init(weight: s.q, output: q), .init(weight: s.k, output: k),
+                                                             .init(weight: s.v, output: v)])
+        case .converted(let w):
+            let h = w.inputNorm.count
+            BLAS.linear(xn, rows: rows, inFeatures: h, weight: w.q.pointer, outFeatures: w.q.count / h, into: q)
+            BLAS.linear(xn, rows: rows, inFeatures: h, weight: w.k.pointer, outFeatures: w.k.count / h, into: k)
+            BLAS.linear(xn, rows: rows, inFeatures: h, weight: w.v.pointer, outFeatures: w.v.count / h, into: v)
+        }
+    }
+
+    /// x = x + attn·Woᵀ.
+    func addOutput(_ attn: UnsafePointer<Float>, rows: Int, into x: UnsafeMutablePointer<Float>) {
+        switch self {
+        case .stored(let s):
+            Kernels.linear(attn, rows: rows, ldx: s.o.columns, [.init(weight: s.o, output: x, accumulate: true)])
+        case .converted(let w):
+            let h = w.inputNorm.count, width = w.o.count / h
+            BLAS.sgemm(transB: true, m: rows, n: h, k: width, a: attn, lda: width, b: w.o.pointer, ldb: width,
+                       beta: 1, c: x, ldc: h)
+        }
+    }
+
+    /// gate = xn·Wgᵀ, up = xn·Wuᵀ.
+    func gateUp(_ xn: UnsafePointer<Float>, rows: Int, gate: UnsafeMutablePointer<Float>, up: UnsafeMutablePointer<Float>) {
+        switch self {
+        case .stored(let s):
+            Kernels.linear(xn, rows: rows, ldx: s.gate.columns, [.init(weight: s.gate, output: gate), .init(weight: s.up, output: up)])
+        case .converted(let w):
+            let h = w.inputNorm.count
+            BLAS.linear(xn, rows: rows, inFeatures: h, weight: w.gate.pointer, outFeatures: w.gate.count / h, into: gate)
+            BLAS.linear(xn, rows: rows, inFeatures: h, weight: w.up.pointer, outFeatures: w.up.count / h, into: up)
+        }
+    }
+
+    /// x = x + gate·Wdᵀ.
+    func addDown(_ gate: UnsafePointer<Float>, rows: Int, into x: UnsafeMutablePointer<Float>) {
+        switch self {
+        case .stored(let s):
+            Kernels.linear(gate, rows: rows, ldx: s.down.columns, [.init(weight: s.down, output: x, accumulate: true)])
+        case .converted(let w):
+            let h = w.inputNorm.count, width = w.down.count / h
+            BLAS.sgemm(transB: true, m: rows, n: h, k: width, a: gate, lda: width, b: w.down.pointer, ldb: width,
+                       beta: 1, c: x, ldc: h)
+        }
     }
 }
 

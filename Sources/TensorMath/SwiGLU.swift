@@ -1,16 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import CKernels
 
 /// The gated activation of LLaMA's MLP: `silu(gate) ⊙ up`.
 public enum SwiGLU {
-    /// `gate[i] = gate[i] · σ(gate[i]) · up[i]` for `count` elements, in place, in parallel.
+    /// `gate[i] = gate[i] · σ(gate[i]) · up[i]` (computed as `g / (1 + exp(−g)) · u`) for `count`
+    /// elements, in place, in parallel, with the vector kernels' exponential.
     public static func apply(gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int) {
         Parallel.forChunks(count: count, minChunk: 1 << 14) { range in
-            for i in range {
-                let g = gate[i]
-                gate[i] = g / (1 + expf(-g)) * up[i]
-            }
+            lep_swiglu(gate + range.lowerBound, up + range.lowerBound, range.count)
         }
     }
 }

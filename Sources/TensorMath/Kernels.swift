@@ -1,0 +1,111 @@
+import CKernels
+
+/// A row-major `[rows, columns]` matrix read in place from checkpoint storage (F32, BF16 or F16
+/// little-endian elements at any alignment), e.g. a weight tensor in a mapped safetensors file.
+public struct StoredMatrix: @unchecked Sendable {
+    /// The first element.
+    public let base: UnsafeRawPointer
+    /// The element type.
+    public let storage: FloatStorage
+    /// Number of rows (a linear layer's output features).
+    public let rows: Int
+    /// Number of columns (input features).
+    public let columns: Int
+
+    /// A matrix at `base`; nil for F64 storage, which the kernels do not read.
+    public init?(base: UnsafeRawPointer, storage: FloatStorage, rows: Int, columns: Int) {
+        guard storage != .f64 else { return nil }
+        self.base = base
+        self.storage = storage
+        self.rows = rows
+        self.columns = columns
+    }
+
+    var kernelType: Int32 {
+        switch storage {
+        case .bf16: Int32(LEP_BF16)
+        case .f16: Int32(LEP_F16)
+        default: Int32(LEP_F32)
+        }
+    }
+}
+
+/// The forward pass's vector kernels (CKernels: AVX-512 or AVX2 chosen at run time, portable C
+/// elsewhere), spread over `Parallel.threadCount` threads where the work is large.
+public enum Kernels {
+    /// One product of `linear(_:rows:ldx:_:)`: `y[t, o] = (accumulate ? y[t, o] : 0) + Σᵢ x[t, i]·W[o, i]`
+    /// with y of row stride `ldy`.
+    public struct LinearJob {
+        public let weight: StoredMatrix
+        public let output: UnsafeMutablePointer<Float>
+        public let ldy: Int
+        public let accumulate: Bool
+        public init(weight: StoredMatrix, output: UnsafeMutablePointer<Float>, ldy: Int? = nil, accumulate: Bool = false) {
+            self.weight = weight
+            self.output = output
+            self.ldy = ldy ?? weight.rows
+            self.accumulate = accumulate
+        }
+    }
+
+    /// Linear layers without bias on a few rows of x (`[rows, ldx]`, each row `weight.columns` long),
+    /// reading each weight matrix once from memory: for decoding, where the products are
+    /// matrix-vector and memory-bound. The output features of all `jobs` are split over the threads
+    /// together (one parallel region for, e.g., the q, k and v projections).
+    public static func linear(_ x: UnsafePointer<Float>, rows: Int, ldx: Int, _ jobs: [LinearJob]) {
+        let total = jobs.reduce(0) { $0 + $1.weight.rows }
+        guard rows > 0, total > 0 else { return }
+        let columns = jobs[0].weight.columns
+        precondition(jobs.allSatisfy { $0.weight.columns == columns } && ldx >= columns, "linear: input widths differ")
+        // Offsets of each job's rows in the concatenated output features.
+        var starts = [0]
+        for j in jobs { starts.append(starts[starts.count - 1] + j.weight.rows) }
+        let xp = UncheckedSendable(x)
+        Parallel.forChunks(count: total, minChunk: max(16, 32768 / max(1, columns * rows))) { range in
+            for (n, job) in jobs.enumerated() {
+                let lo = max(range.lowerBound, starts[n]) - starts[n]
+                let hi = min(range.upperBound, starts[n + 1]) - starts[n]
+                guard lo < hi else { continue }
+                lep_linear_rows(xp.value, rows, ldx, job.weight.base, job.weight.kernelType, columns, lo, hi,
+                                job.output, job.ldy, job.accumulate ? 1 : 0)
+            }
+        }
+    }
+
+    /// `dst[i] = src[i]` widened to Float for `count` elements of F32/BF16/F16 storage (exact), in parallel.
+    public static func widen(_ src: UnsafeRawPointer, storage: FloatStorage, into dst: UnsafeMutablePointer<Float>, count: Int) {
+        guard let m = StoredMatrix(base: src, storage: storage, rows: 1, columns: count) else {
+            ElementConversion.convert(src, from: storage, to: UnsafeMutableRawPointer(dst), as: .f32, count: count)
+            return
+        }
+        let type = m.kernelType, size = storage.byteSize
+        Parallel.forChunks(count: count, minChunk: 1 << 16) { r in
+            lep_to_f32(src + r.lowerBound * size, type, dst + r.lowerBound, r.count)
+        }
+    }
+
+    /// Softmax of `x[0..<count]` in place (the maximum subtracted first), on this thread.
+    @inline(__always)
+    public static func softmax(_ x: UnsafeMutablePointer<Float>, count: Int) { lep_softmax(x, count) }
+
+    /// Attention of one query row `q` (d floats) on one head over `count` positions whose keys and
+    /// values are rows of stride `ld` at `keys` and `values`: `out = Σₛ softmaxₛ(scale · q·kₛ) vₛ`.
+    /// `scores` is scratch for `count` floats. On this thread.
+    @inline(__always)
+    public static func attend(
+        q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, count: Int, ld: Int, d: Int,
+        scale: Float, scores: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>
+    ) {
+        lep_attend(q, keys, values, count, ld, d, scale, scores, out)
+    }
+
+    /// The kernels' exponential of `count` values (`y` may be `x`), for tests.
+    public static func exp(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) { lep_exp(x, y, count) }
+
+    /// The instruction set in use: 0 portable C, 1 AVX2, 2 AVX-512.
+    public static var simdLevel: Int { Int(lep_simd_level()) }
+
+    /// Caps the instruction set (for tests comparing the code paths); returns the level in use.
+    @discardableResult
+    public static func limitSIMD(_ level: Int) -> Int { Int(lep_simd_limit(Int32(level))) }
+}
