@@ -84,6 +84,12 @@ static void swiglu_scalar(float *g, const float *u, size_t n) {
     for (size_t i = 0; i < n; i++) g[i] = g[i] / (1 + exp_scalar(-g[i])) * u[i];
 }
 
+static void weighted_sum_scalar(const float *a, const float *v, size_t n, size_t ld, size_t d, float *out) {
+    for (size_t i = 0; i < d; i++) out[i] = 0;
+    for (size_t s = 0; s < n; s++)
+        for (size_t i = 0; i < d; i++) out[i] += a[s] * v[s * ld + i];
+}
+
 static void attend_scalar(const float *q, const float *k, const float *v, size_t n, size_t ld, size_t d,
                           float scale, float *scores, float *out) {
     for (size_t s = 0; s < n; s++) {
@@ -92,9 +98,17 @@ static void attend_scalar(const float *q, const float *k, const float *v, size_t
         scores[s] = scale * dot;
     }
     softmax_scalar(scores, n);
-    for (size_t i = 0; i < d; i++) out[i] = 0;
-    for (size_t s = 0; s < n; s++)
-        for (size_t i = 0; i < d; i++) out[i] += scores[s] * v[s * ld + i];
+    weighted_sum_scalar(scores, v, n, ld, d, out);
+}
+
+static void attend_t_scalar(const float *q, const float *kt, size_t ldk, const float *v, size_t n, size_t ld, size_t d,
+                            float scale, float *scores, float *out) {
+    for (size_t s = 0; s < n; s++) scores[s] = 0;
+    for (size_t i = 0; i < d; i++)
+        for (size_t s = 0; s < n; s++) scores[s] += q[i] * kt[i * ldk + s];
+    for (size_t s = 0; s < n; s++) scores[s] *= scale;
+    softmax_scalar(scores, n);
+    weighted_sum_scalar(scores, v, n, ld, d, out);
 }
 
 #if LEP_X86
@@ -269,6 +283,38 @@ static AVX2 void attend_avx2(const float *q, const float *k, const float *v, siz
     }
 }
 
+static AVX2 void attend_t_avx2(const float *q, const float *kt, size_t ldk, const float *v, size_t n, size_t ld, size_t d,
+                               float scale, float *scores, float *out) {
+    size_t s = 0;
+    for (; s + 8 <= n; s += 8) {
+        __m256 a = _mm256_setzero_ps();
+        for (size_t i = 0; i < d; i++) a = _mm256_fmadd_ps(_mm256_set1_ps(q[i]), _mm256_loadu_ps(kt + i * ldk + s), a);
+        _mm256_storeu_ps(scores + s, _mm256_mul_ps(a, _mm256_set1_ps(scale)));
+    }
+    for (; s < n; s++) {
+        float dot = 0;
+        for (size_t i = 0; i < d; i++) dot += q[i] * kt[i * ldk + s];
+        scores[s] = scale * dot;
+    }
+    softmax_avx2(scores, n);
+    size_t full = d & ~(size_t)7;
+    for (size_t i = 0; i < full; i += 8) {
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0;
+        size_t t = 0;
+        for (; t + 2 <= n; t += 2) {
+            a0 = _mm256_fmadd_ps(_mm256_set1_ps(scores[t]), _mm256_loadu_ps(v + t * ld + i), a0);
+            a1 = _mm256_fmadd_ps(_mm256_set1_ps(scores[t + 1]), _mm256_loadu_ps(v + (t + 1) * ld + i), a1);
+        }
+        if (t < n) a0 = _mm256_fmadd_ps(_mm256_set1_ps(scores[t]), _mm256_loadu_ps(v + t * ld + i), a0);
+        _mm256_storeu_ps(out + i, _mm256_add_ps(a0, a1));
+    }
+    for (size_t i = full; i < d; i++) {
+        float acc = 0;
+        for (size_t t = 0; t < n; t++) acc += scores[t] * v[t * ld + i];
+        out[i] = acc;
+    }
+}
+
 // ---- AVX-512 ----
 
 INLINE AVX512 __m512 exp512(__m512 x) {
@@ -433,6 +479,49 @@ static AVX512 void attend_512(const float *q, const float *k, const float *v, si
                                   _mm512_fmadd_ps(a, _mm512_maskz_loadu_ps(tail, vs + full), _mm512_maskz_loadu_ps(tail, out + full)));
     }
 }
+static AVX512 void attend_t_512(const float *q, const float *kt, size_t ldk, const float *v, size_t n, size_t ld, size_t d,
+                                float scale, float *scores, float *out) {
+    __m512 sc = _mm512_set1_ps(scale);
+    size_t s = 0;
+    // Scores 64 keys at a time (four independent accumulators), then 16 at a time with a mask.
+    for (; s + 64 <= n; s += 64) {
+        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        for (size_t i = 0; i < d; i++) {
+            const float *row = kt + i * ldk + s;
+            __m512 qi = _mm512_set1_ps(q[i]);
+            a0 = _mm512_fmadd_ps(qi, _mm512_loadu_ps(row), a0);
+            a1 = _mm512_fmadd_ps(qi, _mm512_loadu_ps(row + 16), a1);
+            a2 = _mm512_fmadd_ps(qi, _mm512_loadu_ps(row + 32), a2);
+            a3 = _mm512_fmadd_ps(qi, _mm512_loadu_ps(row + 48), a3);
+        }
+        _mm512_storeu_ps(scores + s, _mm512_mul_ps(a0, sc));
+        _mm512_storeu_ps(scores + s + 16, _mm512_mul_ps(a1, sc));
+        _mm512_storeu_ps(scores + s + 32, _mm512_mul_ps(a2, sc));
+        _mm512_storeu_ps(scores + s + 48, _mm512_mul_ps(a3, sc));
+    }
+    for (; s < n; s += 16) {
+        __mmask16 m = n - s >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - s)) - 1);
+        __m512 a = _mm512_setzero_ps();
+        for (size_t i = 0; i < d; i++) a = _mm512_fmadd_ps(_mm512_set1_ps(q[i]), _mm512_maskz_loadu_ps(m, kt + i * ldk + s), a);
+        _mm512_mask_storeu_ps(scores + s, m, _mm512_mul_ps(a, sc));
+    }
+    softmax_512(scores, n);
+    // out = Σ a_t v_t, 16 dimensions at a time, four accumulators over t.
+    for (size_t i = 0; i < d; i += 16) {
+        __mmask16 m = d - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (d - i)) - 1);
+        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        const float *vi = v + i;
+        size_t t = 0;
+        for (; t + 4 <= n; t += 4) {
+            a0 = _mm512_fmadd_ps(_mm512_set1_ps(scores[t]), _mm512_maskz_loadu_ps(m, vi + t * ld), a0);
+            a1 = _mm512_fmadd_ps(_mm512_set1_ps(scores[t + 1]), _mm512_maskz_loadu_ps(m, vi + (t + 1) * ld), a1);
+            a2 = _mm512_fmadd_ps(_mm512_set1_ps(scores[t + 2]), _mm512_maskz_loadu_ps(m, vi + (t + 2) * ld), a2);
+            a3 = _mm512_fmadd_ps(_mm512_set1_ps(scores[t + 3]), _mm512_maskz_loadu_ps(m, vi + (t + 3) * ld), a3);
+        }
+        for (; t < n; t++) a0 = _mm512_fmadd_ps(_mm512_set1_ps(scores[t]), _mm512_maskz_loadu_ps(m, vi + t * ld), a0);
+        _mm512_mask_storeu_ps(out + i, m, _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+    }
+}
 #endif  // LEP_X86
 
 // ---- dispatch ----
@@ -448,17 +537,17 @@ static int best_level(void) {
     return LEP_SIMD_SCALAR;
 }
 
-static int level = -1;
+static int best = -1;                        // the CPU's best level, found once
+static _Thread_local int thread_limit = -1;  // lep_simd_limit's cap for this thread (-1: none)
 
 int lep_simd_level(void) {
-    if (level < 0) level = best_level();
-    return level;
+    if (best < 0) best = best_level();  // idempotent: racing threads store the same value
+    return thread_limit >= 0 && thread_limit < best ? thread_limit : best;
 }
 
 int lep_simd_limit(int want) {
-    int best = best_level();
-    level = want < best ? (want < 0 ? 0 : want) : best;
-    return level;
+    thread_limit = want < 0 ? 0 : want;
+    return lep_simd_level();
 }
 
 void lep_linear_rows(const float *x, size_t rows, size_t ldx, const void *w, int wtype, size_t in,
@@ -511,6 +600,17 @@ void lep_attend(const float *q, const float *keys, const float *values, size_t n
     }
 #endif
     attend_scalar(q, keys, values, n, ld, d, scale, scores, out);
+}
+
+void lep_attend_t(const float *q, const float *keys_t, size_t ldk, const float *values, size_t n, size_t ld, size_t d,
+                  float scale, float *scores, float *out) {
+#if LEP_X86
+    switch (lep_simd_level()) {
+    case LEP_SIMD_AVX512: attend_t_512(q, keys_t, ldk, values, n, ld, d, scale, scores, out); return;
+    case LEP_SIMD_AVX2: attend_t_avx2(q, keys_t, ldk, values, n, ld, d, scale, scores, out); return;
+    }
+#endif
+    attend_t_scalar(q, keys_t, ldk, values, n, ld, d, scale, scores, out);
 }
 
 void lep_exp(const float *x, float *y, size_t n) {

@@ -37,7 +37,7 @@ enum RunCommand: Command {
         OptionSpec(name: "no-special", value: nil, help: "--prompt: add no BOS/EOS (as lep tokenize --no-special)"),
         OptionSpec(name: "stats", value: nil, help: "print prefill and decode throughput to stderr"),
         OptionSpec(name: "json", value: nil, help: "print prompt ids, new ids, text and timings as JSON"),
-        OptionSpec(name: "memory", value: "SIZE", help: "keep converted Float32 weights up to SIZE (default 8GiB; 0 = convert per layer per pass)"),
+        OptionSpec(name: "memory", value: "SIZE", help: "keep converted Float32 weights up to SIZE for the prompt passes (default 0: each pass converts one layer at a time into a reused buffer; decoding reads the weights in place)"),
     ]
 
     static func run(_ args: Arguments) throws -> Int32 {
@@ -50,10 +50,13 @@ enum RunCommand: Command {
         let defaultMax = chat ? 512 : 64
         let maxTokens = try args.int("max-tokens") ?? defaultMax
         guard maxTokens >= 1 else { throw UsageError("--max-tokens must be at least 1") }
-        let budget = try args.value("memory").map { s throws(UsageError) in s == "0" ? 0 : try Arguments.byteSize(s, option: "memory") }
+        // Default 0: decoding reads the mapped weights in place, so kept Float32 copies would serve only
+        // the prompt passes, and converting one layer at a time into a reused buffer costs less than
+        // touching a model's worth of fresh memory once.
+        let budget = try args.value("memory").map { s throws(UsageError) in s == "0" ? 0 : try Arguments.byteSize(s, option: "memory") } ?? 0
         if chat {
             guard args.value("prompt") == nil, args.value("ids") == nil else { throw UsageError("--chat takes the message as its argument; drop --prompt/--ids") }
-            let model = try Transformer(directory: dir, residentBudget: budget ?? ModelWeights.defaultResidentBudget)
+            let model = try Transformer(directory: dir, residentBudget: budget)
             let session = try ChatSession(directory: dir, model: model, templateFile: args.value("chat-template"), templateName: args.value("chat-template-name"))
             var messages: [ChatMessage] = args.value("system").map { [.system($0)] } ?? []
             if positional.count == 2 {
@@ -95,7 +98,7 @@ enum RunCommand: Command {
         case (nil, nil): throw UsageError("give --prompt TEXT, --ids 1,2,3 or --chat TEXT")
         default: throw UsageError("give either --prompt or --ids, not both")
         }
-        let model = try Transformer(directory: dir, residentBudget: budget ?? ModelWeights.defaultResidentBudget)
+        let model = try Transformer(directory: dir, residentBudget: budget)
         let stops = try Transformer.stopIds(directory: dir, config: model.config)
         let json = args.flag("json")
         let start = Terminal.now()

@@ -8,8 +8,10 @@ import TensorMath
 /// `config.json` implies exists with the implied shape and a float dtype, no unknown tensor is
 /// present, and the RoPE scaling is one lep implements. When the whole model in Float32 fits in
 /// `residentBudget` bytes the converted layers are kept; otherwise each layer is converted when it
-/// is used and released afterwards (its mapped pages are dropped too), so an 8B bf16 checkpoint
-/// runs with one layer of Float32 (≈ 0.9 GB) plus activations in memory.
+/// is used, into one buffer reused by every layer and pass, so an 8B bf16 checkpoint runs with one
+/// layer of Float32 (≈ 0.9 GB) plus activations in anonymous memory (the mapped checkpoint pages
+/// are page cache). Decoding (`storedLayer`, few-row `project`) reads the weights in place and
+/// converts nothing.
 public final class ModelWeights {
     /// The model's configuration.
     public let config: ModelConfig
@@ -21,6 +23,8 @@ public final class ModelWeights {
     public let keepsConvertedWeights: Bool
     private var cache: [Int: LayerWeights] = [:]
     private var stored: [Int: StoredLayer] = [:]
+    private var layerBuffer: UnsafeMutablePointer<Float>?
+    private var layerBufferCapacity = 0
     private var output: FloatWeights?
     private let embedView: TensorView
     private let outputView: TensorView
@@ -68,21 +72,40 @@ public final class ModelWeights {
         keepsConvertedWeights = config.parameterCount * 4 <= residentBudget
     }
 
-    /// The Float32 weights of layer `index` (converted now unless kept from an earlier call).
+    deinit { layerBuffer?.deallocate() }
+
+    /// The Float32 weights of layer `index`: kept from an earlier call when the budget allows, else
+    /// converted now. Without keeping, every layer is converted into one buffer that this object
+    /// reuses (F32 tensors are borrowed in place), so the result is valid only until the next call;
+    /// a long pass over a 16-bit checkpoint then touches one layer of Float32 memory, not a model's.
     public func layer(_ index: Int) throws(ModelError) -> LayerWeights {
         if let w = cache[index] { return w }
         let p = "model.layers.\(index)."
-        func load(_ key: String) throws(ModelError) -> FloatWeights {
-            let v: TensorView
-            do { v = try checkpoint.view(p + key) } catch { throw .checkpoint(path: checkpoint.directory, detail: error.description) }
-            return try FloatWeights(v)
+        let keys = ["input_layernorm.weight", "self_attn.q_proj.weight", "self_attn.k_proj.weight", "self_attn.v_proj.weight",
+                    "self_attn.o_proj.weight", "post_attention_layernorm.weight", "mlp.gate_proj.weight", "mlp.up_proj.weight",
+                    "mlp.down_proj.weight"]
+        var views: [TensorView] = []
+        for key in keys {
+            do { views.append(try checkpoint.view(p + key)) } catch { throw .checkpoint(path: checkpoint.directory, detail: error.description) }
         }
-        let w = LayerWeights(
-            inputNorm: try load("input_layernorm.weight"), q: try load("self_attn.q_proj.weight"),
-            k: try load("self_attn.k_proj.weight"), v: try load("self_attn.v_proj.weight"),
-            o: try load("self_attn.o_proj.weight"), postNorm: try load("post_attention_layernorm.weight"),
-            gate: try load("mlp.gate_proj.weight"), up: try load("mlp.up_proj.weight"), down: try load("mlp.down_proj.weight"))
-        if keepsConvertedWeights { cache[index] = w } else { w.all.forEach { $0.releaseSourcePages() } }
+        var next: UnsafeMutablePointer<Float>? = nil
+        if !keepsConvertedWeights {
+            let needed = views.reduce(0) { $0 + FloatWeights.conversionCount($1) }
+            if needed > layerBufferCapacity {
+                layerBuffer?.deallocate()
+                layerBuffer = .allocate(capacity: needed)
+                layerBufferCapacity = needed
+            }
+            next = layerBuffer
+        }
+        var f: [FloatWeights] = []
+        for v in views {
+            let w = try FloatWeights(v, into: next)
+            if let n = next, !w.isBorrowed { next = n + w.count }
+            f.append(w)
+        }
+        let w = LayerWeights(inputNorm: f[0], q: f[1], k: f[2], v: f[3], o: f[4], postNorm: f[5], gate: f[6], up: f[7], down: f[8])
+        if keepsConvertedWeights { cache[index] = w }
         return w
     }
 

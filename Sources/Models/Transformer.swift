@@ -7,7 +7,7 @@ import TensorMath
 /// Read top to bottom in `forward`. Notation: T new tokens at positions p₀..<p₀+T (p₀ = tokens
 /// already in the cache), h hidden size, I intermediate size, nH query heads, nKV key/value heads,
 /// d head_dim, V vocabulary size. Matrix products of long passes (prefill) go to OpenBLAS
-/// (`BLAS.linear`: y = x·Wᵀ) on Float32 weights; passes of at most `matrixVectorRows` tokens
+/// (`BLAS.splitLinear`: y = x·Wᵀ, output columns split over the threads) on Float32 weights; passes of at most `matrixVectorRows` tokens
 /// (decoding) use the matrix-vector kernels on the weights in place in the mapping (bf16/f16/f32),
 /// so decoding reads each weight once per token and converts nothing. Element loops and kernels run
 /// in parallel on `Parallel.threadCount` threads (`TensorMath`).
@@ -143,9 +143,9 @@ private enum Layer {
                                                              .init(weight: s.v, output: v)])
         case .converted(let w):
             let h = w.inputNorm.count
-            BLAS.linear(xn, rows: rows, inFeatures: h, weight: w.q.pointer, outFeatures: w.q.count / h, into: q)
-            BLAS.linear(xn, rows: rows, inFeatures: h, weight: w.k.pointer, outFeatures: w.k.count / h, into: k)
-            BLAS.linear(xn, rows: rows, inFeatures: h, weight: w.v.pointer, outFeatures: w.v.count / h, into: v)
+            Self.linear(xn, rows: rows, w.q, out: w.q.count / h, into: q)
+            Self.linear(xn, rows: rows, w.k, out: w.k.count / h, into: k)
+            Self.linear(xn, rows: rows, w.v, out: w.v.count / h, into: v)
         }
     }
 
@@ -155,9 +155,7 @@ private enum Layer {
         case .stored(let s):
             Kernels.linear(attn, rows: rows, ldx: s.o.columns, [.init(weight: s.o, output: x, accumulate: true)])
         case .converted(let w):
-            let h = w.inputNorm.count, width = w.o.count / h
-            BLAS.sgemm(transB: true, m: rows, n: h, k: width, a: attn, lda: width, b: w.o.pointer, ldb: width,
-                       beta: 1, c: x, ldc: h)
+            Self.linear(attn, rows: rows, w.o, out: w.inputNorm.count, into: x, accumulate: true)
         }
     }
 
@@ -168,9 +166,17 @@ private enum Layer {
             Kernels.linear(xn, rows: rows, ldx: s.gate.columns, [.init(weight: s.gate, output: gate), .init(weight: s.up, output: up)])
         case .converted(let w):
             let h = w.inputNorm.count
-            BLAS.linear(xn, rows: rows, inFeatures: h, weight: w.gate.pointer, outFeatures: w.gate.count / h, into: gate)
-            BLAS.linear(xn, rows: rows, inFeatures: h, weight: w.up.pointer, outFeatures: w.up.count / h, into: up)
+            Self.linear(xn, rows: rows, w.gate, out: w.gate.count / h, into: gate)
+            Self.linear(xn, rows: rows, w.up, out: w.up.count / h, into: up)
         }
+    }
+
+    /// y = x·Wᵀ (+ y when accumulating) for Float32 weights W [out, count/out], on every thread.
+    private static func linear(_ x: UnsafePointer<Float>, rows: Int, _ w: FloatWeights, out: Int,
+                               into y: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
+        let width = w.count / out
+        BLAS.splitLinear(m: rows, n: out, k: width, a: x, lda: width, b: w.pointer, ldb: width, beta: accumulate ? 1 : 0,
+                         c: y, ldc: out)
     }
 
     /// x = x + gate·Wdᵀ.
@@ -179,9 +185,7 @@ private enum Layer {
         case .stored(let s):
             Kernels.linear(gate, rows: rows, ldx: s.down.columns, [.init(weight: s.down, output: x, accumulate: true)])
         case .converted(let w):
-            let h = w.inputNorm.count, width = w.down.count / h
-            BLAS.sgemm(transB: true, m: rows, n: h, k: width, a: gate, lda: width, b: w.down.pointer, ldb: width,
-                       beta: 1, c: x, ldc: h)
+            Self.linear(gate, rows: rows, w.down, out: w.inputNorm.count, into: x, accumulate: true)
         }
     }
 }

@@ -99,13 +99,24 @@ public enum Kernels {
         lep_attend(q, keys, values, count, ld, d, scale, scores, out)
     }
 
+    /// `attend` with the keys transposed: `keysT` is `[d, ldk]` (key s's element i at `keysT[i·ldk + s]`),
+    /// so the scores need no horizontal sums; for prefill, where one transposition serves every row.
+    @inline(__always)
+    public static func attendTransposed(
+        q: UnsafePointer<Float>, keysT: UnsafePointer<Float>, ldk: Int, values: UnsafePointer<Float>, count: Int, ld: Int,
+        d: Int, scale: Float, scores: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>
+    ) {
+        lep_attend_t(q, keysT, ldk, values, count, ld, d, scale, scores, out)
+    }
+
     /// The kernels' exponential of `count` values (`y` may be `x`), for tests.
     public static func exp(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) { lep_exp(x, y, count) }
 
-    /// The instruction set in use: 0 portable C, 1 AVX2, 2 AVX-512.
+    /// The instruction set in use on this thread: 0 portable C, 1 AVX2, 2 AVX-512.
     public static var simdLevel: Int { Int(lep_simd_level()) }
 
-    /// Caps the instruction set (for tests comparing the code paths); returns the level in use.
+    /// Caps the instruction set of kernels called on this thread (for tests comparing the code paths;
+    /// work spread over other threads keeps the best); returns the level in use.
     @discardableResult
     public static func limitSIMD(_ level: Int) -> Int { Int(lep_simd_limit(Int32(level))) }
 }

@@ -1,4 +1,8 @@
 import CBLAS
+import Synchronization
+
+/// Serialises `BLAS.splitLinear` calls.
+private let splitLock = Mutex(())
 
 /// Single-precision matrix products through OpenBLAS (row-major).
 public enum BLAS {
@@ -32,4 +36,34 @@ public enum BLAS {
         sgemm(transB: true, m: rows, n: outFeatures, k: inFeatures, a: x, lda: inFeatures, b: w, ldb: inFeatures,
               c: y, ldc: ldy ?? outFeatures)
     }
+
+    /// `C[m, n] = A[m, k] · B[n, k]ᵀ + beta · C` (B in PyTorch's `nn.Linear` layout) with the n output
+    /// columns split over `Parallel.threadCount` threads, each running a single-threaded sgemm on its
+    /// slice of B. For the forward pass, whose other loops run on the same threads: OpenBLAS's own
+    /// workers spin between calls and take the cores from them. OpenBLAS's thread count is 1 for the
+    /// duration of the call (a BLAS call on another thread meanwhile runs on one thread; correct, slower).
+    public static func splitLinear(
+        m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        _ = configureThreads
+        guard m > 0, n > 0 else { return }
+        let threads = Parallel.threadCount
+        if threads == 1 || n < 32 {
+            sgemm(transB: true, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            return
+        }
+        // Slices of at least 16 columns, a few per thread so a descheduled thread delays little.
+        let minChunk = max(16, (n / (threads * 3) + 15) / 16 * 16)
+        // One split product at a time: OpenBLAS's thread count is process-wide.
+        splitLock.withLock { _ in
+            openblas_set_num_threads(1)
+            Parallel.forChunks(count: n, minChunk: minChunk) { r in
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(r.count), Int32(k), 1, a, Int32(lda),
+                            b + r.lowerBound * ldb, Int32(ldb), beta, c + r.lowerBound, Int32(ldc))
+            }
+            openblas_set_num_threads(Int32(clamping: threads))
+        }
+    }
 }
+

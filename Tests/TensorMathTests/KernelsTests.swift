@@ -4,7 +4,8 @@ import Testing
 
 /// The vector kernels against the same mathematics in Double, on every instruction set this CPU
 /// has (AVX-512, AVX2 and the portable C are separate code paths), with lengths around the vector
-/// widths so every tail is exercised. Serialized: the instruction-set cap is process-wide.
+/// widths so every tail is exercised. The instruction-set cap applies to the test's own thread, so
+/// the sizes stay below the kernels' parallel thresholds where a level is chosen.
 @Suite("Vector kernels (CKernels)", .serialized)
 struct KernelsTests {
     /// The levels to test: the portable C and every vector level up to the CPU's best.
@@ -107,7 +108,7 @@ struct KernelsTests {
         for level in Self.levels {
             Kernels.limitSIMD(level)
             for storage in [FloatStorage.bf16, .f16] {
-                for n in [0, 1, 15, 16, 17, 100_003] {
+                for n in [0, 1, 15, 16, 17, 1000, 65_535] {
                     let (bytes, exact) = Self.stored(Self.values(n, seed: UInt64(n)).map { $0 * 1000 }, storage)
                     var out = [Float](repeating: .nan, count: n)
                     bytes.withUnsafeBytes { b in
@@ -175,11 +176,23 @@ struct KernelsTests {
                                            scores: sc.baseAddress!, into: o.baseAddress!)
                         }
                     }
+                    // The transposed-keys kernel on the same keys ([d, n + 3]: padded rows).
+                    let ldk = n + 3
+                    var kt = [Float](repeating: .nan, count: d * ldk)
+                    for s in 0..<n { for i in 0..<d { kt[i * ldk + s] = k[s * ld + i] } }
+                    var outT = [Float](repeating: 0, count: d)
+                    outT.withUnsafeMutableBufferPointer { o in
+                        scores.withUnsafeMutableBufferPointer { sc in
+                            Kernels.attendTransposed(q: q, keysT: kt, ldk: ldk, values: vv, count: n, ld: ld, d: d, scale: scale,
+                                                     scores: sc.baseAddress!, into: o.baseAddress!)
+                        }
+                    }
                     let logits = (0..<n).map { s in Double(scale) * (0..<d).reduce(0.0) { $0 + Double(q[$1]) * Double(k[s * ld + $1]) } }
                     let mx = logits.max()!, w = logits.map { Foundation.exp($0 - mx) }, z = w.reduce(0, +)
                     for i in 0..<d {
                         let ref = (0..<n).reduce(0.0) { $0 + w[$1] / z * Double(vv[$1 * ld + i]) }
                         #expect(abs(Double(out[i]) - ref) <= 1e-5, "attend level \(level) n \(n) d \(d)")
+                        #expect(abs(Double(outT[i]) - ref) <= 1e-5, "attend (transposed keys) level \(level) n \(n) d \(d)")
                     }
                 }
             }

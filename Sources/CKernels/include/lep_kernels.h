@@ -13,10 +13,11 @@
 enum { LEP_F32 = 0, LEP_BF16 = 1, LEP_F16 = 2 };
 enum { LEP_SIMD_SCALAR = 0, LEP_SIMD_AVX2 = 1, LEP_SIMD_AVX512 = 2 };
 
-/// The instruction set the kernels use now (the best the CPU has unless lowered by lep_simd_limit).
+/// The instruction set the kernels use on this thread (the best the CPU has unless lowered by lep_simd_limit).
 int lep_simd_level(void);
-/// Caps the instruction set at `level` (LEP_SIMD_*; the CPU's best when higher); returns the level in use.
-/// For tests that compare the code paths. Not thread-safe against running kernels.
+/// Caps the instruction set of the calling thread's kernel calls at `level` (LEP_SIMD_*; the CPU's best
+/// when higher); returns the level in use. For tests that compare the code paths; other threads
+/// (including the workers of a parallel kernel) keep the CPU's best.
 int lep_simd_limit(int level);
 
 /// A linear layer without bias on a few rows, for output features o in [o_begin, o_end):
@@ -40,6 +41,12 @@ void lep_swiglu(float *gate, const float *up, size_t n);
 /// hold d floats. `scores` is scratch for n floats (it holds the a_s afterwards).
 void lep_attend(const float *q, const float *keys, const float *values, size_t n, size_t ld, size_t d,
                 float scale, float *scores, float *out);
+
+/// The same attention with the keys transposed: keys_t is [d, ldk] row-major (element (i, s) at
+/// keys_t[i*ldk + s]), so the n scores are computed 16 at a time without horizontal sums (prefill,
+/// where one transposition serves every query row of a KV head).
+void lep_attend_t(const float *q, const float *keys_t, size_t ldk, const float *values, size_t n, size_t ld, size_t d,
+                  float scale, float *scores, float *out);
 
 /// exp(x[i]) into y[i] with the kernels' exponential (for tests; y may equal x).
 void lep_exp(const float *x, float *y, size_t n);
