@@ -51,6 +51,11 @@ public enum Propagator {
         public var saveFit: String?
         /// Rows per block when streaming (fit and apply).
         public var blockRows = 2048
+        /// How the fit accumulates its normal equations (`--fit-precision`); `delta` and `compatReference` always use float64.
+        public var fitPrecision: FitPrecision = .mixed
+        /// Mixed precision: fit again in float64 when ``MixedPrecisionCheck`` predicts too many output elements off
+        /// (false only to measure the unchecked mixed fit, as the tests do).
+        public var mixedPrecisionRefit = true
         public init(base: String, instruct: String, donor: String, output: String) {
             self.base = base; self.instruct = instruct; self.donor = donor; self.output = output
         }
@@ -62,6 +67,11 @@ public enum Propagator {
         /// nil for swap.
         public let solution: StreamingLeastSquares.Solution?
         public let seconds: Double
+        /// Mixed precision: the predicted fraction of output elements off by more than one step
+        /// (``MixedPrecisionCheck``), nil when not checked.
+        public var predictedOffFraction: Double?
+        /// Mixed precision: why the fit was redone in float64, when it was.
+        public var float64Refit: String?
     }
 
     /// What was done.
@@ -199,29 +209,24 @@ public enum Propagator {
                 progress("fitting \(name) (reference row pairs, dgelsy)", 1)
                 continue
             }
-            let ls = StreamingLeastSquares(k: h, m: h)
-            let block = max(1, o.blockRows)
-            let a = UnsafeMutablePointer<Double>.allocate(capacity: block * h)
-            let b = UnsafeMutablePointer<Double>.allocate(capacity: block * h)
-            defer { a.deallocate(); b.deallocate() }
-            var lo = 0
-            while lo < pairs.count {
-                let hi = min(pairs.count, lo + block)
-                pairs.materialize(lo..<hi, from: S, into: a)
-                if o.mode == .delta {
-                    for p in lo..<hi { D.row(pairs.newIds[p], into: b + (p - lo) * h) }
-                } else {
-                    pairs.materialize(lo..<hi, from: T, into: b)
+            let precision: FitPrecision = o.mode == .delta ? .float64 : o.fitPrecision
+            var sol = try fit(name, pairs: pairs, S: S, T: T, D: D, mode: o.mode, precision: precision, blockRows: o.blockRows, progress: progress)
+            var predicted: Double?
+            var refit: String?
+            if precision == .mixed {
+                let outStorage = try lifting { try inputs.instruct.checkpoint.info(name) }.dtype.floatStorage ?? .bf16
+                (predicted, refit) = MixedPrecisionCheck.verdict(sol, m: h, donorRows: D.rows, hidden: h, storage: outStorage) { D.row($0, into: $1) }
+                if refit != nil && o.mixedPrecisionRefit {
+                    sol = try fit(name, pairs: pairs, S: S, T: T, D: D, mode: o.mode, precision: .float64, blockRows: o.blockRows, progress: progress)
                 }
-                ls.add(a: a, b: b, count: hi - lo)
-                lo = hi
-                progress("fitting \(name)", Double(lo) / Double(pairs.count))
             }
-            let sol = try ls.solve()
             guard sol.x.allSatisfy(\.isFinite) else { throw .propagation(stage: "least squares", reason: "\(name): X has non-finite entries") }
             let x = sol.x.map { Float($0) }
             fits[name] = x
-            reports.append(ModuleReport(tensor: name, solution: sol, seconds: monotonicSeconds() - start))
+            var report = ModuleReport(tensor: name, solution: sol, seconds: monotonicSeconds() - start)
+            report.predictedOffFraction = predicted
+            report.float64Refit = refit
+            reports.append(report)
         }
 
         if let path = o.saveFit { try saveFit(path, pairs: pairs, reports: reports, h: h) }
@@ -283,6 +288,33 @@ public enum Propagator {
         } catch {
             out.abort(); throw .propagation(stage: "output", reason: "\(error)")
         }
+    }
+
+    /// Streams the row pairs of one module through ``StreamingLeastSquares`` and solves.
+    static func fit(_ name: String, pairs: RowPairs, S: EmbeddingMatrix, T: EmbeddingMatrix, D: EmbeddingMatrix, mode: PropagationMode,
+                    precision: FitPrecision, blockRows: Int, progress: Progress) throws(SurgeryError) -> StreamingLeastSquares.Solution {
+        let h = S.hidden
+        let block = max(1, precision == .mixed ? min(blockRows, StreamingLeastSquares.mixedBlockRows) : blockRows)
+        let blocks = (pairs.count + block - 1) / block
+        let ls = StreamingLeastSquares(k: h, m: h, precision: precision, checkBlocks: StreamingLeastSquares.checkBlockIndices(blocks: blocks))
+        let stage = precision == .mixed ? "fitting \(name)" : "fitting \(name) (float64)"
+        let a = UnsafeMutablePointer<Double>.allocate(capacity: block * h)
+        let b = UnsafeMutablePointer<Double>.allocate(capacity: block * h)
+        defer { a.deallocate(); b.deallocate() }
+        var lo = 0
+        while lo < pairs.count {
+            let hi = min(pairs.count, lo + block)
+            pairs.materialize(lo..<hi, from: S, into: a)
+            if mode == .delta {
+                for p in lo..<hi { D.row(pairs.newIds[p], into: b + (p - lo) * h) }
+            } else {
+                pairs.materialize(lo..<hi, from: T, into: b)
+            }
+            ls.add(a: a, b: b, count: hi - lo)
+            lo = hi
+            progress(stage, Double(lo) / Double(pairs.count))
+        }
+        return try ls.solve()
     }
 
     static func matrix(_ m: PropagationInputs.Model, _ name: String) throws(SurgeryError) -> EmbeddingMatrix {
@@ -451,6 +483,9 @@ public enum Propagator {
                           ("rows", .number(JSONNumber(s.rows))), ("relative_residual", num(s.relativeResidual)),
                           ("x_minus_identity", num(s.distanceFromIdentity))]
                 if let f = s.fallbackReason { pairs.append(("fallback_reason", .string(f))) }
+                pairs.append(("fit_precision", .string(s.precision.rawValue)))
+                if let p = r.predictedOffFraction { pairs.append(("mixed_precision_predicted_off_fraction", num(p))) }
+                if let f = r.float64Refit { pairs.append(("float64_refit_reason", .string(f))) }
             } else {
                 pairs.append(("solver", .string("identity (swap)")))
             }

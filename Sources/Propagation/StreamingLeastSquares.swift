@@ -12,6 +12,14 @@ import Vocabulary
 /// Cholesky (`dpotrf`/`dpotrs`) when its reciprocal condition number (`dpocon`) is at least
 /// ``choleskyMinRcond``, and otherwise solves `G·X = C` with the SVD-based `dgelsd` (singular values
 /// below `svdRcond · σ_max(G)` are dropped: the minimum-norm solution, as `numpy.linalg.lstsq`).
+///
+/// With ``FitPrecision/mixed`` the block products are computed by `ssyrk`/`sgemm` on the rows rounded
+/// to float32 and each block's result is added into the float64 `G` and `C`; the diagonals of `G` and
+/// `C` (where float32 rounding errors pile up with one sign: sums of squares, and of products of nearly
+/// equal base and instruct values) are summed in float64 from the float64 rows.
+/// The blocks whose add-call index is in `checkBlocks` are also computed in float64, and their
+/// differences give ``ErrorEstimate``: the change of X those rounding errors cause, scaled to every
+/// block (Documentation/Propagation.md §5, "Solving the least squares").
 public final class StreamingLeastSquares {
     /// Columns of A (X is `[k, m]`).
     public let k: Int
@@ -23,9 +31,17 @@ public final class StreamingLeastSquares {
     public var choleskyMinRcond = 1e-12
     /// Relative singular-value cut-off of the SVD fallback (on G, so its square root on A).
     public var svdRcond = 1e-13
+    /// How the block products are accumulated.
+    public let precision: FitPrecision
+    /// Mixed precision: indices of the ``add(a:b:count:)`` calls whose products are also computed in float64.
+    public let checkBlocks: Set<Int>
+    /// `add` calls so far.
+    public private(set) var blocks = 0
+    private var checkedBlocks = 0
     private var g: [Double]  // [k, k], upper triangle valid
     private var c: [Double]  // [k, m]
     private var bNorm2 = 0.0
+    private let mixed: MixedBuffers?
 
     /// How the system was solved.
     public enum Method: String, Sendable { case cholesky, svd, gelsy }
@@ -48,14 +64,70 @@ public final class StreamingLeastSquares {
         public let rows: Int
         /// Why the Cholesky solve was not kept, when it was not.
         public let fallbackReason: String?
+        /// How the normal equations were accumulated.
+        public var precision: FitPrecision = .float64
+        /// Mixed precision with checked blocks and a Cholesky solve: the estimated error of X.
+        public var errorEstimate: ErrorEstimate?
     }
 
-    /// An empty accumulator for `A [·, k]`, `B [·, m]`.
-    public init(k: Int, m: Int) {
+    /// The estimated error of a mixed-precision X on some of its columns: `G⁻¹·(ΔC − ΔG·X)` with ΔG, ΔC the
+    /// float32 rounding errors of the checked blocks, times √(blocks / checked blocks) (independent errors
+    /// of the unchecked blocks add up like a random walk; the diagonal, where they would not, is exact).
+    public struct ErrorEstimate: Sendable {
+        /// Columns of X estimated.
+        public let columns: [Int]
+        /// The error, row-major `[k, columns.count]`.
+        public let dx: [Double]
+        /// Blocks checked in float64, of `blocks`.
+        public let checkedBlocks: Int
+        public let blocks: Int
+    }
+
+    /// An empty accumulator for `A [·, k]`, `B [·, m]`; `checkBlocks` (mixed precision): the `add` calls
+    /// also computed in float64 for ``ErrorEstimate`` (``checkBlockIndices(blocks:)``).
+    public init(k: Int, m: Int, precision: FitPrecision = .float64, checkBlocks: Set<Int> = []) {
         self.k = k
         self.m = m
+        self.precision = precision
+        self.checkBlocks = precision == .mixed ? checkBlocks : []
         g = [Double](repeating: 0, count: k * k)
         c = [Double](repeating: 0, count: k * m)
+        mixed = precision == .mixed ? MixedBuffers(k: k, m: m, checked: !self.checkBlocks.isEmpty) : nil
+    }
+
+    /// Mixed precision: the float32 block products, the float64 diagonal of G, the checked blocks' errors.
+    private final class MixedBuffers {
+        let g32: UnsafeMutablePointer<Float>, c32: UnsafeMutablePointer<Float>
+        /// Σ a_i·a_i and Σ a_i·b_i (i < min(k, m)) in float64.
+        let diag: UnsafeMutablePointer<Double>, diagC: UnsafeMutablePointer<Double>
+        /// Σ (float32 − float64 products) over the checked blocks: G's strict upper triangle, C.
+        let errG: UnsafeMutablePointer<Double>?, errC: UnsafeMutablePointer<Double>?
+        var a32: [Float] = [], b32: [Float] = []
+
+        init(k: Int, m: Int, checked: Bool) {
+            g32 = .allocate(capacity: k * k)
+            c32 = .allocate(capacity: k * m)
+            diag = .allocate(capacity: k)
+            diag.initialize(repeating: 0, count: k)
+            diagC = .allocate(capacity: min(k, m))
+            diagC.initialize(repeating: 0, count: min(k, m))
+            errG = checked ? .allocate(capacity: k * k) : nil
+            errC = checked ? .allocate(capacity: k * m) : nil
+            errG?.initialize(repeating: 0, count: k * k)
+            errC?.initialize(repeating: 0, count: k * m)
+        }
+
+        deinit {
+            g32.deallocate(); c32.deallocate(); diag.deallocate(); diagC.deallocate(); errG?.deallocate(); errC?.deallocate()
+        }
+    }
+
+    /// Mixed precision: the largest block (rows per `add` call) lep propagate uses.
+    public static let mixedBlockRows = 1024
+
+    /// Three `add` calls spread over `blocks` (first, middle, last) to check in float64.
+    public static func checkBlockIndices(blocks: Int) -> Set<Int> {
+        blocks <= 0 ? [] : [0, blocks / 2, blocks - 1]
     }
 
     /// Adds `count` rows: `a` row-major `[count, k]`, `b` row-major `[count, m]`.
@@ -63,22 +135,86 @@ public final class StreamingLeastSquares {
         guard count > 0 else { return }
         _ = BLAS.configureThreads
         let (k32, m32, n32) = (Int32(k), Int32(m), Int32(count))
-        g.withUnsafeMutableBufferPointer { gp in
-            // G += Aᵀ·A (upper triangle)
-            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, k32, n32, 1.0, a, k32, 1.0, gp.baseAddress, k32)
-        }
-        c.withUnsafeMutableBufferPointer { cp in
-            // C += Aᵀ·B
-            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k32, m32, n32, 1.0, a, k32, b, m32, 1.0, cp.baseAddress, m32)
+        switch precision {
+        case .float64:
+            g.withUnsafeMutableBufferPointer { gp in
+                // G += Aᵀ·A (upper triangle)
+                cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, k32, n32, 1.0, a, k32, 1.0, gp.baseAddress, k32)
+            }
+            c.withUnsafeMutableBufferPointer { cp in
+                // C += Aᵀ·B
+                cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k32, m32, n32, 1.0, a, k32, b, m32, 1.0, cp.baseAddress, m32)
+            }
+        case .mixed:
+            addMixed(a: a, b: b, count: count)
         }
         bNorm2 += cblas_ddot(Int32(count * m), b, 1, b, 1)
         rows += count
+        blocks += 1
+    }
+
+    /// One block in float32 products, added into the float64 accumulators (diagonal of G in float64).
+    private func addMixed(a: UnsafePointer<Double>, b: UnsafePointer<Double>, count n: Int) {
+        guard let mx = mixed else { return }
+        let (k, m) = (self.k, self.m)
+        let (k32, m32, n32) = (Int32(k), Int32(m), Int32(n))
+        if mx.a32.count < n * k { mx.a32 = [Float](repeating: 0, count: n * k) }
+        if mx.b32.count < n * m { mx.b32 = [Float](repeating: 0, count: n * m) }
+        mx.a32.withUnsafeMutableBytes { ElementConversion.convert(UnsafeRawPointer(a), from: .f64, to: $0.baseAddress!, as: .f32, count: n * k) }
+        mx.b32.withUnsafeMutableBytes { ElementConversion.convert(UnsafeRawPointer(b), from: .f64, to: $0.baseAddress!, as: .f32, count: n * m) }
+        mx.a32.withUnsafeBufferPointer { ap in
+            mx.b32.withUnsafeBufferPointer { bp in
+                cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, k32, n32, 1, ap.baseAddress, k32, 0, mx.g32, k32)
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k32, m32, n32, 1, ap.baseAddress, k32, bp.baseAddress, m32, 0, mx.c32, m32)
+            }
+        }
+        // A checked block: its float64 products, to record the float32 rounding errors.
+        var exactG: UnsafeMutablePointer<Double>?, exactC: UnsafeMutablePointer<Double>?
+        if checkBlocks.contains(blocks), mx.errG != nil {
+            let eg = UnsafeMutablePointer<Double>.allocate(capacity: k * k), ec = UnsafeMutablePointer<Double>.allocate(capacity: k * m)
+            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, k32, n32, 1.0, a, k32, 0.0, eg, k32)
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k32, m32, n32, 1.0, a, k32, b, m32, 0.0, ec, m32)
+            (exactG, exactC) = (eg, ec)
+            checkedBlocks += 1
+        }
+        defer { exactG?.deallocate(); exactC?.deallocate() }
+        let exact = UncheckedSendable((exactG, exactC))
+        let input = UncheckedSendable((a, b))
+        g.withUnsafeMutableBufferPointer { gb in
+            c.withUnsafeMutableBufferPointer { cb in
+                let acc = UncheckedSendable((gb.baseAddress!, cb.baseAddress!))
+                Parallel.forChunks(count: k, minChunk: 16) { range in
+                    let (g, c) = acc.value
+                    for i in range {
+                        // G's strict upper triangle and C: the float32 block products.
+                        for j in (i + 1)..<max(i + 1, k) { g[i * k + j] += Double(mx.g32[i * k + j]) }
+                        for j in 0..<m { c[i * m + j] += Double(mx.c32[i * m + j]) }
+                        if let xg = exact.value.0, let xc = exact.value.1, let eg = mx.errG, let ec = mx.errC {
+                            for j in (i + 1)..<max(i + 1, k) { eg[i * k + j] += Double(mx.g32[i * k + j]) - xg[i * k + j] }
+                            for j in 0..<m where j != i { ec[i * m + j] += Double(mx.c32[i * m + j]) - xc[i * m + j] }
+                        }
+                    }
+                    // The diagonals of G and C in float64, row by row over this chunk of columns.
+                    let (ap, bp) = input.value
+                    let mc = range.clamped(to: 0..<m)
+                    for p in 0..<n {
+                        let ar = ap + p * k, br = bp + p * m
+                        for i in range { mx.diag[i] += ar[i] * ar[i] }
+                        for i in mc { mx.diagC[i] += ar[i] * br[i] }
+                    }
+                }
+            }
+        }
     }
 
     /// Solves the accumulated system.
     public func solve() throws(SurgeryError) -> Solution {
         guard rows > 0 else { throw .propagation(stage: "least squares", reason: "no row pairs to fit X on (the vocabularies share no tokens?)") }
         let (k32, m32) = (Int32(k), Int32(m))
+        if let mx = mixed {
+            for i in 0..<k { g[i * k + i] = mx.diag[i] }
+            for i in 0..<min(k, m) { c[i * m + i] = mx.diagC[i] }
+        }
         var factor = g
         let anorm = factor.withUnsafeBufferPointer { LAPACKE_dlansy(LAPACK_ROW_MAJOR, 49 /* '1' */, 85 /* 'U' */, k32, $0.baseAddress, k32) }
         var rcond = 0.0
@@ -129,8 +265,40 @@ public final class StreamingLeastSquares {
         let xgx = cblas_ddot(Int32(k * m), x, 1, gx, 1)
         let res2 = max(0, bNorm2 - 2 * xc + xgx)
         let relRes = bNorm2 > 0 ? (res2 / bNorm2).squareRoot() : 0
-        return Solution(x: x, method: method, rcond: rcond, rank: rank, relativeResidual: relRes,
-                        distanceFromIdentity: Self.distanceFromIdentity(x, k: k, m: m), rows: rows, fallbackReason: reason)
+        var solution = Solution(x: x, method: method, rcond: rcond, rank: rank, relativeResidual: relRes,
+                                distanceFromIdentity: Self.distanceFromIdentity(x, k: k, m: m), rows: rows, fallbackReason: reason)
+        solution.precision = precision
+        if let mx = mixed, let eg = mx.errG, let ec = mx.errC, method == .cholesky, checkedBlocks > 0 {
+            solution.errorEstimate = errorEstimate(x: x, factor: factor, errG: eg, errC: ec)
+        }
+        return solution
+    }
+
+    /// ``ErrorEstimate`` on up to 128 evenly spaced columns of X, with the Cholesky `factor` of G.
+    private func errorEstimate(x: [Double], factor: [Double], errG: UnsafePointer<Double>, errC: UnsafePointer<Double>) -> ErrorEstimate {
+        let step = max(1, m / 128)
+        let cols = Array(stride(from: 0, to: m, by: step).prefix(128))
+        let nc = cols.count
+        var xc = [Double](repeating: 0, count: k * nc)
+        var r = [Double](repeating: 0, count: k * nc)
+        for i in 0..<k {
+            for (q, j) in cols.enumerated() {
+                xc[i * nc + q] = x[i * m + j]
+                r[i * nc + q] = errC[i * m + j]
+            }
+        }
+        // r = ΔC − ΔG·X (ΔG symmetric, upper triangle, zero diagonal)
+        xc.withUnsafeBufferPointer { xp in
+            r.withUnsafeMutableBufferPointer { rp in
+                cblas_dsymm(CblasRowMajor, CblasLeft, CblasUpper, Int32(k), Int32(nc), -1.0, errG, Int32(k), xp.baseAddress, Int32(nc), 1.0, rp.baseAddress, Int32(nc))
+            }
+        }
+        _ = factor.withUnsafeBufferPointer { f in
+            r.withUnsafeMutableBufferPointer { LAPACKE_dpotrs(LAPACK_ROW_MAJOR, 85, Int32(k), Int32(nc), f.baseAddress, Int32(k), $0.baseAddress, Int32(nc)) }
+        }
+        let scale = (Double(blocks) / Double(checkedBlocks)).squareRoot()
+        for q in r.indices { r[q] *= scale }
+        return ErrorEstimate(columns: cols, dx: r, checkedBlocks: checkedBlocks, blocks: blocks)
     }
 
     /// `torch.linalg.lstsq(A, B, driver="gelsy")` in float64 on dense `a` `[rows, k]`, `b` `[rows, m]`
