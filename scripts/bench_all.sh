@@ -9,12 +9,13 @@
 #   merge        task_arithmetic and ties, 3 bf16 ~1B checkpoints: mergekit-yaml, I/O floor (cat + cp + sync)
 #                (scripts/bench_merge.sh; LAYERS/HIDDEN/VOCAB make it smaller)
 #   union        tokenizer_source union of two 150k vocabularies: time budget (scripts/bench_union.sh)
-#   propagate    propagate conversion at LLaMA-3-8B embedding shapes: numpy lstsq (scripts/bench_propagate.sh)
+#   propagate    propagate conversion at LLaMA-3-8B embedding shapes: --fit-precision float64, numpy lstsq
+#                (scripts/bench_propagate.sh; SKIP_FLOAT64=1 / SKIP_NUMPY=1 leave those out)
 #   forward      prefill 512 / decode 64, SmolLM-135M shapes and two LLaMA-3 shapes: PyTorch f32, same
 #                threads, alternating rounds (scripts/bench_forward.py, reference environment; FORWARD_MODELS, ROUNDS)
 #   tokenizers   encode throughput: HF tokenizers (scripts/bench_tokenizers.sh, reference environment)
 #   foundation   convert / inspect vs cp (scripts/bench.sh)
-# Rows whose script prints a JSON result (merge, union, forward) are tabulated with their ratios; the others'
+# Rows whose script prints a JSON result (merge, union, forward, propagate) are tabulated with their ratios; the others'
 # output lines are kept verbatim in results.json ("lines") and shown as they are.
 # The machine is shared: the load average is recorded with every row.
 set -uo pipefail
@@ -63,7 +64,8 @@ for row in $ROWS; do
       scripts/bench_union.sh "$LEP" || echo "union row failed or over budget"
       ;;
     propagate)
-      if [ ! -d ../shared/realdata ]; then skip propagate "needs ../shared/realdata"; else run_text_row propagate env LEP="$LEP" scripts/bench_propagate.sh; fi
+      if [ ! -d ../shared/realdata ]; then skip propagate "needs ../shared/realdata"
+      else echo "== propagate: scripts/bench_propagate.sh"; scripts/bench_propagate.sh "$LEP" || echo "propagate row failed"; fi
       ;;
     forward)
       if [ $have_refenv = 0 ]; then skip forward "PyTorch peer needs the reference environment (make refenv)"

@@ -19,7 +19,8 @@ import Tokenizers
 /// OUT[i] = T[j]                    for output added tokens whose string is instruct token j
 /// OUT[i] = mean(OUT[0..<V_donor])  for the remaining rows beyond V_donor (reported)
 /// ```
-/// X is solved in float64 (``StreamingLeastSquares``), kept in float32, applied with float32
+/// X is solved in float64 from normal equations accumulated as ``Options/fitPrecision`` says (``StreamingLeastSquares``,
+/// ``FitPrecision``), kept in float32, applied with float32
 /// accumulation and written in the instruct dtype (RNE). `compatReference` swaps in the reference
 /// code's row pairs, dense `dgelsy` solve, X rounded to the checkpoint dtype and added-token rule
 /// (``ReferenceCompat``).
