@@ -84,14 +84,15 @@ else:
     if "wall_s" in f64:
         import torch
         for name in fits:
-            a = tensor(f"{w}/out-mixed", name).view(torch.int16).numpy().astype(np.int32)
-            b = tensor(f"{w}/out-float64", name).view(torch.int16).numpy().astype(np.int32)
-            # bf16 steps between the two: ordered bit patterns (sign-magnitude → integers)
-            oa = np.where(a < 0, -(a & 0x7fff), a); ob = np.where(b < 0, -(b & 0x7fff), b)
-            d = np.abs(oa - ob)
-            accuracy[name] = {"elements": int(d.size), "more_than_one_step": int((d > 1).sum()), "fraction_within_one_step": float((d <= 1).mean()),
-                              "identical": float((d == 0).mean())}
-            del a, b, oa, ob, d
+            ta, tb = tensor(f"{w}/out-mixed", name).view(torch.int16), tensor(f"{w}/out-float64", name).view(torch.int16)
+            total = off = same = 0
+            for lo in range(0, ta.shape[0], 8192):  # row chunks: bounded memory
+                a = ta[lo:lo + 8192].numpy().astype(np.int32); b = tb[lo:lo + 8192].numpy().astype(np.int32)
+                # bf16 steps between the two: ordered bit patterns (sign-magnitude → integers)
+                d = np.abs(np.where(a < 0, -(a & 0x7fff), a) - np.where(b < 0, -(b & 0x7fff), b))
+                total += d.size; off += int((d > 1).sum()); same += int((d == 0).sum())
+            accuracy[name] = {"elements": total, "more_than_one_step": off, "fraction_within_one_step": 1 - off / total, "identical": same / total}
+            del ta, tb
     if skip_numpy:
         peers["numpy_lstsq"] = {"skipped": "SKIP_NUMPY=1"}
     else:

@@ -49,7 +49,7 @@ enum PropagateCommand: Command {
         products (OpenBLAS ssyrk/sgemm on blocks of rows rounded to float32) summed in float64, with the
         diagonal of AᵀA summed in float64, and solves in float64: about twice as fast as float64. Three
         blocks are also computed in float64; their rounding errors give an estimate of X's error, and when
-        it predicts more than 0.002 % of the output elements off by over half a step of the output dtype,
+        it predicts more than 0.005 % of the output elements off by over one step of the output dtype,
         the module is fitted again in float64 (reported as float64_refit_reason). On the fixtures and
         the synthetic checks, ≥ 99.99 % of output elements equal the float64 fit's to one bf16 step.
         --fit-precision float64 accumulates in float64 (dsyrk/dgemm), the earlier behaviour, bit for bit.

@@ -76,12 +76,32 @@ import TestSupport
             (["-o", Self.toy + "/instruct", "--force"], 1, "input"),
             (["-o", tmp + "/x", "--mode", "conversion-occurrence"], 64, "--occurrence-map"),
             (["-o", tmp + "/x", "--chat-template", tmp + "/missing.jinja"], 1, "cannot read"),
+            (["-o", tmp + "/x", "--fit-precision", "float32"], 64, "--fit-precision"),
         ]
         for (extra, status, message) in cases {
             let r = try LEP.run(common + extra)
             #expect(r.status == status && r.stderr.contains(message), "\(extra): \(r.status) \(r.stderr)")
             #expect(!r.stderr.contains("[propagate]"), "\(extra): refused after a stage began: \(r.stderr)")
         }
+    }
+
+    @Test func propagateFitPrecisionIsRecorded() throws {
+        let tmp = makeTempDir(); defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let common = ["propagate", "--base", Self.toy + "/base", "--instruct", Self.toy + "/instruct", "--donor", Self.toy + "/donor", "--json"]
+        for precision in ["mixed", "float64"] {
+            let r = try LEP.run(common + ["-o", tmp + "/" + precision, "--fit-precision", precision])
+            #expect(r.status == 0, "\(precision): \(r.stderr)")
+            let doc = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+            let modules = doc?["modules"] as? [[String: Any]] ?? []
+            #expect(modules.count == 2, "\(r.stdout)")
+            for m in modules {
+                // mixed: kept, or refitted in float64 with the reason recorded.
+                let used = m["fit_precision"] as? String
+                if precision == "float64" { #expect(used == "float64") } else { #expect(used == "mixed" || m["float64_refit_reason"] is String, "\(m)") }
+            }
+        }
+        let help = try LEP.run(["help", "propagate"])
+        #expect(help.stdout.contains("--fit-precision"))
     }
 
     /// Exit codes as documented: 64 for a bad command line, 1 for a failure of the work or its inputs.
