@@ -555,7 +555,7 @@ def run(a):
 
     # ---- Output: the input's files, the trained tensors written over their own byte ranges.
     result = {
-        "tool": "scripts/train_embeddings.py", "model_dir": model_dir,
+        "tool": "scripts/train_embeddings.py", "model_dir": a.model_dir,
         "model_config_sha256": sha256_file(os.path.join(model_dir, "config.json")),
         "texts": text_report, "device": device, "compute_dtype": str(compute).replace("torch.", ""),
         "checkpoint_dtype": ckpt_dtype, "tied": tied, "modules": modules,

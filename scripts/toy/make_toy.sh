@@ -3,11 +3,10 @@
 # are committed. Needs ../shared/realdata/text (training text, never copied), the Python env of
 # scripts/toy/requirements.txt (default: ../refenv, `make refenv`) and a lep binary for `vocab build` / `vocab init`:
 #   swift build -c release --product lep && LEP=.build/release/lep scripts/toy/make_toy.sh
-# Steps: tokenizers → base (pre-training with recurring spans) → instruct (gentle chat fine-tune) →
+# Steps: tokenizers → base (induction curriculum, then pre-training with fresh recurring spans) → instruct (gentle chat fine-tune) →
 # lep vocab build + lep vocab init → scripts/train_embeddings.py (the donor) → copy check → manifest.
-# TOY_THREADS torch threads (default 2); TOY_BASE_STEPS / TOY_INST_STEPS / TOY_DONOR_STEPS override the step
-# counts. Measured on the shared 2-core machine: base 1200 steps 951 s (1035 CPU s), instruct 300 steps 270 s,
-# donor 300 steps 49 s. At this length the models do NOT yet copy exactly (copy99 = 0; see README).
+# TOY_THREADS torch threads (default 2); TOY_INDUCTION_STEPS / TOY_BASE_STEPS / TOY_INST_STEPS / TOY_DONOR_STEPS
+# override the step counts. Times: fixtures/toy/MANIFEST.json.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 VENV=${VENV:-../refenv}
@@ -27,16 +26,12 @@ python3 scripts/toy/train_toy.py instruct
 "$LEP" vocab init --model fixtures/toy/base --tokenizer "$W/newtok" -o "$W/donor-init" --shard-size 0 --force
 python3 scripts/toy/train_toy.py donor-text "$W/donor-ru.txt"
 d0=$(date +%s)
-if [ -f scripts/train_embeddings.py ] && [ -z "${TOY_OWN_DONOR:-}" ]; then
-  # the user-facing donor trainer; only embed_tokens/lm_head change
-  python3 scripts/train_embeddings.py "$W/donor-init" --text "$W/donor-ru.txt" -o fixtures/toy/donor --force \
-    --max-steps "${TOY_DONOR_STEPS:-300}" --seq-len 256 --batch 8 --lr 3e-3 --seed 20241235 --device cpu \
-    --threads "$TOY_THREADS"
-  rm -f fixtures/toy/donor/lep_vocab_init.json
-  python3 scripts/toy/train_toy.py record-donor "$(( $(date +%s) - d0 ))"
-else
-  python3 scripts/toy/train_toy.py donor "$W/donor-init" "$W/donor-ru.txt"
-fi
+# the user-facing donor trainer; only embed_tokens/lm_head change
+python3 scripts/train_embeddings.py "$W/donor-init" --text "$W/donor-ru.txt" -o fixtures/toy/donor --force \
+  --max-steps "${TOY_DONOR_STEPS:-300}" --seq-len 256 --batch 8 --lr 3e-3 --seed 20241235 --device cpu \
+  --threads "$TOY_THREADS"
+rm -f fixtures/toy/donor/lep_vocab_init.json
+python3 scripts/toy/train_toy.py record-donor "$(( $(date +%s) - d0 ))"
 python3 scripts/toy/train_toy.py check
 end=$(date +%s)
 python3 scripts/toy/train_toy.py manifest $((end - start))

@@ -5,17 +5,17 @@ Stages (run in order by scripts/toy/make_toy.sh; each is deterministic on CPU wi
   tokenizers  old tokenizer (byte-level BPE, 2048 ids, LLaMA-3 split regex, ~90 % English / 10 % Russian),
               new Russian tokenizer (SentencePiece BPE, 2048 pieces, byte fallback), both written to the
               work folder (the new one also to fixtures/toy/ru_spm).
-  base        base LlamaForCausalLM (untied) pre-trained on English + Russian text in which spans recur
-              ("A … A": the same sentence or paragraph twice, sometimes with other text between, and
-              repeated random word sequences), so that induction heads form and the model can copy.
+  base        base LlamaForCausalLM (untied): an induction curriculum first (fresh random spans "P A A",
+              loss on the second A only: short rows over the 512 most frequent tokens, then longer rows
+              over all tokens and text windows), then language modelling on English + Russian text in
+              which fresh spans recur ("W … W", drawn on the fly so they cannot be memorised). Without
+              the curriculum the induction heads did not form in 4000 steps on this budget.
   instruct    base + ChatML specials <|im_start|>/<|im_end|> + chat_template, fine-tuned gently (lower
               learning rate, far fewer tokens than the base) on generated EN/RU chats (copy, first/last
               word, continue a sentence, word choice); loss on the assistant turns only.
   donor-text  Russian training text for the donor (train part of the texts with the same recurring spans),
               written to the work folder for scripts/train_embeddings.py (never committed).
   record-donor  copies scripts/train_embeddings.py's provenance summary into the timings.
-  donor       (fallback when scripts/train_embeddings.py is absent, or TOY_OWN_DONOR=1) after `lep vocab build --mode replace`
-              + `lep vocab init`: trains ONLY model.embed_tokens and lm_head on donor-text.
   check       greedy copy check of fixtures/toy/instruct on held-out sentences/paragraphs (printed).
   manifest    fixtures/toy/MANIFEST.json (sha256 of every committed file, versions, seeds, timings).
 
@@ -65,11 +65,14 @@ CHAT_TEMPLATE = ("{{ bos_token }}{% for message in messages %}"
 # (scripts/train_embeddings.py); ≈ 22 minutes wall on the shared 2-core machine. Committed ≈ 3 × 2.6 MB (bf16).
 HIDDEN, LAYERS, HEADS, KV_HEADS, FFN = 128, 4, 4, 4, 384
 OLD_VOCAB, NEW_VOCAB = 2048, 2048
-BASE_STEPS, BASE_BATCH, BASE_SEQ, BASE_LR = int(os.environ.get("TOY_BASE_STEPS", 1200)), 8, 256, 3e-3
+# Base: an induction curriculum (INDUCTION_STEPS: fresh random spans "P A A", loss on the second A only;
+# first on the 512 most frequent tokens at length 32, then on all tokens at length 64), then BASE_STEPS of
+# language modelling on text with fresh recurring spans mixed in (on the fly, never the same twice).
+INDUCTION_SMALL_STEPS, INDUCTION_STEPS = 600, int(os.environ.get("TOY_INDUCTION_STEPS", 1300))
+BASE_STEPS, BASE_BATCH, BASE_SEQ, BASE_LR = int(os.environ.get("TOY_BASE_STEPS", 2000)), 8, 256, 3e-3
 INST_STEPS, INST_BATCH, INST_LR = int(os.environ.get("TOY_INST_STEPS", 300)), 8, 1e-3
 INST_MAXLEN = 448
-DONOR_STEPS, DONOR_BATCH, DONOR_SEQ, DONOR_LR = int(os.environ.get("TOY_DONOR_STEPS", 300)), 8, 256, 3e-3
-REPEAT_SHARE, RANDOM_SHARE = 0.5, 0.2  # of the pre-training documents: "S … S" spans, random word repeats
+SPAN_SHARE = 0.5  # of the language-modelling segments: a fresh span W twice ("W\n\n[gap]W\n\n")
 
 
 def log(*a):
@@ -162,8 +165,8 @@ def random_words(rng, vocab, freq_words):
     return s[:1].upper() + s[1:]
 
 
-def repeat_corpus(text, rng, share_repeat=REPEAT_SHARE, share_random=RANDOM_SHARE):
-    """The text as documents joined by blank lines, with recurring spans mixed in: every paragraph once in
+def repeat_corpus(text, rng, share_repeat=0.5, share_random=0.2):
+    """(The donor's training text.) The text as documents joined by blank lines, with recurring spans mixed in: every paragraph once in
     order, plus (share_repeat) documents `S\\n\\nS` or `S\\n\\nT\\n\\nS` with S a sentence or paragraph of
     the text and (share_random) documents `W\\n\\nW` with W a random word sequence."""
     paras = paragraphs(text, 20, 600)
@@ -184,6 +187,59 @@ def repeat_corpus(text, rng, share_repeat=REPEAT_SHARE, share_random=RANDOM_SHAR
             w = random_words(rng, vocab, ws)
             docs.append(w + "\n\n" + w)
     return "\n\n".join(docs)
+
+
+class SpanSampler:
+    """Pre-training rows drawn on the fly from token streams, with fresh recurring spans.
+
+    Copying in context needs induction heads, and they only form when the repeated material cannot be
+    memorised: every span here is new (random tokens, or a random window of the text), so predicting its
+    second occurrence is possible only by looking back at the first."""
+
+    def __init__(self, streams, vocab, bos, sep, seed):
+        self.streams, self.bos, self.sep = streams, bos, sep
+        self.rng = np.random.default_rng(seed)
+        counts = np.bincount(np.concatenate([np.asarray(s) for s in streams]), minlength=vocab).astype(np.float64)
+        counts[vocab - 2:] = 0  # BOS/EOS never appear inside spans
+        self.probs = np.sqrt(counts + 0.5) * (counts >= 0)
+        self.probs[vocab - 2:] = 0
+        self.probs /= self.probs.sum()  # square-root-flattened unigram: frequent tokens, but all of them
+        self.top = np.argsort(-counts)[:512]
+        self.vocab = vocab
+
+    def tokens(self, n, small=False):
+        if small:
+            return [int(v) for v in self.rng.choice(self.top, size=n)]
+        return [int(v) for v in self.rng.choice(self.vocab, size=n, p=self.probs)]
+
+    def natural(self, n):
+        s = self.streams[self.rng.integers(len(self.streams))]
+        i = int(self.rng.integers(0, len(s) - n))
+        return list(s[i:i + n])
+
+    def induction_row(self, length, small):
+        """BOS, a prefix P, a span A, A again, random filler; returns (ids, (start, end) of the scored part:
+        the second A without its first token, which cannot be predicted)."""
+        pre = int(self.rng.integers(0, length // 4))
+        h = int(self.rng.integers(4, (length - pre - 1) // 2))
+        src = (lambda n: self.tokens(n, True)) if small else (self.tokens if self.rng.random() < 0.6 else self.natural)
+        p, a = src(pre), src(h)
+        row = [self.bos] + p + a + a
+        row += self.tokens(length - len(row), small)
+        return row, (1 + pre + h + 1, 1 + pre + 2 * h)
+
+    def lm_row(self, length):
+        """Text windows separated by blank lines; SPAN_SHARE of the segments are a fresh span W twice."""
+        out = [self.bos]
+        while len(out) < length:
+            if self.rng.random() < SPAN_SHARE:
+                n = int(self.rng.integers(5, 60))
+                w = self.tokens(n) if self.rng.random() < 0.5 else self.natural(n)
+                gap = self.natural(int(self.rng.integers(0, 30))) if self.rng.random() < 0.4 else []
+                out += w + self.sep + gap + w + self.sep
+            else:
+                out += self.natural(int(self.rng.integers(30, 120))) + self.sep
+        return out[:length]
 
 
 # ---------------------------------------------------------------- models and training helpers
@@ -236,23 +292,17 @@ def repeat_loss(model, tok_encode, spans, bos_id):
     return float(np.mean(losses))
 
 
-def lm_train(model, params, streams, weights, steps, batch, seq, lr, bos_id, tag, probe=None):
-    """Causal LM training on random windows drawn from token streams (window = BOS + seq-1 tokens)."""
-    opt = torch.optim.AdamW(params, lr=lr, betas=(0.9, 0.95), weight_decay=0.0)
-    rng = np.random.default_rng(SEED + len(tag))
+def train_loop(model, params, steps, make_batch, lr_at, tag, probe=None):
+    """AdamW steps on batches from `make_batch()` -> (input_ids, labels); progress every 25 steps."""
+    opt = torch.optim.AdamW(params, lr=lr_at(0), betas=(0.9, 0.95), weight_decay=0.0)
     t0, c0 = time.time(), time.process_time()
     model.train()
     ema = None
     for step in range(steps):
-        rows = []
-        for _ in range(batch):
-            s = streams[rng.choice(len(streams), p=weights)]
-            i = int(rng.integers(0, len(s) - seq))
-            rows.append([bos_id] + s[i:i + seq - 1])
-        x = torch.tensor(rows)
+        x, y = make_batch()
         for g in opt.param_groups:
-            g["lr"] = cosine_lr(step, steps, lr)
-        loss = model(input_ids=x, labels=x).loss
+            g["lr"] = lr_at(step)
+        loss = model(input_ids=x, labels=y).loss
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -263,10 +313,8 @@ def lm_train(model, params, streams, weights, steps, batch, seq, lr, bos_id, tag
             if probe and (step % 100 == 0 or step == steps - 1):
                 extra = f" | probe {probe(model)}"
             dt = time.time() - t0
-            log(f"[{tag}] step {step}/{steps} loss {loss.item():.3f} ema {ema:.3f} ({dt:.0f} s, "
-                f"{(step + 1) * batch * seq / max(dt, 1e-9):.0f} tok/s){extra}")
-    return {"steps": steps, "batch": batch, "seq": seq, "lr": lr, "tokens": steps * batch * seq,
-            "seconds": round(time.time() - t0, 1), "cpu_seconds": round(time.process_time() - c0, 1),
+            log(f"[{tag}] step {step}/{steps} loss {loss.item():.3f} ema {ema:.3f} ({dt:.0f} s){extra}")
+    return {"steps": steps, "seconds": round(time.time() - t0, 1), "cpu_seconds": round(time.process_time() - c0, 1),
             "final_train_loss_ema": round(ema, 4)}
 
 
@@ -386,31 +434,46 @@ def stage_base():
     ru_hold_all = "\n".join(ru_hold.values())
     tok = Tokenizer.from_file(os.path.join(WORK, "old_tokenizer.json"))
     enc = lambda s: tok.encode(s, add_special_tokens=False).ids  # noqa: E731
-    cache = os.path.join(WORK, f"pretrain_ids_{REPEAT_SHARE}_{RANDOM_SHARE}.json")
-    if os.path.exists(cache):  # deterministic; cached only to save time when a stage is rerun
-        en_ids, ru_ids = json.load(open(cache))
-    else:
-        rng = random.Random(SEED + 10)
-        en_text = repeat_corpus(en_train, rng)
-        ru_text = "\n\n".join(repeat_corpus(t, rng) for t in ru_train.values())
-        en_ids, ru_ids = enc(en_text), enc(ru_text)
-        json.dump([en_ids, ru_ids], open(cache, "w"))
+    en_ids, ru_ids = enc(en_train), enc("\n\n".join(ru_train.values()))
     hold = {"en": enc(en_hold), "ru": enc(ru_hold_all)}
     spans = held_out_spans(en_hold, ru_hold_all)
-    log("pre-training tokens (with recurring spans): en", len(en_ids), "ru", len(ru_ids))
+    log("pre-training text tokens: en", len(en_ids), "ru", len(ru_ids))
     bos = tok.token_to_id(BOS)
+    sampler = SpanSampler([en_ids, ru_ids], OLD_VOCAB, bos, enc("\n\n"), SEED + 10)
 
     def probe(m):
         return " ".join(f"copy_{k} {repeat_loss(m, enc, v[:4], bos):.2f}" for k, v in spans.items())
 
+    def induction_batch(step):
+        small = step < INDUCTION_SMALL_STEPS
+        length, n = (32, 64) if small else (64, 32)
+        rows, scored = zip(*[sampler.induction_row(length, small) for _ in range(n)])
+        x = torch.tensor(rows)
+        y = torch.full_like(x, -100)
+        for i, (a, b) in enumerate(scored):
+            y[i, a:b] = x[i, a:b]
+        return x, y
+
+    def lm_batch():
+        x = torch.tensor([sampler.lm_row(BASE_SEQ) for _ in range(BASE_BATCH)])
+        return x, x
+
     seed_all(SEED + 1)
     model = transformers.LlamaForCausalLM(llama_config(OLD_VOCAB)).float()
-    res = lm_train(model, list(model.parameters()), [en_ids, ru_ids], [0.55, 0.45], BASE_STEPS,
-                   BASE_BATCH, BASE_SEQ, BASE_LR, bos, "base", probe)
-    res["train_tokens"] = {"en": len(en_ids), "ru": len(ru_ids)}
-    res["text_mix"] = (f"windows 55 % English / 45 % Russian; per paragraph of text, {REPEAT_SHARE:.0%} chance of an "
-                       f"extra 'S … S' document (S a sentence or paragraph), {RANDOM_SHARE:.0%} of a repeated random "
-                       "word sequence")
+    params = list(model.parameters())
+    counter = iter(range(10 ** 9))
+    ind = train_loop(model, params, INDUCTION_STEPS, lambda: induction_batch(next(counter)),
+                     lambda s: 2e-3 * min(1.0, (s + 1) / 40), "base/induction", probe)
+    ind.update({"rows": f"{INDUCTION_SMALL_STEPS} steps 64 × 32 tokens over the 512 most frequent tokens, then "
+                        "32 × 64 tokens over all (square-root-flattened unigram) or text windows",
+                "lr": 2e-3})
+    res = train_loop(model, params, BASE_STEPS, lm_batch, lambda s: cosine_lr(s, BASE_STEPS, BASE_LR), "base/lm", probe)
+    res.update({"batch": BASE_BATCH, "seq": BASE_SEQ, "lr": BASE_LR, "tokens": BASE_STEPS * BASE_BATCH * BASE_SEQ,
+                "induction_curriculum": ind,
+                "train_tokens": {"en": len(en_ids), "ru": len(ru_ids)},
+                "text_mix": (f"rows of text windows (English or Russian, even odds) separated by blank lines; "
+                             f"{SPAN_SHARE:.0%} of the segments are a fresh span W twice (random tokens or a text "
+                             "window, 5-60 tokens), sometimes with text between")})
     res["holdout_nll"] = {k: round(eval_loss(model, v, BASE_SEQ, bos), 4) for k, v in hold.items()}
     res["holdout_repeat_nll"] = {k: round(repeat_loss(model, enc, v, bos), 4) for k, v in spans.items()}
     log("base:", res)
@@ -630,43 +693,6 @@ def stage_donor_text(path):
     log("donor text:", path, len(text), "characters")
 
 
-def stage_donor(init_dir, text_path):
-    """Trains only embed_tokens and lm_head of `init_dir` (lep vocab init output) on `text_path`
-    (fallback for scripts/train_embeddings.py)."""
-    timings = json.load(open(TIMINGS))
-    seed_all(SEED + 5)
-    _, _, _, ru_hold = splits()
-    tok = Tokenizer.from_file(os.path.join(init_dir, "tokenizer.json"))
-    ru_ids = tok.encode(open(text_path, encoding="utf-8").read(), add_special_tokens=False).ids
-    hold = {"ru": tok.encode("\n".join(ru_hold.values()), add_special_tokens=False).ids}
-    model = transformers.LlamaForCausalLM.from_pretrained(init_dir, dtype=torch.float32)
-    frozen = {k: v.clone() for k, v in model.state_dict().items() if "embed_tokens" not in k and "lm_head" not in k}
-    for nme, p in model.named_parameters():
-        p.requires_grad = ("embed_tokens" in nme) or ("lm_head" in nme)
-    params = [p for p in model.parameters() if p.requires_grad]
-    assert len(params) == 2, [nme for nme, p in model.named_parameters() if p.requires_grad]
-    bos = tok.token_to_id(BOS)
-    before = {"ru": round(eval_loss(model, hold["ru"], DONOR_SEQ, bos), 4)}
-    res = lm_train(model, params, [ru_ids], [1.0], DONOR_STEPS, DONOR_BATCH, DONOR_SEQ, DONOR_LR, bos, "donor")
-    res["holdout_nll"] = {"ru": round(eval_loss(model, hold["ru"], DONOR_SEQ, bos), 4)}
-    res["holdout_nll_before"] = before
-    res["train_tokens"] = len(ru_ids)
-    res["trainer"] = "scripts/toy/train_toy.py donor"
-    for k, v in model.state_dict().items():
-        if k in frozen:
-            assert torch.equal(v, frozen[k]), k
-    donor = os.path.join(OUT, "donor")
-    if os.path.isdir(donor):
-        shutil.rmtree(donor)
-    shutil.copytree(init_dir, donor)
-    for f in os.listdir(donor):
-        if f.endswith(".safetensors") or f.endswith(".index.json") or f == "lep_vocab_init.json":
-            os.remove(os.path.join(donor, f))
-    save_bf16(model, donor)
-    timings["donor"] = res
-    json.dump(timings, open(TIMINGS, "w"), indent=2)
-
-
 def stage_record_donor(seconds):
     """Copies the summary of scripts/train_embeddings.py's provenance (fixtures/toy/donor/
     lep_train_embeddings.json) into the timings, with the wall time make_toy.sh measured."""
@@ -703,9 +729,10 @@ def stage_manifest(total_seconds, extra_json=None):
         "models": {
             "architecture": f"LlamaForCausalLM, hidden {HIDDEN}, {LAYERS} layers, {HEADS} heads / {KV_HEADS} kv heads, "
                             f"ffn {FFN}, untied embeddings (embed_tokens and lm_head), bf16 on disk",
-            "base": "old tokenizer (byte-level BPE 2048), pre-trained on English + Russian with recurring spans (copying)",
+            "base": "old tokenizer (byte-level BPE 2048); induction curriculum (fresh repeated spans, loss on the repeat), "
+                    "then pre-trained on English + Russian text with fresh recurring spans (copying in context)",
             "instruct": "base + <|im_start|>/<|im_end|> (ids 2048, 2049), ChatML chat_template, gentle full fine-tune "
-                        "(lower LR, ~10x fewer tokens than the base) on generated EN/RU chats, loss on assistant turns",
+                        "(lower LR, fewer steps than the base) on generated EN/RU chats, loss on assistant turns",
             "ru_spm": "new Russian SentencePiece BPE (2048 pieces, byte fallback, identity normalisation)",
             "donor": "lep vocab build --mode replace + lep vocab init of base, then only embed_tokens/lm_head trained "
                      "on Russian text with recurring spans",
@@ -732,8 +759,6 @@ if __name__ == "__main__":
         stage_check(sys.argv[2] if len(sys.argv) > 2 else None)
     elif stage == "donor-text":
         stage_donor_text(sys.argv[2])
-    elif stage == "donor":
-        stage_donor(sys.argv[2], sys.argv[3])
     elif stage == "record-donor":
         stage_record_donor(float(sys.argv[2]))
     elif stage == "manifest":
