@@ -15,7 +15,8 @@ Models (both programs compute in float32):
   8b-2l: lep synth --preset llama3-8b --layers 2 (bf16, LLaMA-3-8B shapes, vocab 128256)
 lep also runs the 8B-shaped model with --memory 0 (converted weights not kept: bounded memory).
 
-Environment: FORWARD_MODELS (default "smollm-135m small 8b-2l"), ROUNDS (3), BENCH_DIR (model
+Environment: FORWARD_MODELS (default "smollm-135m small 8b-2l"), ROUNDS (3), LEP_BASELINE (a second lep
+binary measured in the same rounds, e.g. an earlier build, for before/after ratios), BENCH_DIR (model
 folder, default bench-data/forward), BENCH_RESULTS (when set, one JSON row per model is appended:
 what `make bench` tabulates).
 
@@ -146,8 +147,8 @@ def prefill_flops(cfg, T):
     return 2 * T * linear + attention + 2 * V * h  # logits of the last position only
 
 
-def run_lep(lep, d, ids, extra, env):
-    cmd = [lep, "run", d, "--ids", ",".join(map(str, ids)), "--max-tokens", str(NEW), "--stats", *extra]
+def run_lep(lep, d, ids, extra, env, binary=None):
+    cmd = [binary or lep, "run", d, "--ids", ",".join(map(str, ids)), "--max-tokens", str(NEW), "--stats", *extra]
     _, err, wall, usage, anon = run_measured(cmd, env)
     pre = float(re.search(r"prefill: \d+ tokens in ([\d.]+) s", err).group(1))
     m = re.search(r"decode: (\d+) tokens in ([\d.]+) s", err)
@@ -191,6 +192,7 @@ def main():
     rounds = int(os.environ.get("ROUNDS", "3"))
     names = os.environ.get("FORWARD_MODELS", "smollm-135m small 8b-2l").split()
     results_file = os.environ.get("BENCH_RESULTS")
+    baseline = os.environ.get("LEP_BASELINE")  # another lep binary, e.g. an earlier build, measured alongside
     os.makedirs(work, exist_ok=True)
     env = dict(os.environ, LEP_THREADS=str(threads), LEP_QUIET="1", OMP_NUM_THREADS=str(threads), HF_HUB_OFFLINE="1")
     peak = sgemm_peak(threads)
@@ -215,12 +217,14 @@ def main():
         ids_path = os.path.join(work, f"{name}.ids.json")
         json.dump(ids, open(ids_path, "w"))
         variants = [("lep", [])] + ([("lep --memory 0", ["--memory", "0"])] if name == "8b-2l" else [])
+        if baseline:
+            variants.append(("lep baseline", []))
         samples = {label: [] for label, _ in variants}
         samples["torch"] = []
         loads = [load_average()]
         for _ in range(rounds):
             for label, extra in variants:
-                samples[label].append(run_lep(lep, d, ids, extra, env))
+                samples[label].append(run_lep(lep, d, ids, extra, env, baseline if label == "lep baseline" else None))
             samples["torch"].append(run_torch(d, threads, ids_path, env))
             loads.append(load_average())
         runs = {label: median_run(s) for label, s in samples.items()}
@@ -242,7 +246,7 @@ def main():
                          for l, t in zip(samples[label], samples["torch"])]
             print(f"  {label} / torch: prefill {lp / tp:.2f}x, decode {ld / td:.2f}x "
                   f"(per round prefill/decode: {', '.join(per_round)})")
-            if results_file:
+            if results_file and label != "lep baseline":
                 row = {"row": f"forward_{name}" + ("_memory0" if extra_label(label) else ""),
                        "work": f"{name}: prefill {PROMPT} + decode {NEW}, float32, {threads} threads, {rounds} rounds",
                        "lep": {**runs[label], "prefill_tok_s": round(lp, 1), "decode_tok_s": round(ld, 2)},
