@@ -28,7 +28,7 @@ python3 scripts/toy/train_toy.py donor-text "$W/donor-ru.txt"
 d0=$(date +%s)
 # the user-facing donor trainer; only embed_tokens/lm_head change
 python3 scripts/train_embeddings.py "$W/donor-init" --text "$W/donor-ru.txt" -o fixtures/toy/donor --force \
-  --max-steps "${TOY_DONOR_STEPS:-300}" --seq-len 256 --batch 8 --lr 3e-3 --seed 20241235 --device cpu \
+  --max-steps "${TOY_DONOR_STEPS:-600}" --seq-len 256 --batch 8 --lr 3e-3 --seed 20241235 --device cpu \
   --threads "$TOY_THREADS"
 rm -f fixtures/toy/donor/lep_vocab_init.json
 python3 scripts/toy/train_toy.py record-donor "$(( $(date +%s) - d0 ))"
