@@ -274,10 +274,10 @@ public final class StreamingLeastSquares {
         return solution
     }
 
-    /// ``ErrorEstimate`` on up to 128 evenly spaced columns of X, with the Cholesky `factor` of G.
+    /// ``ErrorEstimate`` on up to 512 evenly spaced columns of X, with the Cholesky `factor` of G.
     private func errorEstimate(x: [Double], factor: [Double], errG: UnsafePointer<Double>, errC: UnsafePointer<Double>) -> ErrorEstimate {
-        let step = max(1, m / 128)
-        let cols = Array(stride(from: 0, to: m, by: step).prefix(128))
+        let step = max(1, m / 512)
+        let cols = Array(stride(from: 0, to: m, by: step).prefix(512))
         let nc = cols.count
         var xc = [Double](repeating: 0, count: k * nc)
         var r = [Double](repeating: 0, count: k * nc)
