@@ -10,7 +10,7 @@
 # Frobenius difference of X. numpy solves for the first NRHS columns of B only (memory: A alone is
 # n·h·8 bytes). With BENCH_RESULTS=FILE one JSON row is appended to FILE (what `make bench` collects).
 # Usage: scripts/bench_propagate.sh [LEP_BINARY] [WORKDIR]   (needs ~25 GB of disk)
-# Environment: LEP_THREADS (2), NRHS (256), REFENV (../refenv, or /work/refenv), SKIP_FLOAT64=1,
+# Environment: LEP_THREADS (2), NRHS (256), REFENV (../refenv, `make refenv`), SKIP_FLOAT64=1,
 # SKIP_NUMPY=1, LEP_REALDATA (../shared/realdata).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -20,7 +20,6 @@ RD="${LEP_REALDATA:-$ROOT/../shared/realdata}"
 export LEP_THREADS="${LEP_THREADS:-2}" OPENBLAS_NUM_THREADS="${LEP_THREADS:-2}" LEP_QUIET=1
 NRHS="${NRHS:-256}"
 REFENV="${REFENV:-$ROOT/../refenv}"
-[ -f "$REFENV/bin/activate" ] || REFENV=/work/refenv
 cd "$ROOT"
 if [ -z "$LEP" ]; then
   swift build -c release --scratch-path .build-bench --product lep >/dev/null
