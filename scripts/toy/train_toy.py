@@ -62,8 +62,9 @@ CHAT_TEMPLATE = ("{{ bos_token }}{% for message in messages %}"
                  "{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n' }}"
                  "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}")
 
-# Model and training sizes: base 1200 steps = 1035 CPU s (2.46M tokens), instruct 300 steps, donor 300 steps
-# (scripts/train_embeddings.py); ≈ 22 minutes wall on the shared 2-core machine. Committed ≈ 3 × 2.6 MB (bf16).
+# Model and training sizes: base 1300 induction + 2000 language-modelling steps (1472 CPU s), instruct 500 steps,
+# donor 600 steps (scripts/train_embeddings.py); ≈ 20 minutes wall on the shared 2-core machine (times in
+# fixtures/toy/MANIFEST.json). Committed ≈ 3 × 2.6 MB (bf16).
 HIDDEN, LAYERS, HEADS, KV_HEADS, FFN = 128, 4, 4, 4, 384
 OLD_VOCAB, NEW_VOCAB = 2048, 2048
 # Base: an induction curriculum (INDUCTION_STEPS: fresh random spans "P A A", loss on the second A only;
@@ -203,7 +204,7 @@ class SpanSampler:
         self.rng = np.random.default_rng(seed)
         counts = np.bincount(np.concatenate([np.asarray(s) for s in streams]), minlength=vocab).astype(np.float64)
         counts[vocab - 2:] = 0  # BOS/EOS never appear inside spans
-        self.probs = np.sqrt(counts + 0.5) * (counts >= 0)
+        self.probs = np.sqrt(counts + 0.5)
         self.probs[vocab - 2:] = 0
         self.probs /= self.probs.sum()  # square-root-flattened unigram: frequent tokens, but all of them
         self.top = np.argsort(-counts)[:512]
