@@ -151,12 +151,7 @@ private enum Layer {
 
     /// x = x + attn·Woᵀ.
     func addOutput(_ attn: UnsafePointer<Float>, rows: Int, into x: UnsafeMutablePointer<Float>) {
-        switch self {
-        case .stored(let s):
-            Kernels.linear(attn, rows: rows, ldx: s.o.columns, [.init(weight: s.o, output: x, accumulate: true)])
-        case .converted(let w):
-            Self.linear(attn, rows: rows, w.o, out: w.inputNorm.count, into: x, accumulate: true)
-        }
+        addProjection(attn, rows: rows, stored: \.o, converted: \.o, into: x)
     }
 
     /// gate = xn·Wgᵀ, up = xn·Wuᵀ.
@@ -181,11 +176,18 @@ private enum Layer {
 
     /// x = x + gate·Wdᵀ.
     func addDown(_ gate: UnsafePointer<Float>, rows: Int, into x: UnsafeMutablePointer<Float>) {
+        addProjection(gate, rows: rows, stored: \.down, converted: \.down, into: x)
+    }
+
+    /// x = x + input·Wᵀ for a projection W back to the hidden size (o_proj, down_proj).
+    private func addProjection(_ input: UnsafePointer<Float>, rows: Int, stored: KeyPath<StoredLayer, StoredMatrix>,
+                               converted: KeyPath<LayerWeights, FloatWeights>, into x: UnsafeMutablePointer<Float>) {
         switch self {
         case .stored(let s):
-            Kernels.linear(gate, rows: rows, ldx: s.down.columns, [.init(weight: s.down, output: x, accumulate: true)])
-        case .converted(let w):
-            Self.linear(gate, rows: rows, w.down, out: w.inputNorm.count, into: x, accumulate: true)
+            let w = s[keyPath: stored]
+            Kernels.linear(input, rows: rows, ldx: w.columns, [.init(weight: w, output: x, accumulate: true)])
+        case .converted(let l):
+            Self.linear(input, rows: rows, l[keyPath: converted], out: l.inputNorm.count, into: x, accumulate: true)
         }
     }
 }
