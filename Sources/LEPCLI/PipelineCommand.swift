@@ -1,3 +1,4 @@
+import LEPJSON
 import Merging
 import Pipelines
 import Propagation
@@ -9,7 +10,7 @@ import Vocabulary
 enum PipelineCommand: Command {
     static let name = "pipeline"
     static let summary = "run a pipeline recipe: vocab_build, vocab_init, propagate, lora_merge, merge and external steps in one file"
-    static let usage = "RECIPE [--set NAME=VALUE ...] [--dry-run] [--from STEP]"
+    static let usage = "RECIPE [--set NAME=VALUE ...] [--dry-run] [--from STEP] [--json]"
     static let details = """
         RECIPE is JSON (comments allowed) or the YAML subset of merge recipes, with "lep_pipeline": 1,
         "variables" (NAME: value; null = must be given with --set NAME=VALUE) and "steps", each with a
@@ -21,11 +22,14 @@ enum PipelineCommand: Command {
         scripts/train_embeddings.py, and stops the run with an error if it exits non-zero; an "external"
         step without one (or with "pause": true) stops the run and says which --from STEP resumes it.
         Relative paths are taken from the current directory. See recipes/lep/ for the paper's configurations.
+        With --json, the plan (--dry-run) or the run's summary goes to stdout as JSON (steps with their
+        type, output and seconds; where a paused run resumes) and the steps' progress lines to stderr.
         """
     static let options = [
         OptionSpec(name: "set", value: "NAME=VALUE", help: "bind a pipeline variable (repeatable)", repeatable: true),
         OptionSpec(name: "dry-run", value: nil, help: "validate and print the plan; run nothing"),
         OptionSpec(name: "from", value: "STEP", help: "start at STEP (earlier steps' outputs must exist)"),
+        OptionSpec(name: "json", value: nil, help: "print the plan (--dry-run) or the run's summary as JSON"),
     ]
 
     static func run(_ args: Arguments) throws -> Int32 {
@@ -36,14 +40,37 @@ enum PipelineCommand: Command {
             overrides.append((String(s[..<eq]), String(s[s.index(after: eq)...])))
         }
         let (pipeline, plan) = try load(path, overrides: overrides, from: args.value("from"))
-        let dryRun = args.flag("dry-run")
+        let dryRun = args.flag("dry-run"), json = args.flag("json")
         if dryRun {
+            if json {
+                Terminal.out(JSONWriter.pretty(planJSON(path, plan)))
+                return 0
+            }
             if let d = pipeline.description { Terminal.out(d) }
             for line in plan.describe() { Terminal.out(line) }
             return 0
         }
         let start = Terminal.now()
-        let outcome = try pipeline.run(plan, toolVersion: LEPTool.version) { Terminal.out($0) }
+        var stepStart = start
+        var done: [JSONValue] = []
+        let outcome = try pipeline.run(plan, toolVersion: LEPTool.version, log: { json ? Terminal.err($0) : Terminal.out($0) }) { s in
+            let now = Terminal.now()
+            done.append(stepJSON(s, seconds: now - stepStart))
+            stepStart = now
+        }
+        if json {
+            var root = JSONObject([("recipe", .string(path)), ("steps", .array(done)), ("seconds", .number(JSONNumber(Terminal.now() - start)))])
+            switch outcome {
+            case .completed: root["status"] = .string("completed")
+            case .paused(let step, let description, let resume):
+                root["status"] = .string("paused")
+                root["paused_at"] = .string(step)
+                root["pause_description"] = .string(description)
+                root["resume_from"] = resume.map { .string($0) } ?? .null
+            }
+            Terminal.out(JSONWriter.pretty(.object(root)))
+            return 0
+        }
         switch outcome {
         case .completed:
             Terminal.out("pipeline \(path): \(plan.run.count) step\(plan.run.count == 1 ? "" : "s") done in \(Format.fixed(Terminal.now() - start, 2)) s")
@@ -55,6 +82,28 @@ enum PipelineCommand: Command {
             }
         }
         return 0
+    }
+
+    static func stepJSON(_ s: Pipeline.Step, seconds: Double? = nil) -> JSONValue {
+        var o = JSONObject([("name", .string(s.name)), ("type", .string(s.type.rawValue)), ("output", s.output.map { .string($0) } ?? .null)])
+        if let seconds { o["seconds"] = .number(JSONNumber(seconds)) }
+        return .object(o)
+    }
+
+    /// The `--dry-run --json` plan: steps skipped, run, and left for a later `--from`.
+    static func planJSON(_ path: String, _ plan: Pipeline.Plan) -> JSONValue {
+        .object(JSONObject([
+            ("recipe", .string(path)),
+            ("skipped", .array(plan.skipped.map { stepJSON($0) })),
+            ("run", .array(plan.run.map { s in
+                guard case .object(var o) = stepJSON(s) else { return stepJSON(s) }
+                o["pauses"] = .bool(s.pauses)
+                return .object(o)
+            })),
+            ("later", .array(plan.later.map { stepJSON($0) })),
+            ("pause_at", plan.pauseAt.map { .string($0.name) } ?? .null),
+            ("resume_from", plan.resumeFrom.map { .string($0.name) } ?? .null),
+        ]))
     }
 
     /// Loads and plans the pipeline. A --set or --from the recipe does not know, or a variable left

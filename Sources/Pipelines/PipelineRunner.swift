@@ -118,8 +118,9 @@ extension Pipeline {
         case paused(step: String, description: String, resumeFrom: String?)
     }
 
-    /// Runs a validated plan; `log` gets one line per step (and the steps' own reports).
-    public func run(_ plan: Plan, toolVersion: String = "unknown", log: (String) -> Void = { _ in }) throws(SurgeryError) -> Outcome {
+    /// Runs a validated plan; `log` gets one line per step (and the steps' own reports), `finished`
+    /// each step that ran to completion.
+    public func run(_ plan: Plan, toolVersion: String = "unknown", log: (String) -> Void = { _ in }, finished: (Step) -> Void = { _ in }) throws(SurgeryError) -> Outcome {
         for s in plan.run {
             log("[\(s.name)] \(s.type.rawValue)")
             do {
@@ -129,6 +130,7 @@ extension Pipeline {
                     return .paused(step: s.name, description: d, resumeFrom: plan.resumeFrom?.name)
                 }
                 try runStep(s, toolVersion: toolVersion, log: log)
+                finished(s)
             } catch let e as SurgeryError {
                 throw .io("pipeline \(path), \(s.label) (\(s.type.rawValue)): \(e)")
             } catch {

@@ -34,6 +34,25 @@ import TestSupport
         #expect(FileManager.default.fileExists(atPath: work + "/llama3-8b-instruct-lep-bpe/lep_propagation.json"))
     }
 
+    /// `--json`: the plan and the run's summary as JSON on stdout, progress lines on stderr.
+    @Test func jsonPlanAndSummary() throws {
+        let work = makeTempDir()
+        let dry = try Self.lep(["pipeline", "recipes/lep/llama3_bpe.yml", "--dry-run", "--json"] + Self.sets(work))
+        #expect(dry.status == 0, "\(dry.stderr)")
+        let plan = try JSONSerialization.jsonObject(with: Data(dry.stdout.utf8)) as? [String: Any]
+        let run = plan?["run"] as? [[String: Any]] ?? []
+        #expect(run.map { $0["name"] as? String } == ["vocab", "init", "train"], "\(dry.stdout)")
+        #expect(run.last?["pauses"] as? Bool == true && plan?["resume_from"] as? String == "propagate")
+        let first = try Self.lep(["pipeline", "recipes/lep/llama3_bpe.yml", "--json"] + Self.sets(work))
+        #expect(first.status == 0, "\(first.stderr)")
+        let summary = try JSONSerialization.jsonObject(with: Data(first.stdout.utf8)) as? [String: Any]
+        #expect(summary?["status"] as? String == "paused" && summary?["paused_at"] as? String == "train", "\(first.stdout)")
+        let steps = summary?["steps"] as? [[String: Any]] ?? []
+        #expect(steps.map { $0["name"] as? String } == ["vocab", "init"])
+        #expect(steps.allSatisfy { ($0["seconds"] as? Double ?? -1) >= 0 } && steps.last?["output"] as? String == "\(work)/init")
+        #expect(first.stderr.contains("[init] vocab_init"), "\(first.stderr)")
+    }
+
     /// Without TRAIN_PAUSE the 'train' step runs its command; here PYTHON=false makes it fail, which stops the
     /// run with an error naming the step (no Python is needed).
     @Test func failingTrainCommandStopsTheRun() throws {
