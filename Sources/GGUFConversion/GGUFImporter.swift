@@ -2,6 +2,7 @@ import GGUF
 import LEPJSON
 import Models
 import SafeTensors
+import Support
 import TensorMath
 
 /// `lep convert FILE.gguf OUT_DIR`: a llama.cpp GGUF file of the LLaMA architecture (LLaMA, Mistral

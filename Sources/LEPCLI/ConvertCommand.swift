@@ -2,6 +2,7 @@ import GGUF
 import GGUFConversion
 import Models
 import SafeTensors
+import Support
 
 /// `lep convert IN OUT` (or `IN -o OUT`): re-type and re-shard.
 enum ConvertCommand: Command {

@@ -6,6 +6,7 @@ import Evaluation
 import LEPJSON
 import Models
 import SafeTensors
+import Support
 
 /// `lep eval`: the compact evaluator (Documentation/Evaluation.md): several models side by side, three reports.
 enum EvalCommand: Command {

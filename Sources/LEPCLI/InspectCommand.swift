@@ -1,5 +1,6 @@
 import LEPJSON
 import Models
+import Support
 import Tokenizers
 import SafeTensors
 

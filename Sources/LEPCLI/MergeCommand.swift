@@ -7,6 +7,7 @@ import Pipelines
 import Propagation
 import Recipes
 import SafeTensors
+import Support
 import Surgery
 import Vocabulary
 

@@ -5,6 +5,7 @@ import Pipelines
 import Propagation
 import Recipes
 import SafeTensors
+import Support
 import Surgery
 import Vocabulary
 

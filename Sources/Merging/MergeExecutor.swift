@@ -2,6 +2,7 @@ import LEPJSON
 import Models
 import Recipes
 import SafeTensors
+import Support
 import Surgery
 import TensorMath
 

@@ -3,6 +3,7 @@ import LEPJSON
 import Models
 import Recipes
 import SafeTensors
+import Support
 import Surgery
 import TensorMath
 

@@ -1,5 +1,6 @@
 import LEPJSON
 import SafeTensors
+import Support
 import TensorMath
 
 /// Re-types and re-shards a checkpoint, streaming tensor by tensor.

@@ -1,4 +1,5 @@
 import SafeTensors
+import Support
 import TensorMath
 
 /// What `lep inspect` reports about a checkpoint.

@@ -1,4 +1,5 @@
 import SafeTensors
+import Support
 
 /// The non-weight files of a model directory (configs, tokenizer files, licence, README).
 public enum ModelDirectory {
@@ -41,7 +42,7 @@ public enum ModelDirectory {
 
     /// Copies the carried files of `source` into `output`, skipping `except`. Returns the names copied.
     @discardableResult
-    public static func carryFiles(from source: String, into output: AtomicOutputDirectory, except: Set<String> = []) throws(SafeTensorsError) -> [String] {
+    public static func carryFiles(from source: String, into output: AtomicOutputDirectory, except: Set<String> = []) throws(FileError) -> [String] {
         var copied: [String] = []
         for name in carriedFiles(in: source) where !except.contains(name) {
             if name.hasPrefix(chatTemplateDirectory + "/") { try output.makeDirectory(chatTemplateDirectory) }

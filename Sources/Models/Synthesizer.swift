@@ -1,5 +1,6 @@
 import LEPJSON
 import SafeTensors
+import Support
 import TensorMath
 
 /// Makes random checkpoints with the exact HF names, shapes and config of a model family.

@@ -3,6 +3,7 @@ import Merging
 import Propagation
 import Recipes
 import SafeTensors
+import Support
 import Surgery
 import Vocabulary
 

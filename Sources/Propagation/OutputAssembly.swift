@@ -2,6 +2,7 @@ import LEPJSON
 import Merging
 import Models
 import SafeTensors
+import Support
 import Surgery
 import Tokenizers
 import Vocabulary

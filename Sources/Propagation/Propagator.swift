@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 import Merging
+import Support
 import Surgery
 import Vocabulary
 #endif

@@ -1,5 +1,6 @@
 import LEPJSON
 import SafeTensors
+import Support
 import Surgery
 
 /// A merge recipe: lep's JSON format (`"lep_recipe": 1`, comments allowed) or a mergekit YAML file.

@@ -1,3 +1,4 @@
+import Support
 import LEPJSON
 
 #if canImport(Glibc)
@@ -35,7 +36,7 @@ public final class Checkpoint: @unchecked Sendable {
         }
         if !isDir {
             let file = try SafeTensorsFile(path: path)
-            directory = Checkpoint.parentDirectory(of: path)
+            directory = PathUtilities.parentDirectory(of: path)
             files = [file]
             indexPath = nil
             indexMetadata = nil
@@ -88,12 +89,6 @@ public final class Checkpoint: @unchecked Sendable {
         indexPath = index
         indexMetadata = metadata
         location = loc
-    }
-
-    static func parentDirectory(of path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "." }
-        let dir = String(path[..<slash])
-        return dir.isEmpty ? "/" : dir
     }
 
     /// Reads and checks `model.safetensors.index.json`: `weight_map` of tensor → shard file name.

@@ -1,3 +1,4 @@
+import Support
 import LEPJSON
 
 /// Writes a (possibly sharded) Hugging Face checkpoint into an `AtomicOutputDirectory`, streaming.

@@ -1,3 +1,5 @@
+import Support
+
 /// Every way lep refuses a safetensors file, index, or output; each case names the file and culprit.
 public enum SafeTensorsError: Error, Equatable, Sendable {
     // Reading one file.
@@ -65,12 +67,8 @@ public enum SafeTensorsError: Error, Equatable, Sendable {
     case noSuchTensor(name: String, path: String)
 
     // Writing.
-    /// The output exists and --force was not given.
-    case outputExists(path: String)
-    /// The output is equal to, inside, or contains an input.
-    case outputOverlapsInput(output: String, input: String)
-    /// A write, fsync or rename failed (a full disk, permissions...).
-    case writeFailed(path: String, reason: String)
+    /// Writing a file failed (a full disk, permissions...): Support's error, which names the path.
+    case file(FileError)
     /// The caller broke the writer's contract (wrong tensor order, wrong byte count, unknown name).
     case writerMisuse(String)
     /// A tensor requested for writing has a shape/dtype problem.
@@ -110,11 +108,15 @@ extension SafeTensorsError: CustomStringConvertible {
         case .tensorNotInIndex(let t, let s): "\(s): tensor '\(t)' is in this shard but the index does not map it here"
         case .tensorInTwoShards(let t, let a, let b): "tensor '\(t)' is present in two shards: \(a) and \(b)"
         case .noSuchTensor(let n, let p): "\(p): no tensor named '\(n)'"
-        case .outputExists(let p): "\(p) already exists; choose another output or pass --force to replace it"
-        case .outputOverlapsInput(let o, let i): "output \(o) is equal to, inside, or contains input \(i); write somewhere else"
-        case .writeFailed(let p, let r): "\(p): write failed: \(r)"
+        case .file(let e): e.description
         case .writerMisuse(let m): "internal writer error: \(m)"
         case .invalidTensorSpec(let t, let r): "tensor '\(t)': \(r)"
         }
     }
+}
+
+/// Runs one of Support's file operations, reporting its failure as ``SafeTensorsError/file(_:)``.
+@inline(__always)
+func fileOperation<T>(_ body: () throws(FileError) -> T) throws(SafeTensorsError) -> T {
+    do { return try body() } catch { throw .file(error) }
 }

@@ -1,3 +1,5 @@
+import Support
+
 /// Streams one safetensors file: the header first, then each tensor's bytes in layout order.
 ///
 /// The caller supplies tensors one at a time (`HeaderEncoder.layoutOrder`), each with exactly the
@@ -21,8 +23,9 @@ public final class SafeTensorsWriter {
         self.offsets = offsets
         dataStart = header.count
         fileSize = header.count + (offsets.last?.upperBound ?? 0)
-        sink = try FileSink(path: path, failAfter: failAfter)
-        try sink.write(header)
+        let sink = try fileOperation { () throws(FileError) in try FileSink(path: path, failAfter: failAfter) }
+        self.sink = sink
+        try fileOperation { () throws(FileError) in try sink.write(header) }
     }
 
     /// Path of the file being written.
@@ -51,7 +54,7 @@ public final class SafeTensorsWriter {
         guard next == order.count else {
             throw .writerMisuse("finish() with \(order.count - next) tensors not written (next: '\(order[next].name)')")
         }
-        try sink.close(sync: sync)
+        try fileOperation { () throws(FileError) in try sink.close(sync: sync) }
     }
 }
 
@@ -77,14 +80,14 @@ public final class TensorByteStream {
     /// Appends raw bytes.
     public func write(_ bytes: UnsafeRawBufferPointer) throws(SafeTensorsError) {
         try check(bytes.count)
-        try sink.write(bytes)
+        try fileOperation { () throws(FileError) in try sink.write(bytes) }
         written += bytes.count
     }
 
     /// Appends `count` bytes of file `fd` from `offset` (kernel copy when possible).
     public func copy(fromFD fd: Int32, offset: Int, count: Int) throws(SafeTensorsError) {
         try check(count)
-        try sink.copy(from: fd, offset: offset, count: count)
+        try fileOperation { () throws(FileError) in try sink.copy(from: fd, offset: offset, count: count) }
         written += count
     }
 
@@ -94,9 +97,11 @@ public final class TensorByteStream {
         try check(0)
         let limit = Swift.min(max, expected - written)
         var produced = 0
-        try sink.withFreeSpace(max: limit) { p, cap in
-            produced = fill(p, cap)
-            return produced
+        try fileOperation { () throws(FileError) in
+            try sink.withFreeSpace(max: limit) { p, cap in
+                produced = fill(p, cap)
+                return produced
+            }
         }
         written += produced
     }

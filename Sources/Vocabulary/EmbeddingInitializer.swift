@@ -2,6 +2,7 @@ import Glibc
 import LEPJSON
 import Models
 import SafeTensors
+import Support
 import Surgery
 import TensorMath
 import Tokenizers

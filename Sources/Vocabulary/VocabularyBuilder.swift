@@ -1,6 +1,7 @@
 import LEPJSON
 import Models
 import SafeTensors
+import Support
 import Surgery
 import Tokenizers
 

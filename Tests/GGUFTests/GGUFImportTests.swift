@@ -5,6 +5,7 @@ import LEPJSON
 import Models
 import SafeTensors
 import Testing
+import Support
 import TestSupport
 import Tokenizers
 
@@ -93,7 +94,7 @@ import Tokenizers
         let c = try Checkpoint(path: t + "/bf16")
         #expect(try c.info("model.embed_tokens.weight").dtype == .BF16)
         #expect(try ModelConfig.load(directory: t + "/bf16").torchDtype == "bfloat16")
-        #expect(throws: SafeTensorsError.outputExists(path: t + "/bf16")) {
+        #expect(throws: FileError.outputExists(path: t + "/bf16")) {
             try GGUFImporter.convert(input: Self.dir + "/llama-bpe.gguf", output: t + "/bf16", options: .init())
         }
         // A file without llama metadata names what is missing; nothing is written.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import SafeTensors
+import Support
 
 @Suite struct RoundTripTests {
     /// SplitMix64 for reproducible test data.

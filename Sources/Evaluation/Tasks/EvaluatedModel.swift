@@ -4,6 +4,7 @@ import Glibc
 #endif
 import Models
 import SafeTensors
+import Support
 import TensorMath
 import Tokenizers
 

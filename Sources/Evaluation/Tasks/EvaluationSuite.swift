@@ -2,6 +2,7 @@ import ChatTemplates
 import LEPJSON
 import Models
 import SafeTensors
+import Support
 
 /// The task families `lep eval --tasks` selects.
 public enum TaskKind: String, CaseIterable, Sendable {

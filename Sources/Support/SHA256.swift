@@ -79,11 +79,3 @@ public struct SHA256: Sendable {
         h[0] &+= a; h[1] &+= b; h[2] &+= c; h[3] &+= d; h[4] &+= e; h[5] &+= f; h[6] &+= g; h[7] &+= hh
     }
 }
-
-extension SafeTensorsFile {
-    /// SHA-256 of the header bytes (length prefix + JSON): identifies the tensors' names, dtypes,
-    /// shapes and layout cheaply, for provenance records.
-    public var headerSHA256: String {
-        SHA256.hex(UnsafeRawBufferPointer(rebasing: mapped.bytes[0..<header.dataStart]))
-    }
-}

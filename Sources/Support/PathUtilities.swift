@@ -25,7 +25,7 @@ public enum PathUtilities {
 
     /// The absolute, normalised path of a target that may not exist yet: the deepest existing
     /// ancestor resolved (symlinks followed), the rest appended with `.` and `..` applied. Creates nothing.
-    static func absoluteTarget(_ path: String) throws(SafeTensorsError) -> String {
+    package static func absoluteTarget(_ path: String) throws(FileError) -> String {
         let full = path.hasPrefix("/") ? path : currentDirectory() + "/" + path
         let comps = full.split(separator: "/").map(String.init)
         func joined(_ k: Int) -> String { "/" + comps[0..<k].joined(separator: "/") }
@@ -41,16 +41,24 @@ public enum PathUtilities {
         return "/" + parts.joined(separator: "/")
     }
 
-    static func currentDirectory() -> String {
+    /// The process's working directory (`.` when it cannot be read).
+    package static func currentDirectory() -> String {
         guard let cwd = getcwd(nil, 0) else { return "." }
         defer { free(cwd) }
         return String(cString: cwd)
     }
 
+    /// The directory part of `path`: `a/b/c` → `a/b`, `/c` → `/`, `c` → `.`.
+    public static func parentDirectory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        let dir = String(path[..<slash])
+        return dir.isEmpty ? "/" : dir
+    }
+
     /// `mkdir -p`.
-    public static func makeDirectories(_ path: String) throws(SafeTensorsError) {
+    public static func makeDirectories(_ path: String) throws(FileError) {
         if isDirectory(path) { return }
-        let parent = Checkpoint.parentDirectory(of: path)
+        let parent = parentDirectory(of: path)
         if parent != path, !parent.isEmpty { try makeDirectories(parent) }
         if mkdir(path, 0o755) != 0 && errno != EEXIST {
             throw .writeFailed(path: path, reason: String(cString: strerror(errno)))
@@ -58,7 +66,7 @@ public enum PathUtilities {
     }
 
     /// Fsyncs a file or directory.
-    static func fsyncPath(_ path: String) throws(SafeTensorsError) {
+    package static func fsyncPath(_ path: String) throws(FileError) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .writeFailed(path: path, reason: String(cString: strerror(errno))) }
         defer { close(fd) }

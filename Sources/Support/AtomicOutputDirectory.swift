@@ -20,9 +20,9 @@ public final class AtomicOutputDirectory: @unchecked Sendable {
 
     /// Prepares to write `target`. Refuses an existing target unless `force`, and a target equal to,
     /// inside, or containing any of `inputs`.
-    public init(target rawTarget: String, force: Bool, inputs: [String]) throws(SafeTensorsError) {
+    public init(target rawTarget: String, force: Bool, inputs: [String]) throws(FileError) {
         let target = try Self.check(target: rawTarget, force: force, inputs: inputs)
-        let parent = Checkpoint.parentDirectory(of: target)
+        let parent = PathUtilities.parentDirectory(of: target)
         try PathUtilities.makeDirectories(parent)
         let base = String(target[target.index(after: target.lastIndex(of: "/")!)...])
         PathUtilities.removeStaleTemporaries(in: parent, base: base)
@@ -45,7 +45,7 @@ public final class AtomicOutputDirectory: @unchecked Sendable {
     /// The checks ``init(target:force:inputs:)`` makes, without creating anything: commands run them
     /// before any heavy work so that a refused output costs nothing. Returns the absolute target.
     @discardableResult
-    public static func check(target rawTarget: String, force: Bool, inputs: [String]) throws(SafeTensorsError) -> String {
+    public static func check(target rawTarget: String, force: Bool, inputs: [String]) throws(FileError) -> String {
         let target = try PathUtilities.absoluteTarget(rawTarget)
         for input in inputs {
             guard let real = PathUtilities.realPath(input) else { continue }
@@ -63,29 +63,34 @@ public final class AtomicOutputDirectory: @unchecked Sendable {
     public func path(_ name: String) -> String { temporary + "/" + name }
 
     /// Writes a small file (config.json...) into the output.
-    public func writeFile(_ name: String, contents: [UInt8]) throws(SafeTensorsError) {
+    public func writeFile(_ name: String, contents: [UInt8]) throws(FileError) {
         let sink = try FileSink(path: path(name))
         try sink.write(contents)
         try sink.close(sync: false)
     }
 
     /// Creates the subdirectory `name` of the output (and nothing above it); an existing one is kept.
-    public func makeDirectory(_ name: String) throws(SafeTensorsError) {
+    public func makeDirectory(_ name: String) throws(FileError) {
         guard mkdir(path(name), 0o755) == 0 || errno == EEXIST else {
             throw .writeFailed(path: path(name), reason: String(cString: strerror(errno)))
         }
     }
 
     /// Copies a file from elsewhere into the output under `name`.
-    public func copyFile(from source: String, as name: String) throws(SafeTensorsError) {
-        let src = try MappedFile(path: source)
+    public func copyFile(from source: String, as name: String) throws(FileError) {
+        let fd = open(source, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .cannotOpen(path: source, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw .cannotOpen(path: source, reason: String(cString: strerror(errno))) }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw .cannotOpen(path: source, reason: "not a regular file") }
         let sink = try FileSink(path: path(name))
-        try sink.copy(from: src.fd, offset: 0, count: src.size)
+        try sink.copy(from: fd, offset: 0, count: Int(st.st_size))
         try sink.close(sync: false)
     }
 
     /// Fsyncs and renames the temporary directory to the target.
-    public func commit() throws(SafeTensorsError) {
+    public func commit() throws(FileError) {
         guard !finished else { throw .writerMisuse("commit() twice") }
         // Every file, then the directory, reaches the disk before the rename makes them visible.
         for name in PathUtilities.listDirectory(temporary) where !PathUtilities.isDirectory(path(name)) {
@@ -111,14 +116,14 @@ public final class AtomicOutputDirectory: @unchecked Sendable {
         }
         finished = true
         CleanupRegistry.unregister(temporary)
-        try? PathUtilities.fsyncPath(Checkpoint.parentDirectory(of: target))
+        try? PathUtilities.fsyncPath(PathUtilities.parentDirectory(of: target))
         if let trash { PathUtilities.removeTree(trash) }
     }
 
     /// Makes the file `name` of the temporary directory the target itself (a single-file output such as
     /// `out.safetensors`): fsyncs it, renames it onto the target (replacing a file only with `force`,
     /// never a directory) and removes the temporary directory.
-    public func commitFile(_ name: String) throws(SafeTensorsError) {
+    public func commitFile(_ name: String) throws(FileError) {
         guard !finished else { throw .writerMisuse("commit() twice") }
         do { try PathUtilities.fsyncPath(path(name)) } catch { abort(); throw error }
         if PathUtilities.exists(target) {
@@ -133,7 +138,7 @@ public final class AtomicOutputDirectory: @unchecked Sendable {
             abort()
             throw .writeFailed(path: target, reason: "rename failed: \(reason)")
         }
-        try? PathUtilities.fsyncPath(Checkpoint.parentDirectory(of: target))
+        try? PathUtilities.fsyncPath(PathUtilities.parentDirectory(of: target))
         abort()
     }
 

@@ -4,26 +4,26 @@ import CPlatform
 import Glibc
 #endif
 
-/// A buffered, write-only file that reports failures (a full disk) as `SafeTensorsError.writeFailed`.
+/// A buffered, write-only file that reports failures (a full disk) as `FileError.writeFailed`.
 ///
 /// Large writes bypass the buffer; `copy(from:offset:count:)` uses `copy_file_range` so data moves
 /// from file to file inside the kernel.
-final class FileSink {
-    let path: String
+package final class FileSink {
+    package let path: String
     private var fd: Int32
     private var buffer: UnsafeMutableRawPointer
     private let capacity: Int
     private var used = 0
     /// Bytes handed to the kernel so far (plus the buffered ones).
-    private(set) var position = 0
+    package private(set) var position = 0
     /// Test hook: fail with ENOSPC once this many bytes have been written.
-    let failAfter: Int?
+    package let failAfter: Int?
     /// Bytes handed to the kernel and not yet queued for writeback.
     private var writebackStart = 0
     private var kernelPosition = 0
     private static let writebackChunk = 64 << 20
 
-    init(path: String, capacity: Int = 4 << 20, failAfter: Int? = nil) throws(SafeTensorsError) {
+    package init(path: String, capacity: Int = 4 << 20, failAfter: Int? = nil) throws(FileError) {
         self.path = path
         self.capacity = capacity
         self.failAfter = failAfter
@@ -37,16 +37,16 @@ final class FileSink {
         if fd >= 0 { Glibc.close(fd) }
     }
 
-    private func failure(_ err: Int32) -> SafeTensorsError {
+    private func failure(_ err: Int32) -> FileError {
         .writeFailed(path: path, reason: String(cString: strerror(err)) + (err == ENOSPC ? " (free some disk space or choose another output)" : ""))
     }
 
-    private func injectedFault(adding n: Int) throws(SafeTensorsError) {
+    private func injectedFault(adding n: Int) throws(FileError) {
         if let failAfter, position + n > failAfter { throw failure(ENOSPC) }
     }
 
     /// Appends bytes.
-    func write(_ bytes: UnsafeRawBufferPointer) throws(SafeTensorsError) {
+    package func write(_ bytes: UnsafeRawBufferPointer) throws(FileError) {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
         if used + bytes.count <= capacity {
             (buffer + used).copyMemory(from: base, byteCount: bytes.count)
@@ -68,13 +68,13 @@ final class FileSink {
     }
 
     /// Appends bytes from a byte array.
-    func write(_ bytes: [UInt8]) throws(SafeTensorsError) {
-        let result = bytes.withUnsafeBytes { b in Result { () throws(SafeTensorsError) in try write(b) } }
+    package func write(_ bytes: [UInt8]) throws(FileError) {
+        let result = bytes.withUnsafeBytes { b in Result { () throws(FileError) in try write(b) } }
         try result.get()
     }
 
     /// Exposes up to `max` bytes of free buffer space to `fill`, which returns how many it wrote.
-    func withFreeSpace(max: Int, _ fill: (UnsafeMutableRawPointer, Int) -> Int) throws(SafeTensorsError) {
+    package func withFreeSpace(max: Int, _ fill: (UnsafeMutableRawPointer, Int) -> Int) throws(FileError) {
         if capacity - used < min(max, capacity) { try flush() }
         let n = fill(buffer + used, min(max, capacity - used))
         used += n
@@ -83,7 +83,7 @@ final class FileSink {
     }
 
     /// Appends `count` bytes of another file starting at `offset`, in the kernel when possible.
-    func copy(from sourceFD: Int32, offset: Int, count: Int) throws(SafeTensorsError) {
+    package func copy(from sourceFD: Int32, offset: Int, count: Int) throws(FileError) {
         try flush()
         try injectedFault(adding: count)
         // Ask for the whole range up front: with a cold page cache the reads then overlap the writes.
@@ -107,7 +107,7 @@ final class FileSink {
         position += count
     }
 
-    private func copyByReading(_ sourceFD: Int32, offset: Int, count: Int) throws(SafeTensorsError) {
+    private func copyByReading(_ sourceFD: Int32, offset: Int, count: Int) throws(FileError) {
         var done = 0
         while done < count {
             let n = pread(sourceFD, buffer, min(capacity, count - done), off_t(offset + done))
@@ -119,7 +119,7 @@ final class FileSink {
     }
 
     /// Writes the buffer out.
-    func flush() throws(SafeTensorsError) {
+    package func flush() throws(FileError) {
         guard used > 0 else { return }
         try injectedFault(adding: 0)
         let n = used
@@ -127,7 +127,7 @@ final class FileSink {
         try writeAll(buffer, n)
     }
 
-    private func writeAll(_ p: UnsafeRawPointer, _ n: Int) throws(SafeTensorsError) {
+    private func writeAll(_ p: UnsafeRawPointer, _ n: Int) throws(FileError) {
         var done = 0
         while done < n {
             let w = Glibc.write(fd, p + done, n - done)
@@ -153,7 +153,7 @@ final class FileSink {
     /// Flushes and closes the file; with `sync` (the default) fsyncs it first. Files inside an
     /// `AtomicOutputDirectory` are closed without sync and fsynced together at commit, so writing
     /// the next file overlaps with the disk flushing the previous one.
-    func close(sync: Bool = true) throws(SafeTensorsError) {
+    package func close(sync: Bool = true) throws(FileError) {
         try flush()
         if sync, fsync(fd) != 0 { throw failure(errno) }
         let rc = Glibc.close(fd)
