@@ -16,9 +16,9 @@ let package = Package(
         // Linux calls Swift's Glibc module lacks (copy_file_range).
         .target(name: "CPlatform"),
         // Vector kernels of the forward pass (bf16/f16/f32 matrix-vector products, softmax, SwiGLU,
-        // attention of one row), AVX-512/AVX2 chosen at run time. -O3 also in debug builds, so the
-        // tests that run the forward pass stay fast.
-        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        // attention of one row), AVX-512/AVX2 chosen at run time. SwiftPM's own optimisation levels
+        // (-O0 debug, -O2 release): no unsafe flags, so the package can be depended on.
+        .target(name: "CKernels"),
         // A small C++ target with an extern "C" API over libsentencepiece.
         .target(
             name: "CSentencePiece",
