@@ -1,6 +1,7 @@
 import GGUF
 import LEPJSON
 import Models
+import Support
 import Tokenizers
 
 /// A Hugging Face tokenizer as llama.cpp's `tokenizer.*` metadata, following convert_hf_to_gguf.py:
@@ -17,7 +18,7 @@ struct GGUFTokenizerExport {
         let tokenizerConfig = try Self.readObject(dir + "/tokenizer_config.json")
         var tokens: [String]
         var types: [Int32]
-        if let bytes = FileBytes.read(dir + "/tokenizer.model"), let spm = try? SentencePieceModel(bytes: bytes, path: dir + "/tokenizer.model") {
+        if let bytes = WholeFile.bytes(dir + "/tokenizer.model"), let spm = try? SentencePieceModel(bytes: bytes, path: dir + "/tokenizer.model") {
             guard spm.pieces.count <= vocabSize else {
                 throw GGUFError.conversion(path: dir, reason: "tokenizer.model has \(spm.pieces.count) pieces but config.json vocab_size is \(vocabSize)")
             }
@@ -158,7 +159,7 @@ struct GGUFTokenizerExport {
     }
 
     static func readObject(_ path: String) throws -> JSONObject? {
-        guard let bytes = FileBytes.read(path) else { return nil }
+        guard let bytes = WholeFile.bytes(path) else { return nil }
         guard let v = try? JSONParser.parse(bytes, duplicateKeys: .lastWins), let o = v.object else {
             throw GGUFError.conversion(path: path, reason: "not a JSON object")
         }

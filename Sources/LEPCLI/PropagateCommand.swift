@@ -8,6 +8,7 @@ import Pipelines
 import Propagation
 import Recipes
 import SafeTensors
+import Support
 import Surgery
 import Vocabulary
 
@@ -103,7 +104,7 @@ enum PropagateCommand: Command {
             o.fitPrecision = p
         }
         if let f = args.value("chat-template") {
-            guard let bytes = FileBytes.read(f) else { throw CommandFailure("--chat-template \(f): cannot read the file") }
+            guard let bytes = WholeFile.bytes(f) else { throw CommandFailure("--chat-template \(f): cannot read the file") }
             o.chatTemplate = String(decoding: bytes, as: UTF8.self)
         }
         o.occurrenceMap = args.value("occurrence-map")
@@ -128,7 +129,7 @@ enum PropagateCommand: Command {
         for w in r.warnings { Terminal.err("warning: \(w)") }
         if args.flag("json") {
             // The provenance file is the full result; the summary adds where it went and how long it took.
-            var root = (FileBytes.read(output + "/" + OutputAssembly.provenanceName).flatMap { try? JSONParser.parse($0) }?.object) ?? JSONObject()
+            var root = (WholeFile.bytes(output + "/" + OutputAssembly.provenanceName).flatMap { try? JSONParser.parse($0) }?.object) ?? JSONObject()
             root["appended_tokens"] = .array(r.appended.map {
                 .object(JSONObject([("token", .string($0.token.content)), ("instruct_id", .number(JSONNumber($0.instructId))), ("output_id", .number(JSONNumber($0.outputId)))]))
             })

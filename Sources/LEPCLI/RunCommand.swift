@@ -4,6 +4,7 @@ import Glibc
 import ChatTemplates
 import LEPJSON
 import Models
+import Support
 import Tokenizers
 
 /// `lep run`: greedy continuation of a prompt, or a chat turn through the model's template.
@@ -205,7 +206,7 @@ final class ChatSession {
         eosToken = config.token("eos_token") ?? tokenizer.specialTokens.eos?.token ?? ""
         if let f = templateFile {
             guard templateName == nil else { throw UsageError("give either --chat-template or --chat-template-name, not both") }
-            guard let bytes = FileBytes.read(f), let text = String(validating: bytes, as: UTF8.self) else { throw CommandFailure("--chat-template \(f): cannot read the file as UTF-8 text") }
+            guard let bytes = WholeFile.bytes(f), let text = String(validating: bytes, as: UTF8.self) else { throw CommandFailure("--chat-template \(f): cannot read the file as UTF-8 text") }
             template = try ChatTemplate(source: text, name: f)
             templateSource = f
         } else {

@@ -1,5 +1,6 @@
 import LEPJSON
 import Models
+import Support
 import Tokenizers
 
 /// `lep verify`: is a (merged, propagated) model healthy, and how close is it to a reference?
@@ -56,7 +57,7 @@ enum VerifyCommand: Command {
         let text: String?
         var textSource = "ids"
         if let path = args.value("text") {
-            guard let bytes = FileBytes.read(path) else { throw CommandFailure("--text: cannot read \(path)") }
+            guard let bytes = WholeFile.bytes(path) else { throw CommandFailure("--text: cannot read \(path)") }
             guard let s = String(validating: bytes, as: UTF8.self) else { throw CommandFailure("--text: \(path) is not valid UTF-8") }
             text = s
             textSource = path

@@ -115,7 +115,7 @@ enum VocabCommand: Command {
         case "sum": o.aggregation = .sum
         case "occurrence":
             guard let f = args.value("occurrence-map") else { throw UsageError("--agg occurrence needs --occurrence-map FILE") }
-            o.aggregation = .occurrence(try EmbeddingInitializer.loadOccurrenceMap(f))
+            o.aggregation = .occurrence(try OccurrenceMap.load(path: f))
         case let a: throw UsageError("--agg must be mean, sum or occurrence, got '\(a)'")
         }
         if args.value("occurrence-map") != nil, o.aggregation.name != "occurrence" { throw UsageError("--occurrence-map needs --agg occurrence") }

@@ -37,7 +37,7 @@ public final class LoraAdapter: @unchecked Sendable {
     /// Opens an adapter directory.
     public init(path: String) throws(SurgeryError) {
         self.path = path
-        guard let bytes = FileBytes.read(path + "/adapter_config.json") else {
+        guard let bytes = WholeFile.bytes(path + "/adapter_config.json") else {
             throw .invalidAdapter(path: path, reason: "no adapter_config.json (a PEFT adapter directory needs one)")
         }
         configHash = SHA256.hex(bytes)

@@ -2,6 +2,7 @@ import LEPJSON
 import Models
 import Recipes
 import SafeTensors
+import Support
 import Surgery
 import TensorMath
 
@@ -22,7 +23,7 @@ public final class ModelSource: @unchecked Sendable {
         self.role = role
         self.ref = ref
         do { checkpoint = try Checkpoint(path: ref.path) } catch { throw .cannotOpenModel(path: ref.written, reason: "\(error)") }
-        if let bytes = FileBytes.read(checkpoint.directory + "/config.json") {
+        if let bytes = WholeFile.bytes(checkpoint.directory + "/config.json") {
             guard let o = (try? JSONParser.parse(bytes, duplicateKeys: .lastWins))?.object else {
                 throw .cannotOpenModel(path: ref.written, reason: "config.json is not a JSON object")
             }

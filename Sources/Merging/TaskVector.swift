@@ -117,7 +117,7 @@ public enum TaskVector {
     /// Writes `base + scale·δ` to `output` in the base's dtypes, with the base's config and tokenizer.
     public static func apply(base basePath: String, delta deltaPath: String, output path: String, options: ApplyOptions, progress: ((Int, Int) -> Void)? = nil) throws -> Int {
         let base = try ModelSource(ref: .init(path: basePath, adapter: nil, written: basePath), role: "BASE")
-        guard let mbytes = FileBytes.read(deltaPath + "/" + manifestName) else {
+        guard let mbytes = WholeFile.bytes(deltaPath + "/" + manifestName) else {
             throw SurgeryError.invalidDelta(path: deltaPath, reason: "no \(manifestName) (made by 'lep diff'?)")
         }
         guard let manifest = (try? JSONParser.parse(mbytes))?.object, manifest["format"]?.string == format else {

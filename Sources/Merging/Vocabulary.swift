@@ -1,6 +1,7 @@
 import LEPJSON
 import Models
 import Recipes
+import Support
 import Surgery
 import Tokenizers
 
@@ -8,7 +9,7 @@ import Tokenizers
 enum Vocabulary {
     static func tokens(of source: ModelSource) throws(SurgeryError) -> [Int: String] {
         let path = source.checkpoint.directory + "/tokenizer.json"
-        guard let bytes = FileBytes.read(path) else {
+        guard let bytes = WholeFile.bytes(path) else {
             throw .tokenizerUnreadable(model: source.label, reason: "no tokenizer.json (tokenizer_source needs token strings to match rows)")
         }
         guard let root = try? JSONParser.parse(bytes, duplicateKeys: .lastWins) else {
@@ -75,7 +76,7 @@ extension Vocabulary {
         let all = try tokens(of: source)
         let path = source.checkpoint.directory + "/tokenizer.json"
         var added: [(id: Int, token: String, special: Bool)] = []
-        if let bytes = FileBytes.read(path), let root = try? JSONParser.parse(bytes, duplicateKeys: .lastWins) {
+        if let bytes = WholeFile.bytes(path), let root = try? JSONParser.parse(bytes, duplicateKeys: .lastWins) {
             for t in root["added_tokens"]?.array ?? [] {
                 if let id = t["id"]?.number?.int64, let s = t["content"]?.string { added.append((Int(id), s, t["special"]?.bool ?? false)) }
             }

@@ -47,7 +47,7 @@ public enum CheckpointConverter {
         let configPath = checkpoint.directory + "/config.json"
         var rewrittenConfig: [UInt8]?
         let isDirectoryInput = PathUtilities.isDirectory(input)
-        if isDirectoryInput, !singleFile, let bytes = FileBytes.read(configPath), let d = options.dtype {
+        if isDirectoryInput, !singleFile, let bytes = WholeFile.bytes(configPath), let d = options.dtype {
             // Only the dtype keys change: a model type lep cannot describe (qwen2, ...) converts too.
             guard let parsed = try? JSONParser.parse(bytes), case .object(var config) = parsed else {
                 throw ModelError.invalidJSON(path: configPath, detail: "config.json is not a JSON object")

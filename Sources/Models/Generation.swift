@@ -1,4 +1,5 @@
 import LEPJSON
+import Support
 
 /// Greedy decoding with a KV cache, stopping at the end-of-sequence ids.
 extension Transformer {
@@ -6,7 +7,7 @@ extension Transformer {
     /// falling back to `config.json`'s.
     public static func stopIds(directory: String, config: ModelConfig) throws(ModelError) -> Set<Int> {
         let path = directory + "/generation_config.json"
-        guard let bytes = FileBytes.read(path) else { return Set(config.eosTokenIds) }
+        guard let bytes = WholeFile.bytes(path) else { return Set(config.eosTokenIds) }
         let root: JSONValue
         do { root = try JSONParser.parse(bytes) } catch { throw .invalidJSON(path: path, detail: error.description) }
         guard case .object(let o) = root else { throw .invalidJSON(path: path, detail: "top level is not an object") }

@@ -67,6 +67,28 @@ public struct Likelihood: Equatable, Sendable {
     }
 }
 
+extension Likelihood {
+    /// The rolling-window scoring loop, the one implementation (``Transformer/likelihood(of:context:onWindow:)``
+    /// and the evaluator's likelihood task use it): for each window of ``windows(count:context:)``,
+    /// resets `cache`, gets the window's logits [n, V] from `forward(window, cache)`, scores them and
+    /// passes them to `onWindow`. `ids` holds at least 2 tokens and `context` ≥ 2 (the callers check
+    /// and word the refusal).
+    public static func score<E: Error>(
+        _ ids: [Int], context: Int, vocabSize: Int, cache: KVCache,
+        forward: (_ window: [Int], _ cache: KVCache) throws(E) -> [Float],
+        onWindow: (ArraySlice<Int>, [Float]) throws(E) -> Void = { _, _ in }
+    ) throws(E) -> Likelihood {
+        var result = Likelihood()
+        for w in windows(count: ids.count, context: context) {
+            cache.reset()
+            let logits = try forward(Array(ids[w]), cache)
+            result.add(logits: logits, ids: ids[w], vocabSize: vocabSize)
+            try onWindow(ids[w], logits)
+        }
+        return result
+    }
+}
+
 extension Transformer {
     /// Scores `ids` in windows of `context` tokens (see ``Likelihood``). `onWindow(ids, logits)` sees
     /// each window's logits [n, V] (e.g. for agreement statistics).
@@ -75,14 +97,8 @@ extension Transformer {
     ) throws(ModelError) -> Likelihood {
         guard ids.count >= 2 else { throw .sequenceLength(reason: "scoring needs at least 2 tokens, got \(ids.count)") }
         guard context >= 2 else { throw .sequenceLength(reason: "the context must be at least 2 tokens, got \(context)") }
-        var result = Likelihood()
-        let cache = makeCache(capacity: min(context, ids.count))
-        for w in Likelihood.windows(count: ids.count, context: context) {
-            cache.reset()
-            let logits = try forward(Array(ids[w]), cache: cache, logits: .all)
-            result.add(logits: logits, ids: ids[w], vocabSize: config.vocabSize)
-            try onWindow(ids[w], logits)
-        }
-        return result
+        return try Likelihood.score(
+            ids, context: context, vocabSize: config.vocabSize, cache: makeCache(capacity: min(context, ids.count)),
+            forward: { (w, c) throws(ModelError) in try forward(w, cache: c, logits: .all) }, onWindow: onWindow)
     }
 }

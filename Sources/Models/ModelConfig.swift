@@ -1,4 +1,5 @@
 import LEPJSON
+import Support
 
 /// The RoPE scaling of a configuration.
 public enum RopeScaling: Equatable, Sendable {
@@ -51,7 +52,7 @@ public struct ModelConfig: Equatable, Sendable {
     /// Reads `DIR/config.json`.
     public static func load(directory: String) throws(ModelError) -> ModelConfig {
         let path = directory + "/config.json"
-        guard let bytes = FileBytes.read(path) else { throw .missingConfig(path: directory) }
+        guard let bytes = WholeFile.bytes(path) else { throw .missingConfig(path: directory) }
         return try parse(bytes, path: path)
     }
 

@@ -1,14 +1,15 @@
 import LEPJSON
+import Support
 
 /// Counts the vocabulary of the tokenizer files in a model directory without loading a tokenizer,
 /// so `inspect` can compare it with the embedding rows.
 public enum TokenizerVocabulary {
     /// Vocabulary size and the file it came from, or nil when no tokenizer file is readable.
     public static func size(in directory: String) -> (size: Int, source: String)? {
-        if let bytes = FileBytes.read(directory + "/tokenizer.json"), let n = fromTokenizerJSON(bytes) {
+        if let bytes = WholeFile.bytes(directory + "/tokenizer.json"), let n = fromTokenizerJSON(bytes) {
             return (n, "tokenizer.json")
         }
-        if let bytes = FileBytes.read(directory + "/tokenizer.model") {
+        if let bytes = WholeFile.bytes(directory + "/tokenizer.model") {
             if let n = fromTiktoken(bytes) { return (n, "tokenizer.model (tiktoken ranks)") }
             if let n = fromSentencePiece(bytes) { return (n, "tokenizer.model (SentencePiece)") }
         }

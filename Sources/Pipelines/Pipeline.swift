@@ -125,7 +125,7 @@ public struct Pipeline: Sendable {
 
     /// Reads a pipeline file; `overrides` are the `--set NAME=VALUE` pairs.
     public static func load(path: String, overrides: [(String, String)] = []) throws(SurgeryError) -> Pipeline {
-        guard let bytes = Recipe.readFile(path) else { throw .cannotReadRecipe(path: path) }
+        guard let bytes = WholeFile.bytes(path) else { throw .cannotReadRecipe(path: path) }
         guard let text = String(validating: bytes, as: UTF8.self) else { throw .recipeSyntax(path: path, line: 1, message: "not UTF-8 text") }
         return try parse(text, path: path, overrides: overrides)
     }

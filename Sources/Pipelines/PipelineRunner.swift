@@ -167,7 +167,7 @@ extension Pipeline {
             if let sz = shard() { opt.maxShardBytes = sz }
             switch str("agg") ?? "mean" {
             case "sum": opt.aggregation = .sum
-            case "occurrence": opt.aggregation = .occurrence(try EmbeddingInitializer.loadOccurrenceMap(str("occurrence_map") ?? ""))
+            case "occurrence": opt.aggregation = .occurrence(try OccurrenceMap.load(path: str("occurrence_map") ?? ""))
             default: opt.aggregation = .mean
             }
             let r = try EmbeddingInitializer.run(base: str("model") ?? "", tokenizer: str("tokenizer") ?? "", output: output, options: opt)
@@ -178,7 +178,7 @@ extension Pipeline {
             if let d = str("delta_shared"), let v = DeltaShared(rawValue: d) { opt.deltaShared = v }
             opt.compatReference = str("compat") == "reference"
             if let f = str("chat_template") {
-                guard let bytes = Recipe.readFile(f) else { throw SurgeryError.invalidValue(key: s.key("chat_template"), reason: "cannot read '\(f)'") }
+                guard let bytes = WholeFile.bytes(f) else { throw SurgeryError.invalidValue(key: s.key("chat_template"), reason: "cannot read '\(f)'") }
                 opt.chatTemplate = String(decoding: bytes, as: UTF8.self)
             }
             opt.occurrenceMap = str("occurrence_map")

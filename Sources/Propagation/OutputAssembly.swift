@@ -37,21 +37,7 @@ public struct OutputAssembly: Sendable {
             return o
         }
         func remapIds(_ obj: inout JSONObject, file: String) throws(SurgeryError) {
-            for key in obj.keys where key.hasSuffix("token_id") || key == "eos_token_id" {
-                switch obj[key] {
-                case .number(let n)?:
-                    guard let v = n.int64 else { continue }
-                    obj[key] = .number(JSONNumber(try remap(Int(v), "\(file) \(key)")))
-                case .array(let a)?:
-                    var out: [JSONValue] = []
-                    for (i, e) in a.enumerated() {
-                        guard let v = e.number?.int64 else { out.append(e); continue }
-                        out.append(.number(JSONNumber(try remap(Int(v), "\(file) \(key)[\(i)]"))))
-                    }
-                    obj[key] = .array(out)
-                default: continue
-                }
-            }
+            try SpecialTokenIds.remap(&obj, file: file) { id, _, place throws(SurgeryError) in try remap(id, place) }
         }
 
         // config.json: instruct's, vocab_size = V_out, ids remapped by string.
@@ -139,7 +125,7 @@ public struct OutputAssembly: Sendable {
 
     static func readObject(_ path: String) throws(SurgeryError) -> JSONObject? {
         guard PathUtilities.exists(path) else { return nil }
-        guard let bytes = FileBytes.read(path) else { throw .propagation(stage: "output files", reason: "\(path): cannot read") }
+        guard let bytes = WholeFile.bytes(path) else { throw .propagation(stage: "output files", reason: "\(path): cannot read") }
         guard let v = try? JSONParser.parse(bytes, duplicateKeys: .lastWins), let o = v.object else {
             throw .propagation(stage: "output files", reason: "\(path): not a JSON object")
         }

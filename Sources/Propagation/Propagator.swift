@@ -120,7 +120,7 @@ public enum Propagator {
         do { try AtomicOutputDirectory.check(target: o.output, force: o.force, inputs: inputPaths) } catch {
             throw .propagation(stage: "output", reason: "\(error)")
         }
-        let occurrence = try o.occurrenceMap.map { p throws(SurgeryError) in try RowPairs.loadOccurrenceMap(path: p) }
+        let occurrence = try o.occurrenceMap.map { p throws(SurgeryError) in try OccurrenceMap.load(path: p) }
         var inputs = try PropagationInputs(base: o.base, instruct: o.instruct, donor: o.donor, donorBase: o.donorBase, checkDonorLayers: false)
         if let a = o.alphaScale, inputs.lora == nil {
             throw .propagation(stage: "options", reason: "--alpha-scale \(a) applies to LoRA donors only, and \(o.donor) is not a PEFT adapter")
@@ -132,9 +132,9 @@ public enum Propagator {
         let vDonor = try embedInfo(inputs.donor).shape[0]
         if let occurrence, let path = o.occurrenceMap {
             for (newId, terms) in occurrence {
-                guard newId < vDonor else { throw .propagation(stage: "occurrence map", reason: "\(path): new id \(newId) is outside the donor's \(vDonor) rows") }
+                guard newId < vDonor else { throw .invalidOccurrenceMap(path: path, reason: "new id \(newId) is outside the donor's \(vDonor) rows") }
                 if let bad = terms.first(where: { $0.id >= vBase }) {
-                    throw .propagation(stage: "occurrence map", reason: "\(path): entry \(newId) names old id \(bad.id), outside the base's \(vBase) rows")
+                    throw .invalidOccurrenceMap(path: path, reason: "entry \(newId) names old id \(bad.id), outside the base's \(vBase) rows")
                 }
             }
         }

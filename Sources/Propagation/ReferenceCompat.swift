@@ -103,7 +103,7 @@ enum ReferenceCompat {
                 let sub: [Int]
                 var probabilities: [Double]?
                 if aggregation == .occurrence, let m = occurrence?[i] {
-                    sub = m.map(\.id)  // ascending old id (loadOccurrenceMap sorts)
+                    sub = m.map(\.id)  // ascending old id (OccurrenceMap.load sorts)
                     let total = m.reduce(0) { $0 + $1.count }
                     probabilities = m.map { $0.count / total }
                 } else {

@@ -1,6 +1,7 @@
 import LEPJSON
 import Merging
 import Models
+import Support
 import Surgery
 import TensorMath
 import Vocabulary
@@ -114,29 +115,6 @@ public struct RowPairs: Sendable, Equatable {
                 }
             }
         }
-    }
-
-    /// Reads an occurrence map: a JSON object `{"new_id": {"old_id": count, ...}, ...}`.
-    public static func loadOccurrenceMap(path: String) throws(SurgeryError) -> [Int: [(id: Int, count: Double)]] {
-        guard let bytes = FileBytes.read(path) else { throw .propagation(stage: "occurrence map", reason: "\(path): cannot read the file") }
-        guard let root = try? JSONParser.parse(bytes, duplicateKeys: .lastWins), let top = root.object else {
-            throw .propagation(stage: "occurrence map", reason: "\(path): expected a JSON object {new_id: {old_id: count}}")
-        }
-        var out: [Int: [(id: Int, count: Double)]] = [:]
-        for (k, v) in top.members {
-            guard let newId = Int(k), newId >= 0, let inner = v.object else {
-                throw .propagation(stage: "occurrence map", reason: "\(path): key '\(k)' must be a new token id with an object {old_id: count}")
-            }
-            var terms: [(id: Int, count: Double)] = []
-            for (ok, ov) in inner.members {
-                guard let oldId = Int(ok), oldId >= 0, let c = ov.number?.double, c >= 0, c.isFinite else {
-                    throw .propagation(stage: "occurrence map", reason: "\(path): entry '\(k)'.'\(ok)' must map an old token id to a non-negative count")
-                }
-                terms.append((oldId, c))
-            }
-            out[newId] = terms.sorted { $0.id < $1.id }
-        }
-        return out
     }
 
     public static func == (a: RowPairs, b: RowPairs) -> Bool {

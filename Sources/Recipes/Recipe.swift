@@ -76,7 +76,7 @@ public struct Recipe: Sendable, Equatable {
 
     /// Reads and decodes a recipe file.
     public static func load(path: String, baseDirectory: String) throws(SurgeryError) -> Recipe {
-        guard let bytes = readFile(path) else { throw .cannotReadRecipe(path: path) }
+        guard let bytes = WholeFile.bytes(path) else { throw .cannotReadRecipe(path: path) }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw .recipeSyntax(path: path, line: 1, message: "not UTF-8 text")
         }
@@ -279,10 +279,5 @@ public struct Recipe: Sendable, Equatable {
         let parts = s.split(separator: "+", maxSplits: 1)
         guard parts.count == 2 else { return ModelRef(path: whole, adapter: nil, written: s) }
         return ModelRef(path: resolve(String(parts[0])), adapter: resolve(String(parts[1])), written: s)
-    }
-
-    package static func readFile(_ path: String) -> [UInt8]? {
-        guard let f = try? MappedFile(path: path) else { return nil }
-        return Array(f.bytes)
     }
 }

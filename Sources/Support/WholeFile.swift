@@ -11,6 +11,9 @@ public enum WholeFile {
         public init(reason: String) { self.reason = reason }
     }
 
+    /// The file's bytes, nil when it cannot be read (for callers whose own error names the file).
+    public static func bytes(_ path: String) -> [UInt8]? { try? read(path).get() }
+
     /// The file's bytes, or why they cannot be read.
     public static func read(_ path: String) -> Result<[UInt8], Failure> {
         let fd = open(path, O_RDONLY | O_CLOEXEC)

@@ -35,6 +35,8 @@ public enum SurgeryError: Error, Equatable, Sendable {
     case invalidAdapter(path: String, reason: String)
     /// A task-vector (delta) file is malformed or does not fit the base.
     case invalidDelta(path: String, reason: String)
+    /// An occurrence map (`{new_id: {old_id: count}}`) is unreadable or malformed.
+    case invalidOccurrenceMap(path: String, reason: String)
     /// zstd failed.
     case compression(path: String, reason: String)
     /// An error from the safetensors layer.
@@ -67,6 +69,7 @@ extension SurgeryError: CustomStringConvertible {
         case .tensorFailure(let t, let r): "tensor '\(t)': \(r)"
         case .invalidAdapter(let p, let r): "LoRA adapter \(p): \(r)"
         case .invalidDelta(let p, let r): "task vector \(p): \(r)"
+        case .invalidOccurrenceMap(let p, let r): "occurrence map \(p): \(r)"
         case .compression(let p, let r): "\(p): zstd: \(r)"
         case .io(let m): m
         case .vocabulary(let s, let r): "vocabulary (\(s)): \(r)"

@@ -1,5 +1,6 @@
 import Glibc
 import LEPJSON
+import Support
 
 /// The chat templates of a model directory, wherever transformers keeps them.
 ///
@@ -44,9 +45,9 @@ public struct ChatTemplateSet: Equatable, Sendable {
     /// The template file names present in `directory` (relative paths), for copying them unchanged.
     public static func files(in directory: String) -> [String] {
         var out: [String] = []
-        for n in ["chat_template.jinja", "chat_template.json"] where FileIO.exists(directory + "/" + n) { out.append(n) }
+        for n in ["chat_template.jinja", "chat_template.json"] where PathUtilities.exists(directory + "/" + n) { out.append(n) }
         let sub = directory + "/" + additionalDirectory
-        if FileIO.isDirectory(sub) {
+        if PathUtilities.isDirectory(sub) {
             out += listJinja(sub).map { additionalDirectory + "/" + $0 }
         }
         return out
@@ -56,10 +57,10 @@ public struct ChatTemplateSet: Equatable, Sendable {
     public static func load(directory: String) throws(TokenizerError) -> ChatTemplateSet? {
         let jinja = directory + "/chat_template.jinja"
         let sub = directory + "/" + additionalDirectory
-        if FileIO.exists(jinja) || FileIO.isDirectory(sub) {
+        if PathUtilities.exists(jinja) || PathUtilities.isDirectory(sub) {
             var t: [Named] = []
-            if FileIO.exists(jinja) { t.append(Named(name: "default", source: try FileIO.utf8Text(FileIO.read(jinja), path: jinja))) }
-            if FileIO.isDirectory(sub) {
+            if PathUtilities.exists(jinja) { t.append(Named(name: "default", source: try FileIO.utf8Text(FileIO.read(jinja), path: jinja))) }
+            if PathUtilities.isDirectory(sub) {
                 for f in listJinja(sub) {
                     let p = sub + "/" + f
                     t.append(Named(name: String(f.dropLast(".jinja".count)), source: try FileIO.utf8Text(FileIO.read(p), path: p)))
@@ -68,12 +69,12 @@ public struct ChatTemplateSet: Equatable, Sendable {
             if !t.isEmpty { return ChatTemplateSet(templates: t, storage: .jinjaFiles) }
         }
         let cp = directory + "/tokenizer_config.json"
-        if FileIO.exists(cp), let v = try FileIO.readJSON(cp)["chat_template"], !v.isNull {
+        if PathUtilities.exists(cp), let v = try FileIO.readJSON(cp)["chat_template"], !v.isNull {
             if let s = v.string { return ChatTemplateSet(templates: [Named(name: "default", source: s)], storage: .tokenizerConfigString) }
             return ChatTemplateSet(templates: try named(v, path: cp, key: "chat_template"), storage: .tokenizerConfigList)
         }
         let jp = directory + "/chat_template.json"
-        if FileIO.exists(jp) {
+        if PathUtilities.exists(jp) {
             guard let v = try FileIO.readJSON(jp)["chat_template"], !v.isNull else {
                 throw .invalidField(path: jp, key: "chat_template", expected: "a template string or a list of {name, template}")
             }

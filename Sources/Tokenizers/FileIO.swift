@@ -11,13 +11,6 @@ enum FileIO {
         }
     }
 
-    static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
-
-    static func isDirectory(_ path: String) -> Bool {
-        var st = stat()
-        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
-    }
-
     /// Parses a JSON file (duplicate keys rejected).
     static func readJSON(_ path: String) throws(TokenizerError) -> JSONValue {
         let bytes = try read(path)

@@ -1,4 +1,5 @@
 import LEPJSON
+import Support
 
 /// `tokenizer_config.json` + `special_tokens_map.json`, kept as JSON so lep writes them back
 /// unchanged except for what it edits. `chat_template` is kept as text (rendering is the evaluator's).
@@ -17,11 +18,11 @@ public struct TokenizerConfig: Sendable, Equatable {
     public static func load(directory: String) throws(TokenizerError) -> TokenizerConfig {
         var c = TokenizerConfig()
         let cp = directory + "/tokenizer_config.json", sp = directory + "/special_tokens_map.json"
-        if FileIO.exists(cp) {
+        if PathUtilities.exists(cp) {
             guard let o = try FileIO.readJSON(cp).object else { throw .invalidField(path: cp, key: "(root)", expected: "an object") }
             c.config = o
         }
-        if FileIO.exists(sp) {
+        if PathUtilities.exists(sp) {
             guard let o = try FileIO.readJSON(sp).object else { throw .invalidField(path: sp, key: "(root)", expected: "an object") }
             c.specialTokensMap = o
         }

@@ -1,4 +1,5 @@
 import Glibc
+import Support
 
 /// Loads the tokenizer of a model directory: `tokenizer.json` when present (with
 /// `tokenizer_config.json` / `special_tokens_map.json`), else `tokenizer.model` (tiktoken ranks or
@@ -15,13 +16,13 @@ public func loadTokenizer(path: String) throws(TokenizerError) -> any Tokenizer 
 
 enum TokenizerLoader {
     static func load(path: String) throws(TokenizerError) -> any Tokenizer {
-        if FileIO.isDirectory(path) {
-            if FileIO.exists(path + "/tokenizer.json") { return try HFTokenizer(path: path + "/tokenizer.json", configDirectory: path) }
-            if FileIO.exists(path + "/tokenizer.model") { return try loadModelFile(path + "/tokenizer.model", configDirectory: path) }
+        if PathUtilities.isDirectory(path) {
+            if PathUtilities.exists(path + "/tokenizer.json") { return try HFTokenizer(path: path + "/tokenizer.json", configDirectory: path) }
+            if PathUtilities.exists(path + "/tokenizer.model") { return try loadModelFile(path + "/tokenizer.model", configDirectory: path) }
             throw .noTokenizer(directory: path)
         }
-        guard FileIO.exists(path) else { throw .unreadable(path: path, reason: "no such file or directory") }
-        let dir = parentDirectory(path)
+        guard PathUtilities.exists(path) else { throw .unreadable(path: path, reason: "no such file or directory") }
+        let dir = PathUtilities.parentDirectory(of: path)
         if path.hasSuffix(".json") { return try HFTokenizer(path: path, configDirectory: dir) }
         return try loadModelFile(path, configDirectory: dir)
     }
@@ -38,10 +39,5 @@ enum TokenizerLoader {
         let line = bytes.prefix(while: { $0 != 0x0A })
         guard let sp = line.firstIndex(of: 0x20), sp > line.startIndex, line.index(after: sp) < line.endIndex else { return false }
         return base64Decode(line[line.startIndex..<sp]) != nil && line[(sp + 1)...].allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
-    }
-
-    static func parentDirectory(_ path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "." }
-        return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 }

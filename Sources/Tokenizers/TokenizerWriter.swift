@@ -1,5 +1,6 @@
 import Glibc
 import LEPJSON
+import Support
 
 extension HFTokenizer {
     /// The model section as tokenizer.json writes it.
@@ -36,7 +37,7 @@ extension HFTokenizer {
     /// (created if missing), each atomically. `added_tokens_decoder` in the config follows the added tokens.
     public func save(directory: String) throws(TokenizerError) {
         mkdir(directory, 0o755)
-        guard FileIO.isDirectory(directory) else { throw .writeFailed(path: directory, reason: "not a directory") }
+        guard PathUtilities.isDirectory(directory) else { throw .writeFailed(path: directory, reason: "not a directory") }
         try FileIO.writeAtomically(directory + "/tokenizer.json", Array((JSONWriter.pretty(tokenizerJSON()) + "\n").utf8))
         try TokenizerWriter.writeConfigs(config, added: addedTokens, special: specialTokens, directory: directory)
     }
@@ -83,7 +84,7 @@ extension SentencePieceTokenizer {
     /// Writes `tokenizer.model` (the model proto, rewritten from ``model``) and the two config files.
     public func save(directory: String) throws(TokenizerError) {
         mkdir(directory, 0o755)
-        guard FileIO.isDirectory(directory) else { throw .writeFailed(path: directory, reason: "not a directory") }
+        guard PathUtilities.isDirectory(directory) else { throw .writeFailed(path: directory, reason: "not a directory") }
         try FileIO.writeAtomically(directory + "/tokenizer.model", model.serialized())
         try TokenizerWriter.writeConfigs(config, added: addedTokens, special: specialTokens, directory: directory)
     }

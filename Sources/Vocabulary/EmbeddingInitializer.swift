@@ -24,7 +24,7 @@ public enum EmbeddingInitializer {
         case mean, sum
         /// Weights per new id: old id → count (`{new_id: {old_id: count}}`). New ids absent from the
         /// map fall back to `mean` over their sub-tokens (counted in the summary).
-        case occurrence([Int: [(Int, Double)]])
+        case occurrence(OccurrenceMap.Counts)
 
         public static func == (a: Aggregation, b: Aggregation) -> Bool {
             switch (a, b) {
@@ -75,29 +75,6 @@ public enum EmbeddingInitializer {
     public static let provenanceName = "lep_vocab_init.json"
     static let embedName = "model.embed_tokens.weight"
     static let headName = "lm_head.weight"
-
-    /// Reads `{"new_id": {"old_id": count}}`.
-    public static func loadOccurrenceMap(_ path: String) throws(SurgeryError) -> [Int: [(Int, Double)]] {
-        guard let bytes = FileBytes.read(path) else { throw .vocabulary(stage: "occurrence map", reason: "\(path): cannot read") }
-        guard let root = try? JSONParser.parse(bytes), let o = root.object else {
-            throw .vocabulary(stage: "occurrence map", reason: "\(path): not a JSON object {new_id: {old_id: count}}")
-        }
-        var out: [Int: [(Int, Double)]] = [:]
-        for (k, v) in o.members {
-            guard let nid = Int(k), nid >= 0, let inner = v.object else {
-                throw .vocabulary(stage: "occurrence map", reason: "\(path): key '\(k)' must be a new token id with an object {old_id: count}")
-            }
-            var l: [(Int, Double)] = []
-            for (ok, c) in inner.members {
-                guard let oid = Int(ok), oid >= 0, let w = c.number?.double, w >= 0, w.isFinite else {
-                    throw .vocabulary(stage: "occurrence map", reason: "\(path): entry \(k).\(ok) must be an old id with a non-negative count")
-                }
-                l.append((oid, w))
-            }
-            out[nid] = l.sorted { $0.0 < $1.0 }
-        }
-        return out
-    }
 
     /// Runs `lep vocab init`: `base` model directory, `tokenizer` (directory or file) of the new
     /// vocabulary, `output` directory.
@@ -161,11 +138,11 @@ public enum EmbeddingInitializer {
                 progress?(done, total)
             }
             // Config files.
-            let (cfg, notes) = remapConfig(config.raw, old: oldTok, new: newTok, vocabSize: newRows)
+            let (cfg, notes) = remapConfig(config.raw, file: "config.json", old: oldTok, new: newTok, vocabSize: newRows)
             try output.writeFile("config.json", contents: Array((JSONWriter.pretty(.object(cfg)) + "\n").utf8))
             var genNotes: [String] = []
-            if let g = FileBytes.read(checkpoint.directory + "/generation_config.json"), let gv = try? JSONParser.parse(g), let go = gv.object {
-                let (ng, n2) = remapConfig(go, old: oldTok, new: newTok, vocabSize: nil)
+            if let g = WholeFile.bytes(checkpoint.directory + "/generation_config.json"), let gv = try? JSONParser.parse(g), let go = gv.object {
+                let (ng, n2) = remapConfig(go, file: "generation_config.json", old: oldTok, new: newTok, vocabSize: nil)
                 genNotes = n2.map { "generation_config: " + $0 }
                 try output.writeFile("generation_config.json", contents: Array((JSONWriter.pretty(.object(ng)) + "\n").utf8))
             }
@@ -308,34 +285,26 @@ public enum EmbeddingInitializer {
         return out
     }
 
-    /// config.json / generation_config.json with `vocab_size` set and every `*_token_id` remapped by
-    /// token string (a list stays a list). An id whose string the new tokenizer lacks is replaced by
-    /// the new tokenizer's token of the same role when it has one, else removed; each case is noted.
-    static func remapConfig(_ o: JSONObject, old: any Tokenizer, new: any Tokenizer, vocabSize: Int?) -> (JSONObject, [String]) {
+    /// config.json / generation_config.json with `vocab_size` set and every token id
+    /// (``SpecialTokenIds``) remapped by token string (a list stays a list). An id whose string the new
+    /// tokenizer lacks is replaced by the new tokenizer's token of the same role (bos, eos, pad, unk)
+    /// when it has one, else removed; each case is noted.
+    static func remapConfig(_ o: JSONObject, file: String, old: any Tokenizer, new: any Tokenizer, vocabSize: Int?) -> (JSONObject, [String]) {
         var out = o
         var notes: [String] = []
         if let v = vocabSize { out["vocab_size"] = .number(JSONNumber(v)) }
-        let roles: [(String, (id: Int, token: String)?)] = [
-            ("bos_token_id", new.specialTokens.bos), ("eos_token_id", new.specialTokens.eos),
-            ("pad_token_id", new.specialTokens.pad), ("unk_token_id", new.specialTokens.unk),
-            ("decoder_start_token_id", nil),
-        ]
-        func map(_ id: Int, _ key: String, _ role: (id: Int, token: String)?) -> Int? {
+        let roles: [String: (id: Int, token: String)] = [
+            "bos_token_id": new.specialTokens.bos, "eos_token_id": new.specialTokens.eos,
+            "pad_token_id": new.specialTokens.pad, "unk_token_id": new.specialTokens.unk,
+        ].compactMapValues { $0 }
+        SpecialTokenIds.remap(&out, file: file) { (id, key, _) -> Int? in
             if let t = old.token(for: id), let n = new.id(for: t) { return n }
-            if let r = role {
+            if let r = roles[key] {
                 notes.append("\(key) \(id) (\(old.token(for: id) ?? "?")) is not in the new vocabulary; set to the new \(r.token) (\(r.id))")
                 return r.id
             }
             notes.append("\(key) \(id) (\(old.token(for: id) ?? "?")) is not in the new vocabulary; removed")
             return nil
-        }
-        for (key, role) in roles {
-            guard let v = o[key] else { continue }
-            if let id = v.number?.int64 {
-                out[key] = map(Int(id), key, role).map { .number(JSONNumber($0)) } ?? .null
-            } else if let a = v.array {
-                out[key] = .array(a.compactMap { $0.number?.int64 }.compactMap { map(Int($0), key, role) }.map { .number(JSONNumber($0)) })
-            }
         }
         return (out, notes)
     }
@@ -347,7 +316,7 @@ public enum EmbeddingInitializer {
         guard let set = try ChatTemplateSet.load(directory: base), set.storage == .tokenizerConfigString || set.storage == .tokenizerConfigList else { return }
         let path = output.path("tokenizer_config.json")
         var config = JSONObject()
-        if let b = FileBytes.read(path) {
+        if let b = WholeFile.bytes(path) {
             guard let v = try? JSONParser.parse(b, duplicateKeys: .lastWins), let o = v.object else {
                 throw SurgeryError.vocabulary(stage: "chat template", reason: "the new tokenizer's tokenizer_config.json is not a JSON object")
             }

@@ -138,20 +138,8 @@ public struct TokenMapping: Sendable, Equatable {
     public static func oldByteToken(_ b: UInt8, in old: any Tokenizer) -> Int? {
         let hex = Array("0123456789ABCDEF")
         if let j = old.id(for: "<0x\(hex[Int(b >> 4)])\(hex[Int(b & 15)])>") { return j }
-        if let j = old.id(for: String(byteLevelCharacter(b))), old.tokenBytes(j) == [b] { return j }
+        if let j = old.id(for: ByteLevelAlphabet.encode([b])), old.tokenBytes(j) == [b] { return j }
         return nil
-    }
-
-    /// GPT-2's byte → printable character map (`bytes_to_unicode`): printable Latin-1 bytes stand for
-    /// themselves, the others map to U+0100 + k in byte order.
-    public static func byteLevelCharacter(_ b: UInt8) -> Character {
-        let v = Int(b)
-        if (0x21...0x7E).contains(v) || (0xA1...0xAC).contains(v) || (0xAE...0xFF).contains(v) {
-            return Character(Unicode.Scalar(UInt32(v))!)
-        }
-        var k = 0
-        for x in 0..<v where !((0x21...0x7E).contains(x) || (0xA1...0xAC).contains(x) || (0xAE...0xFF).contains(x)) { k += 1 }
-        return Character(Unicode.Scalar(UInt32(0x100 + k))!)
     }
 
     /// For each new id whose text (``Tokenizer/tokenBytes(_:)``) is also the text of an old token,

@@ -114,19 +114,19 @@ public enum VocabularyBuilder {
             if PathUtilities.exists(path + "/tokenizer.model") { spmPath = path + "/tokenizer.model" }
         } else if path.hasSuffix(".json") {
             json = path
-            dir = parent(path)
+            dir = PathUtilities.parentDirectory(of: path)
         } else {
             spmPath = path
-            dir = parent(path)
+            dir = PathUtilities.parentDirectory(of: path)
         }
         func readObject(_ p: String) throws(SurgeryError) -> JSONObject {
-            guard let b = FileBytes.read(p) else { throw .vocabulary(stage: p, reason: "cannot read") }
+            guard let b = WholeFile.bytes(p) else { throw .vocabulary(stage: p, reason: "cannot read") }
             guard let v = try? JSONParser.parse(b, duplicateKeys: .lastWins), let o = v.object else { throw .vocabulary(stage: p, reason: "not a JSON object") }
             return o
         }
         var spm: SentencePieceModel? = nil
         if let s = spmPath {
-            guard let b = FileBytes.read(s) else { throw .vocabulary(stage: s, reason: "cannot read") }
+            guard let b = WholeFile.bytes(s) else { throw .vocabulary(stage: s, reason: "cannot read") }
             do { spm = try SentencePieceModel(bytes: b, path: s) } catch {
                 if json == nil { throw .vocabulary(stage: s, reason: "\(error) (tiktoken ranks need their tokenizer.json)") }
             }
@@ -142,7 +142,6 @@ public enum VocabularyBuilder {
         return HFFiles(root: SentencePieceConversion.tokenizerJSON(m), config: cfg, specialMap: map, spm: m, source: spmPath ?? path)
     }
 
-    static func parent(_ p: String) -> String { p.lastIndex(of: "/").map { String(p[..<$0]) } ?? "." }
 
     /// Builds the tokenizer of `options.mode` from `old` and `new`.
     public static func build(old oldPath: String, new newPath: String, options: Options) throws(SurgeryError) -> Result {
@@ -159,7 +158,7 @@ public enum VocabularyBuilder {
             guard let c = options.corpus else { throw .vocabulary(stage: "optimize", reason: "a corpus is required (--corpus FILE)") }
             result = try extendByteLevel(old: old, new: new, keep: (c, options.keep), options: options)
         }
-        return try keepingChatTemplates(result, from: PathUtilities.isDirectory(oldPath) ? oldPath : parent(oldPath))
+        return try keepingChatTemplates(result, from: PathUtilities.isDirectory(oldPath) ? oldPath : PathUtilities.parentDirectory(of: oldPath))
     }
 
     /// The old tokenizer's chat templates, in the form it stores them (chat_template.jinja and
@@ -219,15 +218,7 @@ public enum VocabularyBuilder {
         return (pieces, [])
     }
 
-    static func toByteLevel(_ piece: String) -> String { byteLevelString(Array(piece.replacingOccurrences("▁", " ").utf8)) }
-
-    static func byteLevelString(_ bytes: [UInt8]) -> String {
-        var s = ""
-        for b in bytes { s.append(byteLevelTable[Int(b)]) }
-        return s
-    }
-    static let byteLevelTable: [Character] = (0..<256).map { TokenMapping.byteLevelCharacter(UInt8($0)) }
-    static let byteLevelInverse: [Character: UInt8] = Dictionary(uniqueKeysWithValues: (0..<256).map { (TokenMapping.byteLevelCharacter(UInt8($0)), UInt8($0)) })
+    static func toByteLevel(_ piece: String) -> String { ByteLevelAlphabet.encode(Array(piece.replacingOccurrences("▁", " ").utf8)) }
 
     // MARK: Byte-level extend / optimize
 
@@ -326,7 +317,7 @@ public enum VocabularyBuilder {
 
     /// optimize: the old tokens most used on `corpus`, closed under the merges that make them.
     static func shrink(old: HFFiles, tokens: [String], merges: [(String, String)], corpus: String, keep: Int) throws(SurgeryError) -> ([String], [(String, String)]) {
-        guard let text = FileBytes.read(corpus) else { throw .vocabulary(stage: "optimize", reason: "\(corpus): cannot read the corpus") }
+        guard let text = WholeFile.bytes(corpus) else { throw .vocabulary(stage: "optimize", reason: "\(corpus): cannot read the corpus") }
         guard let s = String(validating: text, as: UTF8.self) else { throw .vocabulary(stage: "optimize", reason: "\(corpus): not valid UTF-8") }
         let tok: HFTokenizer
         do { tok = try HFTokenizer(json: .object(old.root), path: old.source) } catch { throw .vocabulary(stage: "optimize", reason: "\(old.source): \(error)") }

@@ -54,6 +54,11 @@ import Testing
         Self.expectEarlyRefusal("cannot read") { $0.mode = .conversionOccurrence; $0.occurrenceMap = dir + "/missing.json" }
         try "{\"999999\": {\"1\": 2}}".write(toFile: dir + "/far.json", atomically: true, encoding: .utf8)
         Self.expectEarlyRefusal("outside the donor") { $0.mode = .conversionOccurrence; $0.occurrenceMap = dir + "/far.json" }
+        // A key given twice is refused, as by `vocab init` (one loader), naming the file and the key.
+        try "{\"3\": {\"1\": 2}, \"3\": {\"2\": 1}}".write(toFile: dir + "/twice.json", atomically: true, encoding: .utf8)
+        Self.expectEarlyRefusal("occurrence map \(dir)/twice.json: new id '3' appears twice") {
+            $0.mode = .conversionOccurrence; $0.occurrenceMap = dir + "/twice.json"
+        }
     }
 
     @Test func alphaScaleWithoutLoraRefusedBeforeAnyStage() {

@@ -198,7 +198,7 @@ import Tokenizers
         try "{\"\(i)\": {\"\(a)\": 3, \"\(b)\": 1}}".write(toFile: mapFile, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: mapFile) }
         var o = EmbeddingInitializer.Options()
-        o.aggregation = .occurrence(try EmbeddingInitializer.loadOccurrenceMap(mapFile))
+        o.aggregation = .occurrence(try OccurrenceMap.load(path: mapFile))
         let out = Self.tmp("occ")
         defer { try? FileManager.default.removeItem(atPath: out) }
         let s = try EmbeddingInitializer.run(base: base, tokenizer: new, output: out, options: o)

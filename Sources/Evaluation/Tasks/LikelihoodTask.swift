@@ -22,14 +22,9 @@ public enum LikelihoodTask {
     public static func score(_ model: EvaluatedModel, ids: [Int], bytes: Int, context: Int, task: String) throws(EvaluationError) -> Result {
         guard ids.count >= 2 else { throw .task(name: task, message: "the text encodes to \(ids.count) token(s); scoring needs at least 2") }
         guard context >= 2 else { throw .task(name: task, message: "the context must be at least 2 tokens, got \(context)") }
-        var l = Likelihood()
-        let V = model.vocabularySize
-        let cache = model.transformer.makeCache(capacity: min(context, ids.count))
-        for w in Likelihood.windows(count: ids.count, context: context) {
-            cache.reset()
-            let logits = try model.forward(Array(ids[w]), cache: cache, logits: .all)
-            l.add(logits: logits, ids: ids[w], vocabSize: V)
-        }
+        let l = try Likelihood.score(
+            ids, context: context, vocabSize: model.vocabularySize, cache: model.transformer.makeCache(capacity: min(context, ids.count)),
+            forward: { (w, c) throws(EvaluationError) in try model.forward(w, cache: c, logits: .all) })
         return Result(likelihood: l, bytes: bytes)
     }
 
