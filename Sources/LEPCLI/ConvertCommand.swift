@@ -87,8 +87,8 @@ enum ConvertCommand: Command {
     static func toGGUF(_ input: String, _ output: String, _ args: Arguments) throws -> Int32 {
         var options = GGUFExporter.Options()
         if let d = args.value("dtype") {
-            let types: [String: GGMLType] = ["f16": .f16, "float16": .f16, "bf16": .bf16, "bfloat16": .bf16, "f32": .f32, "float32": .f32, "q8_0": .q8_0]
-            guard let t = types[d.lowercased()] else { throw UsageError("--dtype for a GGUF output must be f16, bf16, f32 or q8_0, got '\(d)'") }
+            let types: [DType: GGMLType] = [.F16: .f16, .BF16: .bf16, .F32: .f32]
+            guard let t = d.lowercased() == "q8_0" ? .q8_0 : DType(userName: d).flatMap({ types[$0] }) else { throw UsageError("--dtype for a GGUF output must be f16, bf16, f32 or q8_0, got '\(d)'") }
             options.type = t
         }
         guard args.value("shard-size") == nil else { throw UsageError("--shard-size does not apply to a GGUF output (one file)") }

@@ -43,9 +43,7 @@ enum Kernels {
     }
 
     /// Number of NaN/Inf values.
-    static func nonFinite(_ x: UnsafeMutableBufferPointer<Float>) -> Int {
-        mapChunks(x.count, initial: 0) { r in var n = 0; for i in r where !x[i].isFinite { n += 1 }; return n }.reduce(0, +)
-    }
+    static func nonFinite(_ x: UnsafeMutableBufferPointer<Float>) -> Int { FloatScan.nonFiniteCount(UnsafeBufferPointer(x)) }
 
     // MARK: Randomness
 

@@ -187,11 +187,7 @@ public struct MergePlan: @unchecked Sendable {
                          notes: ["stacked \(outLayer) layers from \(stack.count) slices"])
     }
 
-    static func setDtype(_ config: inout JSONObject, _ d: DType) {
-        let name = d.torchName ?? "float64"
-        if config["dtype"] != nil { config["dtype"] = .string(name) }
-        if config["torch_dtype"] != nil || config["dtype"] == nil { config["torch_dtype"] = .string(name) }
-    }
+    static func setDtype(_ config: inout JSONObject, _ d: DType) { ModelConfig.setDtype(&config, d) }
 
     /// Every parameter key in the recipe is declared by the method, with the right kind and place.
     static func checkParameterKeys(_ recipe: Recipe, _ method: any MergeMethod) throws(SurgeryError) {

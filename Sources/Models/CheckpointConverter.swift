@@ -52,9 +52,7 @@ public enum CheckpointConverter {
             guard let parsed = try? JSONParser.parse(bytes), case .object(var config) = parsed else {
                 throw ModelError.invalidJSON(path: configPath, detail: "config.json is not a JSON object")
             }
-            let name = d.torchName ?? "float64"
-            if config["dtype"] != nil { config["dtype"] = .string(name) }
-            if config["torch_dtype"] != nil || config["dtype"] == nil { config["torch_dtype"] = .string(name) }
+            ModelConfig.setDtype(&config, d)
             rewrittenConfig = Array(JSONWriter.pretty(.object(config)).utf8)
         }
         var metadata: [String: String] = [:]

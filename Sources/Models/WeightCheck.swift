@@ -46,20 +46,10 @@ public enum WeightCheck {
                 do { try view.convert(elements: lo..<hi, into: UnsafeMutableRawPointer(buffer), as: .F32) } catch {
                     throw .unsupportedDType(path: checkpoint.directory, tensor: name, dtype: view.dtype.rawValue)
                 }
-                let bad = AtomicCounter(), nz = AtomicCounter(), maxBits = MaxTracker()
-                Parallel.forChunks(count: hi - lo, minChunk: 1 << 16) { r in
-                    var b = 0, z = 0
-                    var m: Float = 0
-                    for i in r {
-                        let v = buffer[i]
-                        if !v.isFinite { b += 1 } else { m = max(m, abs(v)) }
-                        if v != 0 { z += 1 }
-                    }
-                    bad.add(b); nz.add(z); maxBits.update(m)
-                }
-                nonFinite += bad.value
-                nonZero = nonZero || nz.value > 0
-                report.maxAbs = max(report.maxAbs, maxBits.value)
+                let s = FloatScan.scan(UnsafeBufferPointer(start: buffer, count: hi - lo))
+                nonFinite += s.nonFinite
+                nonZero = nonZero || s.nonZero > 0
+                report.maxAbs = max(report.maxAbs, s.maxAbs)
                 lo = hi
             }
             view.file.dropPages(view.fileOffset..<(view.fileOffset + view.byteCount))
@@ -73,14 +63,3 @@ public enum WeightCheck {
     }
 }
 
-/// The maximum of non-negative floats reported by several threads (compared as bit patterns).
-final class MaxTracker: @unchecked Sendable {
-    private var bits: UInt32 = 0
-    private var lock = pthread_mutex_t()
-    init() { pthread_mutex_init(&lock, nil) }
-    deinit { pthread_mutex_destroy(&lock) }
-    func update(_ v: Float) {
-        pthread_mutex_lock(&lock); bits = max(bits, v.bitPattern); pthread_mutex_unlock(&lock)
-    }
-    var value: Float { Float(bitPattern: bits) }
-}

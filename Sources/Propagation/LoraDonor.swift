@@ -98,7 +98,8 @@ public struct LoraDonor: @unchecked Sendable {
             let w = try SafeTensorsWriter(path: path, tensors: specs, metadata: ["format": "lep-lora-donor-rows"])
             for spec in w.order {
                 let rows = try mergedRows(spec.name, donorBase: donorBase)
-                guard rows.allSatisfy(\.isFinite) else { throw SurgeryError.nonFiniteOutput(tensor: spec.name, count: rows.count { !$0.isFinite }) }
+                let bad = FloatScan.nonFiniteCount(rows)
+                guard bad == 0 else { throw SurgeryError.nonFiniteOutput(tensor: spec.name, count: bad) }
                 try w.writeTensor(spec.name) { stream in try rows.withUnsafeBytes { try stream.write($0) } }
             }
             try w.finish(sync: false)

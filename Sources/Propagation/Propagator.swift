@@ -332,7 +332,7 @@ public enum Propagator {
         try w.withUnsafeMutableBufferPointer { (p) throws(SurgeryError) in
             try lora.addLayerDelta(to: p, target: spec.name, factor: factor, donorBase: inputs.donor.checkpoint)
         }
-        let bad = w.count { !$0.isFinite }
+        let bad = FloatScan.nonFiniteCount(w)
         guard bad == 0 else { throw SurgeryError.nonFiniteOutput(tensor: spec.name, count: bad) }
         var encoded = [UInt8](repeating: 0, count: w.count * storage.byteSize)
         encoded.withUnsafeMutableBytes { e in w.withUnsafeBytes { ElementConversion.convert($0.baseAddress!, from: .f32, to: e.baseAddress!, as: storage, count: w.count) } }
