@@ -1,3 +1,4 @@
+import Dispatch
 import LEPJSON
 import Models
 import Recipes
@@ -14,6 +15,14 @@ public struct MergeOptions: Sendable {
     public var force = false
     /// Tool version written to the provenance file.
     public var toolVersion = "unknown"
+    /// Elements per chunk of the streaming executor (tests make it small so that tensors span many
+    /// chunks; at most `Kernels.chunk`).
+    package var chunkElements = 1 << 15
+    /// Bytes per output block handed to the writer thread.
+    package var blockBytes = 4 << 20
+    /// Evaluates every tensor whole, then writes it, on one pipeline (the executor before streaming:
+    /// the reference the streaming path is tested against).
+    package var wholeTensors = false
     public init() {}
 }
 
@@ -25,10 +34,15 @@ public struct MergeSummary: Sendable {
     public let carriedFiles: [String]
 }
 
-/// Runs a `MergePlan`: one tensor at a time, inputs converted to float32 scratch buffers, the method
-/// applied, the result checked for NaN/Inf and streamed to the sharded atomic writer. Peak memory is
-/// about (inputs + 1) × the largest tensor in float32 (the result overwrites θ₀'s buffer); input
-/// pages are dropped from the process after use.
+/// Runs a `MergePlan`, tensor after tensor in the order the output files lay them out, as a
+/// pipeline: while tensor t is computed, the kernel reads ahead tensor t + 1's inputs and a writer
+/// thread writes the finished output blocks of the tensor (`OutputPipe`, a few MB in flight).
+/// Tensors are computed in cache-sized chunks straight from the mapped inputs (`ChunkedMerge`:
+/// elementwise methods, and the task-arithmetic family, whose sparsification keeps one float32
+/// delta per input); the rest (vocabulary row maps, LoRA adapters, slerp, model_stock) take the
+/// whole-tensor path: inputs converted to float32 scratch buffers, the method applied, the result
+/// checked for NaN/Inf, about (inputs + 1) × the largest tensor in float32 at the peak. Input pages
+/// are dropped from the process after use. Both paths give the same bits.
 public enum MergeExecutor {
     /// Name of the provenance file written next to the shards.
     public static let provenanceName = "lep_merge.json"
@@ -40,15 +54,25 @@ public enum MergeExecutor {
         let writer = try CheckpointWriter(output: output, tensors: specs, maxShardBytes: options.maxShardBytes)
         let byName = Dictionary(plan.tasks.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let total = writer.totalDataBytes
-        var done = 0
-        let pool = BufferPool()
-        try writer.writeTensors { spec, stream in
-            guard let task = byName[spec.name] else { throw SurgeryError.tensorFailure(tensor: spec.name, reason: "not planned") }
-            pool.reset()
-            let result = try compute(task, plan, pool: pool)
-            try write(result, as: task.outDtype, to: stream)
-            done += stream.expected
-            progress?(done, total)
+        if options.wholeTensors {
+            var done = 0
+            let pool = BufferPool()
+            try writer.writeTensors { spec, stream in
+                guard let task = byName[spec.name] else { throw SurgeryError.tensorFailure(tensor: spec.name, reason: "not planned") }
+                pool.reset()
+                let result = try compute(task, plan, pool: pool)
+                try write(result, as: task.outDtype, to: stream)
+                done += stream.expected
+                progress?(done, total)
+            }
+        } else {
+            let order = writer.shards.flatMap { HeaderEncoder.layoutOrder($0.tensors) }
+            var tasks: [MergePlan.TensorTask] = []
+            for spec in order {
+                guard let task = byName[spec.name] else { throw SurgeryError.tensorFailure(tensor: spec.name, reason: "not planned") }
+                tasks.append(task)
+            }
+            try stream(tasks, plan, writer: writer, options: options, progress: progress)
         }
         if let config = plan.outputConfig {
             try output.writeFile("config.json", contents: Array((JSONWriter.pretty(.object(config)) + "\n").utf8))
@@ -66,6 +90,77 @@ public enum MergeExecutor {
         try output.writeFile(provenanceName, contents: Array((JSONWriter.pretty(provenance(plan, writer: writer, options: options)) + "\n").utf8))
         try output.commit()
         return MergeSummary(tensors: plan.tasks.count, shards: writer.shards.count, bytes: total, carriedFiles: carried)
+    }
+
+    /// The pipeline: this thread computes `tasks` (in the writer's order) into output blocks; a
+    /// writer thread streams them into the shards. An error on either side stops both; the first
+    /// one is thrown.
+    static func stream(_ tasks: [MergePlan.TensorTask], _ plan: MergePlan, writer: CheckpointWriter, options: MergeOptions, progress: ((Int, Int) -> Void)?) throws {
+        let pipe = OutputPipe(blockBytes: max(1 << 12, options.blockBytes), depth: 4)
+        let writerError = WriterOutcome()
+        let finished = DispatchSemaphore(value: 0)
+        let writerBox = UncheckedSendable(writer)
+        DispatchQueue.global().async {
+            do {
+                try writerBox.value.writeTensors { _, stream in
+                    while stream.written < stream.expected {
+                        guard let block = pipe.next() else { throw SurgeryError.io("merge stopped before the output was complete") }
+                        try stream.write(UnsafeRawBufferPointer(start: block.bytes, count: block.count))
+                        pipe.release(block)
+                    }
+                }
+            } catch {
+                writerError.error = error
+                pipe.fail()
+            }
+            finished.signal()
+        }
+        let total = writer.totalDataBytes
+        var done = 0
+        let pool = BufferPool(), scratch = ChunkScratch()
+        do {
+            var chunked = tasks.first.flatMap { ChunkedMerge($0, plan, chunk: options.chunkElements) }
+            for (i, task) in tasks.enumerated() {
+                // Read-ahead: the next tensor's inputs load while this one is computed.
+                let next = i + 1 < tasks.count ? ChunkedMerge(tasks[i + 1], plan, chunk: options.chunkElements) : nil
+                next?.readAhead()
+                let alive: Bool
+                if let chunked {
+                    alive = try chunked.run(into: pipe, scratch: scratch, pool: pool)
+                    chunked.dropPages()
+                } else {
+                    pool.reset()
+                    alive = try emit(compute(task, plan, pool: pool), as: task.outDtype, tensor: task.name, into: pipe)
+                }
+                if !alive { break }
+                done += task.shape.reduce(1, *) * (task.outDtype.floatStorage?.byteSize ?? 0)
+                progress?(min(done, total), total)
+                chunked = next
+            }
+        } catch {
+            pipe.close()
+            finished.wait()
+            throw error
+        }
+        pipe.close()
+        finished.wait()
+        if let e = writerError.error { throw e }
+    }
+
+    /// Streams a whole float32 result as `dtype` blocks into `pipe`; false when the writer stopped.
+    static func emit(_ x: UnsafeMutableBufferPointer<Float>, as dtype: DType, tensor: String, into pipe: OutputPipe) throws(SurgeryError) -> Bool {
+        guard let storage = dtype.floatStorage else { throw .unsupportedDType(tensor: tensor, model: "output", dtype: dtype.rawValue) }
+        let size = storage.byteSize, per = pipe.blockBytes / size
+        var k = 0
+        while k < x.count {
+            guard var block = pipe.acquire() else { return false }
+            let n = min(per, x.count - k)
+            ElementConversion.convert(UnsafeRawPointer(x.baseAddress! + k), from: .f32, to: block.bytes, as: storage, count: n)
+            block.count = n * size
+            pipe.submit(block)
+            k += n
+        }
+        return true
     }
 
     /// Computes one output tensor in float32, in buffers of `pool` (valid until its next reset).
@@ -196,6 +291,11 @@ public enum MergeExecutor {
     }
 }
 
+
+/// The writer thread's error, read by the computing thread after the writer finished.
+final class WriterOutcome: @unchecked Sendable {
+    var error: (any Error)?
+}
 
 /// Float32 scratch buffers reused from tensor to tensor (each grows to the largest tensor it held),
 /// so the pages are faulted in once per run rather than once per tensor.

@@ -53,6 +53,15 @@ public protocol MergeMethod: Sendable {
     var isRandom: Bool { get }
     /// Computes one tensor.
     func merge(_ job: MergeJob) throws(SurgeryError)
+    /// Whether, with these parameters, element k of the result depends only on element k of the
+    /// inputs (no whole-tensor reduction or selection), so `merge` may be called on any slice of a
+    /// tensor and give the same bits: the executor then merges cache-sized chunks as it reads them.
+    func isElementwise(_ parameters: ResolvedParameters, inputs: Int) -> Bool
+}
+
+extension MergeMethod {
+    /// Methods are whole-tensor unless they say otherwise.
+    public func isElementwise(_ parameters: ResolvedParameters, inputs: Int) -> Bool { false }
 }
 
 /// Every merge method, in the order `lep methods` lists them.

@@ -17,6 +17,9 @@ public struct LinearMerge: MergeMethod {
     ]
     public init() {}
 
+    /// Each output element is a weighted sum of the same element of the inputs.
+    public func isElementwise(_ parameters: ResolvedParameters, inputs: Int) -> Bool { true }
+
     public func merge(_ job: MergeJob) throws(SurgeryError) {
         let weights = (0..<job.inputs.count).map { Float(job.parameters.number("weight", model: $0)) }
         let normalize = job.parameters.flag("normalize")

@@ -14,6 +14,9 @@ public struct PassthroughMerge: MergeMethod {
     public let parameters = [ParameterSpec("scale", .perModel, .number, default: .number(1), "multiply the tensor by this factor")]
     public init() {}
 
+    /// Each output element is the same input element, scaled.
+    public func isElementwise(_ parameters: ResolvedParameters, inputs: Int) -> Bool { true }
+
     public func merge(_ job: MergeJob) throws(SurgeryError) {
         let x = job.inputs[0], out = job.output
         let scale = Float(job.parameters.number("scale", model: 0))

@@ -43,58 +43,105 @@ extension TaskArithmeticMethod {
         return p
     }
 
+    /// Elementwise when nothing is sparsified (every sparsifier returns at once for density ≥ 1).
+    public func isElementwise(_ parameters: ResolvedParameters, inputs: Int) -> Bool {
+        sparsification == .none || (0..<inputs).allSatisfy { parameters.number("density", model: $0) >= 1 }
+    }
+
     public func merge(_ job: MergeJob) throws(SurgeryError) {
         guard let base = job.base else { throw .tensorFailure(tensor: job.tensor, reason: "\(name) needs a base") }
+        for x in job.inputs {
+            Kernels.forEachChunk(x.count) { r in for k in r { x[k] = x[k] - base[k] } }
+        }
+        var weights: [Float] = []
+        for i in job.inputs.indices { weights.append(try prepareDelta(job.inputs[i], input: i, of: job)) }
+        let combine = TaskArithmeticCombine(self, job.parameters, deltas: job.inputs, weights: weights)
+        guard let b = base.baseAddress, let out = job.output.baseAddress else { return }
+        Kernels.forEachChunk(job.output.count) { r in combine.apply(r, base: b + r.lowerBound, out: out + r.lowerBound) }
+    }
+
+    /// The whole-tensor step for input `i`: sparsifies δᵢ (in `x`) in place and scales it by wᵢ;
+    /// returns wᵢ. Inputs are independent, so they may be prepared concurrently.
+    func prepareDelta(_ x: UnsafeMutableBufferPointer<Float>, input i: Int, of job: MergeJob) throws(SurgeryError) -> Float {
         let p = job.parameters
         let rescale = p.flag("rescale")
-        var weights: [Float] = []
-        for (i, x) in job.inputs.enumerated() {
-            Kernels.forEachChunk(x.count) { r in for k in r { x[k] = x[k] - base[k] } }
-            let density = p.number("density", model: i)
-            switch sparsification {
-            case .none: break
-            case .magnitude: Sparsify.magnitude(x, density: density, rescale: rescale)
-            case .random: Sparsify.bernoulli(x, density: density, rescale: rescale, seed: Kernels.inputSeed(job.seed, i))
-            case .magnitudeOutliers: Sparsify.magnitudeOutliers(x, density: density, gamma: p.number("gamma", model: i), rescale: rescale)
-            case .dellaMagprune:
-                try Sparsify.della(x, shape: job.shape, density: density, epsilon: p.number("epsilon", model: i), rescale: rescale,
-                                   seed: Kernels.inputSeed(job.seed, i), tensor: job.tensor)
-            }
-            let w = Float(p.number("weight", model: i))
-            weights.append(w)
-            Kernels.forEachChunk(x.count) { r in for k in r { x[k] = x[k] * w } }
+        let density = p.number("density", model: i)
+        switch sparsification {
+        case .none: break
+        case .magnitude: Sparsify.magnitude(x, density: density, rescale: rescale)
+        case .random: Sparsify.bernoulli(x, density: density, rescale: rescale, seed: Kernels.inputSeed(job.seed, i))
+        case .magnitudeOutliers: Sparsify.magnitudeOutliers(x, density: density, gamma: p.number("gamma", model: i), rescale: rescale)
+        case .dellaMagprune:
+            try Sparsify.della(x, shape: job.shape, density: density, epsilon: p.number("epsilon", model: i), rescale: rescale,
+                               seed: Kernels.inputSeed(job.seed, i), tensor: job.tensor)
         }
-        let normalize = p.flag("normalize")
-        let lambda = Float(p.number("lambda"))
-        var plainDivisor: Float = 0
-        for w in weights { plainDivisor += w }
-        if abs(plainDivisor) < 1e-8 { plainDivisor = 1 }
-        let table = PointerTable(job.inputs, weights: weights)
+        let w = Float(p.number("weight", model: i))
+        Kernels.forEachChunk(x.count) { r in for k in r { x[k] = x[k] * w } }
+        return w
+    }
+}
+
+/// The elementwise last step of the task-arithmetic family, over prepared deltas uᵢ = wᵢ·δ̂ᵢ:
+/// consensus mask, sum, divisor, λ, θ₀ +. The same code serves the whole-tensor `merge` and the
+/// executor's chunked pass, so both give the same bits.
+struct TaskArithmeticCombine: @unchecked Sendable {
+    let table: PointerTable
+    let consensus: Bool
+    let normalize: Bool
+    let lambda: Float
+    let plainDivisor: Float
+
+    init(_ method: some TaskArithmeticMethod, _ p: ResolvedParameters, deltas: [UnsafeMutableBufferPointer<Float>], weights: [Float]) {
+        var plain: Float = 0
+        for w in weights { plain += w }
+        if abs(plain) < 1e-8 { plain = 1 }
+        plainDivisor = plain
+        table = PointerTable(deltas, weights: weights)
+        consensus = method.consensus
+        normalize = p.flag("normalize")
+        lambda = Float(p.number("lambda"))
+    }
+
+    /// out[k − lo] = θ₀[k − lo] + λ·δ[k] for k in `range` (lo = range.lowerBound): `base` and `out` point
+    /// at element lo (they may be the same memory); the deltas are indexed by k.
+    ///
+    /// Per element this is, in order: s = 0 + u₀ + u₁ + …; mixed = 0 + (agreeing uᵢ), divisor = 0 +
+    /// (their wᵢ) (or the plain sums without consensus); mixed /= divisor; mixed *= λ; θ₀ + mixed.
+    /// It runs over short blocks input by input so that the loops vectorise; adding +0 for a
+    /// disagreeing input leaves a sum that started at +0 unchanged (it can never be −0).
+    func apply(_ range: Range<Int>, base: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
         let count = table.count, rows = table.rows, w = table.weights
-        let out = job.output, consensus = self.consensus
-        Kernels.forEachChunk(out.count) { r in
-            for k in r {
-                var mixed: Float = 0
-                var divisor = plainDivisor
+        let consensus = consensus, normalize = normalize, lambda = lambda, plainDivisor = plainDivisor
+        let block = 512
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 3 * block) { tmp in
+            let sum = tmp.baseAddress!, mixed = sum + block, divisor = mixed + block
+            var lo = range.lowerBound
+            while lo < range.upperBound {
+                let n = min(block, range.upperBound - lo), at = lo - range.lowerBound
+                for j in 0..<n { mixed[j] = 0 }
                 if consensus {
-                    var s: Float = 0
-                    for i in 0..<count { s += rows[i][k] }
-                    let positive = s >= 0
-                    divisor = 0
+                    for j in 0..<n { sum[j] = 0; divisor[j] = 0 }
+                    for i in 0..<count { let u = rows[i] + lo; for j in 0..<n { sum[j] += u[j] } }
                     for i in 0..<count {
-                        let u = rows[i][k]
-                        if u != 0 && (u > 0) == positive { mixed += u; divisor += w[i] }
+                        let u = rows[i] + lo, wi = w[i]
+                        for j in 0..<n {
+                            let agrees = u[j] != 0 && (u[j] > 0) == (sum[j] >= 0)
+                            mixed[j] += agrees ? u[j] : 0
+                            divisor[j] += agrees ? wi : 0
+                        }
                     }
-                    if divisor == 0 { divisor = 1 }
+                    for j in 0..<n where divisor[j] == 0 { divisor[j] = 1 }
                 } else {
-                    for i in 0..<count { mixed += rows[i][k] }
+                    for i in 0..<count { let u = rows[i] + lo; for j in 0..<n { mixed[j] += u[j] } }
+                    for j in 0..<n { divisor[j] = plainDivisor }
                 }
-                if normalize { mixed /= divisor }
-                if lambda != 1 { mixed *= lambda }
-                out[k] = base[k] + mixed
+                if normalize { for j in 0..<n { mixed[j] /= divisor[j] } }
+                if lambda != 1 { for j in 0..<n { mixed[j] *= lambda } }
+                let b = base + at, o = out + at
+                for j in 0..<n { o[j] = b[j] + mixed[j] }
+                lo += n
             }
         }
-        withExtendedLifetime(table) {}
     }
 }
 

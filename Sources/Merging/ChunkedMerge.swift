@@ -1,0 +1,231 @@
+import Dispatch
+import Recipes
+import SafeTensors
+import Surgery
+import TensorMath
+
+/// One tensor merged in cache-sized chunks, read straight from the mapped inputs and written as
+/// output blocks into an `OutputPipe`: each chunk's inputs are converted to float32 in a small
+/// per-thread scratch, merged, checked for NaN/Inf and converted to the output dtype, so no
+/// float32 copy of a whole input exists. Chunks of a block are split between `Parallel.threadCount`
+/// threads.
+///
+/// - Elementwise methods (`MergeMethod.isElementwise`): `merge` runs on each chunk.
+/// - The task-arithmetic family with sparsification: the deltas δᵢ = θᵢ − θ₀ are built in chunks
+///   into whole-tensor float32 buffers (the top-k selection needs the whole tensor), each is
+///   sparsified and weighted (inputs concurrently), then the consensus/sum step runs in chunks with
+///   θ₀ re-read from the mapped base.
+///
+/// Both evaluate exactly the operations of the whole-tensor path, in the same order per element,
+/// so the bytes are the same (tested in `ChunkedMergeTests`).
+struct ChunkedMerge {
+    /// A mapped input tensor.
+    struct Operand: @unchecked Sendable {
+        let data: UnsafeRawPointer
+        let storage: FloatStorage
+        /// mergekit's `dtype` cast applied after loading.
+        let through: DType?
+    }
+
+    let task: MergePlan.TensorTask
+    let method: any MergeMethod
+    let base: Operand?
+    let inputs: [Operand]
+    /// The mapped tensors read (for read-ahead and dropping their pages).
+    let views: [TensorView]
+    let count: Int
+    let output: FloatStorage
+    let seed: UInt64
+    let chunk: Int
+
+    /// nil when the tensor needs the whole-tensor path: vocabulary row maps, LoRA adapters,
+    /// non-float or mismatched inputs (that path reports them), an empty tensor, or a method that is
+    /// neither elementwise nor of the task-arithmetic family.
+    init?(_ task: MergePlan.TensorTask, _ plan: MergePlan, chunk: Int) {
+        guard task.rowMaps.isEmpty, let output = task.outDtype.floatStorage else { return nil }
+        let count = task.shape.reduce(1, *)
+        guard count > 0 else { return nil }
+        let elementwise = plan.method.isElementwise(task.parameters, inputs: task.inputs.count)
+        guard elementwise || plan.method is any TaskArithmeticMethod else { return nil }
+        var views: [TensorView] = []
+        func operand(_ s: Int, _ name: String) -> Operand? {
+            let source = plan.sources[s]
+            guard source.adapter == nil, let view = try? source.checkpoint.view(name), view.elementCount == count,
+                  let storage = view.dtype.floatStorage, let data = view.bytes.baseAddress else { return nil }
+            views.append(view)
+            // Rounding through the stored dtype changes no number (at most a NaN's quiet bit, and any
+            // NaN fails the merge or is dropped by a selection that treats all NaNs alike): skipped.
+            let through = plan.recipe.dtype == view.dtype ? nil : plan.recipe.dtype
+            return Operand(data: data, storage: storage, through: through)
+        }
+        if let (s, name) = task.base {
+            guard let b = operand(s, name) else { return nil }
+            base = b
+        } else {
+            base = nil
+        }
+        var inputs: [Operand] = []
+        for (s, name) in task.inputs {
+            guard let x = operand(s, name) else { return nil }
+            inputs.append(x)
+        }
+        guard base != nil || !inputs.isEmpty else { return nil }
+        self.task = task
+        self.method = plan.method
+        self.inputs = inputs
+        self.views = views
+        self.count = count
+        self.output = output
+        self.seed = Kernels.mix(plan.recipe.seed ^ Kernels.stableHash(task.name))
+        self.chunk = max(1, min(chunk, Kernels.chunk))
+    }
+
+    /// Asks the kernel to start reading the inputs' pages.
+    func readAhead() { for v in views { v.file.willNeed(v.fileOffset..<(v.fileOffset + v.byteCount)) } }
+
+    /// Drops the inputs' pages from the process (the page cache keeps them).
+    func dropPages() { for v in views { v.file.dropPages(v.fileOffset..<(v.fileOffset + v.byteCount)) } }
+
+    /// Merges the tensor into `pipe`, block after block. Returns false when the writer stopped (its
+    /// error is the one to report).
+    func run(into pipe: OutputPipe, scratch: ChunkScratch, pool: BufferPool) throws(SurgeryError) -> Bool {
+        let slots = inputs.count + 1
+        scratch.reserve(slotsPerPart: slots, chunk: chunk)
+        if method.isElementwise(task.parameters, inputs: inputs.count) {
+            return try emit(into: pipe, scratch: scratch) { (r, s) throws(SurgeryError) -> UnsafeMutablePointer<Float> in
+                let baseBuffer = base.map { b in load(b, r, into: s) }
+                var xs: [UnsafeMutableBufferPointer<Float>] = []
+                for (i, x) in inputs.enumerated() { xs.append(load(x, r, into: s + (i + 1) * chunk)) }
+                guard let out = baseBuffer ?? xs.first else { throw .tensorFailure(tensor: task.name, reason: "no inputs") }
+                try method.merge(MergeJob(tensor: task.name, shape: task.shape, base: baseBuffer, inputs: xs,
+                                          parameters: task.parameters, seed: seed, output: out))
+                return out.baseAddress!
+            }
+        }
+        guard let family = method as? any TaskArithmeticMethod, let base else {
+            throw .tensorFailure(tensor: task.name, reason: "\(method.name) needs a base")
+        }
+        // δᵢ = θᵢ − θ₀ into whole-tensor buffers, chunk by chunk.
+        pool.reset()
+        let deltas = inputs.map { _ in pool.take(count) }
+        let dbox = UncheckedSendable(deltas)
+        scratch.forEachPart(0..<count, chunk: chunk) { part, r in
+            let b = load(base, r, into: scratch.slot(part)).baseAddress!
+            for (i, x) in inputs.enumerated() {
+                let d = dbox.value[i].baseAddress! + r.lowerBound
+                _ = load(x, r, into: d)
+                for k in 0..<r.count { d[k] = d[k] - b[k] }
+            }
+        }
+        // Sparsify and weight each δᵢ (the inputs concurrently), then combine in chunks.
+        let job = MergeJob(tensor: task.name, shape: task.shape, base: nil, inputs: deltas, parameters: task.parameters, seed: seed, output: deltas[0])
+        var results = [Result<Float, SurgeryError>](repeating: .success(0), count: deltas.count)
+        results.withUnsafeMutableBufferPointer { rs in
+            let box = UncheckedSendable(rs)
+            DispatchQueue.concurrentPerform(iterations: deltas.count) { i in
+                box.value[i] = Result { () throws(SurgeryError) in try family.prepareDelta(dbox.value[i], input: i, of: job) }
+            }
+        }
+        var weights: [Float] = []
+        for r in results { weights.append(try r.get()) }
+        let combine = TaskArithmeticCombine(family, task.parameters, deltas: deltas, weights: weights)
+        return try emit(into: pipe, scratch: scratch) { (r, s) throws(SurgeryError) -> UnsafeMutablePointer<Float> in
+            let b = load(base, r, into: s).baseAddress!
+            combine.apply(r, base: b, out: b)
+            return b
+        }
+    }
+
+    /// Converts elements `r` of `o` to float32 at `dst` (with the recipe's dtype rounding).
+    private func load(_ o: Operand, _ r: Range<Int>, into dst: UnsafeMutablePointer<Float>) -> UnsafeMutableBufferPointer<Float> {
+        ElementConversion.convertSerial(o.data + r.lowerBound * o.storage.byteSize, from: o.storage, to: UnsafeMutableRawPointer(dst), as: .f32, range: 0..<r.count)
+        let buffer = UnsafeMutableBufferPointer(start: dst, count: r.count)
+        if let t = o.through { TensorCast.round(buffer, through: t) }
+        return buffer
+    }
+
+    /// Fills output blocks: `body(range, scratch)` computes the float32 result of one chunk (in the
+    /// part's scratch) and returns where it is; it is checked for NaN/Inf and converted into the block.
+    private func emit(into pipe: OutputPipe, scratch: ChunkScratch,
+                      _ body: (Range<Int>, UnsafeMutablePointer<Float>) throws(SurgeryError) -> UnsafeMutablePointer<Float>) throws(SurgeryError) -> Bool {
+        let size = output.byteSize
+        let blockElements = max(chunk, pipe.blockBytes / size / chunk * chunk)
+        var bad = 0
+        var start = 0
+        while start < count {
+            guard var block = pipe.acquire() else { return false }
+            let end = min(count, start + blockElements)
+            let dst = UncheckedSendable(block.bytes), first = start, output = self.output
+            let partial = try scratch.forParts(start..<end, chunk: chunk) { (part, r) throws(SurgeryError) -> Int in
+                let y = try body(r, scratch.slot(part))
+                var n = 0
+                for k in 0..<r.count where !y[k].isFinite { n += 1 }
+                ElementConversion.convertSerial(UnsafeRawPointer(y), from: .f32, to: dst.value + (r.lowerBound - first) * size, as: output, range: 0..<r.count)
+                return n
+            }
+            bad += partial
+            block.count = (end - start) * size
+            pipe.submit(block)
+            start = end
+        }
+        if bad > 0 { throw .nonFiniteOutput(tensor: task.name, count: bad) }
+        return true
+    }
+}
+
+/// Per-thread float32 scratch of the chunked merge, and the loop that splits a range between threads.
+final class ChunkScratch: @unchecked Sendable {
+    let parts = Parallel.threadCount
+    private var memory = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+    private var perPart = 0
+
+    deinit { memory.deallocate() }
+
+    /// Makes room for `slotsPerPart` chunks per thread.
+    func reserve(slotsPerPart: Int, chunk: Int) {
+        let need = slotsPerPart * chunk
+        guard need > perPart else { return }
+        memory.deallocate()
+        memory = .allocate(capacity: need * parts)
+        perPart = need
+    }
+
+    /// The scratch of thread `part`: `slotsPerPart` chunks, one after another.
+    func slot(_ part: Int) -> UnsafeMutablePointer<Float> { memory + part * perPart }
+
+    /// Splits `range` into `parts` runs of whole chunks, one per thread, and calls `body(part, chunk)`
+    /// for each chunk of a run in order; returns the sum of the results. The first error (by part) is thrown.
+    @discardableResult
+    func forParts(_ range: Range<Int>, chunk: Int, _ body: (Int, Range<Int>) throws(SurgeryError) -> Int) throws(SurgeryError) -> Int {
+        let chunks = (range.count + chunk - 1) / chunk
+        let used = max(1, min(parts, chunks))
+        let perRun = (chunks + used - 1) / used
+        var results = [Result<Int, SurgeryError>](repeating: .success(0), count: used)
+        withoutActuallyEscaping(body) { b in
+            let box = UncheckedSendable(b)
+            results.withUnsafeMutableBufferPointer { rs in
+                let out = UncheckedSendable(rs)
+                let run = { (p: Int) in
+                    var total = 0
+                    for c in (p * perRun)..<min(chunks, (p + 1) * perRun) {
+                        let lo = range.lowerBound + c * chunk
+                        do throws(SurgeryError) { total += try box.value(p, lo..<min(range.upperBound, lo + chunk)) } catch {
+                            out.value[p] = .failure(error); return
+                        }
+                    }
+                    out.value[p] = .success(total)
+                }
+                let runBox = UncheckedSendable(run)
+                if used == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: used) { runBox.value($0) } }
+            }
+        }
+        var total = 0
+        for r in results { total += try r.get() }
+        return total
+    }
+
+    /// `forParts` for a body that neither fails nor returns anything.
+    func forEachPart(_ range: Range<Int>, chunk: Int, _ body: (Int, Range<Int>) -> Void) {
+        _ = try? forParts(range, chunk: chunk) { (p, r) throws(SurgeryError) -> Int in body(p, r); return 0 }
+    }
+}
