@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "GGUFConversion", dependencies: ["Support", "GGUF", "LEPJSON", "SafeTensors", "TensorMath", "Tokenizers", "Models"]),
         // Checkpoint surgery, split by concept (lowest first): the shared error type, recipe formats,
         // merging, vocabularies, LEP propagation, pipelines over all of them.
-        .target(name: "Surgery"),
+        .target(name: "Surgery", dependencies: ["Support"]),
         .target(name: "Recipes", dependencies: ["Support", "Surgery", "LEPJSON", "SafeTensors"]),
         .target(name: "Merging", dependencies: ["Support", "Surgery", "Recipes", "LEPJSON", "SafeTensors", "TensorMath", "Tokenizers", "Models", "CZstd"]),
         .target(name: "Vocabulary", dependencies: ["Support", "Surgery", "LEPJSON", "SafeTensors", "TensorMath", "Tokenizers", "Models"]),

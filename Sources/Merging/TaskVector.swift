@@ -51,7 +51,7 @@ public enum TaskVector {
 
     /// Writes `tuned − base` to `output`.
     public static func diff(base basePath: String, tuned tunedPath: String, output path: String, options: DiffOptions, progress: ((Int, Int) -> Void)? = nil) throws -> DiffSummary {
-        guard options.density > 0, options.density <= 1 else { throw SurgeryError.invalidValue(key: "--density", reason: "must be in (0, 1]") }
+        guard options.density > 0, options.density <= 1 else { throw SurgeryError.invalidOption(option: "density", reason: "must be in (0, 1]") }
         let base = try ModelSource(ref: .init(path: basePath, adapter: nil, written: basePath), role: "BASE")
         let tuned = try ModelSource(ref: .init(path: tunedPath, adapter: nil, written: tunedPath), role: "TUNED")
         let names = tuned.checkpoint.tensorNames

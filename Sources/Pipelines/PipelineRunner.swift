@@ -133,12 +133,26 @@ extension Pipeline {
                 try runStep(s, toolVersion: toolVersion, log: log)
                 finished(s)
             } catch let e as SurgeryError {
-                throw .io("pipeline \(path), \(s.label) (\(s.type.rawValue)): \(e)")
+                throw .io("pipeline \(path), \(s.label) (\(s.type.rawValue)): \(Self.worded(e, step: s))")
+            } catch let e as FileError {
+                throw .io("pipeline \(path), \(s.label) (\(s.type.rawValue)): \(Self.worded(.output(e), step: s))")
             } catch {
                 throw .io("pipeline \(path), \(s.label) (\(s.type.rawValue)): \(error)")
             }
         }
         return .completed
+    }
+
+    /// A step's error as a pipeline user should read it: an option the libraries name neutrally
+    /// (`alpha_scale`) becomes the step's key (`steps[2] 'p'.alpha_scale`), and an existing output
+    /// asks for the `force` key.
+    static func worded(_ e: SurgeryError, step s: Step) -> SurgeryError {
+        switch e {
+        case .invalidOption(let option, let reason): return .invalidValue(key: s.key(option), reason: reason)
+        case .output(.outputExists(let p)):
+            return .invalidValue(key: s.key("output"), reason: "'\(p)' exists; add force: true (to the step, or at the top level)")
+        default: return e
+        }
     }
 
     func runStep(_ s: Step, toolVersion: String, log: (String) -> Void) throws {

@@ -48,10 +48,10 @@ public struct PropagationInputs: @unchecked Sendable {
     public init(base: String, instruct: String, donor: String, donorBase: String? = nil, checkDonorLayers: Bool = true) throws(SurgeryError) {
         let isAdapter = LoraDonor.isAdapter(donor)
         if isAdapter && donorBase == nil {
-            throw .propagation(stage: "pre-flight", reason: "donor \(donor) is a PEFT adapter: give the initialised base it was trained on (lep vocab init's output) with --donor-base DIR")
+            throw .invalidOption(option: "donor_base", reason: "donor \(donor) is a PEFT adapter: give the initialised base it was trained on (lep vocab init's output)")
         }
         if !isAdapter, let donorBase {
-            throw .propagation(stage: "pre-flight", reason: "--donor-base \(donorBase) is only for a LoRA donor, but \(donor) has no adapter_config.json")
+            throw .invalidOption(option: "donor_base", reason: "\(donorBase) is only for a LoRA donor, but \(donor) has no adapter_config.json")
         }
         self.base = try PropagationInputs.open(base, role: "base")
         self.instruct = try PropagationInputs.open(instruct, role: "instruct")

@@ -108,22 +108,20 @@ public enum Propagator {
     public static func run(_ o: Options, progress: Progress = { _, _ in }) throws(SurgeryError) -> Report {
         // Pre-flight, cheapest first: options, the output path, the occurrence map's syntax.
         if let a = o.alphaScale, !(a.isFinite && a > 0) {
-            throw .propagation(stage: "options", reason: "--alpha-scale must be a positive number, got \(a)")
+            throw .invalidOption(option: "alpha_scale", reason: "must be a positive number, got \(a)")
         }
         if o.compatReference && o.mode == .delta {
-            throw .propagation(stage: "options", reason: "--compat reference reproduces swap, overlap, conversion, conversion-sum, conversion-occurrence and full; the reference code has no delta mode")
+            throw .invalidOption(option: "compat", reason: "'reference' reproduces swap, overlap, conversion, conversion-sum, conversion-occurrence and full; the reference code has no delta mode")
         }
         if o.mode == .conversionOccurrence, o.occurrenceMap == nil {
-            throw .propagation(stage: "options", reason: "--mode conversion-occurrence needs --occurrence-map FILE ({new_id: {old_id: count}})")
+            throw .invalidOption(option: "occurrence_map", reason: "mode conversion-occurrence needs an occurrence map file ({new_id: {old_id: count}})")
         }
         let inputPaths = [o.base, o.instruct, o.donor] + (o.donorBase.map { [$0] } ?? [])
-        do { try AtomicOutputDirectory.check(target: o.output, force: o.force, inputs: inputPaths) } catch {
-            throw .propagation(stage: "output", reason: "\(error)")
-        }
+        do { try AtomicOutputDirectory.check(target: o.output, force: o.force, inputs: inputPaths) } catch { throw .output(error) }
         let occurrence = try o.occurrenceMap.map { p throws(SurgeryError) in try OccurrenceMap.load(path: p) }
         var inputs = try PropagationInputs(base: o.base, instruct: o.instruct, donor: o.donor, donorBase: o.donorBase, checkDonorLayers: false)
         if let a = o.alphaScale, inputs.lora == nil {
-            throw .propagation(stage: "options", reason: "--alpha-scale \(a) applies to LoRA donors only, and \(o.donor) is not a PEFT adapter")
+            throw .invalidOption(option: "alpha_scale", reason: "\(a) applies to LoRA donors only, and \(o.donor) is not a PEFT adapter")
         }
         let h = inputs.hidden
         let embedInfo = { (m: PropagationInputs.Model) throws(SurgeryError) -> TensorInfo in try lifting { try m.checkpoint.info(PropagationInputs.embedName) } }
@@ -235,9 +233,7 @@ public enum Propagator {
 
         // Write.
         let out: AtomicOutputDirectory
-        do { out = try AtomicOutputDirectory(target: o.output, force: o.force, inputs: inputPaths) } catch {
-            throw .propagation(stage: "output", reason: "\(error)")
-        }
+        do { out = try AtomicOutputDirectory(target: o.output, force: o.force, inputs: inputPaths) } catch { throw .output(error) }
         var meanFilled: [Int] = []
         var copied = 0
         let loraLayers = Set(inputs.lora?.layerTargets ?? [])
@@ -287,6 +283,8 @@ public enum Propagator {
             return report
         } catch let e as SurgeryError {
             out.abort(); throw e
+        } catch let e as FileError {
+            out.abort(); throw .output(e)
         } catch {
             out.abort(); throw .propagation(stage: "output", reason: "\(error)")
         }

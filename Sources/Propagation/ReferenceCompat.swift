@@ -35,7 +35,7 @@ enum ReferenceCompat {
                       S: EmbeddingMatrix, T: EmbeddingMatrix, occurrence: [Int: [(id: Int, count: Double)]]?) throws(SurgeryError) -> Pairs {
         switch mode {
         case .swap, .delta:
-            throw .propagation(stage: "options", reason: "--compat reference has no row pairs for mode \(mode.rawValue)")
+            throw .invalidOption(option: "compat", reason: "'reference' has no row pairs for mode \(mode.rawValue)")
         case .overlap:
             var p = Pairs()
             let h = S.hidden

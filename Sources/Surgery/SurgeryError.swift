@@ -1,3 +1,5 @@
+import Support
+
 /// Every way a checkpoint-surgery operation (recipe, merge, LoRA, task vector, vocabulary, propagation) is refused; each case names the culprit
 /// (recipe key, tensor, file) and, where it helps, the fix.
 public enum SurgeryError: Error, Equatable, Sendable {
@@ -39,6 +41,12 @@ public enum SurgeryError: Error, Equatable, Sendable {
     case invalidOccurrenceMap(path: String, reason: String)
     /// zstd failed.
     case compression(path: String, reason: String)
+    /// An option has a value the operation refuses, or is missing or out of place. `option` is the
+    /// option's neutral name, as a pipeline key spells it (`alpha_scale`); the command line and the
+    /// pipeline runner word it as their users wrote it (`--alpha-scale`, `steps[2] 'p'.alpha_scale`).
+    case invalidOption(option: String, reason: String)
+    /// Writing the output failed or was refused (it exists, it overlaps an input, a full disk...).
+    case output(FileError)
     /// An error from the safetensors layer.
     case io(String)
     /// Building or mapping a vocabulary failed (`stage`: the tokenizer or step at fault).
@@ -71,6 +79,8 @@ extension SurgeryError: CustomStringConvertible {
         case .invalidDelta(let p, let r): "task vector \(p): \(r)"
         case .invalidOccurrenceMap(let p, let r): "occurrence map \(p): \(r)"
         case .compression(let p, let r): "\(p): zstd: \(r)"
+        case .invalidOption(let o, let r): "option '\(o)': \(r)"
+        case .output(let e): e.description
         case .io(let m): m
         case .vocabulary(let s, let r): "vocabulary (\(s)): \(r)"
         case .propagation(let s, let r): "propagate (\(s)): \(r)"
@@ -81,5 +91,5 @@ extension SurgeryError: CustomStringConvertible {
 /// Runs `body`, mapping lower-layer errors to `SurgeryError.io` so callers see one error type.
 @inline(__always)
 package func lifting<T>(_ body: () throws -> T) throws(SurgeryError) -> T {
-    do { return try body() } catch let e as SurgeryError { throw e } catch { throw .io("\(error)") }
+    do { return try body() } catch let e as SurgeryError { throw e } catch let e as FileError { throw .output(e) } catch { throw .io("\(error)") }
 }

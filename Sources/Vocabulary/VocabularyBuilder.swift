@@ -155,7 +155,7 @@ public enum VocabularyBuilder {
             }
         case .optimize:
             guard old.byteLevel, old.isBPE else { throw .vocabulary(stage: "optimize", reason: "\(old.source): optimize needs a byte-level BPE old tokenizer (LLaMA-3)") }
-            guard let c = options.corpus else { throw .vocabulary(stage: "optimize", reason: "a corpus is required (--corpus FILE)") }
+            guard let c = options.corpus else { throw .invalidOption(option: "corpus", reason: "mode optimize needs a corpus file") }
             result = try extendByteLevel(old: old, new: new, keep: (c, options.keep), options: options)
         }
         return try keepingChatTemplates(result, from: PathUtilities.isDirectory(oldPath) ? oldPath : PathUtilities.parentDirectory(of: oldPath))

@@ -77,6 +77,9 @@ import TestSupport
             (["-o", tmp + "/x", "--mode", "conversion-occurrence"], 64, "--occurrence-map"),
             (["-o", tmp + "/x", "--chat-template", tmp + "/missing.jinja"], 1, "cannot read"),
             (["-o", tmp + "/x", "--fit-precision", "float32"], 64, "--fit-precision"),
+            // The library names the option neutrally; the command line words it as the flag typed.
+            (["-o", tmp + "/x", "--donor-base", Self.toy + "/base"], 1, "error: --donor-base: "),
+            (["-o", tmp + "/out"], 1, "already exists; choose another output or pass --force to replace it"),
         ]
         for (extra, status, message) in cases {
             let r = try LEP.run(common + extra)

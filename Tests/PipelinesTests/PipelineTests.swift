@@ -223,6 +223,29 @@ extension PipelineTests {
     }
 }
 
+/// A library refusal of an option is worded as the pipeline user wrote it: the step's key, never a
+/// command-line flag the user did not type.
+extension PipelineTests {
+    @Test func optionRefusalsNameTheStepKeyNotAFlag() throws {
+        let work = Fix.tempDir()
+        let cases = [("\"donor_base\": \"${FIX}/base\"", "donor_base", "is only for a LoRA donor"),
+                     ("\"compat\": \"reference\", \"mode\": \"delta\"", "compat", "the reference code has no delta mode")]
+        for (extra, key, reason) in cases {
+            let text = """
+                {"lep_pipeline": 1, "variables": {"FIX": null, "WORK": null},
+                 "steps": [{"name": "lep", "type": "propagate", "base": "${FIX}/base", "instruct": "${FIX}/instruct",
+                            "donor": "${FIX}/donor", \(extra), "output": "${WORK}/out"}]}
+                """
+            let p = try Pipeline.parse(text, path: "<t>", overrides: [("FIX", Self.root + "/fixtures/lep/bl"), ("WORK", work)])
+            #expect { try p.run(try p.plan()) } throws: { e in
+                let m = "\(e)"
+                return m.contains("recipe key 'steps[0] 'lep'.\(key)': ") && m.contains(reason) && !m.contains("--")
+            }
+            #expect(!FileManager.default.fileExists(atPath: work + "/out"))
+        }
+    }
+}
+
 /// `external` steps with a `command`: run with placeholders substituted, a non-zero exit or a missing
 /// output stops the run naming the step, `pause: true` shows the command instead of running it.
 extension PipelineTests {

@@ -142,7 +142,7 @@ import Vocabulary
     @Test func adapterWithoutDonorBaseIsRefused() throws {
         let out = try Self.tempDir() + "/out"
         let o = Propagator.Options(base: Self.lep + "/base", instruct: Self.lep + "/instruct", donor: Self.adapter("emb"), output: out)
-        #expect { try Propagator.run(o) } throws: { "\($0)".contains("--donor-base") }
+        #expect { try Propagator.run(o) } throws: { "\($0)".contains("option 'donor_base'") }
         #expect(!FileManager.default.fileExists(atPath: out))
     }
 

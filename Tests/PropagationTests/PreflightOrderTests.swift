@@ -44,7 +44,7 @@ import Testing
     }
 
     @Test func occurrenceModeWithoutMapRefusedBeforeAnyStage() {
-        Self.expectEarlyRefusal("--occurrence-map") { $0.mode = .conversionOccurrence }
+        Self.expectEarlyRefusal("option 'occurrence_map'") { $0.mode = .conversionOccurrence }
     }
 
     @Test func badOccurrenceMapRefusedBeforeAnyStage() throws {
