@@ -70,6 +70,7 @@ public enum MixedPrecisionCheck {
 
     /// `p [rows, inner] · q [inner, cols]`, row-major, in float64.
     static func multiply(_ p: [Double], rows: Int, inner: Int, _ q: [Double], cols: Int) -> [Double] {
+        _ = BLAS.configureThreads
         var out = [Double](repeating: 0, count: rows * cols)
         out.withUnsafeMutableBufferPointer { o in
             cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(cols), Int32(inner), 1.0, p, Int32(inner), q, Int32(cols), 0.0, o.baseAddress, Int32(cols))

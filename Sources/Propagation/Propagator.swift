@@ -484,6 +484,7 @@ public enum Propagator {
                           ("x_minus_identity", num(s.distanceFromIdentity))]
                 if let f = s.fallbackReason { pairs.append(("fallback_reason", .string(f))) }
                 pairs.append(("fit_precision", .string(s.precision.rawValue)))
+                pairs.append(("blas_threads", .number(JSONNumber(s.blasThreads))))
                 if let p = r.predictedOffFraction { pairs.append(("mixed_precision_predicted_off_fraction", num(p))) }
                 if let f = r.float64Refit { pairs.append(("float64_refit_reason", .string(f))) }
             } else {

@@ -66,6 +66,8 @@ public final class StreamingLeastSquares {
         public let fallbackReason: String?
         /// How the normal equations were accumulated.
         public var precision: FitPrecision = .float64
+        /// The threads OpenBLAS/LAPACK ran the fit with (``TensorMath/BLAS/threadCount``: `LEP_THREADS`).
+        public var blasThreads = BLAS.threadCount
         /// Mixed precision with checked blocks and a Cholesky solve: the estimated error of X.
         public var errorEstimate: ErrorEstimate?
     }
@@ -209,6 +211,7 @@ public final class StreamingLeastSquares {
 
     /// Solves the accumulated system.
     public func solve() throws(SurgeryError) -> Solution {
+        _ = BLAS.configureThreads
         guard rows > 0 else { throw .propagation(stage: "least squares", reason: "no row pairs to fit X on (the vocabularies share no tokens?)") }
         let (k32, m32) = (Int32(k), Int32(m))
         if let mx = mixed {
@@ -306,6 +309,7 @@ public final class StreamingLeastSquares {
     /// minimum-norm solution of a rank-deficient A) with torch's default `rcond = ε·max(rows, k)`.
     /// What `--compat reference` uses; it needs A and B in memory, as the reference does.
     public static func gelsy(a: [Double], b: [Double], rows n: Int, k: Int, m: Int) throws(SurgeryError) -> Solution {
+        _ = BLAS.configureThreads
         guard n > 0 else { throw .propagation(stage: "least squares", reason: "no row pairs to fit X on (the vocabularies share no tokens?)") }
         var am = a
         let ld = max(n, k)

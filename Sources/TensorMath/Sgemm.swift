@@ -7,9 +7,18 @@ private let splitLock = Mutex(())
 /// Single-precision matrix products through OpenBLAS (row-major).
 public enum BLAS {
     /// Sets OpenBLAS's thread count once to `Parallel.threadCount` (so `LEP_THREADS` governs both).
+    /// Every BLAS/LAPACK caller (single and double precision, here and in other modules) touches it
+    /// first: OpenBLAS's own default (`OPENBLAS_NUM_THREADS` or every core) never applies.
     public static let configureThreads: Void = {
         openblas_set_num_threads(Int32(clamping: Parallel.threadCount))
     }()
+
+    /// The threads OpenBLAS (and LAPACK through it) uses, after ``configureThreads``: `LEP_THREADS`
+    /// when set. Recorded with fits so a run shows what it used.
+    public static var threadCount: Int {
+        _ = configureThreads
+        return Int(openblas_get_num_threads())
+    }
 
     /// `C[m, n] = alpha · op(A) · op(B) + beta · C`, row-major, where `op(A)` is `[m, k]` (A stored
     /// `[k, m]` when `transA`) and `op(B)` is `[k, n]` (B stored `[n, k]` when `transB`).

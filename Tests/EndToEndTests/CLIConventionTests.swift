@@ -107,6 +107,23 @@ import TestSupport
         #expect(help.stdout.contains("--fit-precision"))
     }
 
+    /// `LEP_THREADS` sets the threads of the float64 fit's BLAS/LAPACK calls, whatever OpenBLAS's own
+    /// `OPENBLAS_NUM_THREADS` says: the streaming fit and `--compat reference`'s gelsy alike.
+    @Test func lepThreadsGovernsTheFitsBLASThreads() throws {
+        let tmp = makeTempDir(); defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let common = ["propagate", "--base", Self.toy + "/base", "--instruct", Self.toy + "/instruct", "--donor", Self.toy + "/donor", "--json"]
+        for (extra, name) in [(["--fit-precision", "float64"], "stream"), (["--compat", "reference"], "gelsy")] {
+            for (lep, openblas) in [("1", "2"), ("2", "1")] {
+                let r = try LEP.run(common + extra + ["-o", tmp + "/\(name)-\(lep)"], environment: ["LEP_THREADS": lep, "OPENBLAS_NUM_THREADS": openblas])
+                #expect(r.status == 0, "\(name): \(r.stderr)")
+                let doc = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+                let modules = doc?["modules"] as? [[String: Any]] ?? []
+                #expect(!modules.isEmpty, "\(r.stdout)")
+                for m in modules { #expect((m["blas_threads"] as? Int) == Int(lep), "\(name), LEP_THREADS=\(lep): \(m)") }
+            }
+        }
+    }
+
     /// Exit codes as documented: 64 for a bad command line, 1 for a failure of the work or its inputs.
     @Test func exitCodesPerCommand() throws {
         let tmp = makeTempDir(); defer { try? FileManager.default.removeItem(atPath: tmp) }
