@@ -129,8 +129,14 @@ enum Introsort<C: TorchSortComparator> {
         else { swapAt(p, result, b) }
     }
 
-    /// `__unguarded_partition` around the element at `pivot` (which lies before `first`).
+    /// `__unguarded_partition` around the element at `pivot` (which lies before `first`): the same
+    /// swaps, found in blocks (`blockPartition`) for long ranges.
     @inline(__always) static func unguardedPartition(_ p: UnsafeMutablePointer<Pair>, _ first0: Int, _ last0: Int, _ pivot: Int) -> Int {
+        last0 - first0 < 256 ? scalarPartition(p, first0, last0, pivot) : blockPartition(p, first0, last0, pivot)
+    }
+
+    /// `__unguarded_partition` as libstdc++ writes it.
+    static func scalarPartition(_ p: UnsafeMutablePointer<Pair>, _ first0: Int, _ last0: Int, _ pivot: Int) -> Int {
         var first = first0, last = last0
         let v = p[pivot].value
         while true {
@@ -140,6 +146,50 @@ enum Introsort<C: TorchSortComparator> {
             if !(first < last) { return first }
             swapAt(p, first, last)
             first += 1
+        }
+    }
+
+    /// `__unguarded_partition`'s result without its unpredictable branches (as BlockQuicksort does).
+    ///
+    /// The scalar loop swaps the i-th element from the left that does not compare less than the
+    /// pivot ("left stop") with the i-th element from the right that the pivot does not compare less
+    /// than ("right stop") while they are in order. Between the last swapped pair (Lₖ, Rₖ) nothing
+    /// has moved, and Rₖ now holds a left stop, Lₖ a right stop, so the next scans stop at
+    /// min(next original left stop, Rₖ) and max(next original right stop, Lₖ). The stops are found
+    /// 128 positions at a time with branch-free comparisons; the swaps and the returned index are
+    /// the scalar loop's (checked on random arrays full of ties and NaN in `TorchSortOrderTests`).
+    static func blockPartition(_ p: UnsafeMutablePointer<Pair>, _ first0: Int, _ last0: Int, _ pivot: Int) -> Int {
+        let v = p[pivot].value
+        let block = 128
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * block) { buffers in
+            let lbuf = buffers.baseAddress!, rbuf = lbuf + block
+            var lCount = 0, lIndex = 0, lNext = first0
+            var rCount = 0, rIndex = 0, rNext = last0 - 1
+            var lastL = first0 - 1, lastR = last0  // the last swapped pair (the pivot's slot and the end before any)
+            while true {
+                var left = lastR
+                while true {
+                    if lIndex < lCount { left = min(lbuf[lIndex], lastR); lIndex += 1; break }
+                    if lNext >= lastR { break }
+                    let end = min(lNext + block, lastR)
+                    lCount = 0; lIndex = 0
+                    for i in lNext..<end { lbuf[lCount] = i; lCount += C.less(p[i].value, v) ? 0 : 1 }
+                    lNext = end
+                }
+                var right = lastL
+                while true {
+                    if rIndex < rCount { right = max(rbuf[rIndex], lastL); rIndex += 1; break }
+                    if rNext <= lastL { break }
+                    let end = max(rNext - block, lastL)
+                    rCount = 0; rIndex = 0
+                    var i = rNext
+                    while i > end { rbuf[rCount] = i; rCount += C.less(v, p[i].value) ? 0 : 1; i -= 1 }
+                    rNext = end
+                }
+                if !(left < right) { return left }
+                swapAt(p, left, right)
+                lastL = left; lastR = right
+            }
         }
     }
 

@@ -64,4 +64,35 @@ import Testing
             i += 1
         }
     }
+
+    /// The block partition makes exactly the scalar partition's swaps and returns its index, on
+    /// arrays full of ties (few distinct values) and NaN, for both orders.
+    @Test(arguments: [300, 257, 1000, 4099])
+    func blockPartitionEqualsScalar(_ n: Int) {
+        var state: UInt64 = UInt64(n)
+        func next() -> UInt64 { state = state &* 6364136223846793005 &+ 1442695040888963407; return state >> 33 }
+        for trial in 0..<40 {
+            let distinct = [1, 2, 3, 7, 50, 100_000][trial % 6]
+            let values: [Float] = (0..<n).map { _ in next() % 97 == 0 && trial % 3 == 0 ? .nan : Float(next() % UInt64(distinct)) }
+            for descending in [false, true] {
+                var a = values.enumerated().map { TorchSortOrder.Pair(value: $0.element, index: UInt32($0.offset)) }
+                var b = a
+                let (ra, rb): (Int, Int) = a.withUnsafeMutableBufferPointer { pa in
+                    b.withUnsafeMutableBufferPointer { pb in
+                        let x = pa.baseAddress!, y = pb.baseAddress!
+                        if descending {
+                            Introsort<Descending>.moveMedianToFirst(x, 0, 1, n / 2, n - 1)
+                            Introsort<Descending>.moveMedianToFirst(y, 0, 1, n / 2, n - 1)
+                            return (Introsort<Descending>.scalarPartition(x, 1, n, 0), Introsort<Descending>.blockPartition(y, 1, n, 0))
+                        }
+                        Introsort<Ascending>.moveMedianToFirst(x, 0, 1, n / 2, n - 1)
+                        Introsort<Ascending>.moveMedianToFirst(y, 0, 1, n / 2, n - 1)
+                        return (Introsort<Ascending>.scalarPartition(x, 1, n, 0), Introsort<Ascending>.blockPartition(y, 1, n, 0))
+                    }
+                }
+                #expect(ra == rb, "n \(n) trial \(trial) descending \(descending): cut \(rb), scalar \(ra)")
+                #expect(a.map(\.index) == b.map(\.index), "n \(n) trial \(trial) descending \(descending): arrangement differs")
+            }
+        }
+    }
 }

@@ -122,15 +122,30 @@ struct TaskArithmeticCombine: @unchecked Sendable {
                 if consensus {
                     for j in 0..<n { sum[j] = 0; divisor[j] = 0 }
                     for i in 0..<count { let u = rows[i] + lo; for j in 0..<n { sum[j] += u[j] } }
+                    // Whole vectors without branches (the kept/dropped pattern is random), then the tail.
+                    let whole = n / 8 * 8
                     for i in 0..<count {
                         let u = rows[i] + lo, wi = w[i]
-                        for j in 0..<n {
+                        var j = 0
+                        while j < whole {
+                            let x = UnsafeRawPointer(u + j).loadUnaligned(as: SIMD8<Float>.self)
+                            let s = UnsafeRawPointer(sum + j).loadUnaligned(as: SIMD8<Float>.self)
+                            let agrees = (x .!= 0) .& .!((x .> 0) .^ (s .>= 0))
+                            let m = UnsafeRawPointer(mixed + j).loadUnaligned(as: SIMD8<Float>.self)
+                                + SIMD8<Float>(repeating: 0).replacing(with: x, where: agrees)
+                            let d = UnsafeRawPointer(divisor + j).loadUnaligned(as: SIMD8<Float>.self)
+                                + SIMD8<Float>(repeating: 0).replacing(with: wi, where: agrees)
+                            UnsafeMutableRawPointer(mixed + j).storeBytes(of: m, as: SIMD8<Float>.self)
+                            UnsafeMutableRawPointer(divisor + j).storeBytes(of: d, as: SIMD8<Float>.self)
+                            j += 8
+                        }
+                        for j in whole..<n {
                             let agrees = u[j] != 0 && (u[j] > 0) == (sum[j] >= 0)
                             mixed[j] += agrees ? u[j] : 0
                             divisor[j] += agrees ? wi : 0
                         }
                     }
-                    for j in 0..<n where divisor[j] == 0 { divisor[j] = 1 }
+                    for j in 0..<n { divisor[j] = divisor[j] == 0 ? 1 : divisor[j] }
                 } else {
                     for i in 0..<count { let u = rows[i] + lo; for j in 0..<n { mixed[j] += u[j] } }
                     for j in 0..<n { divisor[j] = plainDivisor }
