@@ -7,7 +7,7 @@ DEB_PACKAGES := pkg-config libzstd-dev libopenblas-dev liblapacke-dev libsentenc
 BENCH_PACKAGES := time python3
 RELEASE_BIN := .build/release/lep
 
-.PHONY: all deps install-packages build test test-python demo bench fuzz refenv clean
+.PHONY: all deps install-packages build test test-python demo bench fuzz refenv format format-check clean
 
 all: build
 
@@ -32,6 +32,18 @@ test: deps
 	$(SWIFT) build --build-tests
 	@timeout --kill-after=30 $(TEST_TIME_LIMIT) $(SWIFT) test --skip-build; rc=$$?; \
 	if [ $$rc -eq 124 ] || [ $$rc -eq 137 ]; then echo "make test: swift test ran past $(TEST_TIME_LIMIT) s (a hung test); stopped" >&2; fi; exit $$rc
+
+# The toolchain's formatter (`swift format`) with .swift-format: `make format` rewrites the sources in
+# place, `make format-check` fails on any difference or rule violation (a few seconds). The generated
+# Unicode table and the bundled evaluation texts are data and keep their layout.
+FORMAT_FILES = $(shell find Package.swift Sources Tests -name '*.swift' \
+	! -path Sources/Tokenizers/CompatibilityDecompositionTable.swift ! -path Sources/Evaluation/Data/BundledData.swift | sort)
+format:
+	@echo "swift format format --in-place ($(words $(FORMAT_FILES)) files)"
+	@$(SWIFT) format format --in-place --parallel $(FORMAT_FILES)
+format-check:
+	@echo "swift format lint --strict ($(words $(FORMAT_FILES)) files)"
+	@$(SWIFT) format lint --strict --parallel $(FORMAT_FILES)
 
 # Python tests of scripts/train_embeddings.py (the donor's embedding training), in a virtual environment
 # made from scripts/requirements-train.txt BESIDE the project (never inside it); pip runs again when the

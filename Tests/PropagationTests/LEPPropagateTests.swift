@@ -187,7 +187,8 @@ import Vocabulary
         #expect(tc["chat_template"]?.string?.contains("<|eot_id|>") == true)
         let shapes = try Checkpoint(path: out)
         #expect(try shapes.info("lm_head.weight").shape == [vDonor + 1, 16])
-        #expect(try shapes.info("model.layers.0.mlp.up_proj.weight").dtype == (try Checkpoint(path: Self.path("bl", "instruct")).info("model.layers.0.mlp.up_proj.weight").dtype))  // untouched tensors keep their dtype and bytes
+        // Untouched tensors keep their dtype and bytes.
+        #expect(try shapes.info("model.layers.0.mlp.up_proj.weight").dtype == (try Checkpoint(path: Self.path("bl", "instruct")).info("model.layers.0.mlp.up_proj.weight").dtype))
         let instCk = try Checkpoint(path: Self.path("bl", "instruct"))
         let va = try shapes.view("model.layers.0.mlp.up_proj.weight"), vb = try instCk.view("model.layers.0.mlp.up_proj.weight")
         #expect(Array(va.bytes) == Array(vb.bytes))
