@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 import Recipes
 import Surgery
 import TensorMath
@@ -128,8 +129,9 @@ enum Kernels {
             if less < c || k > 0x7F80_0000 { tied = true }
         }
         guard tied, n <= TorchSortOrder.maxCount else { keepRanks(x, ascending); return }
-        let pairs = UnsafeMutablePointer<TorchSortOrder.Pair>.allocate(capacity: n)
-        defer { pairs.deallocate() }
+        let buffer = PairPool.shared.take(n)
+        defer { PairPool.shared.give(buffer) }
+        let pairs = buffer.pointer
         let pbox = UncheckedSendable(pairs)
         forEachChunk(n) { r in for i in r { pbox.value[i] = .init(value: abs(x[i]), index: UInt32(i)) } }
         TorchSortOrder.select(pairs, count: n, boundaries: [keep.lowerBound, keep.upperBound], descending: descending)
@@ -168,6 +170,46 @@ enum Kernels {
                 if k == kHi { belowHi = eqHi <= maxHi; eqHi += 1 }
                 if !(aboveLo && belowHi) { x[i] = 0 }
             }
+        }
+    }
+}
+
+/// (value, index) buffers for `Kernels.keepSorted`, kept between tensors: a fresh 2 GB buffer per
+/// tensor and input costs more in page zeroing than the selection itself. Buffers stay allocated
+/// until `drain` (the executor drains after a merge).
+final class PairPool: @unchecked Sendable {
+    typealias Buffer = (pointer: UnsafeMutablePointer<TorchSortOrder.Pair>, capacity: Int)
+    private struct Free: @unchecked Sendable { var list: [Buffer] = [] }
+    static let shared = PairPool()
+    private let free = Mutex(Free())
+
+    /// A buffer of at least `n` pairs: the smallest free one that fits, else a new one (the largest
+    /// free one, too small, is freed first).
+    func take(_ n: Int) -> Buffer {
+        let found = free.withLock { (f: inout Free) -> Free in
+            var out = Free()
+            if let i = f.list.indices.filter({ f.list[$0].capacity >= n }).min(by: { f.list[$0].capacity < f.list[$1].capacity }) {
+                out.list.append(f.list.remove(at: i))
+            } else if let i = f.list.indices.max(by: { f.list[$0].capacity < f.list[$1].capacity }) {
+                f.list.remove(at: i).pointer.deallocate()
+            }
+            return out
+        }
+        if let b = found.list.first { return b }
+        return (UnsafeMutablePointer<TorchSortOrder.Pair>.allocate(capacity: max(n, 1)), max(n, 1))
+    }
+
+    /// Returns a buffer to the pool.
+    func give(_ b: Buffer) {
+        let item = Free(list: [b])
+        free.withLock { $0.list += item.list }
+    }
+
+    /// Frees every pooled buffer.
+    func drain() {
+        free.withLock { f in
+            for b in f.list { b.pointer.deallocate() }
+            f.list.removeAll()
         }
     }
 }

@@ -54,6 +54,7 @@ public enum MergeExecutor {
         let writer = try CheckpointWriter(output: output, tensors: specs, maxShardBytes: options.maxShardBytes)
         let byName = Dictionary(plan.tasks.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let total = writer.totalDataBytes
+        defer { PairPool.shared.drain() }
         if options.wholeTensors {
             var done = 0
             let pool = BufferPool()
