@@ -186,7 +186,7 @@ public enum GGUFImporter {
             let floatTypes = Set(file.header.tensors.filter { $0.name != LlamaTensorNames.ropeFreqs && $0.dimensions.count > 1 }.map(\.type))
             let dtype: DType
             if let d = options.dtype {
-                guard d == .F32 || d == .F16 || d == .BF16 else { throw GGUFError.conversion(path: path, reason: "--dtype must be bf16, f16 or f32") }
+                guard d == .F32 || d == .F16 || d == .BF16 else { throw GGUFError.conversion(path: path, reason: "the output dtype must be bf16, f16 or f32") }
                 dtype = d
             } else if floatTypes == [.f16] { dtype = .F16 } else if floatTypes == [.bf16] { dtype = .BF16 } else { dtype = .F32 }
             let dtypeName = dtype.torchName ?? "float32"

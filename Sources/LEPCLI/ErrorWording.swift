@@ -1,3 +1,4 @@
+import Models
 import SafeTensors
 import Support
 import Surgery
@@ -12,6 +13,7 @@ enum ErrorWording {
     static func describe(_ error: any Error) -> String {
         switch error {
         case SurgeryError.invalidOption(let option, let reason): return "\(flag(option)): \(reason)"
+        case ModelError.invalidOption(let option, let reason): return "\(flag(option)): \(reason)"
         case SurgeryError.output(let e): return describe(e)
         case SafeTensorsError.file(let e): return describe(e)
         case FileError.outputExists(let path): return "\(path) already exists; choose another output or pass --force to replace it"

@@ -50,7 +50,7 @@ enum SynthCommand: Command {
         do {
             config = try Synthesizer.synthesize(preset, options: o, output: out, progress: progress.update)
         } catch let e as ModelError {
-            if case .invalidOption(let m) = e { throw UsageError(m) }
+            if case .invalidOption(let o, let r) = e { throw UsageError("\(ErrorWording.flag(o)): \(r)") }
             throw e
         }
         progress.finish()

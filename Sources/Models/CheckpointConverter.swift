@@ -35,7 +35,7 @@ public enum CheckpointConverter {
         try AtomicOutputDirectory.check(target: path, force: options.force, inputs: [input])
         let checkpoint = try Checkpoint(path: input)
         if let d = options.dtype, !d.isStandardFloat {
-            throw SafeTensorsError.invalidTensorSpec(tensor: "*", reason: "--dtype must be bf16, f16, f32 or f64, not \(d.rawValue)")
+            throw SafeTensorsError.invalidTensorSpec(tensor: "*", reason: "the output dtype must be bf16, f16, f32 or f64, not \(d.rawValue)")
         }
         var specs: [TensorSpec] = []
         for name in checkpoint.tensorNames {

@@ -12,8 +12,9 @@ public enum ModelError: Error, Equatable, Sendable {
     case inconsistent(path: String, reason: String)
     /// The architecture is not LLaMA or Mistral.
     case unsupportedArchitecture(path: String, modelType: String, architectures: [String])
-    /// A preset or option given to `synth` is unknown or invalid.
-    case invalidOption(String)
+    /// An option given to `synth` is invalid. `option` is its neutral name (`hidden`); the command
+    /// line words it as the flag (`--hidden`).
+    case invalidOption(option: String, reason: String)
     /// The checkpoint could not be opened or read (the underlying safetensors error).
     case checkpoint(path: String, detail: String)
     /// A tensor the configuration requires is absent from the checkpoint.
@@ -44,7 +45,7 @@ extension ModelError: CustomStringConvertible {
         case .inconsistent(let p, let r): "\(p): inconsistent configuration: \(r)"
         case .unsupportedArchitecture(let p, let t, let a):
             "\(p): model_type \"\(t)\" (\(a.joined(separator: ", "))) is not supported; lep handles LlamaForCausalLM and MistralForCausalLM"
-        case .invalidOption(let m): m
+        case .invalidOption(let o, let r): "option '\(o)': \(r)"
         case .checkpoint(let p, let d): "\(p): cannot read the checkpoint: \(d)"
         case .missingTensor(let p, let t): "\(p): tensor \(t) is missing; config.json says the model has it (check num_hidden_layers and tie_word_embeddings)"
         case .shapeMismatch(let p, let t, let e, let f):

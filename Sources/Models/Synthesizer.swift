@@ -40,15 +40,15 @@ public enum Synthesizer {
         let kvHeads = tiny ? 2 : 8
         if let h = options.hidden {
             guard h > 0, h % heads == 0, (h / heads) % 2 == 0 else {
-                throw .invalidOption("--hidden \(h) must be a positive multiple of \(2 * heads) (\(heads) heads with an even head size)")
+                throw .invalidOption(option: "hidden", reason: "\(h) must be a positive multiple of \(2 * heads) (\(heads) heads with an even head size)")
             }
             intermediate = max(8, (h * intermediate / hidden + 7) / 8 * 8)
             hidden = h
         }
         let vocab = options.vocab ?? (tiny ? 1024 : (llama ? 128256 : 32000))
         let layers = options.layers ?? (tiny ? 2 : 32)
-        guard vocab >= 4 else { throw .invalidOption("--vocab \(vocab) must be at least 4") }
-        guard layers >= 1 else { throw .invalidOption("--layers \(layers) must be at least 1") }
+        guard vocab >= 4 else { throw .invalidOption(option: "vocab", reason: "\(vocab) must be at least 4") }
+        guard layers >= 1 else { throw .invalidOption(option: "layers", reason: "\(layers) must be at least 1") }
         var bos = llama ? (tiny ? 1 : 128000) : 1
         var eos: JSONValue = llama ? (tiny ? .array([int(2), int(3)]) : int(128001)) : int(2)
         if !tiny, llama, vocab <= 128001 { bos = 1; eos = int(2) }  // a shrunk vocabulary keeps valid ids
@@ -130,7 +130,7 @@ public enum Synthesizer {
         let total = writer.totalDataBytes
         var done = 0
         guard let storage = options.dtype.floatStorage else {
-            throw ModelError.invalidOption("synth writes F32, F16 or BF16, not \(options.dtype.rawValue)")
+            throw ModelError.invalidOption(option: "dtype", reason: "synth writes F32, F16 or BF16, not \(options.dtype.rawValue)")
         }
         try writer.writeTensors { spec, stream in
             let seed = mix(options.seed ^ stableHash(spec.name))

@@ -54,6 +54,9 @@ import Testing
     @Test func badOverridesAreRejected() {
         var o = Synthesizer.Options()
         o.hidden = 66
-        #expect(throws: ModelError.self) { try Synthesizer.config(.tinyLlama3, o) }
+        // The option is named neutrally; `lep synth` words it as --hidden.
+        #expect(throws: ModelError.invalidOption(option: "hidden", reason: "66 must be a positive multiple of 8 (4 heads with an even head size)")) {
+            try Synthesizer.config(.tinyLlama3, o)
+        }
     }
 }

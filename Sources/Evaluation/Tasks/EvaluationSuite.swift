@@ -189,8 +189,8 @@ public enum EvaluationSuite {
         if tasks.contains(.agreement) && paths.count < 2 {
             throw .task(name: "agreement", message: "needs at least two models (the first is the reference)")
         }
-        if let m = options.maxItems, m < 1 { throw .task(name: "(all)", message: "--max-items must be at least 1") }
-        if let m = options.copyItems, m < 1 { throw .task(name: "copy", message: "--copy-items must be at least 1") }
+        if let m = options.maxItems, m < 1 { throw .task(name: "(all)", message: "the item limit (max items) must be at least 1") }
+        if let m = options.copyItems, m < 1 { throw .task(name: "copy", message: "the copy item limit (copy items) must be at least 1") }
         func cap<T>(_ xs: [T]) -> [T] { options.maxItems.map { Array(xs.prefix($0)) } ?? xs }
         func capCopy(_ xs: [CopyItem]) -> [CopyItem] { (options.copyItems ?? options.maxItems).map { Array(xs.prefix($0)) } ?? xs }
         var skippedChat: [String] = []
