@@ -131,38 +131,8 @@ public enum CheckpointInspector {
         return report
     }
 
-    /// Counts NaN and ±Inf elements, in parallel, releasing pages as it goes.
+    /// Counts NaN and ±Inf elements (``WeightCheck/scan(_:block:)``: in parallel, releasing pages as it goes).
     static func countNonFinite(_ view: TensorView) -> Int {
-        let n = view.elementCount
-        guard n > 0, let storage = view.dtype.floatStorage else { return 0 }
-        let base = view.bytes.baseAddress!
-        let chunk = 1 << 20
-        var total = 0
-        var start = 0
-        while start < n {
-            let count = min(chunk, n - start)
-            let counter = AtomicCounter()
-            Parallel.forChunks(count: count, minChunk: 1 << 16) { range in
-                var local = 0
-                for i in range {
-                    let k = start + i
-                    switch storage {
-                    case .bf16, .f16:
-                        let bits = base.loadUnaligned(fromByteOffset: k * 2, as: UInt16.self)
-                        let expMask: UInt16 = storage == .bf16 ? 0x7F80 : 0x7C00
-                        if bits & expMask == expMask { local += 1 }
-                    case .f32:
-                        if !base.loadUnaligned(fromByteOffset: k * 4, as: Float.self).isFinite { local += 1 }
-                    case .f64:
-                        if !base.loadUnaligned(fromByteOffset: k * 8, as: Double.self).isFinite { local += 1 }
-                    }
-                }
-                counter.add(local)
-            }
-            total += counter.value
-            view.file.dropPages(view.fileOffset + start * storage.byteSize ..< view.fileOffset + (start + count) * storage.byteSize)
-            start += count
-        }
-        return total
+        (try? WeightCheck.scan(view, block: 1 << 20))?.nonFinite ?? 0
     }
 }

@@ -32,27 +32,14 @@ public enum WeightCheck {
         var report = Report()
         let total = checkpoint.totalDataBytes
         var done = 0
-        let block = 1 << 22
-        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: block)
-        defer { buffer.deallocate() }
         for name in checkpoint.tensorNames {
             let view: TensorView
             do { view = try checkpoint.view(name) } catch { throw .checkpoint(path: checkpoint.directory, detail: error.description) }
             guard view.dtype.floatStorage != nil else { continue }
-            var nonFinite = 0, nonZero = false
-            var lo = 0
-            while lo < view.elementCount {
-                let hi = min(view.elementCount, lo + block)
-                do { try view.convert(elements: lo..<hi, into: UnsafeMutableRawPointer(buffer), as: .F32) } catch {
-                    throw .unsupportedDType(path: checkpoint.directory, tensor: name, dtype: view.dtype.rawValue)
-                }
-                let s = FloatScan.scan(UnsafeBufferPointer(start: buffer, count: hi - lo))
-                nonFinite += s.nonFinite
-                nonZero = nonZero || s.nonZero > 0
-                report.maxAbs = max(report.maxAbs, s.maxAbs)
-                lo = hi
-            }
-            view.file.dropPages(view.fileOffset..<(view.fileOffset + view.byteCount))
+            let s: FloatScan
+            do { s = try scan(view) } catch { throw .unsupportedDType(path: checkpoint.directory, tensor: name, dtype: view.dtype.rawValue) }
+            let nonFinite = s.nonFinite, nonZero = s.nonZero > 0
+            report.maxAbs = max(report.maxAbs, s.maxAbs)
             report.tensors += 1
             report.elements += view.elementCount
             if nonFinite > 0 || !nonZero { report.findings.append(Finding(tensor: name, nonFinite: nonFinite, allZero: !nonZero)) }
@@ -61,5 +48,27 @@ public enum WeightCheck {
         }
         return report
     }
-}
 
+    /// One float tensor through ``TensorMath/FloatScan``, converted `block` elements at a time to
+    /// float32 (float64 tensors to float64, so no finite value reads as Inf), its pages released block
+    /// by block: the one tensor scan (`verify`'s weight check and `inspect --check`).
+    static func scan(_ view: TensorView, block: Int = 1 << 22) throws(SafeTensorsError) -> FloatScan {
+        view.dtype == .F64 ? try scan(view, block: block, as: Double.self, .F64) : try scan(view, block: block, as: Float.self, .F32)
+    }
+
+    private static func scan<T: BinaryFloatingPoint>(_ view: TensorView, block: Int, as: T.Type, _ dtype: DType) throws(SafeTensorsError) -> FloatScan {
+        let buffer = UnsafeMutablePointer<T>.allocate(capacity: min(block, max(1, view.elementCount)))
+        defer { buffer.deallocate() }
+        var total = FloatScan()
+        var lo = 0
+        let size = view.byteCount / max(1, view.elementCount)
+        while lo < view.elementCount {
+            let hi = min(view.elementCount, lo + block)
+            try view.convert(elements: lo..<hi, into: UnsafeMutableRawPointer(buffer), as: dtype)
+            total.merge(FloatScan.scan(UnsafeBufferPointer(start: buffer, count: hi - lo)))
+            view.file.dropPages(view.fileOffset + lo * size..<view.fileOffset + hi * size)
+            lo = hi
+        }
+        return total
+    }
+}

@@ -9,20 +9,21 @@ public struct FloatScan: Equatable, Sendable {
     public var nonFinite = 0
     /// Values other than ±0.
     public var nonZero = 0
-    /// The largest |x| over the finite values (0 when there are none).
+    /// The largest |x| over the finite values (0 when there are none; a float64 beyond float32's
+    /// range counts as +Inf here, never as non-finite).
     public var maxAbs: Float = 0
 
     /// A scan that has seen nothing.
     public init() {}
 
-    /// Scans `x`, in parallel chunks.
-    public static func scan(_ x: UnsafeBufferPointer<Float>) -> FloatScan {
+    /// Scans `x` (float32 or float64 values), in parallel chunks.
+    public static func scan<T: BinaryFloatingPoint>(_ x: UnsafeBufferPointer<T>) -> FloatScan {
         let total = Accumulator()
         Parallel.forChunks(count: x.count, minChunk: 1 << 16) { r in
             var s = FloatScan()
             for i in r {
                 let v = x[i]
-                if !v.isFinite { s.nonFinite += 1 } else { s.maxAbs = max(s.maxAbs, abs(v)) }
+                if !v.isFinite { s.nonFinite += 1 } else { s.maxAbs = max(s.maxAbs, Float(abs(v))) }
                 if v != 0 { s.nonZero += 1 }
             }
             total.merge(s)
@@ -37,7 +38,7 @@ public struct FloatScan: Equatable, Sendable {
     public static func nonFiniteCount(_ x: [Float]) -> Int { x.withUnsafeBufferPointer { nonFiniteCount($0) } }
 
     /// Adds another scan's counts (of disjoint values).
-    mutating func merge(_ o: FloatScan) {
+    public mutating func merge(_ o: FloatScan) {
         nonFinite += o.nonFinite
         nonZero += o.nonZero
         maxAbs = max(maxAbs, o.maxAbs)

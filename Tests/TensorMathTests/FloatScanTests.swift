@@ -15,4 +15,10 @@ struct FloatScanTests {
         #expect(FloatScan.nonFiniteCount([Float]()) == 0)
         #expect([Float](repeating: 0, count: 10).withUnsafeBufferPointer { FloatScan.scan($0) } == FloatScan())
     }
+
+    @Test func float64BeyondFloat32RangeIsFiniteNotNaN() {
+        let x: [Double] = [1e300, -.nan, 0, -2]
+        let s = x.withUnsafeBufferPointer { FloatScan.scan($0) }
+        #expect(s.nonFinite == 1 && s.nonZero == 3 && s.maxAbs == .infinity)
+    }
 }
