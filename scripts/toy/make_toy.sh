@@ -6,7 +6,9 @@
 # Steps: tokenizers → base (induction curriculum, then pre-training with fresh recurring spans) → instruct (gentle chat fine-tune) →
 # lep vocab build + lep vocab init → scripts/train_embeddings.py (the donor) → copy check → manifest.
 # TOY_THREADS torch threads (default 2); TOY_INDUCTION_STEPS / TOY_BASE_STEPS / TOY_INST_STEPS / TOY_DONOR_STEPS
-# override the step counts. Times: fixtures/toy/MANIFEST.json.
+# override the step counts (defaults: 1300 / 2000 / 500 / 600, the committed fixtures); TOY_INST_LR,
+# TOY_INST_PARAPHRASES and TOY_DONOR_NATURAL are experiment knobs (train_toy.py). Times: fixtures/toy/MANIFEST.json.
+# scripts/toy/probe_copy.py MODEL_DIR... measures where a propagated model loses its copying.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 VENV=${VENV:-../refenv}

@@ -72,9 +72,14 @@ OLD_VOCAB, NEW_VOCAB = 2048, 2048
 # language modelling on text with fresh recurring spans mixed in (on the fly, never the same twice).
 INDUCTION_SMALL_STEPS, INDUCTION_STEPS = 600, int(os.environ.get("TOY_INDUCTION_STEPS", 1300))
 BASE_STEPS, BASE_BATCH, BASE_SEQ, BASE_LR = int(os.environ.get("TOY_BASE_STEPS", 2000)), 8, 256, 3e-3
-INST_STEPS, INST_BATCH, INST_LR = int(os.environ.get("TOY_INST_STEPS", 300)), 8, 1e-3
+INST_STEPS, INST_BATCH, INST_LR = int(os.environ.get("TOY_INST_STEPS", 500)), 8, float(os.environ.get("TOY_INST_LR", 1e-3))
 INST_MAXLEN = 448
 DONOR_FRESH_SPANS = int(os.environ.get("TOY_DONOR_FRESH_SPANS", 1000))  # per Russian text, see stage_donor_text
+# Experiment knobs (defaults = the committed fixtures; README "Why not more" quotes what the others gave):
+# TOY_INST_LR (instruct learning rate), TOY_INST_PARAPHRASES (share of copy instructions phrased by
+# `copy_instruction`'s generator), TOY_DONOR_NATURAL (share of the donor's fresh repeated spans that are
+# natural sentences/paragraphs instead of random word sequences or reversed paragraphs).
+NATURAL_SHARE = float(os.environ.get("TOY_DONOR_NATURAL", 0))
 SPAN_SHARE = 0.5  # of the language-modelling segments: a fresh span W twice ("W\n\n[gap]W\n\n")
 
 
@@ -511,6 +516,28 @@ RU_TASKS = {
 }
 
 
+# Copy instructions are also phrased in many other ways (verb × object × manner), so the instruct model keys
+# copying on what the instruction says rather than on one memorised token sequence.
+PHRASINGS = {
+    "en": (["Repeat", "Copy", "Rewrite", "Reproduce", "Write out again", "Say again"],
+           ["the following text", "this text", "the text below", "the text"],
+           ["", " exactly", " word for word", " without any changes", ", without changing or adding anything", " verbatim"]),
+    "ru": (["Повтори", "Перепиши", "Скопируй", "Воспроизведи", "Напиши ещё раз", "Выведи"],
+           ["следующий текст", "этот текст", "текст ниже", "приведённый текст"],
+           ["", " в точности", " слово в слово", " без изменений", ", ничего не меняя и ничего не добавляя", " дословно"]),
+}
+PARAPHRASE_SHARE = float(os.environ.get("TOY_INST_PARAPHRASES", 0))
+
+
+def copy_instruction(lang, rng):
+    """A copy instruction: one of the two fixed ones, or (PARAPHRASE_SHARE of the time) a generated phrasing."""
+    T = EN_TASKS if lang == "en" else RU_TASKS
+    if PARAPHRASE_SHARE and rng.random() < PARAPHRASE_SHARE:
+        verbs, objects, manners = PHRASINGS[lang]
+        return f"{rng.choice(verbs)} {rng.choice(objects)}{rng.choice(manners)}:\n\n{{t}}"
+    return T["copy"][0] if rng.random() < 0.8 else T["copy"][1]
+
+
 def make_instructions(text, lang, n, rng):
     """n chat examples from one language's training text: copy (60 %: sentences, paragraphs up to 320
     characters, random word sequences), first/last word (12 %), four-way word choice with an `Answer:`
@@ -527,7 +554,7 @@ def make_instructions(text, lang, n, rng):
         if r < 0.6:
             q = rng.random()
             p = rng.choice(sents) if q < 0.45 else rng.choice(paras) if q < 0.85 else random_words(rng, allv, ws)
-            user, ans = (T["copy"][0] if rng.random() < 0.8 else T["copy"][1]).format(t=p), p
+            user, ans = copy_instruction(lang, rng).format(t=p), p
         elif r < 0.72:
             p = rng.choice(sents)
             w = words(p)
@@ -700,8 +727,14 @@ def stage_donor_text(path, fresh_per_text=None):
         ws = words(t)
         vocab = sorted(set(ws))
         paras = paragraphs(t, 20, 600)
+        sents = sentences(t, 20, 200)
         for _ in range(fresh_per_text):
-            w = random_words(rng, vocab, ws) if rng.random() < 0.5 else " ".join(rng.choice(paras).split()[::-1][:40])
+            if NATURAL_SHARE and rng.random() < NATURAL_SHARE:
+                w = rng.choice(sents) if rng.random() < 0.5 else rng.choice(paras)[:320]
+            elif rng.random() < 0.5:
+                w = random_words(rng, vocab, ws)
+            else:
+                w = " ".join(rng.choice(paras).split()[::-1][:40])
             docs.append(w + "\n\n" + w)
     rng.shuffle(docs)
     text = "\n\n".join(docs)
