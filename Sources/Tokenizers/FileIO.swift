@@ -19,13 +19,12 @@ enum FileIO {
 
     /// Writes atomically: a temporary sibling, fsync, rename.
     static func writeAtomically(_ path: String, _ bytes: [UInt8]) throws(TokenizerError) {
-        let tmp = path + ".tmp-lep-\(getpid())"
-        guard let f = fopen(tmp, "wb") else { throw .writeFailed(path: path, reason: String(cString: strerror(errno))) }
-        let n = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, f) }
-        let ok = n == bytes.count && fflush(f) == 0 && fsync(fileno(f)) == 0
-        fclose(f)
-        guard ok else { unlink(tmp); throw .writeFailed(path: path, reason: "short write") }
-        guard rename(tmp, path) == 0 else { unlink(tmp); throw .writeFailed(path: path, reason: String(cString: strerror(errno))) }
+        do { try AtomicFile.write(bytes, to: path) } catch {
+            switch error {
+            case .writeFailed(_, let reason), .cannotOpen(_, let reason): throw .writeFailed(path: path, reason: reason)
+            default: throw .writeFailed(path: path, reason: error.description)
+            }
+        }
     }
 
     /// Decodes UTF-8 text, or fails with the byte offset of the first invalid byte.

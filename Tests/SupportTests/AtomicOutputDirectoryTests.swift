@@ -40,3 +40,17 @@ struct AtomicOutputDirectoryTests {
         #expect(PathUtilities.parentDirectory(of: "c") == ".")
     }
 }
+
+/// The one single-file atomic write (tokenizer files, reports).
+struct AtomicFileTests {
+    @Test func replacesAFileWholeAndLeavesNoTemporary() throws {
+        let dir = NSTemporaryDirectory() + "lep-atomicfile-\(getpid())-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try AtomicFile.write(Array("old".utf8), to: dir + "/f.json")
+        try AtomicFile.write(Array("new contents".utf8), to: dir + "/f.json")
+        #expect(try WholeFile.read(dir + "/f.json").get() == Array("new contents".utf8))
+        #expect(PathUtilities.listDirectory(dir) == ["f.json"])
+        #expect(throws: FileError.self) { try AtomicFile.write([1], to: dir + "/missing/f.json") }
+    }
+}

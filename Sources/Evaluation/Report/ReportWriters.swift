@@ -3,6 +3,7 @@ import ChatTemplates
 import Glibc
 #endif
 import LEPJSON
+import Support
 
 /// Writes `report.json`, `report.md` and `report.svg`: byte-identical for identical reports.
 public enum ReportWriter {
@@ -176,19 +177,7 @@ public enum ReportWriter {
     }
 
     static func atomicWrite(_ text: String, to path: String) throws(EvaluationError) {
-        let tmp = path + ".tmp-\(getpid())"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw .report("cannot create \(tmp): \(String(cString: strerror(errno)))") }
-        let bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if n <= 0 { close(fd); unlink(tmp); throw .report("cannot write \(tmp): \(String(cString: strerror(errno)))") }
-            offset += n
-        }
-        if fsync(fd) != 0 { close(fd); unlink(tmp); throw .report("cannot fsync \(tmp): \(String(cString: strerror(errno)))") }
-        close(fd)
-        if rename(tmp, path) != 0 { unlink(tmp); throw .report("cannot rename \(tmp) to \(path): \(String(cString: strerror(errno)))") }
+        do { try AtomicFile.write(Array(text.utf8), to: path) } catch { throw .report(error.description) }
     }
 }
 
