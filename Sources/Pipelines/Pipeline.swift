@@ -1,9 +1,9 @@
 import LEPJSON
-import Support
 import Merging
 import Propagation
 import Recipes
 import SafeTensors
+import Support
 import Surgery
 import Vocabulary
 
@@ -90,7 +90,7 @@ public struct Pipeline: Sendable {
 
     // MARK: - Option schemas
 
-    enum Kind: Equatable { case input, output, string, int, number, bool, choice([String]), recipe, command }
+    enum Kind: Equatable { case input, output, string, int, number, bool, choice([String]), dtype, recipe, command }
     struct OptionSpec { let key: String; let kind: Kind; let required: Bool }
 
     static func schema(_ t: StepType) -> [OptionSpec] {
@@ -110,7 +110,7 @@ public struct Pipeline: Sendable {
                     o("skip_layer_check", .bool), o("force", .bool)]
         case .loraMerge:
             return [o("model", .input, true), o("adapter", .input, true), o("output", .output, true),
-                    o("dtype", .choice(["bf16", "bfloat16", "f16", "float16", "f32", "float32"])), o("force", .bool)]
+                    o("dtype", .dtype), o("force", .bool)]
         case .merge:
             return [o("recipe", .recipe, true), o("output", .output, true), o("seed", .int), o("shard_size", .string), o("force", .bool)]
         case .external:
@@ -411,6 +411,10 @@ public struct Pipeline: Sendable {
         case .choice(let allowed):
             if let s = v.string, allowed.contains(s) { return v }
             throw .invalidValue(key: key, reason: "expected one of \(allowed.joined(separator: ", ")), got \(JSONWriter.compact(v))")
+        case .dtype:
+            // The names a merge recipe's out_dtype accepts (DType(userName:)), the same as the command line's.
+            if let s = v.string, let d = DType(userName: s), d.isStandardFloat { return v }
+            throw .invalidValue(key: key, reason: "expected bfloat16, float16, float32 or float64 (or bf16, f16, f32, f64), got \(JSONWriter.compact(v))")
         case .recipe:
             if let s = v.string, !s.isEmpty { return v }
             if case .object = v { return v }

@@ -1,5 +1,5 @@
-import Support
 import LEPJSON
+import Support
 
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,5 @@
-import Support
 import LEPJSON
+import Support
 
 /// Writes a (possibly sharded) Hugging Face checkpoint into an `AtomicOutputDirectory`, streaming.
 ///

@@ -147,6 +147,20 @@ import Vocabulary
         #expect(FileManager.default.fileExists(atPath: work + "/a_merged/" + MergeExecutor.provenanceName))
     }
 
+    /// lora_merge's dtype takes the names a recipe's out_dtype (and the command line) takes.
+    @Test func loraMergeDtypeNamesAreTheRecipeOnes() throws {
+        func step(_ dtype: String) -> String {
+            "{\"lep_pipeline\": 1, \"steps\": [{\"name\": \"l\", \"type\": \"lora_merge\", \"model\": \"m\", \"adapter\": \"a\", \"output\": \"o\", \"dtype\": \"\(dtype)\"}]}"
+        }
+        for name in ["bf16", "bfloat16", "fp16", "half", "float32", "float64", "F64"] {
+            #expect(throws: Never.self) { try Pipeline.parse(step(name), path: "<t>") }
+            #expect(DType(userName: name)?.isStandardFloat == true)
+        }
+        #expect(throws: SurgeryError.invalidValue(key: "steps[0] 'l'.dtype", reason: "expected bfloat16, float16, float32 or float64 (or bf16, f16, f32, f64), got \"int8\"")) {
+            try Pipeline.parse(step("int8"), path: "<t>")
+        }
+    }
+
     static func refusal(_ text: String, set: [(String, String)] = [], from: String? = nil) -> String {
         do {
             let p = try Pipeline.parse(text, path: "<test>", overrides: set)
