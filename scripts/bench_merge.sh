@@ -6,7 +6,9 @@
 #   scripts/bench_merge.sh [LEP_BINARY] [WORKDIR]
 # Environment: LAYERS (8), HIDDEN (2048), VOCAB (128256) → about 1B parameters in bf16 (llama3-8b
 # shapes with fewer layers); METHODS ("task_arithmetic ties"); MERGEKIT (mergekit-yaml); REFENV
-# (`make refenv`: ../refenv, activated when present). Needs ~6 GB per checkpoint set of disk and RAM for page cache.
+# (`make refenv`: ../refenv, activated when present); LEP_BASELINE (an earlier lep binary, measured in the
+# same run as one more peer, "lep_baseline", with its output compared byte for byte).
+# Needs ~6 GB per checkpoint set of disk and RAM for page cache.
 set -euo pipefail
 LEP=${1:-.build/release/lep}
 WORK=${2:-$(mktemp -d /tmp/lep-bench-XXXX)}
@@ -60,6 +62,16 @@ YAML
   cat "$WORK"/base/*.safetensors "$WORK"/a/*.safetensors "$WORK"/b/*.safetensors >/dev/null
   measure "$LEP" merge "$recipe" -o "$WORK/out-lep"
   lw=$M_WALL lc=$M_CPU lm=$M_RSS la=$M_ANON
+  base='{}'
+  if [ -n "${LEP_BASELINE:-}" ]; then
+    rm -rf "$WORK/out-base"
+    cat "$WORK"/base/*.safetensors "$WORK"/a/*.safetensors "$WORK"/b/*.safetensors >/dev/null
+    measure "$LEP_BASELINE" merge "$recipe" -o "$WORK/out-base"
+    same=$(cmp -s "$WORK/out-lep/model.safetensors" "$WORK/out-base/model.safetensors" 2>/dev/null && echo true || echo false)
+    [ -f "$WORK/out-lep/model.safetensors" ] || same=$(diff -rq --exclude=lep_merge.json "$WORK/out-lep" "$WORK/out-base" >/dev/null && echo true || echo false)
+    base="{\"wall_s\": $M_WALL, \"cpu_s\": $M_CPU, \"peak_rss_mb\": $M_RSS, \"peak_anon_mb\": $M_ANON, \"binary\": \"$LEP_BASELINE\", \"same_bytes\": $same}"
+    rm -rf "$WORK/out-base"
+  fi
   if [ $have_mk = 1 ]; then
     cat "$WORK"/base/*.safetensors "$WORK"/a/*.safetensors "$WORK"/b/*.safetensors >/dev/null
     measure "$MERGEKIT" "$recipe" "$WORK/out-mk" --no-copy-tokenizer --quiet
@@ -67,9 +79,9 @@ YAML
   else
     mk='{"skipped": "mergekit-yaml not found (make refenv)"}'
   fi
-  row=$(python3 - "$method" "$lw" "$lc" "$lm" "$la" "$fw" "$fc" "$mk" "$(load_average)" "$in_bytes" <<'PY'
+  row=$(python3 - "$method" "$lw" "$lc" "$lm" "$la" "$fw" "$fc" "$mk" "$(load_average)" "$in_bytes" "$base" <<'PY'
 import json, sys
-m, lw, lc, lm, la, fw, fc, mk, load, inb = sys.argv[1:]
+m, lw, lc, lm, la, fw, fc, mk, load, inb, base = sys.argv[1:]
 lep = {"wall_s": float(lw), "cpu_s": float(lc), "peak_rss_mb": int(lm), "peak_anon_mb": int(la)}
 mk = json.loads(mk)
 floor = {"wall_s": float(fw), "cpu_s": float(fc)}
@@ -77,8 +89,13 @@ ratios = {"lep_over_floor": round(lep["wall_s"] / floor["wall_s"], 2)}
 if "wall_s" in mk:
     ratios["mergekit_over_lep"] = round(mk["wall_s"] / lep["wall_s"], 2)
     ratios["mergekit_over_lep_cpu"] = round(mk["cpu_s"] / max(lep["cpu_s"], 1e-9), 2)
+peers = {"mergekit": mk, "io_floor": floor}
+base = json.loads(base)
+if base:
+    peers["lep_baseline"] = base
+    ratios["baseline_over_lep"] = round(base["wall_s"] / lep["wall_s"], 2)
 print(json.dumps({"row": "merge_" + m, "work": f"{m}, 3 bf16 checkpoints ({int(inb) // 10**6} MB), inputs in the page cache",
-                  "lep": lep, "peers": {"mergekit": mk, "io_floor": floor}, "ratios": ratios, "load_average": load}))
+                  "lep": lep, "peers": peers, "ratios": ratios, "load_average": load}))
 PY
 )
   bench_row "$row"
@@ -87,8 +104,11 @@ import json, sys
 r = json.loads(sys.argv[1]); l = r["lep"]; mk = r["peers"]["mergekit"]; q = r["ratios"]
 mks = (f"mergekit {mk['wall_s']:6.1f} s wall {mk['cpu_s']:6.1f} s CPU {mk['peak_rss_mb']:6d} MB RSS {mk['peak_anon_mb']:6d} MB anon | "
        f"speed-up {q['mergekit_over_lep']:.2f}x wall {q['mergekit_over_lep_cpu']:.2f}x CPU | ") if "wall_s" in mk else f"mergekit skipped ({mk['skipped']}) | "
+b = r["peers"].get("lep_baseline")
+bs = (f" | baseline {b['wall_s']:6.1f} s wall {b['cpu_s']:6.1f} s CPU {b['peak_rss_mb']:6d} MB RSS {b['peak_anon_mb']:6d} MB anon, "
+      f"{q['baseline_over_lep']:.2f}x, same bytes: {b['same_bytes']}") if b else ""
 print(f"{r['row']:24s} lep {l['wall_s']:6.1f} s wall {l['cpu_s']:6.1f} s CPU {l['peak_rss_mb']:6d} MB RSS {l['peak_anon_mb']:6d} MB anon | "
-      + mks + f"lep / I/O floor {q['lep_over_floor']:.2f} (load {r['load_average']})")
+      + mks + f"lep / I/O floor {q['lep_over_floor']:.2f} (load {r['load_average']})" + bs)
 PY
   rm -rf "$WORK/out-lep" "$WORK/out-mk"
 done
