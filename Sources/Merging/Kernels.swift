@@ -123,8 +123,8 @@ enum Kernels {
         let ascending = descending ? max(0, n - keep.upperBound)..<(n - max(0, keep.lowerBound)) : keep
         // A bound c splits equal values when the element at ascending rank c has smaller-ranked equals
         // (or is NaN: torch treats every NaN as equal, the radix keys do not).
-        var tied = false
-        for c in [ascending.lowerBound, ascending.upperBound] where c > 0 && c < n {
+        var tied = likelyTied(x)
+        for c in [ascending.lowerBound, ascending.upperBound] where !tied && c > 0 && c < n {
             let (k, less) = keyAtAscendingRank(x, c)
             if less < c || k > 0x7F80_0000 { tied = true }
         }
@@ -138,6 +138,19 @@ enum Kernels {
         let lo = max(0, keep.lowerBound), hi = min(n, keep.upperBound)
         forEachChunk(lo) { r in for p in r { x[Int(pbox.value[p].index)] = 0 } }
         forEachChunk(n - hi) { r in for p in r { x[Int(pbox.value[hi + p].index)] = 0 } }
+    }
+
+    /// Whether a large `x` repeats a key within an evenly spaced sample of 2048 elements. Deltas of
+    /// bf16/f16 models take few distinct values, so their bounds nearly always split equal values;
+    /// `keepSorted` then runs the selection (exact whether or not they do) without first proving the
+    /// tie with two histogram passes. Small tensors (< 2¹⁶ elements) always take the exact test.
+    static func likelyTied(_ x: UnsafeMutableBufferPointer<Float>) -> Bool {
+        let n = x.count, samples = 2048
+        guard n >= 1 << 16 else { return false }
+        var keys = (0..<samples).map { key(x[$0 * (n / samples)]) }
+        keys.sort()
+        for i in 1..<samples where keys[i] == keys[i - 1] { return true }
+        return false
     }
 
     /// Zeroes every element whose ascending rank by |x| is outside `keep`, equal keys ranked by index

@@ -95,4 +95,29 @@ import Testing
             }
         }
     }
+
+    /// Magnitude selection on tensors large enough for `Kernels.likelyTied`'s shortcut (few distinct
+    /// values: the selection runs without the histogram test) and without it (distinct values: the
+    /// radix thresholds decide) keeps exactly the elements torch's full sort puts in the kept positions.
+    @Test(arguments: [3, 40, 0])
+    func largeSelectionAgreesWithFullSort(_ distinct: Int) {
+        let n = 70_001
+        var state: UInt64 = UInt64(distinct)
+        let values: [Float] = (0..<n).map { i in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            // distinct 0: every magnitude different (a permutation of 1...n, signs alternating).
+            if distinct == 0 { return Float((i * 7919) % n + 1) * (i % 2 == 0 ? 1 : -1) }
+            return (Float((state >> 33) % UInt64(distinct)) - Float(distinct / 2)) * 0.125
+        }
+        var probe = values
+        #expect(probe.withUnsafeMutableBufferPointer { Kernels.likelyTied($0) } == (distinct != 0))
+        for (keep, descending) in [(0..<n / 2, true), (n / 5..<n - n / 50, false)] {
+            let order = values.map(abs).withUnsafeBufferPointer { TorchSortOrder.argsort($0, descending: descending) }
+            let kept = Set(order[keep])
+            var x = values
+            x.withUnsafeMutableBufferPointer { Kernels.keepSorted($0, positions: keep, descending: descending) }
+            let wrong = (0..<n).filter { (x[$0] != 0) != (kept.contains($0) && values[$0] != 0) || (x[$0] != 0 && x[$0] != values[$0]) }
+            #expect(wrong.isEmpty, "distinct \(distinct) keep \(keep) descending \(descending): \(wrong.count) elements differ")
+        }
+    }
 }
