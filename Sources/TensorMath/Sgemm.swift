@@ -65,15 +65,37 @@ public enum BLAS {
         // One slice per thread: every slice packs all of A again (three per thread cost ~5 % more CPU
         // time on SmolLM-135M shapes).
         let minChunk = max(16, (n / threads + 15) / 16 * 16)
-        // One split product at a time: OpenBLAS's thread count is process-wide.
+        forChunksSingleThreaded(count: n, minChunk: minChunk) { r in
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(r.count), Int32(k), 1, a, Int32(lda),
+                        b + r.lowerBound * ldb, Int32(ldb), beta, c + r.lowerBound, Int32(ldc))
+        }
+    }
+
+    /// `Parallel.forChunks` whose `body` may call ``unthreadedSgemm``: OpenBLAS runs single-threaded
+    /// (its thread count is process-wide, so one such loop runs at a time) and the parallelism is lep's.
+    public static func forChunksSingleThreaded(count: Int, minChunk: Int, _ body: (Range<Int>) -> Void) {
+        _ = configureThreads
+        let threads = Parallel.threadCount
+        guard threads > 1 else { body(0..<count); return }
         splitLock.withLock { _ in
             openblas_set_num_threads(1)
-            Parallel.forChunks(count: n, minChunk: minChunk) { r in
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(r.count), Int32(k), 1, a, Int32(lda),
-                            b + r.lowerBound * ldb, Int32(ldb), beta, c + r.lowerBound, Int32(ldc))
-            }
+            Parallel.forChunks(count: count, minChunk: minChunk, body)
             openblas_set_num_threads(Int32(clamping: threads))
         }
+    }
+
+    /// ``sgemm`` without touching OpenBLAS's thread configuration: for the body of
+    /// ``forChunksSingleThreaded`` (elsewhere it runs on OpenBLAS's configured threads).
+    @inline(__always)
+    public static func unthreadedSgemm(
+        transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        guard m > 0, n > 0 else { return }
+        cblas_sgemm(
+            CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 }
 
