@@ -36,7 +36,9 @@ public struct MergeSummary: Sendable {
 
 /// Runs a `MergePlan`, tensor after tensor in the order the output files lay them out, as a
 /// pipeline: while tensor t is computed, the kernel reads ahead tensor t + 1's inputs and a writer
-/// thread writes the finished output blocks of the tensor (`OutputPipe`, a few MB in flight).
+/// thread writes the finished output blocks of the tensor (`OutputPipe`: 16 MiB in flight for
+/// elementwise methods, up to 512 MiB for the selecting ones, so one tensor drains while the next
+/// one's selection runs).
 /// Tensors are computed in cache-sized chunks straight from the mapped inputs (`ChunkedMerge`:
 /// elementwise methods, and the task-arithmetic family, whose sparsification keeps one float32
 /// delta per input); the rest (vocabulary row maps, LoRA adapters, slerp, model_stock) take the
@@ -97,7 +99,12 @@ public enum MergeExecutor {
     /// writer thread streams them into the shards. An error on either side stops both; the first
     /// one is thrown.
     static func stream(_ tasks: [MergePlan.TensorTask], _ plan: MergePlan, writer: CheckpointWriter, options: MergeOptions, progress: ((Int, Int) -> Void)?) throws {
-        let pipe = OutputPipe(blockBytes: max(1 << 12, options.blockBytes), depth: 4)
+        // Elementwise merges produce blocks about as fast as they are written: a few in flight. The
+        // others compute a tensor in a burst (selection), then emit it: up to 512 MiB in flight lets
+        // the writer drain one tensor while the next one's selection runs.
+        let elementwise = tasks.allSatisfy { plan.method.isElementwise($0.parameters, inputs: $0.inputs.count) }
+        let blockBytes = max(1 << 12, options.blockBytes)
+        let pipe = OutputPipe(blockBytes: blockBytes, depth: elementwise ? 4 : max(4, (512 << 20) / blockBytes))
         let writerError = WriterOutcome()
         let finished = DispatchSemaphore(value: 0)
         let writerBox = UncheckedSendable(writer)
