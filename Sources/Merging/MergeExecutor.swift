@@ -23,6 +23,8 @@ public struct MergeOptions: Sendable {
     /// Evaluates every tensor whole, then writes it, on one pipeline (the executor before streaming:
     /// the reference the streaming path is tested against).
     package var wholeTensors = false
+    /// Test hook: the first shard fails as on a full disk after this many bytes.
+    package var failAfter: Int?
     public init() {}
 }
 
@@ -54,6 +56,7 @@ public enum MergeExecutor {
         let output = try AtomicOutputDirectory(target: path, force: options.force, inputs: inputs)
         let specs = plan.tasks.map { TensorSpec(name: $0.name, dtype: $0.outDtype, shape: $0.shape) }
         let writer = try CheckpointWriter(output: output, tensors: specs, maxShardBytes: options.maxShardBytes)
+        writer.failAfter = options.failAfter
         let byName = Dictionary(plan.tasks.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let total = writer.totalDataBytes
         defer { PairPool.shared.drain() }

@@ -2,6 +2,7 @@ import Foundation
 @testable import Merging
 import Recipes
 import SafeTensors
+import Surgery
 import SurgeryTestSupport
 import Testing
 
@@ -67,5 +68,40 @@ import Testing
         }
         let files = ["model.safetensors", MergeExecutor.provenanceName]
         for f in files { #expect(Fix.files(dir + "/whole")[f] == Fix.files(dir + "/chunked")[f], "\(name): \(f) differs") }
+    }
+
+    /// A write failure on the writer thread (a full disk) stops the computing thread and is the
+    /// error reported, for both paths; nothing is left at the target. A computing error (NaN) stops
+    /// the writer thread.
+    @Test(arguments: ["task_arithmetic", "ties", "slerp"])
+    func errorsOnEitherThreadStopTheMerge(_ name: String) throws {
+        let recipe = try Fix.recipe(Self.recipes.first { $0.0 == name }!.1, base: Self.models)
+        let plan = try MergePlan.make(recipe)
+        for whole in [false, true] {
+            var o = MergeOptions()
+            o.wholeTensors = whole
+            o.chunkElements = 1000
+            o.blockBytes = 8000
+            o.failAfter = 50_000
+            let target = Fix.tempDir() + "/out"
+            do {
+                _ = try MergeExecutor.run(plan, output: target, options: o)
+                Issue.record("\(name): the merge succeeded on a full disk")
+            } catch {
+                #expect("\(error)".contains("No space left"), "\(name): \(error)")
+            }
+            #expect(!FileManager.default.fileExists(atPath: target))
+        }
+        guard name != "slerp" else { return }
+        let overflow = "merge_method: \(name)\nbase_model: base\nparameters: {lambda: 1e39}\nmodels:\n  - {model: a, parameters: {weight: 1, density: 0.5}}\n"
+        let bad = try MergePlan.make(try Fix.recipe(overflow, base: Self.models))
+        var o = MergeOptions()
+        o.chunkElements = 1000
+        o.blockBytes = 8000
+        let target = Fix.tempDir() + "/out"
+        #expect { try MergeExecutor.run(bad, output: target, options: o) } throws: {
+            if case .nonFiniteOutput = $0 as? SurgeryError { true } else { false }
+        }
+        #expect(!FileManager.default.fileExists(atPath: target))
     }
 }
