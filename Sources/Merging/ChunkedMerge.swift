@@ -91,6 +91,12 @@ struct ChunkedMerge {
     func run(into pipe: OutputPipe, scratch: ChunkScratch, pool: BufferPool) throws(SurgeryError) -> Bool {
         let slots = inputs.count + 1
         scratch.reserve(slotsPerPart: slots, chunk: chunk)
+        if let sum = plainTaskArithmetic() {
+            return try emit(into: pipe, scratch: scratch) { (r, s) throws(SurgeryError) -> UnsafeMutablePointer<Float> in
+                sum(r, s)
+                return s
+            }
+        }
         if method.isElementwise(task.parameters, inputs: inputs.count) {
             return try emit(into: pipe, scratch: scratch) { (r, s) throws(SurgeryError) -> UnsafeMutablePointer<Float> in
                 let baseBuffer = base.map { b in load(b, r, into: s) }
@@ -133,6 +139,37 @@ struct ChunkedMerge {
             let b = load(base, r, into: s).baseAddress!
             combine.apply(r, base: b, out: b)
             return b
+        }
+    }
+
+    /// Task arithmetic without selection or consensus on bf16 inputs (the common case: task_arithmetic,
+    /// dense dare_linear/breadcrumbs) as one pass per input straight from the bf16 bits:
+    /// mixed = 0 + (θ₁ − θ₀)·w₁ + (θ₂ − θ₀)·w₂ + …, then ÷ divisor, × λ, θ₀ + — the operations
+    /// `TaskArithmeticMethod.merge` performs on the same element, in the same order. nil when the
+    /// tensor does not qualify (the generic chunked path runs instead).
+    private func plainTaskArithmetic() -> ((Range<Int>, UnsafeMutablePointer<Float>) -> Void)? {
+        guard let family = method as? any TaskArithmeticMethod, !family.consensus, let base,
+              family.isElementwise(task.parameters, inputs: inputs.count) else { return nil }
+        let operands = [base] + inputs
+        guard operands.allSatisfy({ $0.storage == .bf16 && $0.through == nil && Int(bitPattern: $0.data) & 1 == 0 }) else { return nil }
+        let weights = inputs.indices.map { Float(task.parameters.number("weight", model: $0)) }
+        let combine = TaskArithmeticCombine(family, task.parameters, deltas: [], weights: weights)
+        let normalize = combine.normalize, lambda = combine.lambda, divisor = combine.plainDivisor
+        let b16 = base.data.assumingMemoryBound(to: UInt16.self)
+        let xs = inputs.map { $0.data.assumingMemoryBound(to: UInt16.self) }
+        return { r, mixed in
+            let n = r.count, b = b16 + r.lowerBound
+            for j in 0..<n { mixed[j] = 0 }
+            for (i, x16) in xs.enumerated() {
+                let x = x16 + r.lowerBound, w = weights[i]
+                for j in 0..<n {
+                    let bj = Float(bitPattern: UInt32(b[j]) << 16), xj = Float(bitPattern: UInt32(x[j]) << 16)
+                    mixed[j] += (xj - bj) * w
+                }
+            }
+            if normalize { for j in 0..<n { mixed[j] /= divisor } }
+            if lambda != 1 { for j in 0..<n { mixed[j] *= lambda } }
+            for j in 0..<n { mixed[j] = Float(bitPattern: UInt32(b[j]) << 16) + mixed[j] }
         }
     }
 
