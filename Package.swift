@@ -6,7 +6,12 @@ let package = Package(
     name: "lep",
     products: [
         .executable(name: "lep", targets: ["lep"]),
-        .library(name: "LEPKit", targets: ["Support", "LEPJSON", "SafeTensors", "TensorMath", "Tokenizers", "Models", "Surgery", "Recipes", "Merging", "Vocabulary", "Propagation", "Pipelines", "ChatTemplates", "Evaluation", "GGUF", "GGUFConversion"]),
+        .library(
+            name: "LEPKit",
+            targets: [
+                "Support", "LEPJSON", "SafeTensors", "TensorMath", "Tokenizers", "Models", "Surgery", "Recipes", "Merging", "Vocabulary", "Propagation", "Pipelines", "ChatTemplates", "Evaluation",
+                "GGUF", "GGUFConversion"
+            ])
     ],
     targets: [
         // C libraries from Debian (installed by the Makefile).
@@ -22,7 +27,7 @@ let package = Package(
         // A small C++ target with an extern "C" API over libsentencepiece.
         .target(
             name: "CSentencePiece",
-                        linkerSettings: [.linkedLibrary("sentencepiece"), .linkedLibrary("stdc++")]
+            linkerSettings: [.linkedLibrary("sentencepiece"), .linkedLibrary("stdc++")]
         ),
 
         // Libraries, lowest layer first. Support: helpers every layer shares, one implementation each.
@@ -46,7 +51,12 @@ let package = Package(
         // A general Jinja subset and chat formats (used by evaluation and the CLI).
         .target(name: "ChatTemplates", dependencies: ["LEPJSON"]),
         .target(name: "Evaluation", dependencies: ["Support", "LEPJSON", "SafeTensors", "TensorMath", "Tokenizers", "Models", "ChatTemplates"]),
-        .target(name: "LEPCLI", dependencies: ["Support", "LEPJSON", "SafeTensors", "TensorMath", "Tokenizers", "Models", "Surgery", "Recipes", "Merging", "Vocabulary", "Propagation", "Pipelines", "ChatTemplates", "Evaluation", "GGUF", "GGUFConversion"]),
+        .target(
+            name: "LEPCLI",
+            dependencies: [
+                "Support", "LEPJSON", "SafeTensors", "TensorMath", "Tokenizers", "Models", "Surgery", "Recipes", "Merging", "Vocabulary", "Propagation", "Pipelines", "ChatTemplates", "Evaluation",
+                "GGUF", "GGUFConversion"
+            ]),
         .executableTarget(name: "lep", dependencies: ["LEPCLI"]),
         // Fuzz targets, one per parser of untrusted input (`make fuzz`; CONTRIBUTING.md, "Fuzzing").
         .target(name: "FuzzSupport", dependencies: ["SafeTensors"]),
@@ -71,11 +81,14 @@ let package = Package(
         .testTarget(name: "RecipesTests", dependencies: ["Surgery", "Recipes", "LEPJSON", "SurgeryTestSupport", "TestSupport"]),
         .testTarget(name: "MergingTests", dependencies: ["Surgery", "Recipes", "Merging", "SafeTensors", "Tokenizers", "Models", "LEPJSON", "TensorMath", "SurgeryTestSupport", "TestSupport"]),
         .testTarget(name: "VocabularyTests", dependencies: ["Surgery", "Vocabulary", "SafeTensors", "Tokenizers", "Models", "LEPJSON", "TensorMath", "SurgeryTestSupport", "TestSupport"]),
-        .testTarget(name: "PropagationTests", dependencies: ["Surgery", "Vocabulary", "Merging", "Propagation", "SafeTensors", "Tokenizers", "Models", "LEPJSON", "TensorMath", "CBLAS", "SurgeryTestSupport", "TestSupport"]),
-        .testTarget(name: "PipelinesTests", dependencies: ["Surgery", "Recipes", "Merging", "Vocabulary", "Propagation", "Pipelines", "SafeTensors", "Models", "LEPJSON", "SurgeryTestSupport", "TestSupport"]),
+        .testTarget(
+            name: "PropagationTests",
+            dependencies: ["Surgery", "Vocabulary", "Merging", "Propagation", "SafeTensors", "Tokenizers", "Models", "LEPJSON", "TensorMath", "CBLAS", "SurgeryTestSupport", "TestSupport"]),
+        .testTarget(
+            name: "PipelinesTests", dependencies: ["Surgery", "Recipes", "Merging", "Vocabulary", "Propagation", "Pipelines", "SafeTensors", "Models", "LEPJSON", "SurgeryTestSupport", "TestSupport"]),
         .testTarget(name: "ChatTemplatesTests", dependencies: ["ChatTemplates", "LEPJSON", "TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "ChatTemplates", "LEPJSON", "Models", "Tokenizers", "SafeTensors", "TestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["SafeTensors", "LEPJSON", "Tokenizers", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["SafeTensors", "LEPJSON", "Tokenizers", "TestSupport"])
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17

@@ -34,57 +34,57 @@ public enum ChatFormat: String, CaseIterable, Sendable {
         switch self {
         case .llama3:
             return """
-            {{- bos_token }}
-            {%- for message in messages %}
-                {{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' + message['content'] | trim + '<|eot_id|>' }}
-            {%- endfor %}
-            {%- if add_generation_prompt %}
-                {{- '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}
-            {%- endif %}
-            """
+                {{- bos_token }}
+                {%- for message in messages %}
+                    {{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' + message['content'] | trim + '<|eot_id|>' }}
+                {%- endfor %}
+                {%- if add_generation_prompt %}
+                    {{- '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}
+                {%- endif %}
+                """
         case .mistral:
             return """
-            {%- if messages[0]['role'] == 'system' %}
-                {%- set system_message = messages[0]['content'] %}
-                {%- set loop_messages = messages[1:] %}
-            {%- else %}
-                {%- set loop_messages = messages %}
-            {%- endif %}
-            {{- bos_token }}
-            {%- for message in loop_messages %}
-                {%- if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}
-                    {{- raise_exception('after the optional system message, roles must alternate user/assistant/user/...') }}
-                {%- endif %}
-                {%- if message['role'] == 'user' %}
-                    {%- if loop.first and system_message is defined %}
-                        {{- ' [INST] ' + system_message + '\\n\\n' + message['content'] + ' [/INST]' }}
-                    {%- else %}
-                        {{- ' [INST] ' + message['content'] + ' [/INST]' }}
-                    {%- endif %}
+                {%- if messages[0]['role'] == 'system' %}
+                    {%- set system_message = messages[0]['content'] %}
+                    {%- set loop_messages = messages[1:] %}
                 {%- else %}
-                    {{- ' ' + message['content'] + eos_token }}
+                    {%- set loop_messages = messages %}
                 {%- endif %}
-            {%- endfor %}
-            """
+                {{- bos_token }}
+                {%- for message in loop_messages %}
+                    {%- if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}
+                        {{- raise_exception('after the optional system message, roles must alternate user/assistant/user/...') }}
+                    {%- endif %}
+                    {%- if message['role'] == 'user' %}
+                        {%- if loop.first and system_message is defined %}
+                            {{- ' [INST] ' + system_message + '\\n\\n' + message['content'] + ' [/INST]' }}
+                        {%- else %}
+                            {{- ' [INST] ' + message['content'] + ' [/INST]' }}
+                        {%- endif %}
+                    {%- else %}
+                        {{- ' ' + message['content'] + eos_token }}
+                    {%- endif %}
+                {%- endfor %}
+                """
         case .chatml:
             return """
-            {%- for message in messages %}
-                {{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}
-            {%- endfor %}
-            {%- if add_generation_prompt %}
-                {{- '<|im_start|>assistant\\n' }}
-            {%- endif %}
-            """
+                {%- for message in messages %}
+                    {{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}
+                {%- endfor %}
+                {%- if add_generation_prompt %}
+                    {{- '<|im_start|>assistant\\n' }}
+                {%- endif %}
+                """
         case .openchat:
             return """
-            {{- bos_token }}
-            {%- for message in messages %}
-                {{- 'GPT4 Correct ' + message['role'].title() + ': ' + message['content'] + '<|end_of_turn|>' }}
-            {%- endfor %}
-            {%- if add_generation_prompt %}
-                {{- 'GPT4 Correct Assistant:' }}
-            {%- endif %}
-            """
+                {{- bos_token }}
+                {%- for message in messages %}
+                    {{- 'GPT4 Correct ' + message['role'].title() + ': ' + message['content'] + '<|end_of_turn|>' }}
+                {%- endfor %}
+                {%- if add_generation_prompt %}
+                    {{- 'GPT4 Correct Assistant:' }}
+                {%- endif %}
+                """
         }
     }
 

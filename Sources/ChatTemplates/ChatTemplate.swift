@@ -25,8 +25,10 @@ public struct ChatRenderOptions: Equatable, Sendable {
     /// Further template variables (`date_string`, `tools`, `custom_tools`, ...).
     public var extraVariables: [String: JSONValue]
 
-    public init(addGenerationPrompt: Bool = false, continueFinalMessage: Bool = false, bosToken: String = "", eosToken: String = "",
-                now: ChatDate? = nil, extraVariables: [String: JSONValue] = [:]) {
+    public init(
+        addGenerationPrompt: Bool = false, continueFinalMessage: Bool = false, bosToken: String = "", eosToken: String = "",
+        now: ChatDate? = nil, extraVariables: [String: JSONValue] = [:]
+    ) {
         self.addGenerationPrompt = addGenerationPrompt
         self.continueFinalMessage = continueFinalMessage
         self.bosToken = bosToken

@@ -60,7 +60,8 @@ extension GGUFError: CustomStringConvertible {
         case .duplicateTensor(let p, let t): "\(p): tensor '\(t)' appears twice"
         case .invalidShape(let p, let t, let r): "\(p): tensor '\(t)': invalid shape: \(r)"
         case .unknownTensorType(let p, let t, let c): "\(p): tensor '\(t)' has unknown GGML type code \(c)"
-        case .unsupportedTensorType(let p, let t, let ty): "\(p): tensor '\(t)' has type \(ty), which lep cannot dequantise (supported: \(GGMLType.dequantizable.map(\.name).joined(separator: ", "))); re-quantise the model to one of these with llama-quantize"
+        case .unsupportedTensorType(let p, let t, let ty):
+            "\(p): tensor '\(t)' has type \(ty), which lep cannot dequantise (supported: \(GGMLType.dequantizable.map(\.name).joined(separator: ", "))); re-quantise the model to one of these with llama-quantize"
         case .rowNotBlockMultiple(let p, let t, let r, let b, let ty): "\(p): tensor '\(t)': row length \(r) is not a multiple of the \(ty) block size \(b)"
         case .misalignedTensor(let p, let t, let o, let a): "\(p): tensor '\(t)': data offset \(o) is not a multiple of the alignment \(a)"
         case .tensorPastEnd(let p, let t, let e, let s): "\(p): tensor '\(t)' ends at byte \(e) but the file has \(s) bytes; the file is truncated"

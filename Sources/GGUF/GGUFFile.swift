@@ -120,8 +120,9 @@ public struct GGUFHeader: Sendable {
         for (a, b) in zip(sorted, sorted.dropFirst()) where a.offset + a.byteCount > b.offset {
             throw .overlappingTensors(path: path, first: a.name, second: b.name)
         }
-        return GGUFHeader(version: version, metadata: metadata, tensors: tensors, alignment: alignment, dataStart: dataStart,
-                          index: index, tensorIndex: tensorIndex)
+        return GGUFHeader(
+            version: version, metadata: metadata, tensors: tensors, alignment: alignment, dataStart: dataStart,
+            index: index, tensorIndex: tensorIndex)
     }
 }
 

@@ -30,7 +30,13 @@ public enum GGUFExporter {
 
     /// llama.cpp's `general.file_type` for the 2-D tensor type.
     static func fileType(_ t: GGMLType) -> UInt32 {
-        switch t { case .f32: 0; case .f16: 1; case .q8_0: 7; case .bf16: 32; default: 1 }
+        switch t {
+        case .f32: 0;
+        case .f16: 1;
+        case .q8_0: 7;
+        case .bf16: 32;
+        default: 1
+        }
     }
 
     public static func convert(input dir: String, output: String, options: Options, progress: ((Int, Int) -> Void)? = nil) throws -> Summary {
@@ -71,8 +77,9 @@ public enum GGUFExporter {
         switch config.ropeScaling {
         case .none: break
         case .llama3(let f, let lo, let hi, let orig):
-            ropeFactors = Llama3RopeFactors.factors(theta: config.ropeTheta, headDim: config.headDim,
-                                                    .init(factor: f, lowFreqFactor: lo, highFreqFactor: hi, originalMaxPositionEmbeddings: orig))
+            ropeFactors = Llama3RopeFactors.factors(
+                theta: config.ropeTheta, headDim: config.headDim,
+                .init(factor: f, lowFreqFactor: lo, highFreqFactor: hi, originalMaxPositionEmbeddings: orig))
             sources.append((LlamaTensorNames.ropeFreqs, nil, [config.headDim / 2]))
         case .unsupported(let t):
             throw GGUFError.conversion(path: dir, reason: "rope_scaling type '\(t)' has no llama.cpp LLaMA equivalent that lep writes (default and llama3 are supported)")
@@ -120,8 +127,9 @@ public enum GGUFExporter {
         var counts: [String: Int] = [:]
         for t in w.tensors { counts[t.type.name, default: 0] += 1 }
         let size = w.tensors.reduce(0) { $0 + ($1.type.byteCount(elements: $1.dimensions.reduce(1, *)) ?? 0) }
-        return Summary(tensors: w.tensors.count, bytes: size, types: counts.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
-                       metadataEntries: w.metadata.count, tokenizer: tok.summary, chatTemplates: tok.templateNames)
+        return Summary(
+            tensors: w.tensors.count, bytes: size, types: counts.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+            metadataEntries: w.metadata.count, tokenizer: tok.summary, chatTemplates: tok.templateNames)
     }
 
     /// llama.cpp's order: token_embd, the blocks in order, output_norm, output.

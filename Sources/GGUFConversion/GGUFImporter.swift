@@ -74,10 +74,11 @@ public enum GGUFImporter {
         try out.commit()
         var counts: [String: Int] = [:]
         for t in file.header.tensors { counts[t.type.name, default: 0] += 1 }
-        return Summary(tensors: specs.count, bytesWritten: total, dtype: plan.dtype,
-                       inputTypes: counts.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
-                       tokenizer: tokenizer.summary, chatTemplates: tokenizer.chatTemplates.map(\.name),
-                       architecture: plan.config.architectures.first ?? plan.config.family.rawValue, files: files.sorted())
+        return Summary(
+            tensors: specs.count, bytesWritten: total, dtype: plan.dtype,
+            inputTypes: counts.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+            tokenizer: tokenizer.summary, chatTemplates: tokenizer.chatTemplates.map(\.name),
+            architecture: plan.config.architectures.first ?? plan.config.family.rawValue, files: files.sorted())
     }
 
     /// A vocabulary-only GGUF (llama.cpp's `ggml-vocab-*.gguf`, 0 tensors): the tokenizer files alone.
@@ -92,8 +93,9 @@ public enum GGUFImporter {
             files.append(name)
         }
         try out.commit()
-        return Summary(tensors: 0, bytesWritten: 0, dtype: options.dtype ?? .F32, inputTypes: [], tokenizer: tokenizer.summary,
-                       chatTemplates: tokenizer.chatTemplates.map(\.name), architecture: "vocabulary only (no tensors)", files: files.sorted())
+        return Summary(
+            tensors: 0, bytesWritten: 0, dtype: options.dtype ?? .F32, inputTypes: [], tokenizer: tokenizer.summary,
+            chatTemplates: tokenizer.chatTemplates.map(\.name), architecture: "vocabulary only (no tensors)", files: files.sorted())
     }
 
     static func json(_ o: JSONObject) -> [UInt8] { Array((JSONWriter.pretty(.object(o)) + "\n").utf8) }
@@ -172,12 +174,13 @@ public enum GGUFImporter {
                     guard let p = Llama3RopeFactors.infer(f, theta: theta, headDim: headDim) else {
                         throw GGUFError.conversion(path: path, reason: "tensor 'rope_freqs.weight' holds RoPE factors that no LLaMA-3 rope_scaling reproduces; lep cannot express them in config.json")
                     }
-                    ropeScaling = .object(JSONObject([
-                        ("factor", .number(JSONNumber(p.factor))), ("high_freq_factor", .number(JSONNumber(p.highFreqFactor))),
-                        ("low_freq_factor", .number(JSONNumber(p.lowFreqFactor))),
-                        ("original_max_position_embeddings", .number(JSONNumber(p.originalMaxPositionEmbeddings))),
-                        ("rope_type", .string("llama3")),
-                    ]))
+                    ropeScaling = .object(
+                        JSONObject([
+                            ("factor", .number(JSONNumber(p.factor))), ("high_freq_factor", .number(JSONNumber(p.highFreqFactor))),
+                            ("low_freq_factor", .number(JSONNumber(p.lowFreqFactor))),
+                            ("original_max_position_embeddings", .number(JSONNumber(p.originalMaxPositionEmbeddings))),
+                            ("rope_type", .string("llama3"))
+                        ]))
                 }
             }
             let tied = file.header.tensor("output.weight") == nil
@@ -188,7 +191,13 @@ public enum GGUFImporter {
             if let d = options.dtype {
                 guard d == .F32 || d == .F16 || d == .BF16 else { throw GGUFError.conversion(path: path, reason: "the output dtype must be bf16, f16 or f32") }
                 dtype = d
-            } else if floatTypes == [.f16] { dtype = .F16 } else if floatTypes == [.bf16] { dtype = .BF16 } else { dtype = .F32 }
+            } else if floatTypes == [.f16] {
+                dtype = .F16
+            } else if floatTypes == [.bf16] {
+                dtype = .BF16
+            } else {
+                dtype = .F32
+            }
             let dtypeName = dtype.torchName ?? "float32"
 
             var c = JSONObject()

@@ -29,7 +29,14 @@ struct GGUFTokenizerExport {
                 tokens[i] = p.piece
                 scores[i] = p.score
                 // sentencepiece's IsUnknown / IsControl / IsUnused / IsByte; anything else NORMAL.
-                types[i] = switch p.type { case .unknown: 2; case .control: 3; case .unused: 5; case .byte: 6; default: 1 }
+                types[i] =
+                    switch p.type {
+                    case .unknown: 2;
+                    case .control: 3;
+                    case .unused: 5;
+                    case .byte: 6;
+                    default: 1
+                    }
             }
             for (k, v) in (tokenizerConfig?["added_tokens_decoder"]?.object?.members ?? []) {
                 guard let id = Int(k), id >= 0, id < vocabSize, let content = v["content"]?.string else { continue }
@@ -83,7 +90,9 @@ struct GGUFTokenizerExport {
             }
             var merges: [GGUFValue] = []
             for (k, m) in (model["merges"]?.array ?? []).enumerated() {
-                if let s = m.string { merges.append(.string(s)) } else if let a = m.array, a.count == 2, let x = a[0].string, let y = a[1].string {
+                if let s = m.string {
+                    merges.append(.string(s))
+                } else if let a = m.array, a.count == 2, let x = a[0].string, let y = a[1].string {
                     // gguf.SpecialVocab: a space inside a merge part is written as U+0120.
                     func enc(_ s: String) -> String { String(s.map { $0 == " " ? "\u{120}" : $0 }) }
                     merges.append(.string(enc(x) + " " + enc(y)))
@@ -114,7 +123,13 @@ struct GGUFTokenizerExport {
         let merges = model["merges"]?.array ?? []
         for (r, m) in merges.enumerated() {
             let pair: (String, String)?
-            if let s = m.string, let split = GGUFTokenizerImport.splitMerge(s) { pair = split } else if let a = m.array, a.count == 2, let x = a[0].string, let y = a[1].string { pair = (x, y) } else { pair = nil }
+            if let s = m.string, let split = GGUFTokenizerImport.splitMerge(s) {
+                pair = split
+            } else if let a = m.array, a.count == 2, let x = a[0].string, let y = a[1].string {
+                pair = (x, y)
+            } else {
+                pair = nil
+            }
             guard let (a, b) = pair else { throw GGUFError.conversion(path: path, reason: "model.merges[\(r)] is not \"a b\" or [a, b]") }
             if rank[a + b] == nil { rank[a + b] = r }
         }
@@ -152,10 +167,12 @@ struct GGUFTokenizerExport {
         }
         if isByteLevel(v, regex: true) { return "gpt-2" }
         if v?["type"]?.string == "Sequence", let p = v?["pretokenizers"]?.array, p.count == 2,
-           p[0]["type"]?.string == "Split", p[0]["pattern"]?["Regex"]?.string == GGUFTokenizerImport.llama3Regex, isByteLevel(p[1], regex: false) {
+            p[0]["type"]?.string == "Split", p[0]["pattern"]?["Regex"]?.string == GGUFTokenizerImport.llama3Regex, isByteLevel(p[1], regex: false)
+        {
             return "llama-bpe"
         }
-        throw GGUFError.conversion(path: path, reason: "pre_tokenizer is neither LLaMA-3's split + ByteLevel nor GPT-2's ByteLevel, so llama.cpp's tokenizer.ggml.pre cannot be named (lep writes llama-bpe and gpt-2)")
+        throw GGUFError.conversion(
+            path: path, reason: "pre_tokenizer is neither LLaMA-3's split + ByteLevel nor GPT-2's ByteLevel, so llama.cpp's tokenizer.ggml.pre cannot be named (lep writes llama-bpe and gpt-2)")
     }
 
     static func readObject(_ path: String) throws -> JSONObject? {
@@ -227,8 +244,10 @@ struct GGUFTokenizerExport {
         if let cfg = try Self.readObject(dir + "/config.json") {
             for k in kinds { if let n = cfg["\(k)_token_id"]?.number, n.isIntegerLiteral, let v = n.int64 { setId(k, Int(v)) } }
         }
-        let keyName = ["bos": "bos_token_id", "eos": "eos_token_id", "unk": "unknown_token_id", "sep": "seperator_token_id",
-                       "pad": "padding_token_id", "cls": "cls_token_id", "mask": "mask_token_id"]
+        let keyName = [
+            "bos": "bos_token_id", "eos": "eos_token_id", "unk": "unknown_token_id", "sep": "seperator_token_id",
+            "pad": "padding_token_id", "cls": "cls_token_id", "mask": "mask_token_id"
+        ]
         for (k, v) in ids { entries.append(("tokenizer.ggml." + keyName[k, default: k], .uint32(UInt32(v)))) }
         for (k, v) in add where ["bos", "eos", "sep"].contains(k) { entries.append(("tokenizer.ggml.add_\(k)_token", .bool(v))) }
         if let templates {

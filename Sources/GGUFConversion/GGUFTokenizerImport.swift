@@ -74,8 +74,9 @@ struct GGUFTokenizerImport {
             guard i >= 0, i < tokens.count else { throw GGUFError.invalidMetadata(path: md.path, key: "tokenizer.ggml." + key, reason: "id \(i) is outside the \(tokens.count) tokens") }
             return i
         }
-        special = Special(bos: try id("bos_token_id"), eos: try id("eos_token_id"), eot: try id("eot_token_id"),
-                          unk: try id("unknown_token_id"), pad: try id("padding_token_id"))
+        special = Special(
+            bos: try id("bos_token_id"), eos: try id("eos_token_id"), eot: try id("eot_token_id"),
+            unk: try id("unknown_token_id"), pad: try id("padding_token_id"))
         addBos = try md.optionalBool("tokenizer.ggml.add_bos_token") ?? (model == "llama")
         addEos = try md.optionalBool("tokenizer.ggml.add_eos_token") ?? false
         addSpacePrefix = try md.optionalBool("tokenizer.ggml.add_space_prefix") ?? true
@@ -112,7 +113,8 @@ struct GGUFTokenizerImport {
     }
 
     var summary: String {
-        model == "gpt2" ? "gpt2 byte-level BPE (\(pre ?? "default")), \(tokens.count) tokens, \(merges.count) merges"
+        model == "gpt2"
+            ? "gpt2 byte-level BPE (\(pre ?? "default")), \(tokens.count) tokens, \(merges.count) merges"
             : "llama SentencePiece BPE, \(tokens.count) tokens"
     }
 
@@ -137,23 +139,25 @@ struct GGUFTokenizerImport {
         } else {
             var pieces: [SentencePieceModel.Piece] = []
             for (i, t) in tokens.enumerated() {
-                let type: SentencePieceModel.PieceType = switch types[i] {
-                case .normal: .normal
-                case .unknown: .unknown
-                case .control: .control
-                case .userDefined: .userDefined
-                case .unused: .unused
-                case .byte: .byte
-                }
+                let type: SentencePieceModel.PieceType =
+                    switch types[i] {
+                    case .normal: .normal
+                    case .unknown: .unknown
+                    case .control: .control
+                    case .userDefined: .userDefined
+                    case .unused: .unused
+                    case .byte: .byte
+                    }
                 pieces.append(.init(piece: t, score: scores?[i] ?? 0, type: type))
             }
             let unk = special.unk ?? types.firstIndex(of: .unknown)
             guard let unk else { throw GGUFError.conversion(path: path, reason: "the SentencePiece tokenizer has no unknown token (tokenizer.ggml.unknown_token_id)") }
             // SentencePiece requires the piece at unk_id to be of type UNKNOWN.
             pieces[unk].type = .unknown
-            let m = try SentencePieceModel.build(pieces: pieces, modelType: .bpe, byteFallback: types.contains(.byte), unkId: unk,
-                                                 bosId: special.bos ?? -1, eosId: special.eos ?? -1, padId: special.pad ?? -1,
-                                                 addDummyPrefix: addSpacePrefix, removeExtraWhitespaces: removeExtraWhitespaces)
+            let m = try SentencePieceModel.build(
+                pieces: pieces, modelType: .bpe, byteFallback: types.contains(.byte), unkId: unk,
+                bosId: special.bos ?? -1, eosId: special.eos ?? -1, padId: special.pad ?? -1,
+                addDummyPrefix: addSpacePrefix, removeExtraWhitespaces: removeExtraWhitespaces)
             files.append(("tokenizer.model", m.serialized()))
         }
         var map = JSONObject()
@@ -177,15 +181,25 @@ struct GGUFTokenizerImport {
         func obj(_ pairs: [(String, JSONValue)]) -> JSONValue { .object(JSONObject(pairs)) }
         var added: [JSONValue] = []
         for (i, t) in types.enumerated() where t == .control || t == .userDefined {
-            added.append(obj([("id", .number(JSONNumber(i))), ("content", .string(tokens[i])), ("single_word", .bool(false)), ("lstrip", .bool(false)),
-                              ("rstrip", .bool(false)), ("normalized", .bool(t == .userDefined)), ("special", .bool(t == .control))]))
+            added.append(
+                obj([
+                    ("id", .number(JSONNumber(i))), ("content", .string(tokens[i])), ("single_word", .bool(false)), ("lstrip", .bool(false)),
+                    ("rstrip", .bool(false)), ("normalized", .bool(t == .userDefined)), ("special", .bool(t == .control))
+                ]))
         }
         let byteLevel = obj([("type", .string("ByteLevel")), ("add_prefix_space", .bool(false)), ("trim_offsets", .bool(true)), ("use_regex", .bool(!llama3))])
-        let preTokenizer: JSONValue = llama3
-            ? obj([("type", .string("Sequence")), ("pretokenizers", .array([
-                obj([("type", .string("Split")), ("pattern", obj([("Regex", .string(Self.llama3Regex))])), ("behavior", .string("Isolated")), ("invert", .bool(false))]),
-                byteLevel,
-            ]))])
+        let preTokenizer: JSONValue =
+            llama3
+            ? obj([
+                ("type", .string("Sequence")),
+                (
+                    "pretokenizers",
+                    .array([
+                        obj([("type", .string("Split")), ("pattern", obj([("Regex", .string(Self.llama3Regex))])), ("behavior", .string("Isolated")), ("invert", .bool(false))]),
+                        byteLevel
+                    ])
+                )
+            ])
             : byteLevel
         var single: [JSONValue] = [], pair: [JSONValue] = []
         var specials: [(String, JSONValue)] = []
@@ -200,7 +214,9 @@ struct GGUFTokenizerImport {
         for id in [addBos ? special.bos : nil, addEos ? special.eos : nil].compactMap({ $0 }) where !specials.contains(where: { $0.0 == tokens[id] }) {
             specials.append((tokens[id], obj([("id", .string(tokens[id])), ("ids", .array([.number(JSONNumber(id))])), ("tokens", .array([.string(tokens[id])]))])))
         }
-        let post: JSONValue = specials.isEmpty ? .null
+        let post: JSONValue =
+            specials.isEmpty
+            ? .null
             : obj([("type", .string("TemplateProcessing")), ("single", .array(single)), ("pair", .array(pair)), ("special_tokens", .object(JSONObject(specials)))])
         var vocab: [(String, JSONValue)] = []
         var seen = Set<String>()
@@ -208,13 +224,13 @@ struct GGUFTokenizerImport {
         let model = obj([
             ("type", .string("BPE")), ("dropout", .null), ("unk_token", .null), ("continuing_subword_prefix", .null), ("end_of_word_suffix", .null),
             ("fuse_unk", .bool(false)), ("byte_fallback", .bool(false)), ("ignore_merges", .bool(llama3)),
-            ("vocab", .object(JSONObject(vocab))), ("merges", .array(merges.map { .array([.string($0.0), .string($0.1)]) })),
+            ("vocab", .object(JSONObject(vocab))), ("merges", .array(merges.map { .array([.string($0.0), .string($0.1)]) }))
         ])
         return JSONObject([
             ("version", .string("1.0")), ("truncation", .null), ("padding", .null), ("added_tokens", .array(added)), ("normalizer", .null),
             ("pre_tokenizer", preTokenizer), ("post_processor", post),
             ("decoder", obj([("type", .string("ByteLevel")), ("add_prefix_space", .bool(true)), ("trim_offsets", .bool(true)), ("use_regex", .bool(true))])),
-            ("model", model),
+            ("model", model)
         ])
     }
 }

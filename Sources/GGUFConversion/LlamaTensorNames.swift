@@ -4,12 +4,12 @@ enum LlamaTensorNames {
     static let global: [(gguf: String, hf: String)] = [
         ("token_embd.weight", "model.embed_tokens.weight"),
         ("output_norm.weight", "model.norm.weight"),
-        ("output.weight", "lm_head.weight"),
+        ("output.weight", "lm_head.weight")
     ]
     static let block: [(gguf: String, hf: String)] = [
         ("attn_norm", "input_layernorm"), ("attn_q", "self_attn.q_proj"), ("attn_k", "self_attn.k_proj"),
         ("attn_v", "self_attn.v_proj"), ("attn_output", "self_attn.o_proj"), ("ffn_norm", "post_attention_layernorm"),
-        ("ffn_gate", "mlp.gate_proj"), ("ffn_up", "mlp.up_proj"), ("ffn_down", "mlp.down_proj"),
+        ("ffn_gate", "mlp.gate_proj"), ("ffn_up", "mlp.up_proj"), ("ffn_down", "mlp.down_proj")
     ]
     /// The llama3 RoPE factors (`rope_freqs.weight`), which has no Hugging Face tensor.
     static let ropeFreqs = "rope_freqs.weight"
@@ -19,7 +19,8 @@ enum LlamaTensorNames {
         if let g = global.first(where: { $0.gguf == name }) { return g.hf }
         let parts = name.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 4, parts[0] == "blk", let i = Int(parts[1]), i >= 0, parts[3] == "weight",
-              let b = block.first(where: { $0.gguf == parts[2] }) else { return nil }
+            let b = block.first(where: { $0.gguf == parts[2] })
+        else { return nil }
         return "model.layers.\(i).\(b.hf).weight"
     }
 

@@ -69,7 +69,9 @@ struct Arguments {
                 flags.insert(name)
             } else {
                 let v: String
-                if let inline { v = inline } else {
+                if let inline {
+                    v = inline
+                } else {
                     guard i < args.count else { throw UsageError("option '--\(name)' needs a value (\(spec.value!))") }
                     v = args[i]
                     i += 1

@@ -16,7 +16,8 @@ protocol Command {
 
 /// Every subcommand, in the order `lep --help` lists them.
 enum CommandRegistry {
-    static let all: [any Command.Type] = [InspectCommand.self, ConvertCommand.self, SynthCommand.self, RunCommand.self, VerifyCommand.self, PropagateCommand.self, VocabCommand.self]
+    static let all: [any Command.Type] =
+        [InspectCommand.self, ConvertCommand.self, SynthCommand.self, RunCommand.self, VerifyCommand.self, PropagateCommand.self, VocabCommand.self]
         + [TokenizeCommand.self, DetokenizeCommand.self, TokstatsCommand.self]
         + SurgeryCommands.all
         + [EvalCommand.self]

@@ -32,7 +32,7 @@ enum ConvertCommand: Command {
         OptionSpec(name: "dtype", value: "bf16|f16|f32|f64", help: "target dtype for float tensors (default: keep)"),
         OptionSpec(name: "shard-size", value: "SIZE", help: "maximum shard size, e.g. 5GB (default), 500MB; 0 = one file"),
         OptionSpec(name: "force", value: nil, help: "replace OUT if it exists"),
-        OptionSpec(name: "json", value: nil, help: "print a JSON summary"),
+        OptionSpec(name: "json", value: nil, help: "print a JSON summary")
     ]
 
     static func run(_ args: Arguments) throws -> Int32 {
@@ -57,7 +57,9 @@ enum ConvertCommand: Command {
         if args.flag("json") {
             Terminal.out("{\"tensors\": \(summary.tensors), \"shards\": \(summary.shards), \"bytes\": \(summary.bytesWritten), \"seconds\": \(Format.fixed(seconds, 3))}")
         } else {
-            Terminal.out("wrote \(p[1]): \(summary.tensors) tensors in \(summary.shards) shard\(summary.shards == 1 ? "" : "s"), \(Format.bytes(summary.bytesWritten)) in \(Format.fixed(seconds, 2)) s; carried \(summary.carriedFiles.isEmpty ? "no other files" : summary.carriedFiles.joined(separator: ", "))")
+            Terminal.out(
+                "wrote \(p[1]): \(summary.tensors) tensors in \(summary.shards) shard\(summary.shards == 1 ? "" : "s"), \(Format.bytes(summary.bytesWritten)) in \(Format.fixed(seconds, 2)) s; carried \(summary.carriedFiles.isEmpty ? "no other files" : summary.carriedFiles.joined(separator: ", "))"
+            )
         }
         return 0
     }
@@ -79,7 +81,9 @@ enum ConvertCommand: Command {
         } else {
             Terminal.out("read \(input): \(s.architecture)" + (types.isEmpty ? "" : ", tensors \(types)"))
             Terminal.out("tokenizer: \(s.tokenizer)" + (s.chatTemplates.isEmpty ? "; no chat template" : "; chat templates: \(s.chatTemplates.joined(separator: ", "))"))
-            Terminal.out("wrote \(output): " + (s.tensors == 0 ? "" : "\(s.tensors) tensors as \(s.dtype.rawValue), \(Format.bytes(s.bytesWritten)) ") + "in \(Format.fixed(progress.elapsed, 2)) s; \(s.files.joined(separator: ", "))")
+            Terminal.out(
+                "wrote \(output): " + (s.tensors == 0 ? "" : "\(s.tensors) tensors as \(s.dtype.rawValue), \(Format.bytes(s.bytesWritten)) ")
+                    + "in \(Format.fixed(progress.elapsed, 2)) s; \(s.files.joined(separator: ", "))")
         }
         return 0
     }

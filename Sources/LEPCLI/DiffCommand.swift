@@ -23,7 +23,7 @@ enum DiffCommand: Command {
         OptionSpec(name: "density", value: "D", help: "fraction of each delta kept by magnitude (default 1)"),
         OptionSpec(name: "dtype", value: "bf16|f16|f32", help: "storage dtype of the delta (default: TUNED's)"),
         OptionSpec(name: "force", value: nil, help: "replace DELTA if it exists"),
-        OptionSpec(name: "json", value: nil, help: "print the summary as JSON"),
+        OptionSpec(name: "json", value: nil, help: "print the summary as JSON")
     ]
 
     static func run(_ args: Arguments) throws -> Int32 {
@@ -45,14 +45,19 @@ enum DiffCommand: Command {
         let s = try TaskVector.diff(base: p[0], tuned: p[1], output: out, options: o, progress: progress.update)
         progress.finish()
         if args.flag("json") {
-            Terminal.out(JSONWriter.compact(.object(JSONObject([
-                ("output", .string(out)), ("tensors", .number(JSONNumber(s.tensors))), ("raw_bytes", .number(JSONNumber(s.rawBytes))),
-                ("compressed_bytes", .number(JSONNumber(s.compressedBytes))), ("tuned_bytes", .number(JSONNumber(s.tunedBytes))),
-                ("seconds", .number(JSONNumber(progress.elapsed))),
-            ]))))
+            Terminal.out(
+                JSONWriter.compact(
+                    .object(
+                        JSONObject([
+                            ("output", .string(out)), ("tensors", .number(JSONNumber(s.tensors))), ("raw_bytes", .number(JSONNumber(s.rawBytes))),
+                            ("compressed_bytes", .number(JSONNumber(s.compressedBytes))), ("tuned_bytes", .number(JSONNumber(s.tunedBytes))),
+                            ("seconds", .number(JSONNumber(progress.elapsed)))
+                        ]))))
             return 0
         }
-        Terminal.out("wrote \(out): \(s.tensors) tensors, \(Format.bytes(s.compressedBytes)) compressed from \(Format.bytes(s.rawBytes)) raw; TUNED is \(Format.bytes(s.tunedBytes)), ratio \(Format.fixed(s.ratio, 2)) in \(Format.fixed(progress.elapsed, 2)) s")
+        Terminal.out(
+            "wrote \(out): \(s.tensors) tensors, \(Format.bytes(s.compressedBytes)) compressed from \(Format.bytes(s.rawBytes)) raw; TUNED is \(Format.bytes(s.tunedBytes)), ratio \(Format.fixed(s.ratio, 2)) in \(Format.fixed(progress.elapsed, 2)) s"
+        )
         return 0
     }
 }
@@ -67,7 +72,7 @@ enum ApplyCommand: Command {
         OptionSpec(name: "output", value: "OUT", help: "output model directory (-o OUT)"),
         OptionSpec(name: "scale", value: "S", help: "multiply the delta by S (default 1)"),
         OptionSpec(name: "force", value: nil, help: "replace OUT if it exists"),
-        OptionSpec(name: "json", value: nil, help: "print the summary as JSON"),
+        OptionSpec(name: "json", value: nil, help: "print the summary as JSON")
     ]
 
     static func run(_ args: Arguments) throws -> Int32 {
@@ -84,9 +89,12 @@ enum ApplyCommand: Command {
         let n = try TaskVector.apply(base: p[0], delta: p[1], output: out, options: o, progress: progress.update)
         progress.finish()
         if args.flag("json") {
-            Terminal.out(JSONWriter.compact(.object(JSONObject([
-                ("output", .string(out)), ("tensors", .number(JSONNumber(n))), ("scale", .number(JSONNumber(o.scale))), ("seconds", .number(JSONNumber(progress.elapsed))),
-            ]))))
+            Terminal.out(
+                JSONWriter.compact(
+                    .object(
+                        JSONObject([
+                            ("output", .string(out)), ("tensors", .number(JSONNumber(n))), ("scale", .number(JSONNumber(o.scale))), ("seconds", .number(JSONNumber(progress.elapsed)))
+                        ]))))
             return 0
         }
         Terminal.out("wrote \(out): \(n) tensors, BASE + \(Format.fixed(o.scale, 3))·DELTA in \(Format.fixed(progress.elapsed, 2)) s")

@@ -12,7 +12,8 @@ import Support
 enum EvalCommand: Command {
     static let name = "eval"
     static let summary = "evaluate models side by side (likelihood, copy, multiple choice, tokenizer, chat format, agreement; paired comparisons) and write JSON/Markdown/SVG reports"
-    static let usage = "MODEL [MODEL...] -o DIR [--tasks LIST] [--data DIR] [--chat-template FILE | --chat-format NAME | --chat-template-name NAME] [--max-items N] [--copy-items N] [--chat-prompts N] [--seed S] [--bootstrap N] [--ctx N] [--summary-json FILE] [--memory SIZE] [--force] [--json]"
+    static let usage =
+        "MODEL [MODEL...] -o DIR [--tasks LIST] [--data DIR] [--chat-template FILE | --chat-format NAME | --chat-template-name NAME] [--max-items N] [--copy-items N] [--chat-prompts N] [--seed S] [--bootstrap N] [--ctx N] [--summary-json FILE] [--memory SIZE] [--force] [--json]"
     static let details = """
         Runs each model (Float32 forward pass, greedy decoding) on the bundled English and Russian data,
         or on --data DIR (<lang>/text.txt, <lang>/copy_text.txt, <lang>/copy.jsonl,
@@ -60,7 +61,7 @@ enum EvalCommand: Command {
         OptionSpec(name: "ctx", value: "N", help: "likelihood window length in tokens"),
         OptionSpec(name: "memory", value: "SIZE", help: "keep converted Float32 weights up to SIZE per model (default 8GiB)"),
         OptionSpec(name: "force", value: nil, help: "write into an existing non-empty -o folder (its report.* files are replaced)"),
-        OptionSpec(name: "json", value: nil, help: "print report.json instead of the Markdown table"),
+        OptionSpec(name: "json", value: nil, help: "print report.json instead of the Markdown table")
     ]
 
     static func run(_ args: Arguments) throws -> Int32 {
@@ -144,7 +145,9 @@ enum EvalCommand: Command {
         guard PathUtilities.isDirectory(out) else { throw CommandFailure("-o \(out) exists and is not a folder") }
         let present = PathUtilities.listDirectory(out).filter { $0 != "." && $0 != ".." }
         if !present.isEmpty && !force {
-            throw CommandFailure("-o \(out) exists and is not empty (\(present.count) entr\(present.count == 1 ? "y" : "ies"), e.g. \(present.sorted()[0])); use --force to write the reports into it, or choose a new folder")
+            throw CommandFailure(
+                "-o \(out) exists and is not empty (\(present.count) entr\(present.count == 1 ? "y" : "ies"), e.g. \(present.sorted()[0])); use --force to write the reports into it, or choose a new folder"
+            )
         }
     }
 }

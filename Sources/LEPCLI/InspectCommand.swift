@@ -17,7 +17,7 @@ enum InspectCommand: Command {
     static let options = [
         OptionSpec(name: "json", value: nil, help: "machine-readable output"),
         OptionSpec(name: "tensors", value: nil, help: "list every tensor (name, dtype, shape)"),
-        OptionSpec(name: "check-values", value: nil, help: "scan all float tensors for NaN/Inf"),
+        OptionSpec(name: "check-values", value: nil, help: "scan all float tensors for NaN/Inf")
     ]
 
     static func run(_ args: Arguments) throws -> Int32 {
@@ -32,10 +32,11 @@ enum InspectCommand: Command {
             switch templates {
             case .none: o["chat_templates"] = .null
             case .found(let set):
-                o["chat_templates"] = .object(JSONObject([
-                    ("storage", .string(set.storage.rawValue)),
-                    ("templates", .array(set.templates.map { .object(JSONObject([("name", .string($0.name)), ("characters", .number(JSONNumber($0.source.count)))])) })),
-                ]))
+                o["chat_templates"] = .object(
+                    JSONObject([
+                        ("storage", .string(set.storage.rawValue)),
+                        ("templates", .array(set.templates.map { .object(JSONObject([("name", .string($0.name)), ("characters", .number(JSONNumber($0.source.count)))])) }))
+                    ]))
             case .unreadable(let why): o["chat_templates"] = .object(JSONObject([("error", .string(why))]))
             }
             Terminal.out(JSONWriter.pretty(.object(o)))
@@ -69,7 +70,9 @@ enum InspectCommand: Command {
         let unknown = r.configProblem.map { "unknown: config.json not understood (\($0))" } ?? "unknown (no config.json)"
         lines.append("architecture:  \(r.architecture ?? unknown)")
         if let c = r.config {
-            lines.append("config:        \(c.numHiddenLayers) layers, hidden \(c.hiddenSize), intermediate \(c.intermediateSize), heads \(c.numAttentionHeads)/\(c.numKeyValueHeads) (head_dim \(c.headDim)), vocab \(c.vocabSize)")
+            lines.append(
+                "config:        \(c.numHiddenLayers) layers, hidden \(c.hiddenSize), intermediate \(c.intermediateSize), heads \(c.numAttentionHeads)/\(c.numKeyValueHeads) (head_dim \(c.headDim)), vocab \(c.vocabSize)"
+            )
             var rope = "rope_theta \(Format.fixed(c.ropeTheta, 0))"
             switch c.ropeScaling {
             case .none: break
@@ -109,13 +112,14 @@ enum InspectCommand: Command {
         o["path"] = .string(r.path)
         o["architecture"] = r.architecture.map(JSONValue.string) ?? .null
         if let c = r.config {
-            o["config"] = .object(JSONObject([
-                ("model_type", .string(c.family.rawValue)), ("num_hidden_layers", int(c.numHiddenLayers)),
-                ("hidden_size", int(c.hiddenSize)), ("intermediate_size", int(c.intermediateSize)),
-                ("num_attention_heads", int(c.numAttentionHeads)), ("num_key_value_heads", int(c.numKeyValueHeads)),
-                ("head_dim", int(c.headDim)), ("vocab_size", int(c.vocabSize)),
-                ("tie_word_embeddings", .bool(c.tieWordEmbeddings)),
-            ]))
+            o["config"] = .object(
+                JSONObject([
+                    ("model_type", .string(c.family.rawValue)), ("num_hidden_layers", int(c.numHiddenLayers)),
+                    ("hidden_size", int(c.hiddenSize)), ("intermediate_size", int(c.intermediateSize)),
+                    ("num_attention_heads", int(c.numAttentionHeads)), ("num_key_value_heads", int(c.numKeyValueHeads)),
+                    ("head_dim", int(c.headDim)), ("vocab_size", int(c.vocabSize)),
+                    ("tie_word_embeddings", .bool(c.tieWordEmbeddings))
+                ]))
         }
         o["parameters"] = int(r.parameterCount)
         o["dtypes"] = .array(r.dtypes.map { .object(JSONObject([("dtype", .string($0.dtype)), ("tensors", int($0.tensors)), ("bytes", int($0.bytes))])) })
@@ -124,11 +128,12 @@ enum InspectCommand: Command {
         o["tokenizer_vocabulary"] = r.tokenizerVocabulary.map { .object(JSONObject([("size", int($0.size)), ("source", .string($0.source))])) } ?? .null
         o["tied"] = r.tied.map(JSONValue.bool) ?? .null
         if tensors {
-            o["tensors"] = .array(r.tensors.map { t in
-                var e = JSONObject([("name", .string(t.name)), ("dtype", .string(t.dtype)), ("shape", .array(t.shape.map(int)))])
-                if let n = t.nonFinite { e["non_finite"] = int(n) }
-                return .object(e)
-            })
+            o["tensors"] = .array(
+                r.tensors.map { t in
+                    var e = JSONObject([("name", .string(t.name)), ("dtype", .string(t.dtype)), ("shape", .array(t.shape.map(int)))])
+                    if let n = t.nonFinite { e["non_finite"] = int(n) }
+                    return .object(e)
+                })
         }
         o["problems"] = .array(r.problems.map { .object(JSONObject([("severity", .string($0.severity.rawValue)), ("message", .string($0.message))])) })
         return .object(o)

@@ -61,7 +61,7 @@ public enum LEPTool {
             "",
             "usage: lep COMMAND [ARGS...]",
             "",
-            "commands:",
+            "commands:"
         ]
         var width = 0
         for c in CommandRegistry.all { width = max(width, c.name.count + 2) }
@@ -71,7 +71,7 @@ public enum LEPTool {
             "  " + "help CMD".padding(to: width) + "show a command's options",
             "",
             "--help shows this text, --version the version.",
-            "Exit codes: 0 success, 1 failure, 64 bad usage.",
+            "Exit codes: 0 success, 1 failure, 64 bad usage."
         ]
         return lines.joined(separator: "\n")
     }

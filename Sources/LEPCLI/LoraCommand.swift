@@ -23,7 +23,7 @@ enum LoraCommand: Command {
         OptionSpec(name: "output", value: "OUT", help: "output model directory (-o OUT)"),
         OptionSpec(name: "force", value: nil, help: "replace OUT if it exists"),
         OptionSpec(name: "dtype", value: "bf16|f16|f32", help: "output dtype (default: the model's)"),
-        OptionSpec(name: "json", value: nil, help: "print the summary as JSON"),
+        OptionSpec(name: "json", value: nil, help: "print the summary as JSON")
     ]
 
     static func run(_ args: Arguments) throws -> Int32 {
@@ -43,10 +43,13 @@ enum LoraCommand: Command {
         let summary = try MergeExecutor.run(plan, output: out, options: options, progress: progress.update)
         progress.finish()
         if args.flag("json") {
-            Terminal.out(JSONWriter.compact(.object(JSONObject([
-                ("output", .string(out)), ("tensors", .number(JSONNumber(summary.tensors))), ("model", .string(p[1])), ("adapter", .string(p[2])),
-                ("seconds", .number(JSONNumber(progress.elapsed))),
-            ]))))
+            Terminal.out(
+                JSONWriter.compact(
+                    .object(
+                        JSONObject([
+                            ("output", .string(out)), ("tensors", .number(JSONNumber(summary.tensors))), ("model", .string(p[1])), ("adapter", .string(p[2])),
+                            ("seconds", .number(JSONNumber(progress.elapsed)))
+                        ]))))
             return 0
         }
         Terminal.out("wrote \(out): \(summary.tensors) tensors, adapter \(p[2]) merged into \(p[1]) in \(Format.fixed(progress.elapsed, 2)) s")

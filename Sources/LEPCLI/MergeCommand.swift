@@ -31,7 +31,7 @@ enum MergeCommand: Command {
         OptionSpec(name: "force", value: nil, help: "replace OUT if it exists"),
         OptionSpec(name: "seed", value: "S", help: "seed for random methods (overrides the recipe's seed)"),
         OptionSpec(name: "shard-size", value: "SIZE", help: "maximum shard size (default 5GB); 0 = one file"),
-        OptionSpec(name: "json", value: nil, help: "print the plan (--dry-run) or the summary as JSON"),
+        OptionSpec(name: "json", value: nil, help: "print the plan (--dry-run) or the summary as JSON")
     ]
 
     static func run(_ args: Arguments) throws -> Int32 {
@@ -74,13 +74,18 @@ enum MergeCommand: Command {
         let summary = try MergeExecutor.run(plan, output: out, options: options, progress: progress.update)
         progress.finish()
         if json {
-            Terminal.out(JSONWriter.pretty(.object(JSONObject([
-                ("output", .string(out)), ("method", .string(plan.method.name)), ("tensors", .number(JSONNumber(summary.tensors))),
-                ("shards", .number(JSONNumber(summary.shards))), ("bytes", .number(JSONNumber(summary.bytes))), ("seconds", .number(JSONNumber(progress.elapsed))),
-            ]))))
+            Terminal.out(
+                JSONWriter.pretty(
+                    .object(
+                        JSONObject([
+                            ("output", .string(out)), ("method", .string(plan.method.name)), ("tensors", .number(JSONNumber(summary.tensors))),
+                            ("shards", .number(JSONNumber(summary.shards))), ("bytes", .number(JSONNumber(summary.bytes))), ("seconds", .number(JSONNumber(progress.elapsed)))
+                        ]))))
             return 0
         }
-        Terminal.out("wrote \(out): \(summary.tensors) tensors in \(summary.shards) shard\(summary.shards == 1 ? "" : "s"), \(Format.bytes(summary.bytes)) in \(Format.fixed(progress.elapsed, 2)) s (\(plan.method.name))")
+        Terminal.out(
+            "wrote \(out): \(summary.tensors) tensors in \(summary.shards) shard\(summary.shards == 1 ? "" : "s"), \(Format.bytes(summary.bytes)) in \(Format.fixed(progress.elapsed, 2)) s (\(plan.method.name))"
+        )
         return 0
     }
 }
@@ -96,17 +101,28 @@ enum MethodsCommand: Command {
     static func run(_ args: Arguments) throws -> Int32 {
         _ = try args.positionals([])
         if args.flag("json") {
-            Terminal.out(JSONWriter.pretty(.array(MethodRegistry.all.map { m in
-                .object(JSONObject([
-                    ("name", .string(m.name)), ("summary", .string(m.summary)), ("base_model_required", .bool(m.basePolicy == .required)),
-                    ("min_models", .number(JSONNumber(m.inputCount.lowerBound))), ("random", .bool(m.isRandom)),
-                    ("parameters", .array(m.parameters.map { p in
-                        .object(JSONObject([("name", .string(p.name)), ("scope", .string(p.scope.rawValue)), ("kind", .string(p.kind.rawValue)),
-                                            ("default", p.defaultValue.map { .string("\($0)") } ?? .null), ("help", .string(p.help))]))
-                    })),
-                    ("reference", .string(m.reference)),
-                ]))
-            })))
+            Terminal.out(
+                JSONWriter.pretty(
+                    .array(
+                        MethodRegistry.all.map { m in
+                            .object(
+                                JSONObject([
+                                    ("name", .string(m.name)), ("summary", .string(m.summary)), ("base_model_required", .bool(m.basePolicy == .required)),
+                                    ("min_models", .number(JSONNumber(m.inputCount.lowerBound))), ("random", .bool(m.isRandom)),
+                                    (
+                                        "parameters",
+                                        .array(
+                                            m.parameters.map { p in
+                                                .object(
+                                                    JSONObject([
+                                                        ("name", .string(p.name)), ("scope", .string(p.scope.rawValue)), ("kind", .string(p.kind.rawValue)),
+                                                        ("default", p.defaultValue.map { .string("\($0)") } ?? .null), ("help", .string(p.help))
+                                                    ]))
+                                            })
+                                    ),
+                                    ("reference", .string(m.reference))
+                                ]))
+                        })))
             return 0
         }
         for m in MethodRegistry.all {

@@ -29,7 +29,7 @@ enum PipelineCommand: Command {
         OptionSpec(name: "set", value: "NAME=VALUE", help: "bind a pipeline variable (repeatable)", repeatable: true),
         OptionSpec(name: "dry-run", value: nil, help: "validate and print the plan; run nothing"),
         OptionSpec(name: "from", value: "STEP", help: "start at STEP (earlier steps' outputs must exist)"),
-        OptionSpec(name: "json", value: nil, help: "print the plan (--dry-run) or the run's summary as JSON"),
+        OptionSpec(name: "json", value: nil, help: "print the plan (--dry-run) or the run's summary as JSON")
     ]
 
     static func run(_ args: Arguments) throws -> Int32 {
@@ -92,18 +92,23 @@ enum PipelineCommand: Command {
 
     /// The `--dry-run --json` plan: steps skipped, run, and left for a later `--from`.
     static func planJSON(_ path: String, _ plan: Pipeline.Plan) -> JSONValue {
-        .object(JSONObject([
-            ("recipe", .string(path)),
-            ("skipped", .array(plan.skipped.map { stepJSON($0) })),
-            ("run", .array(plan.run.map { s in
-                guard case .object(var o) = stepJSON(s) else { return stepJSON(s) }
-                o["pauses"] = .bool(s.pauses)
-                return .object(o)
-            })),
-            ("later", .array(plan.later.map { stepJSON($0) })),
-            ("pause_at", plan.pauseAt.map { .string($0.name) } ?? .null),
-            ("resume_from", plan.resumeFrom.map { .string($0.name) } ?? .null),
-        ]))
+        .object(
+            JSONObject([
+                ("recipe", .string(path)),
+                ("skipped", .array(plan.skipped.map { stepJSON($0) })),
+                (
+                    "run",
+                    .array(
+                        plan.run.map { s in
+                            guard case .object(var o) = stepJSON(s) else { return stepJSON(s) }
+                            o["pauses"] = .bool(s.pauses)
+                            return .object(o)
+                        })
+                ),
+                ("later", .array(plan.later.map { stepJSON($0) })),
+                ("pause_at", plan.pauseAt.map { .string($0.name) } ?? .null),
+                ("resume_from", plan.resumeFrom.map { .string($0.name) } ?? .null)
+            ]))
     }
 
     /// Loads and plans the pipeline. A --set or --from the recipe does not know, or a variable left

@@ -16,7 +16,8 @@ import Vocabulary
 enum PropagateCommand: Command {
     static let name = "propagate"
     static let summary = "propagate a donor's learned embeddings into an instruct model (LEP)"
-    static let usage = "--base B --instruct I --donor D [--donor-base INIT --alpha-scale S] -o OUT [--mode MODE] [--delta-shared exact] [--chat-template FILE] [--compat reference] [--fit-precision mixed|float64] [--occurrence-map FILE] [--shard-size SIZE] [--save-fit FILE] [--skip-layer-check] [--force] [--verbose] [--json]"
+    static let usage =
+        "--base B --instruct I --donor D [--donor-base INIT --alpha-scale S] -o OUT [--mode MODE] [--delta-shared exact] [--chat-template FILE] [--compat reference] [--fit-precision mixed|float64] [--occurrence-map FILE] [--shard-size SIZE] [--save-fit FILE] [--skip-layer-check] [--force] [--verbose] [--json]"
     static let details = """
         Fits X (h×h) by least squares so that base rows · X ≈ instruct rows (row pairs chosen by
         --mode), then writes the instruct model with embed_tokens/lm_head = donor rows · X, the donor's
@@ -74,7 +75,7 @@ enum PropagateCommand: Command {
         OptionSpec(name: "skip-layer-check", value: nil, help: "do not compare the donor's layers with the base's"),
         OptionSpec(name: "force", value: nil, help: "replace OUT if it exists"),
         OptionSpec(name: "verbose", value: nil, help: "list every appended token"),
-        OptionSpec(name: "json", value: nil, help: "print the result (lep_propagation.json plus output and seconds) as JSON"),
+        OptionSpec(name: "json", value: nil, help: "print the result (lep_propagation.json plus output and seconds) as JSON")
     ]
 
     static func run(_ args: Arguments) throws -> Int32 {
@@ -130,9 +131,10 @@ enum PropagateCommand: Command {
         if args.flag("json") {
             // The provenance file is the full result; the summary adds where it went and how long it took.
             var root = (WholeFile.bytes(output + "/" + OutputAssembly.provenanceName).flatMap { try? JSONParser.parse($0) }?.object) ?? JSONObject()
-            root["appended_tokens"] = .array(r.appended.map {
-                .object(JSONObject([("token", .string($0.token.content)), ("instruct_id", .number(JSONNumber($0.instructId))), ("output_id", .number(JSONNumber($0.outputId)))]))
-            })
+            root["appended_tokens"] = .array(
+                r.appended.map {
+                    .object(JSONObject([("token", .string($0.token.content)), ("instruct_id", .number(JSONNumber($0.instructId))), ("output_id", .number(JSONNumber($0.outputId)))]))
+                })
             root["output"] = .string(output)
             root["seconds"] = .number(JSONNumber(seconds))
             Terminal.out(JSONWriter.pretty(.object(root)))
@@ -143,17 +145,22 @@ enum PropagateCommand: Command {
             if let s = m.solution {
                 let fb = s.fallbackReason.map { " (fallback: \($0))" } ?? ""
                 let prec = " [\(s.precision.rawValue)" + (m.float64Refit.map { "; refitted: \($0)" } ?? "") + "]"
-                Terminal.out("  \(m.tensor): \(s.method.rawValue)\(fb)\(prec), rcond \(s.rcond), relative residual \(s.relativeResidual), ‖X − I‖/‖I‖ \(s.distanceFromIdentity), \(Format.fixed(m.seconds, 2)) s")
+                Terminal.out(
+                    "  \(m.tensor): \(s.method.rawValue)\(fb)\(prec), rcond \(s.rcond), relative residual \(s.relativeResidual), ‖X − I‖/‖I‖ \(s.distanceFromIdentity), \(Format.fixed(m.seconds, 2)) s"
+                )
             } else {
                 Terminal.out("  \(m.tensor): X = I")
             }
         }
         if !r.loraEmbeddingTensors.isEmpty || !r.loraLayerTensors.isEmpty {
-            Terminal.out("  LoRA donor: merged into the donor rows: \(r.loraEmbeddingTensors.joined(separator: ", ")); \(r.loraLayerTensors.count) layer deltas added to instruct" + (o.alphaScale.map { " (× 1/\($0))" } ?? ""))
+            Terminal.out(
+                "  LoRA donor: merged into the donor rows: \(r.loraEmbeddingTensors.joined(separator: ", ")); \(r.loraLayerTensors.count) layer deltas added to instruct"
+                    + (o.alphaScale.map { " (× 1/\($0))" } ?? ""))
         }
         if !r.appended.isEmpty {
-            Terminal.out("  appended \(r.appended.count) instruct added token\(r.appended.count == 1 ? "" : "s") the donor lacks: output ids \(idRangesText(r.appended.map(\.outputId))) (instruct ids \(idRangesText(r.appended.map(\.instructId))))"
-                + (args.flag("verbose") ? "" : "; --verbose or --json lists them"))
+            Terminal.out(
+                "  appended \(r.appended.count) instruct added token\(r.appended.count == 1 ? "" : "s") the donor lacks: output ids \(idRangesText(r.appended.map(\.outputId))) (instruct ids \(idRangesText(r.appended.map(\.instructId))))"
+                    + (args.flag("verbose") ? "" : "; --verbose or --json lists them"))
             if args.flag("verbose") {
                 for e in r.appended { Terminal.out("    \(e.outputId) ← instruct \(e.instructId) \(e.token.content)") }
             }

@@ -11,7 +11,8 @@ import Tokenizers
 enum RunCommand: Command {
     static let name = "run"
     static let summary = "greedy continuation of a prompt (text or token ids), or a chat with the model's template"
-    static let usage = "MODEL (--prompt TEXT | --ids 1,2,3 | --chat [TEXT] [--system TEXT]) [--chat-template FILE | --chat-template-name NAME] [--no-special] [--max-tokens N] [--stats] [--memory SIZE] [--json]"
+    static let usage =
+        "MODEL (--prompt TEXT | --ids 1,2,3 | --chat [TEXT] [--system TEXT]) [--chat-template FILE | --chat-template-name NAME] [--no-special] [--max-tokens N] [--stats] [--memory SIZE] [--json]"
     static let details = """
         Runs the Float32 reference forward pass on the CPU (OpenBLAS; LEP_THREADS sets the thread
         count). Weights are read from the mapped checkpoint and converted per layer. Generation is
@@ -38,7 +39,9 @@ enum RunCommand: Command {
         OptionSpec(name: "no-special", value: nil, help: "--prompt: add no BOS/EOS (as lep tokenize --no-special)"),
         OptionSpec(name: "stats", value: nil, help: "print prefill and decode throughput to stderr"),
         OptionSpec(name: "json", value: nil, help: "print prompt ids, new ids, text and timings as JSON"),
-        OptionSpec(name: "memory", value: "SIZE", help: "keep converted Float32 weights up to SIZE for the prompt passes (default 0: each pass converts one layer at a time into a reused buffer; decoding reads the weights in place)"),
+        OptionSpec(
+            name: "memory", value: "SIZE",
+            help: "keep converted Float32 weights up to SIZE for the prompt passes (default 0: each pass converts one layer at a time into a reused buffer; decoding reads the weights in place)")
     ]
 
     static func run(_ args: Arguments) throws -> Int32 {
@@ -112,8 +115,9 @@ enum RunCommand: Command {
             if tokenizer == nil, !json { Terminal.write(1, (produced.count > 1 ? " " : "") + String(id)) } else { printer.update(produced) }
         }
         printer.finish(out)
-        let turn = Turn(promptIds: prompt, ids: out, text: tokenizer.map { $0.decode(out, skipSpecialTokens: false) }, stopped: out.last.map(stops.contains) == true,
-                        prefillSeconds: firstTokenAt - start, decodeSeconds: Terminal.now() - firstTokenAt, cachedTokens: 0)
+        let turn = Turn(
+            promptIds: prompt, ids: out, text: tokenizer.map { $0.decode(out, skipSpecialTokens: false) }, stopped: out.last.map(stops.contains) == true,
+            prefillSeconds: firstTokenAt - start, decodeSeconds: Terminal.now() - firstTokenAt, cachedTokens: 0)
         if json { Terminal.out(JSONWriter.compact(turn.json)) } else { Terminal.write(1, "\n") }
         if args.flag("stats") { turn.printStats() }
         return 0
@@ -147,17 +151,20 @@ struct Turn {
         var o = JSONObject([("prompt_ids", ints(promptIds)), ("ids", ints(ids))])
         o["text"] = text.map(JSONValue.string) ?? .null
         o["stopped_at_eos"] = .bool(stopped)
-        o["timings"] = .object(JSONObject([
-            ("prefill_tokens", .number(JSONNumber(promptIds.count - cachedTokens))), ("cached_tokens", .number(JSONNumber(cachedTokens))),
-            ("prefill_seconds", .number(JSONNumber(prefillSeconds))), ("decode_tokens", .number(JSONNumber(max(0, ids.count - 1)))),
-            ("decode_seconds", .number(JSONNumber(decodeSeconds))),
-        ]))
+        o["timings"] = .object(
+            JSONObject([
+                ("prefill_tokens", .number(JSONNumber(promptIds.count - cachedTokens))), ("cached_tokens", .number(JSONNumber(cachedTokens))),
+                ("prefill_seconds", .number(JSONNumber(prefillSeconds))), ("decode_tokens", .number(JSONNumber(max(0, ids.count - 1)))),
+                ("decode_seconds", .number(JSONNumber(decodeSeconds)))
+            ]))
         return .object(o)
     }
 
     func printStats() {
         let n = promptIds.count - cachedTokens, d = max(0, ids.count - 1)
-        Terminal.err("prefill: \(n) tokens in \(Format.fixed(prefillSeconds, 3)) s (\(Format.fixed(Double(n) / max(prefillSeconds, 1e-9), 1)) tokens/s)" + (cachedTokens > 0 ? ", \(cachedTokens) reused from the cache" : ""))
+        Terminal.err(
+            "prefill: \(n) tokens in \(Format.fixed(prefillSeconds, 3)) s (\(Format.fixed(Double(n) / max(prefillSeconds, 1e-9), 1)) tokens/s)"
+                + (cachedTokens > 0 ? ", \(cachedTokens) reused from the cache" : ""))
         Terminal.err("decode: \(d) tokens in \(Format.fixed(decodeSeconds, 3)) s (\(d > 0 ? Format.fixed(Double(d) / max(decodeSeconds, 1e-9), 2) : "n/a") tokens/s)")
         if stopped, let last = ids.last { Terminal.err("stopped at eos id \(last)") }
     }
@@ -263,8 +270,9 @@ final class ChatSession {
         }
         printer.finish(out)
         let reply = tokenizer.decode(out, skipSpecialTokens: true)
-        return Turn(promptIds: prompt, ids: out, text: reply, stopped: stopped, prefillSeconds: firstAt - start,
-                    decodeSeconds: Terminal.now() - firstAt, cachedTokens: shared)
+        return Turn(
+            promptIds: prompt, ids: out, text: reply, stopped: stopped, prefillSeconds: firstAt - start,
+            decodeSeconds: Terminal.now() - firstAt, cachedTokens: shared)
     }
 }
 

@@ -6,7 +6,8 @@ import SafeTensors
 enum SynthCommand: Command {
     static let name = "synth"
     static let summary = "write a random checkpoint of a model family (tests, benchmarks)"
-    static let usage = "--preset tiny-llama3|tiny-mistral|llama3-8b|mistral-7b [--layers N] [--vocab N] [--hidden N] [--seed S] [--dtype bf16|f16|f32] [--shard-size SIZE] [--force] [--json] (OUT | -o OUT)"
+    static let usage =
+        "--preset tiny-llama3|tiny-mistral|llama3-8b|mistral-7b [--layers N] [--vocab N] [--hidden N] [--seed S] [--dtype bf16|f16|f32] [--shard-size SIZE] [--force] [--json] (OUT | -o OUT)"
     static let details = """
         Same seed, same bytes. Weights ~ N(0, 0.02²) (approximately), norm weights 1. The config.json
         and generation_config.json are those of the family (LLaMA-3-8B, Mistral-7B-v0.1, or tiny
@@ -22,7 +23,7 @@ enum SynthCommand: Command {
         OptionSpec(name: "dtype", value: "bf16|f16|f32", help: "storage dtype (default bf16)"),
         OptionSpec(name: "shard-size", value: "SIZE", help: "maximum shard size (default 5GB); 0 = one file"),
         OptionSpec(name: "force", value: nil, help: "replace OUT if it exists"),
-        OptionSpec(name: "json", value: nil, help: "print the summary as JSON"),
+        OptionSpec(name: "json", value: nil, help: "print the summary as JSON")
     ]
 
     static func run(_ args: Arguments) throws -> Int32 {
@@ -55,14 +56,19 @@ enum SynthCommand: Command {
         }
         progress.finish()
         if args.flag("json") {
-            Terminal.out(JSONWriter.compact(.object(JSONObject([
-                ("output", .string(out)), ("preset", .string(preset.rawValue)), ("layers", .number(JSONNumber(config.numHiddenLayers))),
-                ("hidden", .number(JSONNumber(config.hiddenSize))), ("vocab", .number(JSONNumber(config.vocabSize))),
-                ("parameters", .number(JSONNumber(config.parameterCount))), ("dtype", .string(o.dtype.rawValue)), ("seconds", .number(JSONNumber(progress.elapsed))),
-            ]))))
+            Terminal.out(
+                JSONWriter.compact(
+                    .object(
+                        JSONObject([
+                            ("output", .string(out)), ("preset", .string(preset.rawValue)), ("layers", .number(JSONNumber(config.numHiddenLayers))),
+                            ("hidden", .number(JSONNumber(config.hiddenSize))), ("vocab", .number(JSONNumber(config.vocabSize))),
+                            ("parameters", .number(JSONNumber(config.parameterCount))), ("dtype", .string(o.dtype.rawValue)), ("seconds", .number(JSONNumber(progress.elapsed)))
+                        ]))))
             return 0
         }
-        Terminal.out("wrote \(out): \(preset.rawValue), \(config.numHiddenLayers) layers, hidden \(config.hiddenSize), vocab \(config.vocabSize), \(Format.count(config.parameterCount)) parameters (\(o.dtype.rawValue)) in \(Format.fixed(progress.elapsed, 2)) s")
+        Terminal.out(
+            "wrote \(out): \(preset.rawValue), \(config.numHiddenLayers) layers, hidden \(config.hiddenSize), vocab \(config.vocabSize), \(Format.count(config.parameterCount)) parameters (\(o.dtype.rawValue)) in \(Format.fixed(progress.elapsed, 2)) s"
+        )
         return 0
     }
 }

@@ -23,7 +23,7 @@ enum TokenizeCommand: Command {
         OptionSpec(name: "continuation", value: nil, help: "encode as inside running text"),
         OptionSpec(name: "benchmark", value: nil, help: "time loading and line-by-line encoding of --file"),
         OptionSpec(name: "save", value: "DIR", help: "write the tokenizer as lep writes it (tokenizer.json or .model + configs) and exit"),
-        OptionSpec(name: "output", value: "DIR", help: "the same as --save DIR"),
+        OptionSpec(name: "output", value: "DIR", help: "the same as --save DIR")
     ]
 
     static func loadText(_ args: Arguments) throws -> String {
@@ -38,19 +38,26 @@ enum TokenizeCommand: Command {
         let tok = try loadTokenizer(path: path)
         if args.value("save") != nil && args.value("output") != nil { throw UsageError("give either --save DIR or -o DIR, not both") }
         if let dir = args.value("save") ?? args.value("output") {
-            if let h = tok as? HFTokenizer { try h.save(directory: dir) }
-            else if let s = tok as? SentencePieceTokenizer { try s.save(directory: dir) }
-            else { throw CommandFailure("--save: lep writes tokenizer.json and SentencePiece tokenizers; this is \(type(of: tok))") }
+            if let h = tok as? HFTokenizer {
+                try h.save(directory: dir)
+            } else if let s = tok as? SentencePieceTokenizer {
+                try s.save(directory: dir)
+            } else {
+                throw CommandFailure("--save: lep writes tokenizer.json and SentencePiece tokenizers; this is \(type(of: tok))")
+            }
             Terminal.out("wrote \(dir)")
             return 0
         }
         let text = try loadText(args)
         let ids = args.flag("continuation") ? tok.encodeContinuation(text) : TextInput.encodePrompt(text, tokenizer: tok, addSpecialTokens: !args.flag("no-special"))
         if args.flag("json") {
-            Terminal.out(JSONWriter.compact(.object(JSONObject([
-                ("ids", .array(ids.map { .number(JSONNumber($0)) })),
-                ("tokens", .array(ids.map { .string(tok.token(for: $0) ?? "") })),
-            ]))))
+            Terminal.out(
+                JSONWriter.compact(
+                    .object(
+                        JSONObject([
+                            ("ids", .array(ids.map { .number(JSONNumber($0)) })),
+                            ("tokens", .array(ids.map { .string(tok.token(for: $0) ?? "") }))
+                        ]))))
         } else {
             Terminal.out(ids.map(String.init).joined(separator: " "))
         }
@@ -70,11 +77,14 @@ enum TokenizeCommand: Command {
         let t3 = Terminal.now()
         var ru = rusage()
         getrusage(RUSAGE_SELF.rawValue, &ru)
-        Terminal.out(JSONWriter.compact(.object(JSONObject([
-            ("load_s", .number(JSONNumber(t1 - t0))), ("encode_s", .number(JSONNumber(t3 - t2))),
-            ("tokens", .number(JSONNumber(n))), ("bytes", .number(JSONNumber(text.utf8.count))),
-            ("lines", .number(JSONNumber(lines.count))), ("peak_rss_mb", .number(JSONNumber(Double(ru.ru_maxrss) / 1024))),
-        ]))))
+        Terminal.out(
+            JSONWriter.compact(
+                .object(
+                    JSONObject([
+                        ("load_s", .number(JSONNumber(t1 - t0))), ("encode_s", .number(JSONNumber(t3 - t2))),
+                        ("tokens", .number(JSONNumber(n))), ("bytes", .number(JSONNumber(text.utf8.count))),
+                        ("lines", .number(JSONNumber(lines.count))), ("peak_rss_mb", .number(JSONNumber(Double(ru.ru_maxrss) / 1024)))
+                    ]))))
         return 0
     }
 }
@@ -90,7 +100,7 @@ enum DetokenizeCommand: Command {
         OptionSpec(name: "ids", value: "IDS", help: "ids to decode"),
         OptionSpec(name: "file", value: "F", help: "file holding the ids"),
         OptionSpec(name: "skip-special", value: nil, help: "drop special tokens"),
-        OptionSpec(name: "json", value: nil, help: "print {\"ids\": [...], \"tokens\": [...], \"text\": ...}"),
+        OptionSpec(name: "json", value: nil, help: "print {\"ids\": [...], \"tokens\": [...], \"text\": ...}")
     ]
 
     static func run(_ args: Arguments) throws -> Int32 {
@@ -112,11 +122,14 @@ enum DetokenizeCommand: Command {
         }
         let text = tok.decode(ids, skipSpecialTokens: args.flag("skip-special"))
         if args.flag("json") {
-            Terminal.out(JSONWriter.compact(.object(JSONObject([
-                ("ids", .array(ids.map { .number(JSONNumber($0)) })),
-                ("tokens", .array(ids.map { .string(tok.token(for: $0) ?? "") })),
-                ("text", .string(text)),
-            ]))))
+            Terminal.out(
+                JSONWriter.compact(
+                    .object(
+                        JSONObject([
+                            ("ids", .array(ids.map { .number(JSONNumber($0)) })),
+                            ("tokens", .array(ids.map { .string(tok.token(for: $0) ?? "") })),
+                            ("text", .string(text))
+                        ]))))
         } else {
             Terminal.out(text)
         }
@@ -129,10 +142,11 @@ enum TokstatsCommand: Command {
     static let name = "tokstats"
     static let summary = "characters per token, tokens per word, byte-fallback and unknown rates, side by side"
     static let usage = "--tokenizer A[,B,...] [--tokenizer C ...] FILE... [--json]"
-    static let details = "Several tokenizers are given comma-separated (--tokenizer A,B) or by repeating the option (--tokenizer A --tokenizer B); every one is shown. Files are encoded line by line without special tokens."
+    static let details =
+        "Several tokenizers are given comma-separated (--tokenizer A,B) or by repeating the option (--tokenizer A --tokenizer B); every one is shown. Files are encoded line by line without special tokens."
     static let options = [
         OptionSpec(name: "tokenizer", value: "A[,B...]", help: "tokenizers to compare (comma-separated or repeated)", repeatable: true),
-        OptionSpec(name: "json", value: nil, help: "machine-readable output"),
+        OptionSpec(name: "json", value: nil, help: "machine-readable output")
     ]
 
     static func run(_ args: Arguments) throws -> Int32 {
@@ -149,14 +163,18 @@ enum TokstatsCommand: Command {
             rows.append((p, tok.vocabularySize, s))
         }
         if args.flag("json") {
-            Terminal.out(JSONWriter.pretty(.array(rows.map { p, v, s in
-                .object(JSONObject([
-                    ("tokenizer", .string(p)), ("vocab_size", .number(JSONNumber(v))), ("tokens", .number(JSONNumber(s.tokens))),
-                    ("characters", .number(JSONNumber(s.characters))), ("words", .number(JSONNumber(s.words))),
-                    ("chars_per_token", .number(JSONNumber(s.charactersPerToken))), ("tokens_per_word", .number(JSONNumber(s.tokensPerWord))),
-                    ("byte_fallback_rate", .number(JSONNumber(s.byteFallbackRate))), ("unknown_rate", .number(JSONNumber(s.unknownRate))),
-                ]))
-            })))
+            Terminal.out(
+                JSONWriter.pretty(
+                    .array(
+                        rows.map { p, v, s in
+                            .object(
+                                JSONObject([
+                                    ("tokenizer", .string(p)), ("vocab_size", .number(JSONNumber(v))), ("tokens", .number(JSONNumber(s.tokens))),
+                                    ("characters", .number(JSONNumber(s.characters))), ("words", .number(JSONNumber(s.words))),
+                                    ("chars_per_token", .number(JSONNumber(s.charactersPerToken))), ("tokens_per_word", .number(JSONNumber(s.tokensPerWord))),
+                                    ("byte_fallback_rate", .number(JSONNumber(s.byteFallbackRate))), ("unknown_rate", .number(JSONNumber(s.unknownRate)))
+                                ]))
+                        })))
             return 0
         }
         func f(_ x: Double, _ d: Int) -> String {
@@ -170,9 +188,10 @@ enum TokstatsCommand: Command {
         Terminal.out("tokenizer".padding(to: 40) + " vocab    tokens  chars/tok  tok/word  byte-fb%  unk%")
         for (p, v, s) in rows {
             let name = p.count > 40 ? "…" + String(p.suffix(39)) : p
-            Terminal.out(name.padding(to: 40) + " " + String(v).padding(to: 7) + " " + String(s.tokens).padding(to: 8) + "  "
-                + f(s.charactersPerToken, 2).padding(to: 9) + "  " + f(s.tokensPerWord, 2).padding(to: 8) + "  "
-                + f(100 * s.byteFallbackRate, 2).padding(to: 8) + "  " + f(100 * s.unknownRate, 2))
+            Terminal.out(
+                name.padding(to: 40) + " " + String(v).padding(to: 7) + " " + String(s.tokens).padding(to: 8) + "  "
+                    + f(s.charactersPerToken, 2).padding(to: 9) + "  " + f(s.tokensPerWord, 2).padding(to: 8) + "  "
+                    + f(100 * s.byteFallbackRate, 2).padding(to: 8) + "  " + f(100 * s.unknownRate, 2))
         }
         return 0
     }

@@ -30,7 +30,7 @@ enum VerifyCommand: Command {
         OptionSpec(name: "min-top1", value: "X", help: "fail when the same-top-1 fraction is below X"),
         OptionSpec(name: "skip-weight-scan", value: nil, help: "do not scan the weights for NaN/Inf/all-zero"),
         OptionSpec(name: "memory", value: "SIZE", help: "keep converted Float32 weights up to SIZE per model (default 8GiB)"),
-        OptionSpec(name: "json", value: nil, help: "machine-readable output"),
+        OptionSpec(name: "json", value: nil, help: "machine-readable output")
     ]
 
     /// One pass/fail check.
@@ -92,13 +92,16 @@ enum VerifyCommand: Command {
             let progress = Progress("scanning weights")
             let w = try WeightCheck.scan(model.weights.checkpoint, progress: progress.update)
             progress.finish()
-            let detail = w.isHealthy ? "\(w.tensors) tensors, \(Format.count(w.elements)) values, max |w| \(Format.fixed(Double(w.maxAbs), 4))"
+            let detail =
+                w.isHealthy
+                ? "\(w.tensors) tensors, \(Format.count(w.elements)) values, max |w| \(Format.fixed(Double(w.maxAbs), 4))"
                 : w.findings.map { "\($0.tensor): " + ($0.nonFinite > 0 ? "\($0.nonFinite) NaN/Inf" : "all zero") }.joined(separator: "; ")
             checks.append(Check(name: "weights finite and non-zero", passed: w.isHealthy, detail: detail))
-            json["weights"] = .object(JSONObject([
-                ("tensors", num(w.tensors)), ("values", num(w.elements)), ("max_abs", num(Double(w.maxAbs))),
-                ("findings", .array(w.findings.map { .object(JSONObject([("tensor", .string($0.tensor)), ("non_finite", num($0.nonFinite)), ("all_zero", .bool($0.allZero))])) })),
-            ]))
+            json["weights"] = .object(
+                JSONObject([
+                    ("tensors", num(w.tensors)), ("values", num(w.elements)), ("max_abs", num(Double(w.maxAbs))),
+                    ("findings", .array(w.findings.map { .object(JSONObject([("tensor", .string($0.tensor)), ("non_finite", num($0.nonFinite)), ("all_zero", .bool($0.allZero))])) }))
+                ]))
         }
 
         let textBytes = text?.utf8.count
@@ -122,9 +125,11 @@ enum VerifyCommand: Command {
         let bpb = textBytes.map { nll.bitsPerByte(textBytes: $0) }
         json["likelihood"] = likelihoodJSON(nll, bpb)
 
-        var lines = ["model:       \(dir) (\(model.config.architectures.first ?? model.config.family.rawValue), \(model.config.numHiddenLayers) layers, vocab \(V))",
-                     "input:       \(textSource): \(ids.count) tokens" + (textBytes.map { ", \($0) bytes" } ?? "") + ", \(nll.windows) window(s) of ≤ \(ctx)",
-                     "likelihood:  NLL \(Format.fixed(nll.meanNLL, 4)) nats/token, perplexity \(Format.fixed(nll.perplexity, 3))" + (bpb.map { ", \(Format.fixed($0, 4)) bits/byte" } ?? "")]
+        var lines = [
+            "model:       \(dir) (\(model.config.architectures.first ?? model.config.family.rawValue), \(model.config.numHiddenLayers) layers, vocab \(V))",
+            "input:       \(textSource): \(ids.count) tokens" + (textBytes.map { ", \($0) bytes" } ?? "") + ", \(nll.windows) window(s) of ≤ \(ctx)",
+            "likelihood:  NLL \(Format.fixed(nll.meanNLL, 4)) nats/token, perplexity \(Format.fixed(nll.perplexity, 3))" + (bpb.map { ", \(Format.fixed($0, 4)) bits/byte" } ?? "")
+        ]
 
         // 4. Reference.
         if let r = reference, let rIds = referenceIds, let refDir = args.value("reference") {
@@ -135,12 +140,15 @@ enum VerifyCommand: Command {
                 let s = agreement.statistics
                 let refNLL = try r.likelihood(of: rIds, context: ctx)
                 refJSON["likelihood"] = likelihoodJSON(refNLL, textBytes.map { refNLL.bitsPerByte(textBytes: $0) })
-                refJSON["agreement"] = .object(JSONObject([
-                    ("positions", num(s.positions)), ("kl_mean", num(s.klMean)), ("kl_median", num(s.klMedian)),
-                    ("kl_p99", num(s.klP99)), ("kl_max", num(s.klMax)), ("same_top1", num(s.sameTop1)),
-                    ("delta_p_mean", num(s.deltaPMean)), ("delta_p_rms", num(s.deltaPRMS)), ("ln_ppl_ratio", num(s.lnPPLRatio)),
-                ]))
-                lines.append("reference:   \(refDir): NLL \(Format.fixed(refNLL.meanNLL, 4)), perplexity \(Format.fixed(refNLL.perplexity, 3))" + (textBytes.map { ", \(Format.fixed(refNLL.bitsPerByte(textBytes: $0), 4)) bits/byte" } ?? ""))
+                refJSON["agreement"] = .object(
+                    JSONObject([
+                        ("positions", num(s.positions)), ("kl_mean", num(s.klMean)), ("kl_median", num(s.klMedian)),
+                        ("kl_p99", num(s.klP99)), ("kl_max", num(s.klMax)), ("same_top1", num(s.sameTop1)),
+                        ("delta_p_mean", num(s.deltaPMean)), ("delta_p_rms", num(s.deltaPRMS)), ("ln_ppl_ratio", num(s.lnPPLRatio))
+                    ]))
+                lines.append(
+                    "reference:   \(refDir): NLL \(Format.fixed(refNLL.meanNLL, 4)), perplexity \(Format.fixed(refNLL.perplexity, 3))"
+                        + (textBytes.map { ", \(Format.fixed(refNLL.bitsPerByte(textBytes: $0), 4)) bits/byte" } ?? ""))
                 lines.append("agreement:   KL mean \(sci(s.klMean)), median \(sci(s.klMedian)), p99 \(sci(s.klP99)), max \(sci(s.klMax)) nats over \(s.positions) positions")
                 lines.append("             same top-1 \(Format.fixed(100 * s.sameTop1, 2))%, Δp mean \(sci(s.deltaPMean)), RMS \(sci(s.deltaPRMS)), ln(PPL/PPL_ref) \(sci(s.lnPPLRatio))")
                 if let m = maxKLD { checks.append(Check(name: "mean KL ≤ \(m)", passed: s.klMean <= m, detail: sci(s.klMean))) }
@@ -151,7 +159,8 @@ enum VerifyCommand: Command {
                 refJSON["likelihood"] = likelihoodJSON(refNLL, refBPB)
                 lines.append("reference:   \(refDir): \(difference(referenceVocab: r.config.vocabSize, vocab: V, referenceIds: rIds, ids: ids)): only bits per byte is comparable")
                 refJSON["difference"] = .string(difference(referenceVocab: r.config.vocabSize, vocab: V, referenceIds: rIds, ids: ids))
-                lines.append("             reference \(refBPB.map { Format.fixed($0, 4) } ?? "n/a") bits/byte vs model \(bpb.map { Format.fixed($0, 4) } ?? "n/a") (\(rIds.count) vs \(ids.count) tokens)")
+                lines.append(
+                    "             reference \(refBPB.map { Format.fixed($0, 4) } ?? "n/a") bits/byte vs model \(bpb.map { Format.fixed($0, 4) } ?? "n/a") (\(rIds.count) vs \(ids.count) tokens)")
                 if maxKLD != nil || minTop1 != nil {
                     checks.append(Check(name: "agreement thresholds", passed: false, detail: "KL and top-1 need the same vocabulary and tokens; the models differ"))
                 }
@@ -180,12 +189,16 @@ enum VerifyCommand: Command {
         if k == min(referenceIds.count, ids.count) {
             return "same vocab_size \(vocab), but the text is \(referenceIds.count) tokens for the reference and \(ids.count) for the model"
         }
-        return "same vocab_size \(vocab), but the tokenizers split the text differently (first at token \(k): id \(referenceIds[k]) in the reference, \(ids[k]) in the model; \(referenceIds.count) vs \(ids.count) tokens)"
+        return
+            "same vocab_size \(vocab), but the tokenizers split the text differently (first at token \(k): id \(referenceIds[k]) in the reference, \(ids[k]) in the model; \(referenceIds.count) vs \(ids.count) tokens)"
     }
 
     static func likelihoodJSON(_ l: Likelihood, _ bpb: Double?) -> JSONValue {
-        .object(JSONObject([("tokens_scored", num(l.tokens)), ("windows", num(l.windows)), ("nll_per_token", num(l.meanNLL)),
-                            ("perplexity", num(l.perplexity)), ("bits_per_byte", bpb.map(num) ?? .null)]))
+        .object(
+            JSONObject([
+                ("tokens_scored", num(l.tokens)), ("windows", num(l.windows)), ("nll_per_token", num(l.meanNLL)),
+                ("perplexity", num(l.perplexity)), ("bits_per_byte", bpb.map(num) ?? .null)
+            ]))
     }
 
     static func num(_ i: Int) -> JSONValue { .number(JSONNumber(i)) }

@@ -52,7 +52,7 @@ enum VocabCommand: Command {
         OptionSpec(name: "output", value: "OUT", help: "output directory (also -o)"),
         OptionSpec(name: "shard-size", value: "SIZE", help: "init: maximum shard size (default 5GB); 0 = one file"),
         OptionSpec(name: "force", value: nil, help: "replace OUT if it exists"),
-        OptionSpec(name: "json", value: nil, help: "print the summary as JSON"),
+        OptionSpec(name: "json", value: nil, help: "print the summary as JSON")
     ]
 
     static func run(_ args: Arguments) throws -> Int32 {
@@ -92,11 +92,14 @@ enum VocabCommand: Command {
         try VocabularyBuilder.write(r, to: output, force: args.flag("force"), inputs: [old, new])
         progress.finish()
         if args.flag("json") {
-            Terminal.out(JSONWriter.pretty(.object(JSONObject([
-                ("output", .string(output)), ("mode", .string(mode.rawValue)), ("vocabulary_size", num(r.vocabularySize)),
-                ("old_size", num(r.oldSize)), ("appended", num(r.appended)), ("kept", r.kept.map(num) ?? .null),
-                ("notes", .array(r.notes.map { .string($0) })), ("seconds", .number(JSONNumber(progress.elapsed))),
-            ]))))
+            Terminal.out(
+                JSONWriter.pretty(
+                    .object(
+                        JSONObject([
+                            ("output", .string(output)), ("mode", .string(mode.rawValue)), ("vocabulary_size", num(r.vocabularySize)),
+                            ("old_size", num(r.oldSize)), ("appended", num(r.appended)), ("kept", r.kept.map(num) ?? .null),
+                            ("notes", .array(r.notes.map { .string($0) })), ("seconds", .number(JSONNumber(progress.elapsed)))
+                        ]))))
             return 0
         }
         Terminal.out("wrote \(output): \(mode.rawValue) vocabulary of \(r.vocabularySize) ids (old \(r.oldSize), \(r.appended) appended) in \(Format.fixed(progress.elapsed, 2)) s")
@@ -124,18 +127,25 @@ enum VocabCommand: Command {
         let s = try EmbeddingInitializer.run(base: model, tokenizer: tok, output: output, options: o, progress: progress.update)
         progress.finish()
         if args.flag("json") {
-            Terminal.out(JSONWriter.pretty(.object(JSONObject([
-                ("output", .string(output)), ("rows", num(s.newRows)), ("hidden", num(s.hidden)), ("base_rows", num(s.oldRows)),
-                ("modules", .array(s.modules.map { .string($0) })), ("copied", num(s.copied)), ("aggregated", num(s.aggregated)),
-                ("aggregation", .string(o.aggregation.name)), ("mean_of_all_rows", .array(s.unmapped.map(num))),
-                ("occurrence_fallback", num(s.occurrenceFallback)), ("config_notes", .array(s.configNotes.map { .string($0) })),
-                ("mapping_seconds", .number(JSONNumber(s.mappingSeconds))), ("seconds", .number(JSONNumber(progress.elapsed))),
-            ]))))
+            Terminal.out(
+                JSONWriter.pretty(
+                    .object(
+                        JSONObject([
+                            ("output", .string(output)), ("rows", num(s.newRows)), ("hidden", num(s.hidden)), ("base_rows", num(s.oldRows)),
+                            ("modules", .array(s.modules.map { .string($0) })), ("copied", num(s.copied)), ("aggregated", num(s.aggregated)),
+                            ("aggregation", .string(o.aggregation.name)), ("mean_of_all_rows", .array(s.unmapped.map(num))),
+                            ("occurrence_fallback", num(s.occurrenceFallback)), ("config_notes", .array(s.configNotes.map { .string($0) })),
+                            ("mapping_seconds", .number(JSONNumber(s.mappingSeconds))), ("seconds", .number(JSONNumber(progress.elapsed)))
+                        ]))))
             return 0
         }
-        Terminal.out("wrote \(output): \(s.newRows) rows × \(s.hidden) (base \(s.oldRows)) for \(s.modules.joined(separator: ", ")); \(s.copied) copied, \(s.aggregated) aggregated (\(o.aggregation.name)), \(s.unmapped.count) set to the mean of all base rows; mapping \(Format.fixed(s.mappingSeconds, 2)) s, total \(Format.fixed(progress.elapsed, 2)) s")
+        Terminal.out(
+            "wrote \(output): \(s.newRows) rows × \(s.hidden) (base \(s.oldRows)) for \(s.modules.joined(separator: ", ")); \(s.copied) copied, \(s.aggregated) aggregated (\(o.aggregation.name)), \(s.unmapped.count) set to the mean of all base rows; mapping \(Format.fixed(s.mappingSeconds, 2)) s, total \(Format.fixed(progress.elapsed, 2)) s"
+        )
         if !s.unmapped.isEmpty {
-            Terminal.out("  rows with no sub-tokens (mean of all base rows): " + s.unmapped.prefix(20).map(String.init).joined(separator: ", ") + (s.unmapped.count > 20 ? ", … (all in \(EmbeddingInitializer.provenanceName))" : ""))
+            Terminal.out(
+                "  rows with no sub-tokens (mean of all base rows): " + s.unmapped.prefix(20).map(String.init).joined(separator: ", ")
+                    + (s.unmapped.count > 20 ? ", … (all in \(EmbeddingInitializer.provenanceName))" : ""))
         }
         if s.occurrenceFallback > 0 { Terminal.out("  \(s.occurrenceFallback) rows absent from the occurrence map used the plain mean") }
         for n in s.configNotes { Terminal.out("  " + n) }
@@ -156,9 +166,11 @@ enum VocabCommand: Command {
             throw CommandFailure("spm_train (SentencePiece's trainer) is not on PATH; install Debian's sentencepiece package ('make deps' does, or: apt-get install sentencepiece)")
         }
         let tmp = prefix + ".lep-tmp-\(getpid())"
-        let argv = ["spm_train", "--input=\(corpus)", "--model_prefix=\(tmp)", "--vocab_size=\(size)", "--model_type=\(type)",
-                    "--byte_fallback=true", "--split_digits=true", "--character_coverage=1.0", "--normalization_rule_name=identity",
-                    "--unk_id=0", "--bos_id=1", "--eos_id=2", "--pad_id=-1", "--hard_vocab_limit=false", "--minloglevel=1"]
+        let argv = [
+            "spm_train", "--input=\(corpus)", "--model_prefix=\(tmp)", "--vocab_size=\(size)", "--model_type=\(type)",
+            "--byte_fallback=true", "--split_digits=true", "--character_coverage=1.0", "--normalization_rule_name=identity",
+            "--unk_id=0", "--bos_id=1", "--eos_id=2", "--pad_id=-1", "--hard_vocab_limit=false", "--minloglevel=1"
+        ]
         let progress = Progress("vocab train")
         var pid = pid_t()
         var cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
@@ -176,10 +188,13 @@ enum VocabCommand: Command {
         guard rename(tmp + ".model", prefix + ".model") == 0 else { throw CommandFailure("cannot rename \(tmp).model to \(prefix).model: \(String(cString: strerror(errno)))") }
         progress.finish()
         if args.flag("json") {
-            Terminal.out(JSONWriter.pretty(.object(JSONObject([
-                ("output", .string(prefix + ".model")), ("type", .string(type)), ("size_requested", num(size)),
-                ("seconds", .number(JSONNumber(progress.elapsed))),
-            ]))))
+            Terminal.out(
+                JSONWriter.pretty(
+                    .object(
+                        JSONObject([
+                            ("output", .string(prefix + ".model")), ("type", .string(type)), ("size_requested", num(size)),
+                            ("seconds", .number(JSONNumber(progress.elapsed)))
+                        ]))))
             return 0
         }
         Terminal.out("wrote \(prefix).model: SentencePiece \(type), \(size) pieces requested, in \(Format.fixed(progress.elapsed, 2)) s")

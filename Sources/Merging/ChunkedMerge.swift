@@ -51,7 +51,8 @@ struct ChunkedMerge {
         func operand(_ s: Int, _ name: String) -> Operand? {
             let source = plan.sources[s]
             guard source.adapter == nil, let view = try? source.checkpoint.view(name), view.elementCount == count,
-                  let storage = view.dtype.floatStorage, let data = view.bytes.baseAddress else { return nil }
+                let storage = view.dtype.floatStorage, let data = view.bytes.baseAddress
+            else { return nil }
             views.append(view)
             // Rounding through the stored dtype changes no number (at most a NaN's quiet bit, and any
             // NaN fails the merge or is dropped by a selection that treats all NaNs alike): skipped.
@@ -103,8 +104,10 @@ struct ChunkedMerge {
                 var xs: [UnsafeMutableBufferPointer<Float>] = []
                 for (i, x) in inputs.enumerated() { xs.append(load(x, r, into: s + (i + 1) * chunk)) }
                 guard let out = baseBuffer ?? xs.first else { throw .tensorFailure(tensor: task.name, reason: "no inputs") }
-                try method.merge(MergeJob(tensor: task.name, shape: task.shape, base: baseBuffer, inputs: xs,
-                                          parameters: task.parameters, seed: seed, output: out))
+                try method.merge(
+                    MergeJob(
+                        tensor: task.name, shape: task.shape, base: baseBuffer, inputs: xs,
+                        parameters: task.parameters, seed: seed, output: out))
                 return out.baseAddress!
             }
         }
@@ -149,7 +152,8 @@ struct ChunkedMerge {
     /// tensor does not qualify (the generic chunked path runs instead).
     private func plainTaskArithmetic() -> ((Range<Int>, UnsafeMutablePointer<Float>) -> Void)? {
         guard let family = method as? any TaskArithmeticMethod, !family.consensus, let base,
-              family.isElementwise(task.parameters, inputs: inputs.count) else { return nil }
+            family.isElementwise(task.parameters, inputs: inputs.count)
+        else { return nil }
         let operands = [base] + inputs
         guard operands.allSatisfy({ $0.storage == .bf16 && $0.through == nil && Int(bitPattern: $0.data) & 1 == 0 }) else { return nil }
         let weights = inputs.indices.map { Float(task.parameters.number("weight", model: $0)) }
@@ -183,8 +187,10 @@ struct ChunkedMerge {
 
     /// Fills output blocks: `body(range, scratch)` computes the float32 result of one chunk (in the
     /// part's scratch) and returns where it is; it is checked for NaN/Inf and converted into the block.
-    private func emit(into pipe: OutputPipe, scratch: ChunkScratch,
-                      _ body: (Range<Int>, UnsafeMutablePointer<Float>) throws(SurgeryError) -> UnsafeMutablePointer<Float>) throws(SurgeryError) -> Bool {
+    private func emit(
+        into pipe: OutputPipe, scratch: ChunkScratch,
+        _ body: (Range<Int>, UnsafeMutablePointer<Float>) throws(SurgeryError) -> UnsafeMutablePointer<Float>
+    ) throws(SurgeryError) -> Bool {
         let size = output.byteSize
         let blockElements = max(chunk, pipe.blockBytes / size / chunk * chunk)
         var bad = 0
@@ -263,6 +269,8 @@ final class ChunkScratch: @unchecked Sendable {
 
     /// `forParts` for a body that neither fails nor returns anything.
     func forEachPart(_ range: Range<Int>, chunk: Int, _ body: (Int, Range<Int>) -> Void) {
-        _ = try? forParts(range, chunk: chunk) { (p, r) throws(SurgeryError) -> Int in body(p, r); return 0 }
+        _ = try? forParts(range, chunk: chunk) { (p, r) throws(SurgeryError) -> Int in
+            body(p, r); return 0
+        }
     }
 }

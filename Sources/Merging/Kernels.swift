@@ -40,7 +40,9 @@ enum Kernels {
 
     /// Σ |x|.
     static func l1(_ x: UnsafeMutableBufferPointer<Float>) -> Double {
-        sum(x.count) { r in var s = 0.0; for i in r { s += Double(abs(x[i])) }; return s }
+        sum(x.count) { r in
+            var s = 0.0; for i in r { s += Double(abs(x[i])) }; return s
+        }
     }
 
     /// Number of NaN/Inf values.
@@ -171,8 +173,8 @@ enum Kernels {
         var prefix: [(Int, Int)] = []
         var a = 0, b = 0
         for c in counts { prefix.append((a, b)); a += c.0; b += c.1 }
-        let needLo = keep.lowerBound - lessLo       // equal-to-kLo elements with index-order ≥ this are kept
-        let maxHi = keep.upperBound - 1 - lessHi    // equal-to-kHi elements with index-order ≤ this are kept
+        let needLo = keep.lowerBound - lessLo  // equal-to-kLo elements with index-order ≥ this are kept
+        let maxHi = keep.upperBound - 1 - lessHi  // equal-to-kHi elements with index-order ≤ this are kept
         forEachChunk(n) { r in
             var (eqLo, eqHi) = prefix[r.lowerBound / chunk]
             for i in r {

@@ -107,7 +107,8 @@ public final class LoraAdapter: @unchecked Sendable {
             let w = try lifting { try base.info(target) }
             let a = try lifting { try checkpoint.info(u.a) }, b = try lifting { try checkpoint.info(u.b) }
             guard w.shape.count == 2, a.shape.count == 2, b.shape.count == 2, a.shape[0] == b.shape[1],
-                  b.shape[0] == w.shape[0], a.shape[1] == w.shape[1] else {
+                b.shape[0] == w.shape[0], a.shape[1] == w.shape[1]
+            else {
                 throw .invalidAdapter(path: path, reason: "'\(target)' is \(w.shape) in \(modelName) but B·A is \(b.shape)·\(a.shape) (adapter made for another model?)")
             }
             guard a.shape[0] == u.rank else {
@@ -122,7 +123,8 @@ public final class LoraAdapter: @unchecked Sendable {
             let a = try lifting { try checkpoint.info(u.a) }, b = try lifting { try checkpoint.info(u.b) }
             // W [V, h] += s · (B [h, r] · A [r, V])ᵀ
             guard w.shape.count == 2, a.shape.count == 2, b.shape.count == 2, a.shape[0] == b.shape[1],
-                  a.shape[1] == w.shape[0], b.shape[0] == w.shape[1] else {
+                a.shape[1] == w.shape[0], b.shape[0] == w.shape[1]
+            else {
                 throw .invalidAdapter(path: path, reason: "'\(target)' is \(w.shape) in \(modelName) but (B·A)ᵀ is (\(b.shape)·\(a.shape))ᵀ (adapter made for another model or vocabulary?)")
             }
             guard a.shape[0] == u.rank else {
@@ -191,8 +193,9 @@ public final class LoraAdapter: @unchecked Sendable {
         // W [V, h] = s · Aᵀ [V, r] · Bᵀ [r, h] + W  (one sgemm: V·h·r multiply-adds, float32)
         a.withUnsafeBufferPointer { ap in
             b.withUnsafeBufferPointer { bp in
-                BLAS.sgemm(transA: true, transB: true, m: vocab, n: h, k: r, alpha: Float(u.scale), a: ap.baseAddress!, lda: vocab,
-                           b: bp.baseAddress!, ldb: r, beta: 1, c: w.baseAddress!, ldc: h)
+                BLAS.sgemm(
+                    transA: true, transB: true, m: vocab, n: h, k: r, alpha: Float(u.scale), a: ap.baseAddress!, lda: vocab,
+                    b: bp.baseAddress!, ldb: r, beta: 1, c: w.baseAddress!, ldc: h)
             }
         }
         return true

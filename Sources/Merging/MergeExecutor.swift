@@ -211,7 +211,9 @@ public enum MergeExecutor {
     }
 
     /// Loads a source tensor, gathering rows by token when the vocabulary was reconciled.
-    static func load(_ source: ModelSource, _ name: String, into dst: UnsafeMutableBufferPointer<Float>, map: [Int?]?, fallback: UnsafeMutableBufferPointer<Float>?, task: MergePlan.TensorTask, plan: MergePlan) throws(SurgeryError) {
+    static func load(
+        _ source: ModelSource, _ name: String, into dst: UnsafeMutableBufferPointer<Float>, map: [Int?]?, fallback: UnsafeMutableBufferPointer<Float>?, task: MergePlan.TensorTask, plan: MergePlan
+    ) throws(SurgeryError) {
         guard let map else { try source.load(name, into: dst, through: plan.recipe.dtype); return }
         let info = try lifting { try source.checkpoint.info(name) }
         let cols = info.shape.count == 2 ? info.shape[1] : 1
@@ -287,21 +289,21 @@ public enum MergeExecutor {
             }
             inputs.append(.object(o))
         }
-        return .object(JSONObject([
-            ("tool", .string("lep")),
-            ("version", .string(options.toolVersion)),
-            ("merge_method", .string(plan.method.name)),
-            ("seed", .number(JSONNumber(plan.recipe.seed))),
-            ("recipe_sha256", .string(SHA256.hex(Array(plan.recipe.text.utf8)))),
-            ("recipe_file", .string(plan.recipe.form == .json ? "lep_recipe.json" : "lep_recipe.yaml")),
-            ("arithmetic", .string("float32")),
-            ("inputs", .array(inputs)),
-            ("shards", .array(writer.shards.map { .string($0.fileName) })),
-            ("tensors", .number(JSONNumber(plan.tasks.count))),
-        ]))
+        return .object(
+            JSONObject([
+                ("tool", .string("lep")),
+                ("version", .string(options.toolVersion)),
+                ("merge_method", .string(plan.method.name)),
+                ("seed", .number(JSONNumber(plan.recipe.seed))),
+                ("recipe_sha256", .string(SHA256.hex(Array(plan.recipe.text.utf8)))),
+                ("recipe_file", .string(plan.recipe.form == .json ? "lep_recipe.json" : "lep_recipe.yaml")),
+                ("arithmetic", .string("float32")),
+                ("inputs", .array(inputs)),
+                ("shards", .array(writer.shards.map { .string($0.fileName) })),
+                ("tensors", .number(JSONNumber(plan.tasks.count)))
+            ]))
     }
 }
-
 
 /// The writer thread's error, read by the computing thread after the writer finished.
 final class WriterOutcome: @unchecked Sendable {

@@ -69,7 +69,7 @@ public enum MethodRegistry {
     public static let all: [any MergeMethod] = [
         LinearMerge(), TaskArithmeticMerge(), TiesMerge(), DareLinearMerge(), DareTiesMerge(),
         BreadcrumbsMerge(), BreadcrumbsTiesMerge(), DellaMerge(), DellaLinearMerge(),
-        SlerpMerge(), ModelStockMerge(), PassthroughMerge(),
+        SlerpMerge(), ModelStockMerge(), PassthroughMerge()
     ]
 
     /// The method named `name`.

@@ -126,9 +126,11 @@ public struct MergePlan: @unchecked Sendable {
             let t = layerPosition(n, layers: layers)
             let params = try resolve(recipe, method, entries: entries, tensor: n, t: t)
             let out = recipe.outDtype ?? recipe.dtype ?? info.dtype
-            tasks.append(TensorTask(name: n, shape: shape, outDtype: out, base: baseSource.map { ($0, n) },
-                                    inputs: inputIndex.map { ($0, n) }, parameters: params, t: t,
-                                    rowMaps: isVocabulary(n) ? vocabMaps : [:]))
+            tasks.append(
+                TensorTask(
+                    name: n, shape: shape, outDtype: out, base: baseSource.map { ($0, n) },
+                    inputs: inputIndex.map { ($0, n) }, parameters: params, t: t,
+                    rowMaps: isVocabulary(n) ? vocabMaps : [:]))
         }
         if let d = recipe.dtype, d == .BF16 || d == .F16 { notes.append("inputs are rounded to \(d.rawValue) before merging (dtype); arithmetic is float32") }
         var config = carry.config
@@ -153,8 +155,9 @@ public struct MergePlan: @unchecked Sendable {
             let info = try lifting { try sources[src].checkpoint.info(tensor) }
             guard info.dtype.isStandardFloat else { throw .unsupportedDType(tensor: tensor, model: sources[src].label, dtype: info.dtype.rawValue) }
             let params = ResolvedParameters(global: [:], perModel: [["scale": .number(scale ?? 1)]])
-            return TensorTask(name: out, shape: info.shape, outDtype: recipe.outDtype ?? recipe.dtype ?? info.dtype, base: nil,
-                              inputs: [(src, tensor)], parameters: params, t: 0, rowMaps: [:])
+            return TensorTask(
+                name: out, shape: info.shape, outDtype: recipe.outDtype ?? recipe.dtype ?? info.dtype, base: nil,
+                inputs: [(src, tensor)], parameters: params, t: 0, rowMaps: [:])
         }
         let nonLayer = first.checkpoint.tensorNames.filter { layerIndex($0) == nil }
         for n in nonLayer where !(n.hasPrefix("model.norm.") || n.hasPrefix("lm_head.")) {
@@ -183,8 +186,9 @@ public struct MergePlan: @unchecked Sendable {
             config!["num_hidden_layers"] = .number(JSONNumber(outLayer))
             if let o = recipe.outDtype ?? recipe.dtype { setDtype(&config!, o) }
         }
-        return MergePlan(recipe: recipe, method: method, sources: sources, tasks: tasks, outputConfig: config, carryFrom: first,
-                         notes: ["stacked \(outLayer) layers from \(stack.count) slices"])
+        return MergePlan(
+            recipe: recipe, method: method, sources: sources, tasks: tasks, outputConfig: config, carryFrom: first,
+            notes: ["stacked \(outLayer) layers from \(stack.count) slices"])
     }
 
     static func setDtype(_ config: inout JSONObject, _ d: DType) { ModelConfig.setDtype(&config, d) }

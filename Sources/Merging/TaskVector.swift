@@ -78,15 +78,19 @@ public enum TaskVector {
             try base.load(n, into: b, through: nil)
             Kernels.forEachChunk(count) { r in for k in r { d[k] -= b[k] } }
             if options.density < 1 { Sparsify.magnitude(d, density: options.density, rescale: false) }
-            let kept = Kernels.mapChunks(count, initial: 0) { r in var c = 0; for k in r where d[k] != 0 { c += 1 }; return c }.reduce(0, +)
+            let kept = Kernels.mapChunks(count, initial: 0) { r in
+                var c = 0; for k in r where d[k] != 0 { c += 1 }; return c
+            }.reduce(0, +)
             let dtype = options.dtype ?? info.dtype
             let frame = try compress(d, as: dtype, level: options.level, name: n)
             try blob.write(frame)
             raw += dtype.byteCount(elements: count) ?? 0
-            entries.append(.object(JSONObject([
-                ("name", .string(n)), ("dtype", .string(dtype.rawValue)), ("shape", .array(info.shape.map { .number(JSONNumber($0)) })),
-                ("offset", .number(JSONNumber(offset))), ("bytes", .number(JSONNumber(frame.count))), ("kept", .number(JSONNumber(kept))),
-            ])))
+            entries.append(
+                .object(
+                    JSONObject([
+                        ("name", .string(n)), ("dtype", .string(dtype.rawValue)), ("shape", .array(info.shape.map { .number(JSONNumber($0)) })),
+                        ("offset", .number(JSONNumber(offset))), ("bytes", .number(JSONNumber(frame.count))), ("kept", .number(JSONNumber(kept)))
+                    ])))
             offset += frame.count
             progress?(tunedBytes, total)
         }
@@ -98,7 +102,7 @@ public enum TaskVector {
             ("base_header_sha256", .array(base.headerHashes().map { .string($0.sha256) })),
             ("tuned_header_sha256", .array(tuned.headerHashes().map { .string($0.sha256) })),
             ("raw_bytes", .number(JSONNumber(raw))), ("compressed_bytes", .number(JSONNumber(offset))),
-            ("tensors", .array(entries)),
+            ("tensors", .array(entries))
         ])
         try output.writeFile(manifestName, contents: Array((JSONWriter.pretty(.object(manifest)) + "\n").utf8))
         try ModelDirectory.carryFiles(from: tuned.checkpoint.directory, into: output, except: [manifestName, blobName])
@@ -131,9 +135,10 @@ public enum TaskVector {
         var entries: [String: Entry] = [:]
         for (i, e) in (manifest["tensors"]?.array ?? []).enumerated() {
             guard let name = e["name"]?.string, let ds = e["dtype"]?.string, let dtype = DType(rawValue: ds), dtype.isStandardFloat,
-                  let shape = e["shape"]?.array?.compactMap({ $0.number?.int64.map(Int.init) }),
-                  let off = e["offset"]?.number?.int64, let len = e["bytes"]?.number?.int64,
-                  off >= 0, len >= 0, Int(off + len) <= blob.size else {
+                let shape = e["shape"]?.array?.compactMap({ $0.number?.int64.map(Int.init) }),
+                let off = e["offset"]?.number?.int64, let len = e["bytes"]?.number?.int64,
+                off >= 0, len >= 0, Int(off + len) <= blob.size
+            else {
                 throw SurgeryError.invalidDelta(path: deltaPath, reason: "tensors[\(i)] is malformed or points outside \(blobName)")
             }
             entries[name] = Entry(name: name, dtype: dtype, shape: shape, offset: Int(off), bytes: Int(len))

@@ -121,12 +121,14 @@ enum Introsort<C: TorchSortComparator> {
     /// `__move_median_to_first`.
     @inline(__always) static func moveMedianToFirst(_ p: UnsafeMutablePointer<Pair>, _ result: Int, _ a: Int, _ b: Int, _ c: Int) {
         if less(p[a], p[b]) {
-            if less(p[b], p[c]) { swapAt(p, result, b) }
-            else if less(p[a], p[c]) { swapAt(p, result, c) }
-            else { swapAt(p, result, a) }
-        } else if less(p[a], p[c]) { swapAt(p, result, a) }
-        else if less(p[b], p[c]) { swapAt(p, result, c) }
-        else { swapAt(p, result, b) }
+            if less(p[b], p[c]) { swapAt(p, result, b) } else if less(p[a], p[c]) { swapAt(p, result, c) } else { swapAt(p, result, a) }
+        } else if less(p[a], p[c]) {
+            swapAt(p, result, a)
+        } else if less(p[b], p[c]) {
+            swapAt(p, result, c)
+        } else {
+            swapAt(p, result, b)
+        }
     }
 
     /// `__unguarded_partition` around the element at `pivot` (which lies before `first`): the same

@@ -51,8 +51,9 @@ enum Vocabulary {
             if absent > 0 { missing.append("\(s.label) lacks \(absent)") }
             maps[i] = map
         }
-        let note = "vocabulary of \(reference.label) kept (\(refRows) rows), rows matched by token string" +
-            (missing.isEmpty ? "" : "; " + missing.joined(separator: ", ") + " of its tokens (those rows take the base's row)")
+        let note =
+            "vocabulary of \(reference.label) kept (\(refRows) rows), rows matched by token string"
+            + (missing.isEmpty ? "" : "; " + missing.joined(separator: ", ") + " of its tokens (those rows take the base's row)")
         return (maps, refRows, note)
     }
 }
@@ -149,8 +150,9 @@ extension Vocabulary {
         }
         let added = (before..<rows).compactMap { tokenizer.token(for: $0) }
         let fill = preferred.map { "the row of \(sources[$0].label) when it has the token, else the mean of the inputs that have it" } ?? "the mean of the inputs that have it"
-        let note = "union vocabulary: \(rows) rows (\(reference.label)'s \(before) + \(added.count) new: \(added.prefix(8).joined(separator: " "))\(added.count > 8 ? " …" : ""))" +
-            (lacking.isEmpty ? "" : "; " + lacking.joined(separator: ", ") + " of them (filled with \(fill))")
+        let note =
+            "union vocabulary: \(rows) rows (\(reference.label)'s \(before) + \(added.count) new: \(added.prefix(8).joined(separator: " "))\(added.count > 8 ? " …" : ""))"
+            + (lacking.isEmpty ? "" : "; " + lacking.joined(separator: ", ") + " of them (filled with \(fill))")
         return (maps, UnionVocabulary(tokenizer: tokenizer, preferred: preferred, rows: rows, added: added), note)
     }
 }

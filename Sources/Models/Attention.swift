@@ -50,11 +50,13 @@ enum Attention {
                 let lo = window == Int.max ? 0 : max(0, pos - window + 1)
                 let qRow = q + t * nH * d + j * d, outRow = out + t * nH * d + j * d, vRows = values + lo * ld + g * d
                 if let kt = keysT {
-                    Kernels.attendTransposed(q: qRow, keysT: kt + g * d * S + (lo - kLo), ldk: S, values: vRows, count: pos + 1 - lo,
-                                             ld: ld, d: d, scale: scale, scores: scores, into: outRow)
+                    Kernels.attendTransposed(
+                        q: qRow, keysT: kt + g * d * S + (lo - kLo), ldk: S, values: vRows, count: pos + 1 - lo,
+                        ld: ld, d: d, scale: scale, scores: scores, into: outRow)
                 } else {
-                    Kernels.attend(q: qRow, keys: keys + lo * ld + g * d, values: vRows, count: pos + 1 - lo, ld: ld, d: d,
-                                   scale: scale, scores: scores, into: outRow)
+                    Kernels.attend(
+                        q: qRow, keys: keys + lo * ld + g * d, values: vRows, count: pos + 1 - lo, ld: ld, d: d,
+                        scale: scale, scores: scores, into: outRow)
                 }
             }
         }
@@ -83,8 +85,9 @@ enum Attention {
                 let rows = min(R, T - t0)
                 let lo = windowStart(p0 + t0), n = p0 + t0 + rows - lo
                 // scores [rows, n] = scale · Q[t₀..<t₀+rows, head j] · K[lo..<lo+n, head g]ᵀ
-                BLAS.unthreadedSgemm(transB: true, m: rows, n: n, k: d, alpha: scale, a: q + t0 * ldq + j * d, lda: ldq,
-                                     b: keys + lo * ld + g * d, ldb: ld, c: scores, ldc: n)
+                BLAS.unthreadedSgemm(
+                    transB: true, m: rows, n: n, k: d, alpha: scale, a: q + t0 * ldq + j * d, lda: ldq,
+                    b: keys + lo * ld + g * d, ldb: ld, c: scores, ldc: n)
                 for r in 0..<rows {
                     let pos = p0 + t0 + r, first = windowStart(pos) - lo, end = pos + 1 - lo
                     let row = scores + r * n
@@ -93,8 +96,9 @@ enum Attention {
                     (row + end).update(repeating: 0, count: n - end)
                 }
                 // out[t₀..<t₀+rows, head j] = P · V[lo..<lo+n, head g]
-                BLAS.unthreadedSgemm(m: rows, n: d, k: n, a: scores, lda: n, b: values + lo * ld + g * d, ldb: ld,
-                                     c: out + t0 * ldq + j * d, ldc: ldq)
+                BLAS.unthreadedSgemm(
+                    m: rows, n: d, k: n, a: scores, lda: n, b: values + lo * ld + g * d, ldb: ld,
+                    c: out + t0 * ldq + j * d, ldc: ldq)
             }
         }
     }

@@ -79,7 +79,7 @@ public enum CheckpointConverter {
                         return n * outSize
                     }
                     element = stream.written / outSize
-                    view.file.dropPages(view.fileOffset + start * inSize ..< view.fileOffset + element * inSize)
+                    view.file.dropPages(view.fileOffset + start * inSize..<view.fileOffset + element * inSize)
                 }
             }
             done += stream.expected

@@ -84,8 +84,7 @@ public enum CheckpointInspector {
             let expectedNames = Set(expected.map(\.name))
             for e in expected {
                 if !present.contains(e.name) {
-                    if e.name == "lm_head.weight" { error("lm_head.weight is missing but tie_word_embeddings is false") }
-                    else { error("missing tensor \(e.name) (expected shape \(e.shape))") }
+                    if e.name == "lm_head.weight" { error("lm_head.weight is missing but tie_word_embeddings is false") } else { error("missing tensor \(e.name) (expected shape \(e.shape))") }
                 } else if let info = try? checkpoint.info(e.name), info.shape != e.shape {
                     error("tensor \(e.name) has shape \(info.shape), config.json implies \(e.shape)")
                 }

@@ -24,7 +24,8 @@ public final class FloatWeights: @unchecked Sendable {
         count = elements.count
         source = view
         if view.dtype == .F32, let base = view.bytes.baseAddress,
-           Int(bitPattern: base + elements.lowerBound * 4) % MemoryLayout<Float>.alignment == 0 {
+            Int(bitPattern: base + elements.lowerBound * 4) % MemoryLayout<Float>.alignment == 0
+        {
             pointer = UnsafePointer((base + elements.lowerBound * 4).assumingMemoryBound(to: Float.self))
             owned = nil
             isBorrowed = true

@@ -81,9 +81,11 @@ public final class ModelWeights {
     public func layer(_ index: Int) throws(ModelError) -> LayerWeights {
         if let w = cache[index] { return w }
         let p = "model.layers.\(index)."
-        let keys = ["input_layernorm.weight", "self_attn.q_proj.weight", "self_attn.k_proj.weight", "self_attn.v_proj.weight",
-                    "self_attn.o_proj.weight", "post_attention_layernorm.weight", "mlp.gate_proj.weight", "mlp.up_proj.weight",
-                    "mlp.down_proj.weight"]
+        let keys = [
+            "input_layernorm.weight", "self_attn.q_proj.weight", "self_attn.k_proj.weight", "self_attn.v_proj.weight",
+            "self_attn.o_proj.weight", "post_attention_layernorm.weight", "mlp.gate_proj.weight", "mlp.up_proj.weight",
+            "mlp.down_proj.weight"
+        ]
         var views: [TensorView] = []
         for key in keys {
             do { views.append(try checkpoint.view(p + key)) } catch { throw .checkpoint(path: checkpoint.directory, detail: error.description) }
@@ -121,9 +123,10 @@ public final class ModelWeights {
             Self.storedMatrix(try view(key))
         }
         guard let q = try matrix("self_attn.q_proj.weight"), let k = try matrix("self_attn.k_proj.weight"),
-              let v = try matrix("self_attn.v_proj.weight"), let o = try matrix("self_attn.o_proj.weight"),
-              let gate = try matrix("mlp.gate_proj.weight"), let up = try matrix("mlp.up_proj.weight"),
-              let down = try matrix("mlp.down_proj.weight") else { return nil }
+            let v = try matrix("self_attn.v_proj.weight"), let o = try matrix("self_attn.o_proj.weight"),
+            let gate = try matrix("mlp.gate_proj.weight"), let up = try matrix("mlp.up_proj.weight"),
+            let down = try matrix("mlp.down_proj.weight")
+        else { return nil }
         let s = StoredLayer(
             inputNorm: try FloatWeights(try view("input_layernorm.weight")), q: q, k: k, v: v, o: o,
             postNorm: try FloatWeights(try view("post_attention_layernorm.weight")), gate: gate, up: up, down: down)

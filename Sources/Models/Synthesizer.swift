@@ -72,10 +72,11 @@ public enum Synthesizer {
         o["rms_norm_eps"] = dbl(1e-05)
         o["rope_theta"] = dbl(llama ? 500000.0 : 10000.0)
         if preset == .tinyLlama3 {
-            o["rope_scaling"] = .object(JSONObject([
-                ("factor", dbl(8.0)), ("high_freq_factor", dbl(4.0)), ("low_freq_factor", dbl(1.0)),
-                ("original_max_position_embeddings", int(8192)), ("rope_type", .string("llama3")),
-            ]))
+            o["rope_scaling"] = .object(
+                JSONObject([
+                    ("factor", dbl(8.0)), ("high_freq_factor", dbl(4.0)), ("low_freq_factor", dbl(1.0)),
+                    ("original_max_position_embeddings", int(8192)), ("rope_type", .string("llama3"))
+                ]))
         } else if llama {
             o["rope_scaling"] = .null
         }
@@ -92,7 +93,7 @@ public enum Synthesizer {
         JSONObject([
             ("bos_token_id", config["bos_token_id"] ?? .null),
             ("eos_token_id", config["eos_token_id"] ?? .null),
-            ("_from_model_config", .bool(true)),
+            ("_from_model_config", .bool(true))
         ])
     }
 

@@ -23,7 +23,7 @@ public enum TensorLayout {
                 Entry(name: p + "self_attn.k_proj.weight", shape: [c.numKeyValueHeads * d, h]),
                 Entry(name: p + "self_attn.o_proj.weight", shape: [h, c.numAttentionHeads * d]),
                 Entry(name: p + "self_attn.q_proj.weight", shape: [c.numAttentionHeads * d, h]),
-                Entry(name: p + "self_attn.v_proj.weight", shape: [c.numKeyValueHeads * d, h]),
+                Entry(name: p + "self_attn.v_proj.weight", shape: [c.numKeyValueHeads * d, h])
             ]
         }
         out.append(Entry(name: "model.norm.weight", shape: [h]))

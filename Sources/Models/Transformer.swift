@@ -60,12 +60,12 @@ public final class Transformer {
             throw .sequenceLength(reason: "\(p0) cached + \(T) new positions exceed the KV cache capacity \(cache.capacity)")
         }
 
-        let x = scratch(T * h)          // residual stream [T, h]
-        let xn = scratch(T * h)         // normalised input of a block [T, h]
-        let q = scratch(T * nH * d)     // queries [T, nH·d]
+        let x = scratch(T * h)  // residual stream [T, h]
+        let xn = scratch(T * h)  // normalised input of a block [T, h]
+        let q = scratch(T * nH * d)  // queries [T, nH·d]
         let attn = scratch(T * nH * d)  // attention output before o_proj [T, nH·d]
-        let gate = scratch(T * I)       // [T, I]
-        let up = scratch(T * I)         // [T, I]
+        let gate = scratch(T * I)  // [T, I]
+        let up = scratch(T * I)  // [T, I]
         defer { [x, xn, q, attn, gate, up].forEach { $0.deallocate() } }
 
         // x = embed_tokens[tokens]                                             [T, h]
@@ -78,7 +78,7 @@ public final class Transformer {
             // Otherwise: Float32 weights (converted per layer, or kept) and sgemm.
             let w: Layer
             if T <= Self.matrixVectorRows, let s = try weights.storedLayer(l) { w = .stored(s) } else { w = .converted(try weights.layer(l)) }
-            let kRows = cache.keys[l] + p0 * nKV * d    // this step's keys   [T, nKV·d] in the cache
+            let kRows = cache.keys[l] + p0 * nKV * d  // this step's keys   [T, nKV·d] in the cache
             let vRows = cache.values[l] + p0 * nKV * d  // this step's values [T, nKV·d] in the cache
 
             // --- self-attention block: x = x + o_proj(attention(rmsnorm(x))) ---
@@ -90,8 +90,9 @@ public final class Transformer {
             rope.apply(q, heads: nH, table: angles)
             rope.apply(kRows, heads: nKV, table: angles)
             // attn = softmax(q·kᵀ/√d + causal/sliding mask)·v over positions 0..<p₀+T   [T, nH·d]
-            Attention.forward(q: q, keys: cache.keys[l], values: cache.values[l], rows: T, firstPosition: p0,
-                              config: c, into: attn)
+            Attention.forward(
+                q: q, keys: cache.keys[l], values: cache.values[l], rows: T, firstPosition: p0,
+                config: c, into: attn)
             // x = x + attn·Woᵀ                                                     [T, h]
             w.addOutput(attn, rows: T, into: x)
 
@@ -112,7 +113,7 @@ public final class Transformer {
         let first = mode == .all ? 0 : T - 1
         let rows = T - first
         RMSNorm.apply(x + first * h, weight: weights.finalNorm.pointer, eps: eps, rows: rows, width: h, into: xn)
-        var out = [Float](repeating: 0, count: rows * V)                       // [rows, V]
+        var out = [Float](repeating: 0, count: rows * V)  // [rows, V]
         try out.withUnsafeMutableBufferPointer { (o: inout UnsafeMutableBufferPointer<Float>) throws(ModelError) in
             try weights.project(xn, rows: rows, into: o.baseAddress!)
         }
@@ -127,20 +128,32 @@ private enum Layer {
     case converted(LayerWeights)
 
     var inputNorm: UnsafePointer<Float> {
-        switch self { case .stored(let s): s.inputNorm.pointer; case .converted(let w): w.inputNorm.pointer }
+        switch self {
+        case .stored(let s): s.inputNorm.pointer;
+        case .converted(let w): w.inputNorm.pointer
+        }
     }
 
     var postNorm: UnsafePointer<Float> {
-        switch self { case .stored(let s): s.postNorm.pointer; case .converted(let w): w.postNorm.pointer }
+        switch self {
+        case .stored(let s): s.postNorm.pointer;
+        case .converted(let w): w.postNorm.pointer
+        }
     }
 
     /// q = xn·Wqᵀ, k = xn·Wkᵀ, v = xn·Wvᵀ.
-    func qkv(_ xn: UnsafePointer<Float>, rows: Int, q: UnsafeMutablePointer<Float>, k: UnsafeMutablePointer<Float>,
-             v: UnsafeMutablePointer<Float>) {
+    func qkv(
+        _ xn: UnsafePointer<Float>, rows: Int, q: UnsafeMutablePointer<Float>, k: UnsafeMutablePointer<Float>,
+        v: UnsafeMutablePointer<Float>
+    ) {
         switch self {
         case .stored(let s):
-            Kernels.linear(xn, rows: rows, ldx: s.q.columns, [.init(weight: s.q, output: q), .init(weight: s.k, output: k),
-                                                             .init(weight: s.v, output: v)])
+            Kernels.linear(
+                xn, rows: rows, ldx: s.q.columns,
+                [
+                    .init(weight: s.q, output: q), .init(weight: s.k, output: k),
+                    .init(weight: s.v, output: v)
+                ])
         case .converted(let w):
             let h = w.inputNorm.count
             Self.linear(xn, rows: rows, w.q, out: w.q.count / h, into: q)
@@ -167,11 +180,14 @@ private enum Layer {
     }
 
     /// y = x·Wᵀ (+ y when accumulating) for Float32 weights W [out, count/out], on every thread.
-    private static func linear(_ x: UnsafePointer<Float>, rows: Int, _ w: FloatWeights, out: Int,
-                               into y: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
+    private static func linear(
+        _ x: UnsafePointer<Float>, rows: Int, _ w: FloatWeights, out: Int,
+        into y: UnsafeMutablePointer<Float>, accumulate: Bool = false
+    ) {
         let width = w.count / out
-        BLAS.splitLinear(m: rows, n: out, k: width, a: x, lda: width, b: w.pointer, ldb: width, beta: accumulate ? 1 : 0,
-                         c: y, ldc: out)
+        BLAS.splitLinear(
+            m: rows, n: out, k: width, a: x, lda: width, b: w.pointer, ldb: width, beta: accumulate ? 1 : 0,
+            c: y, ldc: out)
     }
 
     /// x = x + gate·Wdᵀ.
@@ -180,8 +196,10 @@ private enum Layer {
     }
 
     /// x = x + input·Wᵀ for a projection W back to the hidden size (o_proj, down_proj).
-    private func addProjection(_ input: UnsafePointer<Float>, rows: Int, stored: KeyPath<StoredLayer, StoredMatrix>,
-                               converted: KeyPath<LayerWeights, FloatWeights>, into x: UnsafeMutablePointer<Float>) {
+    private func addProjection(
+        _ input: UnsafePointer<Float>, rows: Int, stored: KeyPath<StoredLayer, StoredMatrix>,
+        converted: KeyPath<LayerWeights, FloatWeights>, into x: UnsafeMutablePointer<Float>
+    ) {
         switch self {
         case .stored(let s):
             let w = s[keyPath: stored]

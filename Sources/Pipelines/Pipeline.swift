@@ -97,20 +97,28 @@ public struct Pipeline: Sendable {
         func o(_ k: String, _ kind: Kind, _ req: Bool = false) -> OptionSpec { OptionSpec(key: k, kind: kind, required: req) }
         switch t {
         case .vocabBuild:
-            return [o("mode", .choice(["replace", "extend", "optimize"]), true), o("old", .input, true), o("new", .input, true),
-                    o("output", .output, true), o("corpus", .input), o("keep", .int), o("add", .int), o("force", .bool)]
+            return [
+                o("mode", .choice(["replace", "extend", "optimize"]), true), o("old", .input, true), o("new", .input, true),
+                o("output", .output, true), o("corpus", .input), o("keep", .int), o("add", .int), o("force", .bool)
+            ]
         case .vocabInit:
-            return [o("model", .input, true), o("tokenizer", .input, true), o("output", .output, true),
-                    o("agg", .choice(["mean", "sum", "occurrence"])), o("occurrence_map", .input), o("shard_size", .string), o("force", .bool)]
+            return [
+                o("model", .input, true), o("tokenizer", .input, true), o("output", .output, true),
+                o("agg", .choice(["mean", "sum", "occurrence"])), o("occurrence_map", .input), o("shard_size", .string), o("force", .bool)
+            ]
         case .propagate:
-            return [o("base", .input, true), o("instruct", .input, true), o("donor", .input, true), o("output", .output, true),
-                    o("donor_base", .input), o("alpha_scale", .number), o("mode", .choice(PropagationMode.allCases.map(\.rawValue))),
-                    o("delta_shared", .choice(["projected", "exact"])), o("chat_template", .input),
-                    o("compat", .choice(["reference"])), o("occurrence_map", .input), o("shard_size", .string),
-                    o("skip_layer_check", .bool), o("force", .bool)]
+            return [
+                o("base", .input, true), o("instruct", .input, true), o("donor", .input, true), o("output", .output, true),
+                o("donor_base", .input), o("alpha_scale", .number), o("mode", .choice(PropagationMode.allCases.map(\.rawValue))),
+                o("delta_shared", .choice(["projected", "exact"])), o("chat_template", .input),
+                o("compat", .choice(["reference"])), o("occurrence_map", .input), o("shard_size", .string),
+                o("skip_layer_check", .bool), o("force", .bool)
+            ]
         case .loraMerge:
-            return [o("model", .input, true), o("adapter", .input, true), o("output", .output, true),
-                    o("dtype", .dtype), o("force", .bool)]
+            return [
+                o("model", .input, true), o("adapter", .input, true), o("output", .output, true),
+                o("dtype", .dtype), o("force", .bool)
+            ]
         case .merge:
             return [o("recipe", .recipe, true), o("output", .output, true), o("seed", .int), o("shard_size", .string), o("force", .bool)]
         case .external:
@@ -310,9 +318,13 @@ public struct Pipeline: Sendable {
         case .propagate:
             let mode = str("mode") ?? PropagationMode.conversion.rawValue
             if options["delta_shared"] != nil, mode != PropagationMode.delta.rawValue { throw .invalidValue(key: "\(label).delta_shared", reason: "applies only to mode: delta") }
-            if options["occurrence_map"] != nil, mode != PropagationMode.conversionOccurrence.rawValue { throw .invalidValue(key: "\(label).occurrence_map", reason: "applies only to mode: conversion-occurrence") }
+            if options["occurrence_map"] != nil, mode != PropagationMode.conversionOccurrence.rawValue {
+                throw .invalidValue(key: "\(label).occurrence_map", reason: "applies only to mode: conversion-occurrence")
+            }
             if mode == PropagationMode.conversionOccurrence.rawValue, options["occurrence_map"] == nil { throw .missingKey(key: "\(label).occurrence_map") }
-            if options["alpha_scale"] != nil, options["donor_base"] == nil { throw .invalidValue(key: "\(label).alpha_scale", reason: "applies to LoRA donors (donor: ADAPTER_DIR with donor_base: INIT_DIR)") }
+            if options["alpha_scale"] != nil, options["donor_base"] == nil {
+                throw .invalidValue(key: "\(label).alpha_scale", reason: "applies to LoRA donors (donor: ADAPTER_DIR with donor_base: INIT_DIR)")
+            }
             if let a = options["alpha_scale"]?.number?.double, !(a.isFinite && a > 0) { throw .invalidValue(key: "\(label).alpha_scale", reason: "expected a positive number") }
         case .external:
             if options["command"] == nil {
@@ -346,7 +358,8 @@ public struct Pipeline: Sendable {
                     let parts = ref.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
                     guard parts.count == 3 else { failure = .invalidValue(key: key, reason: "${\(ref)}: write ${steps.NAME.output} (or another key of that step)"); return "" }
                     guard let step = earlier.first(where: { $0.name == parts[1] }) else {
-                        failure = .invalidValue(key: key, reason: "${\(ref)}: no earlier step is named '\(parts[1])'" + (earlier.isEmpty ? "" : " (earlier: \(earlier.map(\.name).joined(separator: ", ")))"))
+                        failure = .invalidValue(
+                            key: key, reason: "${\(ref)}: no earlier step is named '\(parts[1])'" + (earlier.isEmpty ? "" : " (earlier: \(earlier.map(\.name).joined(separator: ", ")))"))
                         return ""
                     }
                     guard let value = step.options[parts[2].replacingHyphens()] else {
@@ -361,7 +374,8 @@ public struct Pipeline: Sendable {
                     }
                 }
                 guard let value = variables[ref] else {
-                    failure = .invalidValue(key: key, reason: "${\(ref)} is not declared under 'variables'" + (variables.isEmpty ? "" : " (declared: \(variables.keys.sorted().joined(separator: ", ")))"))
+                    failure = .invalidValue(
+                        key: key, reason: "${\(ref)} is not declared under 'variables'" + (variables.isEmpty ? "" : " (declared: \(variables.keys.sorted().joined(separator: ", ")))"))
                     return ""
                 }
                 if value == unsetMarker {
@@ -424,7 +438,11 @@ public struct Pipeline: Sendable {
             if let a = v.array, !a.isEmpty {
                 var out: [JSONValue] = []
                 for x in a {
-                    if let s = x.string { out.append(.string(s)) } else if let n = x.number { out.append(.string(n.text)) } else {
+                    if let s = x.string {
+                        out.append(.string(s))
+                    } else if let n = x.number {
+                        out.append(.string(n.text))
+                    } else {
                         throw .invalidValue(key: key, reason: "every item of a command list is text, got \(JSONWriter.compact(x))")
                     }
                 }
@@ -444,9 +462,11 @@ public struct Pipeline: Sendable {
 extension Pipeline {
     /// `s` quoted for a POSIX shell where it needs quoting.
     public static func shellQuote(_ s: String) -> String {
-        let safe = !s.isEmpty && s.unicodeScalars.allSatisfy {
-            ($0 >= "a" && $0 <= "z") || ($0 >= "A" && $0 <= "Z") || ($0 >= "0" && $0 <= "9") || "-_./=:,+@%".unicodeScalars.contains($0)
-        }
+        let safe =
+            !s.isEmpty
+            && s.unicodeScalars.allSatisfy {
+                ($0 >= "a" && $0 <= "z") || ($0 >= "A" && $0 <= "Z") || ($0 >= "0" && $0 <= "9") || "-_./=:,+@%".unicodeScalars.contains($0)
+            }
         return safe ? s : "'" + s.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
     }
 }

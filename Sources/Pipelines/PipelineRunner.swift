@@ -67,7 +67,9 @@ extension Pipeline {
         var made: Set<String> = []
         func missing(_ p: String, key: String, what: String) -> SurgeryError {
             if let maker = skipped.last(where: { $0.output == p }) {
-                return .invalidValue(key: key, reason: "\(what)'\(p)' does not exist; it is made by step '\(maker.name)', which --from \(from ?? "") skips (run from '\(maker.name)' or earlier, or finish that step first)")
+                return .invalidValue(
+                    key: key,
+                    reason: "\(what)'\(p)' does not exist; it is made by step '\(maker.name)', which --from \(from ?? "") skips (run from '\(maker.name)' or earlier, or finish that step first)")
             }
             return .invalidValue(key: key, reason: "\(what)'\(p)' does not exist (and no earlier step makes it)")
         }

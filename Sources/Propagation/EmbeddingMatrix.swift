@@ -40,7 +40,8 @@ public struct EmbeddingMatrix: Sendable {
     public func rows(_ range: Range<Int>, into dst: UnsafeMutablePointer<Float>) {
         let h = hidden
         let s = view.dtype.floatStorage!
-        ElementConversion.convert(view.bytes.baseAddress! + range.lowerBound * h * s.byteSize, from: s,
-                                  to: UnsafeMutableRawPointer(dst), as: .f32, count: range.count * h)
+        ElementConversion.convert(
+            view.bytes.baseAddress! + range.lowerBound * h * s.byteSize, from: s,
+            to: UnsafeMutableRawPointer(dst), as: .f32, count: range.count * h)
     }
 }

@@ -24,8 +24,10 @@ public enum MixedPrecisionCheck {
 
     /// Whether a mixed-precision solution is kept: the predicted fraction (nil without an estimate) and,
     /// when it is not kept, why. `row(i, dst)` writes donor row `i` of `donorRows` (float64, `hidden` values).
-    public static func verdict(_ sol: StreamingLeastSquares.Solution, m: Int, donorRows: Int, hidden: Int, storage: FloatStorage,
-                               row: (Int, UnsafeMutablePointer<Double>) -> Void) -> (predicted: Double?, refitReason: String?) {
+    public static func verdict(
+        _ sol: StreamingLeastSquares.Solution, m: Int, donorRows: Int, hidden: Int, storage: FloatStorage,
+        row: (Int, UnsafeMutablePointer<Double>) -> Void
+    ) -> (predicted: Double?, refitReason: String?) {
         guard sol.precision == .mixed else { return (nil, nil) }
         guard let e = sol.errorEstimate else { return (nil, "mixed precision: \(sol.fallbackReason ?? "no error estimate")") }
         let f = predictedFraction(x: sol.x, m: m, estimate: e, donorRows: donorRows, hidden: hidden, storage: storage, row: row)
@@ -38,8 +40,10 @@ public enum MixedPrecisionCheck {
     /// Predicted fraction of output elements `OUT = D·X` whose estimated error exceeds one step of `storage`
     /// (two values less than a step apart round at most one step apart):
     /// up to 4096 evenly spaced donor rows against the estimated columns.
-    public static func predictedFraction(x: [Double], m: Int, estimate e: StreamingLeastSquares.ErrorEstimate, donorRows: Int, hidden h: Int,
-                                         storage: FloatStorage, row: (Int, UnsafeMutablePointer<Double>) -> Void) -> Double {
+    public static func predictedFraction(
+        x: [Double], m: Int, estimate e: StreamingLeastSquares.ErrorEstimate, donorRows: Int, hidden h: Int,
+        storage: FloatStorage, row: (Int, UnsafeMutablePointer<Double>) -> Void
+    ) -> Double {
         let nc = e.columns.count
         let ns = min(4096, donorRows)
         guard nc > 0, ns > 0 else { return 0 }

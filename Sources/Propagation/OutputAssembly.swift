@@ -17,8 +17,10 @@ public struct OutputAssembly: Sendable {
     /// Ids that were remapped by string, for the report: "config.json eos_token_id 128009 → 174816".
     public private(set) var remapped: [String] = []
 
-    static let tokenizerFileNames: Set<String> = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model",
-                                                  "vocab.json", "merges.txt", "added_tokens.json", "chat_template.jinja", "chat_template.json"]
+    static let tokenizerFileNames: Set<String> = [
+        "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model",
+        "vocab.json", "merges.txt", "added_tokens.json", "chat_template.jinja", "chat_template.json"
+    ]
 
     /// Plans every file. `chatTemplate` (the text of `--chat-template`) replaces the instruct one.
     public init(inputs: PropagationInputs, vocabulary: OutputVocabulary, chatTemplate: String?) throws(SurgeryError) {
@@ -31,7 +33,9 @@ public struct OutputAssembly: Sendable {
                 throw .propagation(stage: "special tokens", reason: "\(place) = \(id) is not an id of the instruct tokenizer")
             }
             guard let o = vocabulary.id(for: s) else {
-                throw .propagation(stage: "special tokens", reason: "\(place) = \(id) ('\(s)') is not a token of the output tokenizer (the donor vocabulary lacks it and it is not an added token of instruct); add it to the donor tokenizer")
+                throw .propagation(
+                    stage: "special tokens",
+                    reason: "\(place) = \(id) ('\(s)') is not a token of the output tokenizer (the donor vocabulary lacks it and it is not an added token of instruct); add it to the donor tokenizer")
             }
             if o != id { remapped.append("\(place) \(id) → \(o)") }
             return o
@@ -55,7 +59,11 @@ public struct OutputAssembly: Sendable {
         // tokenizer.json: the donor's plus the appended extras.
         if !vocabulary.extras.isEmpty {
             guard var tj = try OutputAssembly.readObject(donorDir + "/tokenizer.json") else {
-                throw .propagation(stage: "output tokenizer", reason: "the instruct tokenizer has \(vocabulary.extras.count) added tokens the donor lacks (first '\(vocabulary.extras[0].token.content)') and the donor has no tokenizer.json to append them to")
+                throw .propagation(
+                    stage: "output tokenizer",
+                    reason:
+                        "the instruct tokenizer has \(vocabulary.extras.count) added tokens the donor lacks (first '\(vocabulary.extras[0].token.content)') and the donor has no tokenizer.json to append them to"
+                )
             }
             var added = tj["added_tokens"]?.array ?? []
             for e in vocabulary.extras { added.append(OutputAssembly.addedTokenJSON(e.token, id: e.outputId)) }
@@ -135,8 +143,10 @@ public struct OutputAssembly: Sendable {
     static func addedTokenJSON(_ t: AddedToken, id: Int?) -> JSONValue {
         var pairs: [(String, JSONValue)] = []
         if let id { pairs.append(("id", .number(JSONNumber(id)))) }
-        pairs += [("content", .string(t.content)), ("single_word", .bool(t.singleWord)), ("lstrip", .bool(t.lstrip)),
-                  ("rstrip", .bool(t.rstrip)), ("normalized", .bool(t.normalized)), ("special", .bool(t.special))]
+        pairs += [
+            ("content", .string(t.content)), ("single_word", .bool(t.singleWord)), ("lstrip", .bool(t.lstrip)),
+            ("rstrip", .bool(t.rstrip)), ("normalized", .bool(t.normalized)), ("special", .bool(t.special))
+        ]
         return .object(JSONObject(pairs))
     }
 

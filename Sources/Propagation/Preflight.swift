@@ -92,7 +92,8 @@ public struct PropagationInputs: @unchecked Sendable {
                 }
                 guard info.dtype.floatStorage != nil else { throw .unsupportedDType(tensor: name, model: m.role, dtype: info.dtype.rawValue) }
                 if let h, info.shape[1] != h {
-                    throw .propagation(stage: "pre-flight", reason: "hidden size mismatch: \(m.role) '\(name)' has h = \(info.shape[1]) but the base has h = \(h); the three models must be of one family")
+                    throw .propagation(
+                        stage: "pre-flight", reason: "hidden size mismatch: \(m.role) '\(name)' has h = \(info.shape[1]) but the base has h = \(h); the three models must be of one family")
                 }
                 h = h ?? info.shape[1]
                 if let r = rows[m.role], r != info.shape[0] {
@@ -107,7 +108,9 @@ public struct PropagationInputs: @unchecked Sendable {
             throw .propagation(stage: "pre-flight", reason: "instruct has \(vInst) embedding rows but the base has \(vBase); the instruct model must keep the base vocabulary (V_inst ≥ V_base)")
         }
         for m in models where m.tokenizer.vocabularySize > rows[m.role]! {
-            throw .propagation(stage: "pre-flight", reason: "\(m.role) tokenizer has \(m.tokenizer.vocabularySize) ids but '\(Self.embedName)' has only \(rows[m.role]!) rows: the tokenizer in \(m.path) does not belong to these weights")
+            throw .propagation(
+                stage: "pre-flight",
+                reason: "\(m.role) tokenizer has \(m.tokenizer.vocabularySize) ids but '\(Self.embedName)' has only \(rows[m.role]!) rows: the tokenizer in \(m.path) does not belong to these weights")
         }
         if self.donor.config.vocabSize != vDonor {
             throw .propagation(stage: "pre-flight", reason: "donor config.json vocab_size \(self.donor.config.vocabSize) differs from its \(vDonor) embedding rows")
@@ -127,7 +130,9 @@ public struct PropagationInputs: @unchecked Sendable {
             }
         }
         guard mismatches == 0 else {
-            throw .propagation(stage: "pre-flight", reason: "base and instruct tokenizers disagree on \(mismatches) of the base's \(common) ids (\(example)); the instruct model must be fine-tuned from the base with its vocabulary")
+            throw .propagation(
+                stage: "pre-flight",
+                reason: "base and instruct tokenizers disagree on \(mismatches) of the base's \(common) ids (\(example)); the instruct model must be fine-tuned from the base with its vocabulary")
         }
         if checkDonorLayers { warnings += PropagationInputs.compareLayers(base: self.base, donor: self.donor, skip: Set([Self.embedName, Self.headName])) }
         lora = isAdapter ? try LoraDonor(adapter: donor, donorBase: self.donor, instruct: self.instruct, tied: tied) : nil

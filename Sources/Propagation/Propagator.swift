@@ -198,8 +198,9 @@ public enum Propagator {
             }
             if o.compatReference {
                 progress("fitting \(name) (reference row pairs, dgelsy)", 0)
-                let p = try ReferenceCompat.pairs(mode: o.mode, donor: inputs.donor.tokenizer, donorCount: donorTokens, instruct: inputs.instruct.tokenizer,
-                                                  S: S, T: T, occurrence: o.mode == .conversionOccurrence ? occurrence : nil)
+                let p = try ReferenceCompat.pairs(
+                    mode: o.mode, donor: inputs.donor.tokenizer, donorCount: donorTokens, instruct: inputs.instruct.tokenizer,
+                    S: S, T: T, occurrence: o.mode == .conversionOccurrence ? occurrence : nil)
                 let sol = try StreamingLeastSquares.gelsy(a: p.a, b: p.b, rows: p.rows, k: h, m: h)
                 guard sol.x.allSatisfy(\.isFinite) else { throw .propagation(stage: "least squares", reason: "\(name): X has non-finite entries") }
                 pairCount = p.rows
@@ -237,7 +238,8 @@ public enum Propagator {
         var meanFilled: [Int] = []
         var copied = 0
         let loraLayers = Set(inputs.lora?.layerTargets ?? [])
-        let instructRows = o.compatReference
+        let instructRows =
+            o.compatReference
             ? ReferenceCompat.addedTokenRows(vocabulary: vocab, donor: inputs.donor.tokenizer, instruct: inputs.instruct.tokenizer, instructRows: vInst)
             : vocab.instructRows
         do {
@@ -255,8 +257,9 @@ public enum Propagator {
             let writer = try CheckpointWriter(output: out, tensors: specs, maxShardBytes: o.maxShardBytes)
             try writer.writeTensors { spec, stream in
                 if let x = fits[spec.name] {
-                    let r = try writeModule(spec: spec, x: x, inputs: inputs, vocab: vocab, instructRows: instructRows, pairs: pairs, shared: shared,
-                                            mode: o.mode, blockRows: o.blockRows, stream: stream, progress: progress)
+                    let r = try writeModule(
+                        spec: spec, x: x, inputs: inputs, vocab: vocab, instructRows: instructRows, pairs: pairs, shared: shared,
+                        mode: o.mode, blockRows: o.blockRows, stream: stream, progress: progress)
                     meanFilled = r.meanFilled
                     copied = r.copied
                 } else if let lora = inputs.lora, loraLayers.contains(spec.name) {
@@ -267,11 +270,12 @@ public enum Propagator {
                 }
             }
             try assembly.write(into: out)
-            var report = Report(mode: o.mode, pairs: pairCount, modules: reports, outputRows: vocab.count, donorRows: vDonor,
-                                instructRowsCopied: copied, meanFilledRows: meanFilled,
-                                unmappedDonorIds: mapping?.unmappedIds.count ?? 0, occurrenceFallbacks: fallbacks,
-                                warnings: inputs.warnings, remapped: assembly.remapped,
-                                extras: vocab.extras.map { "\($0.token.content) (instruct \($0.instructId) → \($0.outputId))" })
+            var report = Report(
+                mode: o.mode, pairs: pairCount, modules: reports, outputRows: vocab.count, donorRows: vDonor,
+                instructRowsCopied: copied, meanFilledRows: meanFilled,
+                unmappedDonorIds: mapping?.unmappedIds.count ?? 0, occurrenceFallbacks: fallbacks,
+                warnings: inputs.warnings, remapped: assembly.remapped,
+                extras: vocab.extras.map { "\($0.token.content) (instruct \($0.instructId) → \($0.outputId))" })
             report.appended = vocab.extras
             report.loraEmbeddingTensors = inputs.lora?.embeddingTargets ?? []
             report.loraLayerTensors = inputs.lora?.layerTargets ?? []
@@ -291,8 +295,10 @@ public enum Propagator {
     }
 
     /// Streams the row pairs of one module through ``StreamingLeastSquares`` and solves.
-    static func fit(_ name: String, pairs: RowPairs, S: EmbeddingMatrix, T: EmbeddingMatrix, D: EmbeddingMatrix, mode: PropagationMode,
-                    precision: FitPrecision, blockRows: Int, progress: Progress) throws(SurgeryError) -> StreamingLeastSquares.Solution {
+    static func fit(
+        _ name: String, pairs: RowPairs, S: EmbeddingMatrix, T: EmbeddingMatrix, D: EmbeddingMatrix, mode: PropagationMode,
+        precision: FitPrecision, blockRows: Int, progress: Progress
+    ) throws(SurgeryError) -> StreamingLeastSquares.Solution {
         let h = S.hidden
         let block = max(1, precision == .mixed ? min(blockRows, StreamingLeastSquares.mixedBlockRows) : blockRows)
         let blocks = (pairs.count + block - 1) / block
@@ -338,9 +344,11 @@ public enum Propagator {
     }
 
     /// Streams one output embedding tensor: `[V_out, h]` in `spec.dtype`.
-    static func writeModule(spec: TensorSpec, x: [Float], inputs: PropagationInputs, vocab: OutputVocabulary, instructRows: [Int: Int], pairs: RowPairs,
-                            shared: [Int: Int], mode: PropagationMode, blockRows: Int, stream: TensorByteStream,
-                            progress: Progress) throws -> (meanFilled: [Int], copied: Int) {
+    static func writeModule(
+        spec: TensorSpec, x: [Float], inputs: PropagationInputs, vocab: OutputVocabulary, instructRows: [Int: Int], pairs: RowPairs,
+        shared: [Int: Int], mode: PropagationMode, blockRows: Int, stream: TensorByteStream,
+        progress: Progress
+    ) throws -> (meanFilled: [Int], copied: Int) {
         let name = spec.name
         let S = try matrix(inputs.base, name), T = try matrix(inputs.instruct, name), D = try inputs.donorMatrix(name)
         let h = D.hidden, vDonor = D.rows
@@ -380,9 +388,13 @@ public enum Propagator {
                     var diff = [Float](repeating: 0, count: np * h)
                     for q in 0..<(np * h) { diff[q] = Float(ct[q] - cs[q]) }
                     var moved = [Float](repeating: 0, count: np * h)
-                    diff.withUnsafeBufferPointer { dp in x.withUnsafeBufferPointer { xp in moved.withUnsafeMutableBufferPointer { mp in
-                        BLAS.sgemm(m: np, n: h, k: h, a: dp.baseAddress!, lda: h, b: xp.baseAddress!, ldb: h, c: mp.baseAddress!, ldc: h)
-                    } } }
+                    diff.withUnsafeBufferPointer { dp in
+                        x.withUnsafeBufferPointer { xp in
+                            moved.withUnsafeMutableBufferPointer { mp in
+                                BLAS.sgemm(m: np, n: h, k: h, a: dp.baseAddress!, lda: h, b: xp.baseAddress!, ldb: h, c: mp.baseAddress!, ldc: h)
+                            }
+                        }
+                    }
                     for q in 0..<np {
                         let r = pairs.newIds[firstPair + q] - lo
                         if shared[r + lo] != nil { continue }
@@ -398,9 +410,13 @@ public enum Propagator {
                 }
             } else {
                 // OUT = D · X
-                dBlock.withUnsafeBufferPointer { dp in x.withUnsafeBufferPointer { xp in outBlock.withUnsafeMutableBufferPointer { op in
-                    BLAS.sgemm(m: n, n: h, k: h, a: dp.baseAddress!, lda: h, b: xp.baseAddress!, ldb: h, c: op.baseAddress!, ldc: h)
-                } } }
+                dBlock.withUnsafeBufferPointer { dp in
+                    x.withUnsafeBufferPointer { xp in
+                        outBlock.withUnsafeMutableBufferPointer { op in
+                            BLAS.sgemm(m: n, n: h, k: h, a: dp.baseAddress!, lda: h, b: xp.baseAddress!, ldb: h, c: op.baseAddress!, ldc: h)
+                        }
+                    }
+                }
             }
             // Step 3: output added tokens that are single instruct tokens take the instruct row.
             for r in 0..<n {
@@ -411,7 +427,7 @@ public enum Propagator {
             }
             for r in 0..<n { for c in 0..<h { rowSum[c] += Double(outBlock[r * h + c]) } }
             try emit(n)
-            D.view.file.dropPages(D.view.fileOffset + lo * h * D.view.dtype.floatStorage!.byteSize ..< D.view.fileOffset + hi * h * D.view.dtype.floatStorage!.byteSize)
+            D.view.file.dropPages(D.view.fileOffset + lo * h * D.view.dtype.floatStorage!.byteSize..<D.view.fileOffset + hi * h * D.view.dtype.floatStorage!.byteSize)
             lo = hi
             progress("writing \(name)", Double(lo) / Double(vocab.count))
         }
@@ -457,31 +473,39 @@ public enum Propagator {
     static func provenance(_ o: Options, inputs: PropagationInputs, report: Report) -> String {
         func num(_ d: Double) -> JSONValue { d.isFinite ? .number(JSONNumber(d)) : .null }
         func model(_ m: PropagationInputs.Model) -> JSONValue {
-            .object(JSONObject([
-                ("path", .string(m.path)),
-                ("safetensors_header_sha256", .array(m.checkpoint.files.map { f in
-                    .object(JSONObject([("file", .string(lastComponent(f.path))), ("sha256", .string(f.headerSHA256))]))
-                })),
-            ]))
+            .object(
+                JSONObject([
+                    ("path", .string(m.path)),
+                    (
+                        "safetensors_header_sha256",
+                        .array(
+                            m.checkpoint.files.map { f in
+                                .object(JSONObject([("file", .string(lastComponent(f.path))), ("sha256", .string(f.headerSHA256))]))
+                            })
+                    )
+                ]))
         }
         func lora(_ inputs: PropagationInputs) -> JSONValue {
             guard let l = inputs.lora else { return .null }
-            return .object(JSONObject([
-                ("adapter", .string(l.adapter.path)),
-                ("adapter_config_sha256", .string(l.adapter.configHash)),
-                ("adapter_header_sha256", .array(l.adapter.checkpoint.files.map { .string($0.headerSHA256) })),
-                ("donor_base", .string(l.donorBase)),
-                ("alpha_scale", o.alphaScale.map { num($0) } ?? .null),
-                ("merged_into_donor_rows", .array(l.embeddingTargets.map { .string($0) })),
-                ("layer_deltas_added", .array(l.layerTargets.map { .string($0) })),
-            ]))
+            return .object(
+                JSONObject([
+                    ("adapter", .string(l.adapter.path)),
+                    ("adapter_config_sha256", .string(l.adapter.configHash)),
+                    ("adapter_header_sha256", .array(l.adapter.checkpoint.files.map { .string($0.headerSHA256) })),
+                    ("donor_base", .string(l.donorBase)),
+                    ("alpha_scale", o.alphaScale.map { num($0) } ?? .null),
+                    ("merged_into_donor_rows", .array(l.embeddingTargets.map { .string($0) })),
+                    ("layer_deltas_added", .array(l.layerTargets.map { .string($0) }))
+                ]))
         }
         let modules: [JSONValue] = report.modules.map { r in
             var pairs: [(String, JSONValue)] = [("tensor", .string(r.tensor)), ("seconds", num(r.seconds))]
             if let s = r.solution {
-                pairs += [("solver", .string(s.method.rawValue)), ("rcond", num(s.rcond)), ("rank", .number(JSONNumber(s.rank))),
-                          ("rows", .number(JSONNumber(s.rows))), ("relative_residual", num(s.relativeResidual)),
-                          ("x_minus_identity", num(s.distanceFromIdentity))]
+                pairs += [
+                    ("solver", .string(s.method.rawValue)), ("rcond", num(s.rcond)), ("rank", .number(JSONNumber(s.rank))),
+                    ("rows", .number(JSONNumber(s.rows))), ("relative_residual", num(s.relativeResidual)),
+                    ("x_minus_identity", num(s.distanceFromIdentity))
+                ]
                 if let f = s.fallbackReason { pairs.append(("fallback_reason", .string(f))) }
                 pairs.append(("fit_precision", .string(s.precision.rawValue)))
                 pairs.append(("blas_threads", .number(JSONNumber(s.blasThreads))))
@@ -508,7 +532,7 @@ public enum Propagator {
             ("mean_filled_rows", .array(report.meanFilledRows.map { .number(JSONNumber($0)) })),
             ("appended_tokens", .array(report.extras.map { .string($0) })),
             ("remapped_ids", .array(report.remapped.map { .string($0) })),
-            ("warnings", .array(report.warnings.map { .string($0) })),
+            ("warnings", .array(report.warnings.map { .string($0) }))
         ])
         return JSONWriter.pretty(.object(root)) + "\n"
     }

@@ -31,8 +31,10 @@ enum ReferenceCompat {
     }
 
     /// The row pairs of `mode` for one module (`S` base rows, `T` instruct rows).
-    static func pairs(mode: PropagationMode, donor: any Tokenizer, donorCount: Int, instruct: any Tokenizer,
-                      S: EmbeddingMatrix, T: EmbeddingMatrix, occurrence: [Int: [(id: Int, count: Double)]]?) throws(SurgeryError) -> Pairs {
+    static func pairs(
+        mode: PropagationMode, donor: any Tokenizer, donorCount: Int, instruct: any Tokenizer,
+        S: EmbeddingMatrix, T: EmbeddingMatrix, occurrence: [Int: [(id: Int, count: Double)]]?
+    ) throws(SurgeryError) -> Pairs {
         switch mode {
         case .swap, .delta:
             throw .invalidOption(option: "compat", reason: "'reference' has no row pairs for mode \(mode.rawValue)")
@@ -82,8 +84,10 @@ enum ReferenceCompat {
     }
 
     /// `convert_embs_to_new_tok` for base and instruct rows at once.
-    static func conversion(new: any Tokenizer, count: Int, old: any Tokenizer, S: EmbeddingMatrix, T: EmbeddingMatrix,
-                           aggregation: Aggregation, occurrence: [Int: [(id: Int, count: Double)]]?) throws(SurgeryError) -> Pairs {
+    static func conversion(
+        new: any Tokenizer, count: Int, old: any Tokenizer, S: EmbeddingMatrix, T: EmbeddingMatrix,
+        aggregation: Aggregation, occurrence: [Int: [(id: Int, count: Double)]]?
+    ) throws(SurgeryError) -> Pairs {
         let h = S.hidden
         let specials = specialIds(new)
         let byteLevel = isByteLevel(old)

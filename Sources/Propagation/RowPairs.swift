@@ -42,8 +42,10 @@ public struct RowPairs: Sendable, Equatable {
     /// `conversion` pairs: one per new id with an old source; `.copy(j)` contributes `S[j]` itself.
     /// `occurrence` weights come from `occurrenceMap` (new id → old id → count); new ids absent from
     /// it fall back to the mean and are counted in the returned number.
-    public static func conversion(_ mapping: TokenMapping, aggregation: Aggregation,
-                                  occurrenceMap: [Int: [(id: Int, count: Double)]]? = nil) -> (RowPairs, fallbacks: Int) {
+    public static func conversion(
+        _ mapping: TokenMapping, aggregation: Aggregation,
+        occurrenceMap: [Int: [(id: Int, count: Double)]]? = nil
+    ) -> (RowPairs, fallbacks: Int) {
         var pairs = RowPairs()
         var fallbacks = 0
         for (i, source) in mapping.sources.enumerated() {
@@ -55,8 +57,10 @@ public struct RowPairs: Sendable, Equatable {
     }
 
     /// The §4 aggregate terms of one source, nil when unmapped.
-    static func conversionTerms(_ source: TokenMapping.Source, newId: Int, aggregation: Aggregation,
-                                occurrenceMap: [Int: [(id: Int, count: Double)]]?, fallbacks: inout Int) -> [(id: Int, weight: Double)]? {
+    static func conversionTerms(
+        _ source: TokenMapping.Source, newId: Int, aggregation: Aggregation,
+        occurrenceMap: [Int: [(id: Int, count: Double)]]?, fallbacks: inout Int
+    ) -> [(id: Int, weight: Double)]? {
         switch source {
         case .unmapped:
             return nil

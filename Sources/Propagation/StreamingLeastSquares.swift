@@ -268,8 +268,9 @@ public final class StreamingLeastSquares {
         let xgx = cblas_ddot(Int32(k * m), x, 1, gx, 1)
         let res2 = max(0, bNorm2 - 2 * xc + xgx)
         let relRes = bNorm2 > 0 ? (res2 / bNorm2).squareRoot() : 0
-        var solution = Solution(x: x, method: method, rcond: rcond, rank: rank, relativeResidual: relRes,
-                                distanceFromIdentity: Self.distanceFromIdentity(x, k: k, m: m), rows: rows, fallbackReason: reason)
+        var solution = Solution(
+            x: x, method: method, rcond: rcond, rank: rank, relativeResidual: relRes,
+            distanceFromIdentity: Self.distanceFromIdentity(x, k: k, m: m), rows: rows, fallbackReason: reason)
         solution.precision = precision
         if let mx = mixed, let eg = mx.errG, let ec = mx.errC, method == .cholesky, checkedBlocks > 0 {
             solution.errorEstimate = errorEstimate(x: x, factor: factor, errG: eg, errC: ec)
@@ -337,8 +338,9 @@ public final class StreamingLeastSquares {
             a.withUnsafeBufferPointer { ap in
                 x.withUnsafeBufferPointer { xp in
                     r.withUnsafeMutableBufferPointer { rp in
-                        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(c), Int32(m), Int32(k), 1.0,
-                                    ap.baseAddress! + lo * k, Int32(k), xp.baseAddress, Int32(m), 0.0, rp.baseAddress, Int32(m))
+                        cblas_dgemm(
+                            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(c), Int32(m), Int32(k), 1.0,
+                            ap.baseAddress! + lo * k, Int32(k), xp.baseAddress, Int32(m), 0.0, rp.baseAddress, Int32(m))
                     }
                 }
             }
@@ -349,8 +351,9 @@ public final class StreamingLeastSquares {
             }
             lo += c
         }
-        return Solution(x: x, method: .gelsy, rcond: rcond, rank: Int(rank), relativeResidual: den > 0 ? (num / den).squareRoot() : 0,
-                        distanceFromIdentity: distanceFromIdentity(x, k: k, m: m), rows: n, fallbackReason: nil)
+        return Solution(
+            x: x, method: .gelsy, rcond: rcond, rank: Int(rank), relativeResidual: den > 0 ? (num / den).squareRoot() : 0,
+            distanceFromIdentity: distanceFromIdentity(x, k: k, m: m), rows: n, fallbackReason: nil)
     }
 
     /// `‖X − I‖_F / ‖I‖_F` for square X, NaN otherwise.

@@ -94,11 +94,15 @@ public struct Recipe: Sendable, Equatable {
     static let mergekitOnlyKeys = [
         "chat_template": "'chat_template' (choosing or writing the output's chat template)",
         "tokenizer": "the 'tokenizer:' block (per-token embedding sources)",
-        "modules": "'modules' (merging modules of a multi-module model separately)",
+        "modules": "'modules' (merging modules of a multi-module model separately)"
     ]
 
     static func unsupportedMergekitFeature(_ key: String, _ what: String) -> SurgeryError {
-        .invalidValue(key: key, reason: "mergekit feature \(what) is not supported yet; remove the key (lep keeps the base model's tokenizer files and chat template, or builds a union vocabulary with tokenizer_source: union)")
+        .invalidValue(
+            key: key,
+            reason:
+                "mergekit feature \(what) is not supported yet; remove the key (lep keeps the base model's tokenizer files and chat template, or builds a union vocabulary with tokenizer_source: union)"
+        )
     }
 
     static let topKeys = ["lep_recipe", "merge_method", "base_model", "models", "parameters", "dtype", "out_dtype", "tokenizer_source", "slices", "seed"]
@@ -156,9 +160,10 @@ public struct Recipe: Sendable, Equatable {
             guard let v = s.number?.uint64 else { throw .invalidValue(key: "seed", reason: "expected a non-negative integer") }
             seed = v
         }
-        return Recipe(method: method, base: base, models: models, parameters: parameters, dtype: try dtypeKey("dtype"),
-                      outDtype: try dtypeKey("out_dtype"), tokenizerSource: tokenizerSource, seed: seed,
-                      layerStack: stack, form: form, text: text)
+        return Recipe(
+            method: method, base: base, models: models, parameters: parameters, dtype: try dtypeKey("dtype"),
+            outDtype: try dtypeKey("out_dtype"), tokenizerSource: tokenizerSource, seed: seed,
+            layerStack: stack, form: form, text: text)
     }
 
     static func entry(_ v: JSONValue, key: String, baseDirectory: String) throws(SurgeryError) -> Entry {

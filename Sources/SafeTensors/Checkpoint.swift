@@ -31,7 +31,9 @@ public final class Checkpoint: @unchecked Sendable {
     public init(path: String) throws(SafeTensorsError) {
         var isDir = false
         var st = stat()
-        if stat(path, &st) == 0 { isDir = (st.st_mode & S_IFMT) == S_IFDIR } else {
+        if stat(path, &st) == 0 {
+            isDir = (st.st_mode & S_IFMT) == S_IFDIR
+        } else {
             throw .cannotOpen(path: path, reason: String(cString: strerror(errno)))
         }
         if !isDir {

@@ -96,11 +96,15 @@ public final class CheckpointWriter {
         for (name, file) in entries.sorted(by: { $0.0 < $1.0 }) { weightMap[name] = .string(file) }
         let parameters = shards.reduce(0) { $0 + $1.tensors.reduce(0) { $0 + $1.elementCount } }
         let root = JSONObject([
-            ("metadata", .object(JSONObject([
-                ("total_parameters", .number(JSONNumber(parameters))),
-                ("total_size", .number(JSONNumber(totalDataBytes))),
-            ]))),
-            ("weight_map", .object(weightMap)),
+            (
+                "metadata",
+                .object(
+                    JSONObject([
+                        ("total_parameters", .number(JSONNumber(parameters))),
+                        ("total_size", .number(JSONNumber(totalDataBytes)))
+                    ]))
+            ),
+            ("weight_map", .object(weightMap))
         ])
         return JSONWriter.pretty(.object(root))
     }

@@ -4,7 +4,7 @@
 public enum ByteSize {
     static let units: [(suffix: String, scale: Double)] = [
         ("GIB", 1_073_741_824), ("MIB", 1_048_576), ("KIB", 1024),
-        ("GB", 1e9), ("MB", 1e6), ("KB", 1e3), ("G", 1e9), ("M", 1e6), ("K", 1e3), ("B", 1),
+        ("GB", 1e9), ("MB", 1e6), ("KB", 1e3), ("G", 1e9), ("M", 1e6), ("K", 1e3), ("B", 1)
     ]
 
     /// The number of bytes `text` stands for (rounded down), or nil when it is not a non-negative size

@@ -7,7 +7,11 @@ public enum FloatStorage: Sendable, Equatable {
 
     /// Bytes per element.
     public var byteSize: Int {
-        switch self { case .f64: 8; case .f32: 4; case .f16, .bf16: 2 }
+        switch self {
+        case .f64: 8;
+        case .f32: 4;
+        case .f16, .bf16: 2
+        }
     }
 }
 

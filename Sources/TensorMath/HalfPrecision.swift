@@ -74,7 +74,7 @@ public enum HalfPrecision {
     /// range [minExponent, maxExponent], gradual underflow and overflow to ±Inf, ties to even.
     static func roundToBits(_ x: Double, significandBits p: Int, minExponent emin: Int, maxExponent emax: Int) -> Double {
         guard x.isFinite, x != 0 else { return x }
-        let e = max(Int(x.exponent), emin)            // exponent of the target's ulp scale
+        let e = max(Int(x.exponent), emin)  // exponent of the target's ulp scale
         let ulp = Double(sign: .plus, exponent: e - (p - 1), significand: 1)
         let r = (x / ulp).rounded(.toNearestOrEven) * ulp  // exact: scaling by a power of two
         let maxFinite = Double(sign: .plus, exponent: emax, significand: 2 - Double(sign: .plus, exponent: -(p - 1), significand: 1))

@@ -66,8 +66,9 @@ public enum Kernels {
                 let lo = max(range.lowerBound, starts[n]) - starts[n]
                 let hi = min(range.upperBound, starts[n + 1]) - starts[n]
                 guard lo < hi else { continue }
-                lep_linear_rows(xp.value, rows, ldx, job.weight.base, job.weight.kernelType, columns, lo, hi,
-                                job.output, job.ldy, job.accumulate ? 1 : 0)
+                lep_linear_rows(
+                    xp.value, rows, ldx, job.weight.base, job.weight.kernelType, columns, lo, hi,
+                    job.output, job.ldy, job.accumulate ? 1 : 0)
             }
         }
     }

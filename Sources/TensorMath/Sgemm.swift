@@ -42,8 +42,9 @@ public enum BLAS {
         _ x: UnsafePointer<Float>, rows: Int, inFeatures: Int, weight w: UnsafePointer<Float>, outFeatures: Int,
         into y: UnsafeMutablePointer<Float>, ldy: Int? = nil
     ) {
-        sgemm(transB: true, m: rows, n: outFeatures, k: inFeatures, a: x, lda: inFeatures, b: w, ldb: inFeatures,
-              c: y, ldc: ldy ?? outFeatures)
+        sgemm(
+            transB: true, m: rows, n: outFeatures, k: inFeatures, a: x, lda: inFeatures, b: w, ldb: inFeatures,
+            c: y, ldc: ldy ?? outFeatures)
     }
 
     /// `C[m, n] = A[m, k] · B[n, k]ᵀ + beta · C` (B in PyTorch's `nn.Linear` layout) with the n output
@@ -66,8 +67,9 @@ public enum BLAS {
         // time on SmolLM-135M shapes).
         let minChunk = max(16, (n / threads + 15) / 16 * 16)
         forChunksSingleThreaded(count: n, minChunk: minChunk) { r in
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(r.count), Int32(k), 1, a, Int32(lda),
-                        b + r.lowerBound * ldb, Int32(ldb), beta, c + r.lowerBound, Int32(ldc))
+            cblas_sgemm(
+                CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(r.count), Int32(k), 1, a, Int32(lda),
+                b + r.lowerBound * ldb, Int32(ldb), beta, c + r.lowerBound, Int32(ldc))
         }
     }
 
@@ -98,4 +100,3 @@ public enum BLAS {
             Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 }
-

@@ -31,9 +31,11 @@ struct BPEModel: Sendable {
     /// a pre-tokenizer) is then merged one `▁`-word at a time with the same result, in linear time.
     var splitsAtMetaspace: Bool
 
-    init(vocab: [(String, Int)], merges mergeList: [(String, String)], byteLevel: Bool, unkToken: String?,
-         byteFallback: Bool, fuseUnk: Bool, ignoreMerges: Bool, continuingSubwordPrefix: String?,
-         endOfWordSuffix: String?) throws(TokenizerError) {
+    init(
+        vocab: [(String, Int)], merges mergeList: [(String, String)], byteLevel: Bool, unkToken: String?,
+        byteFallback: Bool, fuseUnk: Bool, ignoreMerges: Bool, continuingSubwordPrefix: String?,
+        endOfWordSuffix: String?
+    ) throws(TokenizerError) {
         var maxId = -1
         var t2i = StringIds(capacity: vocab.count)
         for (t, i) in vocab {
@@ -89,7 +91,8 @@ struct BPEModel: Sendable {
         self.singleByteIds = single
         self.byteTokenIds = byteTok
         let meta: [UInt8] = [0xE2, 0x96, 0x81]
-        self.splitsAtMetaspace = !byteLevel && continuingSubwordPrefix == nil && endOfWordSuffix == nil
+        self.splitsAtMetaspace =
+            !byteLevel && continuingSubwordPrefix == nil && endOfWordSuffix == nil
             && t2i["\u{2581}"] != nil
             && !vocab.contains { t, _ in
                 let u = Array(t.utf8)

@@ -22,8 +22,7 @@ indirect enum Decoder: Sendable, Equatable {
         case "ByteLevel": return .byteLevel
         case "Metaspace":
             var scheme = PrependScheme.always
-            if let s = v["prepend_scheme"]?.string, let p = PrependScheme(rawValue: s) { scheme = p }
-            else if let a = v["add_prefix_space"]?.bool { scheme = a ? .always : .never }
+            if let s = v["prepend_scheme"]?.string, let p = PrependScheme(rawValue: s) { scheme = p } else if let a = v["add_prefix_space"]?.bool { scheme = a ? .always : .never }
             return .metaspace(replacement: v["replacement"]?.string ?? "▁", prependScheme: scheme)
         case "ByteFallback": return .byteFallback
         case "Fuse": return .fuse
@@ -59,8 +58,11 @@ indirect enum Decoder: Sendable, Equatable {
             var bytes: [UInt8] = []
             for t in tokens {
                 for u in t.unicodeScalars {
-                    if u.value < 324, ByteLevelAlphabet.scalarToByte[Int(u.value)] >= 0 { bytes.append(UInt8(ByteLevelAlphabet.scalarToByte[Int(u.value)])) }
-                    else { bytes.append(contentsOf: String(u).utf8) }
+                    if u.value < 324, ByteLevelAlphabet.scalarToByte[Int(u.value)] >= 0 {
+                        bytes.append(UInt8(ByteLevelAlphabet.scalarToByte[Int(u.value)]))
+                    } else {
+                        bytes.append(contentsOf: String(u).utf8)
+                    }
                 }
             }
             return [String(decoding: bytes, as: UTF8.self)]
@@ -75,8 +77,7 @@ indirect enum Decoder: Sendable, Equatable {
             var pending: [UInt8] = []
             func flush() {
                 if pending.isEmpty { return }
-                if let s = String(validating: pending, as: UTF8.self) { out.append(s) }
-                else { out.append(contentsOf: Array(repeating: "\u{FFFD}", count: pending.count)) }
+                if let s = String(validating: pending, as: UTF8.self) { out.append(s) } else { out.append(contentsOf: Array(repeating: "\u{FFFD}", count: pending.count)) }
                 pending.removeAll()
             }
             for t in tokens {

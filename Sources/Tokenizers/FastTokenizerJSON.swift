@@ -75,7 +75,9 @@ enum FastTokenizerJSON {
                         i += 2
                         guard let lo = hex4(), lo >= 0xDC00 && lo < 0xE000 else { return false }
                         u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00)
-                    } else if u >= 0xDC00 && u < 0xE000 { return false }
+                    } else if u >= 0xDC00 && u < 0xE000 {
+                        return false
+                    }
                     guard let sc = Unicode.Scalar(u) else { return false }
                     scratch.append(contentsOf: String(sc).utf8)
                 default: return false

@@ -72,9 +72,11 @@ public struct HFTokenizer: Tokenizer {
             guard let id = t["id"]?.number?.int64, let content = t["content"]?.string else {
                 throw .invalidField(path: path, key: "added_tokens[\(k)]", expected: "an object with id and content")
             }
-            added.append(AddedToken(id: Int(id), content: content, special: t["special"]?.bool ?? false,
-                                    normalized: t["normalized"]?.bool, lstrip: t["lstrip"]?.bool ?? false,
-                                    rstrip: t["rstrip"]?.bool ?? false, singleWord: t["single_word"]?.bool ?? false))
+            added.append(
+                AddedToken(
+                    id: Int(id), content: content, special: t["special"]?.bool ?? false,
+                    normalized: t["normalized"]?.bool, lstrip: t["lstrip"]?.bool ?? false,
+                    rstrip: t["rstrip"]?.bool ?? false, singleWord: t["single_word"]?.bool ?? false))
         }
         addedTokens = added.sorted { $0.id < $1.id }
         addedById = [:]
@@ -121,11 +123,13 @@ public struct HFTokenizer: Tokenizer {
             if let preparsed { tables = preparsed } else { tables = try parseBPETables(m, path: path) }
             let (vocab, merges) = tables
             if let d = m["dropout"], !d.isNull, d.number?.double != 0 { throw .unsupportedComponent(stage: "model", type: "BPE with dropout") }
-            return .bpe(try BPEModel(vocab: vocab, merges: merges, byteLevel: byteLevel, unkToken: m["unk_token"]?.string,
-                                     byteFallback: m["byte_fallback"]?.bool ?? false, fuseUnk: m["fuse_unk"]?.bool ?? false,
-                                     ignoreMerges: m["ignore_merges"]?.bool ?? false,
-                                     continuingSubwordPrefix: m["continuing_subword_prefix"]?.string,
-                                     endOfWordSuffix: m["end_of_word_suffix"]?.string))
+            return .bpe(
+                try BPEModel(
+                    vocab: vocab, merges: merges, byteLevel: byteLevel, unkToken: m["unk_token"]?.string,
+                    byteFallback: m["byte_fallback"]?.bool ?? false, fuseUnk: m["fuse_unk"]?.bool ?? false,
+                    ignoreMerges: m["ignore_merges"]?.bool ?? false,
+                    continuingSubwordPrefix: m["continuing_subword_prefix"]?.string,
+                    endOfWordSuffix: m["end_of_word_suffix"]?.string))
         case "Unigram":
             guard let arr = m["vocab"]?.array else { throw .invalidField(path: path, key: "model.vocab", expected: "an array of [piece, score]") }
             var pieces: [(String, Double)] = []

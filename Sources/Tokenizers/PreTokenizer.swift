@@ -73,9 +73,13 @@ func splitWith(_ r: Range<Int>, matches: [Range<Int>], behavior: SplitBehavior, 
         var pending: Int? = nil
         for (t, m) in tiles {
             if m {
-                if pending == nil { pending = t.lowerBound }
+                if pending == nil {
+                    pending = t.lowerBound
+                }
                 // consecutive matches each start a new piece in HF; keep only the last one pending
-                else { out.append(pending!..<t.lowerBound); pending = t.lowerBound }
+                else {
+                    out.append(pending!..<t.lowerBound); pending = t.lowerBound
+                }
             } else {
                 out.append((pending ?? t.lowerBound)..<t.upperBound)
                 pending = nil
@@ -105,11 +109,14 @@ indirect enum PreTokenizer: Sendable, Equatable {
             for n in list { if let x = try parse(n, path: path) { out.append(x) } }
             return .sequence(out)
         case "ByteLevel":
-            return .byteLevel(addPrefixSpace: v["add_prefix_space"]?.bool ?? true, useRegex: v["use_regex"]?.bool ?? true,
-                              trimOffsets: v["trim_offsets"]?.bool ?? true)
+            return .byteLevel(
+                addPrefixSpace: v["add_prefix_space"]?.bool ?? true, useRegex: v["use_regex"]?.bool ?? true,
+                trimOffsets: v["trim_offsets"]?.bool ?? true)
         case "Split":
             let bs = v["behavior"]?.string ?? ""
-            guard let b = SplitBehavior(rawValue: bs) else { throw .invalidField(path: path, key: "pre_tokenizer.behavior", expected: "one of Removed, Isolated, MergedWithPrevious, MergedWithNext, Contiguous") }
+            guard let b = SplitBehavior(rawValue: bs) else {
+                throw .invalidField(path: path, key: "pre_tokenizer.behavior", expected: "one of Removed, Isolated, MergedWithPrevious, MergedWithNext, Contiguous")
+            }
             let inv = v["invert"]?.bool ?? false
             if let s = v["pattern"]?["String"]?.string { return .splitString(s, behavior: b, invert: inv) }
             if let r = v["pattern"]?["Regex"]?.string {

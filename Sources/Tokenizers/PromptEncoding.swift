@@ -7,7 +7,8 @@ extension Tokenizer {
     public func encodePrompt(_ text: String, addSpecialTokens: Bool = true) -> (ids: [Int], skippedBOS: Bool) {
         let ids = encode(text, addSpecialTokens: addSpecialTokens)
         guard addSpecialTokens, let bos = specialTokens.bos, !bos.token.isEmpty, text.hasPrefix(bos.token),
-              ids.count >= 2, ids[0] == bos.id, ids[1] == bos.id else { return (ids, false) }
+            ids.count >= 2, ids[0] == bos.id, ids[1] == bos.id
+        else { return (ids, false) }
         return (Array(ids.dropFirst()), true)
     }
 }

@@ -2,9 +2,11 @@ extension SentencePieceModel {
     /// A new ModelProto from pieces and settings (as llama.cpp's `llama` tokenizers describe them):
     /// the trainer spec holds the model type, vocabulary size, byte fallback and special ids; the
     /// normaliser spec its name and flags (LLaMA: `identity`, dummy prefix, no whitespace folding).
-    public static func build(pieces: [Piece], modelType: ModelType, byteFallback: Bool, unkId: Int, bosId: Int, eosId: Int, padId: Int,
-                             normalizerName: String = "identity", addDummyPrefix: Bool = true, removeExtraWhitespaces: Bool = false,
-                             escapeWhitespaces: Bool = true) throws(TokenizerError) -> SentencePieceModel {
+    public static func build(
+        pieces: [Piece], modelType: ModelType, byteFallback: Bool, unkId: Int, bosId: Int, eosId: Int, padId: Int,
+        normalizerName: String = "identity", addDummyPrefix: Bool = true, removeExtraWhitespaces: Bool = false,
+        escapeWhitespaces: Bool = true
+    ) throws(TokenizerError) -> SentencePieceModel {
         // The specs are encoded here; the pieces by `serialized()` (one placeholder piece to parse).
         var out: [UInt8] = []
         var placeholder: [UInt8] = []

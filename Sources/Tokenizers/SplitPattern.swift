@@ -131,10 +131,7 @@ enum SplitPattern: Equatable, Sendable {
                     lastScalarStart = runEnd
                     runEnd += n2
                 }
-                if lastNewlineEnd > 0 { i = lastNewlineEnd }
-                else if runEnd == end { i = runEnd }
-                else if lastScalarStart > start { i = lastScalarStart }
-                else { i = runEnd }
+                if lastNewlineEnd > 0 { i = lastNewlineEnd } else if runEnd == end { i = runEnd } else if lastScalarStart > start { i = lastScalarStart } else { i = runEnd }
                 emit(start..<i); continue
             }
             // Unreachable for valid input (every scalar is L, N, \s or other); keep progress.

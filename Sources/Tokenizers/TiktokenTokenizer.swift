@@ -14,9 +14,11 @@ public struct TiktokenTokenizer: Tokenizer {
 
     /// LLaMA-3's 256 special tokens (Meta's `tokenizer.py`), used when no tokenizer_config.json says otherwise.
     public static func llama3SpecialTokens(base: Int) -> [AddedToken] {
-        var names = ["<|begin_of_text|>", "<|end_of_text|>", "<|reserved_special_token_0|>", "<|reserved_special_token_1|>",
-                     "<|reserved_special_token_2|>", "<|reserved_special_token_3|>", "<|start_header_id|>", "<|end_header_id|>",
-                     "<|reserved_special_token_4|>", "<|eot_id|>"]
+        var names = [
+            "<|begin_of_text|>", "<|end_of_text|>", "<|reserved_special_token_0|>", "<|reserved_special_token_1|>",
+            "<|reserved_special_token_2|>", "<|reserved_special_token_3|>", "<|start_header_id|>", "<|end_header_id|>",
+            "<|reserved_special_token_4|>", "<|eot_id|>"
+        ]
         names += (5..<(256 - 10 + 5)).map { "<|reserved_special_token_\($0)|>" }
         return names.enumerated().map { AddedToken(id: base + $0, content: $1, special: true) }
     }

@@ -56,13 +56,25 @@ extension Tokenizer {
 /// The special tokens a tokenizer declares, by role.
 public struct SpecialTokens: Equatable, Sendable {
     /// Beginning-of-sequence token (id and string), when the tokenizer has one.
-    public var bos: (id: Int, token: String)? { get { bosPair?.pair } set { bosPair = newValue.map(IdToken.init) } }
+    public var bos: (id: Int, token: String)? {
+        get { bosPair?.pair }
+        set { bosPair = newValue.map(IdToken.init) }
+    }
     /// End-of-sequence token.
-    public var eos: (id: Int, token: String)? { get { eosPair?.pair } set { eosPair = newValue.map(IdToken.init) } }
+    public var eos: (id: Int, token: String)? {
+        get { eosPair?.pair }
+        set { eosPair = newValue.map(IdToken.init) }
+    }
     /// Unknown token.
-    public var unk: (id: Int, token: String)? { get { unkPair?.pair } set { unkPair = newValue.map(IdToken.init) } }
+    public var unk: (id: Int, token: String)? {
+        get { unkPair?.pair }
+        set { unkPair = newValue.map(IdToken.init) }
+    }
     /// Padding token.
-    public var pad: (id: Int, token: String)? { get { padPair?.pair } set { padPair = newValue.map(IdToken.init) } }
+    public var pad: (id: Int, token: String)? {
+        get { padPair?.pair }
+        set { padPair = newValue.map(IdToken.init) }
+    }
     /// Whether encoding with special tokens prepends BOS / appends EOS.
     public var addBos: Bool
     public var addEos: Bool
@@ -101,8 +113,10 @@ public struct AddedToken: Equatable, Sendable {
     public var singleWord: Bool
 
     /// An added token; defaults as HF `AddedToken(content, special=special)`.
-    public init(id: Int, content: String, special: Bool, normalized: Bool? = nil, lstrip: Bool = false,
-                rstrip: Bool = false, singleWord: Bool = false) {
+    public init(
+        id: Int, content: String, special: Bool, normalized: Bool? = nil, lstrip: Bool = false,
+        rstrip: Bool = false, singleWord: Bool = false
+    ) {
         self.id = id
         self.content = content
         self.special = special

@@ -58,8 +58,10 @@ public struct TokenizerConfig: Sendable, Equatable {
             guard let id = Int(k), let content = v["content"]?.string else {
                 throw .invalidField(path: path, key: "added_tokens_decoder.\(k)", expected: "an id key with a content string")
             }
-            out.append(AddedToken(id: id, content: content, special: v["special"]?.bool ?? false, normalized: v["normalized"]?.bool,
-                                  lstrip: v["lstrip"]?.bool ?? false, rstrip: v["rstrip"]?.bool ?? false, singleWord: v["single_word"]?.bool ?? false))
+            out.append(
+                AddedToken(
+                    id: id, content: content, special: v["special"]?.bool ?? false, normalized: v["normalized"]?.bool,
+                    lstrip: v["lstrip"]?.bool ?? false, rstrip: v["rstrip"]?.bool ?? false, singleWord: v["single_word"]?.bool ?? false))
         }
         return out.sorted { $0.id < $1.id }
     }
@@ -70,8 +72,10 @@ extension AddedToken {
     func json(withId: Bool) -> JSONValue {
         var p: [(String, JSONValue)] = []
         if withId { p.append(("id", .number(JSONNumber(id)))) }
-        p += [("content", .string(content)), ("single_word", .bool(singleWord)), ("lstrip", .bool(lstrip)),
-              ("rstrip", .bool(rstrip)), ("normalized", .bool(normalized)), ("special", .bool(special))]
+        p += [
+            ("content", .string(content)), ("single_word", .bool(singleWord)), ("lstrip", .bool(lstrip)),
+            ("rstrip", .bool(rstrip)), ("normalized", .bool(normalized)), ("special", .bool(special))
+        ]
         return .object(JSONObject(p))
     }
 }

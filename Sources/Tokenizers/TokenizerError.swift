@@ -33,7 +33,7 @@ public enum TokenizerError: Error, Equatable, Sendable, CustomStringConvertible 
         "pre_tokenizer": "Sequence, ByteLevel, Split (String, or the LLaMA-3 / Qwen2 / GPT-2 regex), Metaspace, Digits, WhitespaceSplit",
         "model": "BPE (byte_fallback, ignore_merges, fuse_unk, continuing_subword_prefix, end_of_word_suffix), Unigram (byte_fallback)",
         "decoder": "Sequence, ByteLevel, Metaspace, ByteFallback, Fuse, Strip, Replace (String pattern)",
-        "post_processor": "TemplateProcessing, ByteLevel, Sequence of those",
+        "post_processor": "TemplateProcessing, ByteLevel, Sequence of those"
     ]
 
     public var description: String {
@@ -44,7 +44,8 @@ public enum TokenizerError: Error, Equatable, Sendable, CustomStringConvertible 
         case .invalidJSON(let p, let r): return "\(p): invalid JSON: \(r)"
         case .invalidField(let p, let k, let e): return "\(p): `\(k)` must be \(e)"
         case .unsupportedComponent(let s, let t):
-            return "tokenizer.json \(s) of type \"\(t)\" is not supported by lep (\(s) types lep reads: \(TokenizerError.supported[s] ?? "see Sources/Tokenizers")); convert the tokenizer or extend lep"
+            return
+                "tokenizer.json \(s) of type \"\(t)\" is not supported by lep (\(s) types lep reads: \(TokenizerError.supported[s] ?? "see Sources/Tokenizers")); convert the tokenizer or extend lep"
         case .mergeMissingToken(let m, let t): return "merge \"\(m)\" names token \"\(t)\" that is not in the vocabulary"
         case .unknownToken(let t, let c): return "\(c): token \"\(t)\" is not in the vocabulary"
         case .duplicateToken(let t, let c): return "\(c): token \"\(t)\" appears twice"

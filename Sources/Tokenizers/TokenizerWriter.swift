@@ -12,14 +12,18 @@ extension HFTokenizer {
             var vocab = JSONObject()
             for (i, t) in b.idToToken.enumerated() { if let t { vocab[t] = .number(JSONNumber(i)) } }
             let merges = JSONValue.array(b.mergeList.map { .array([.string($0.0), .string($0.1)]) })
-            return o([("type", .string("BPE")), ("dropout", .null), ("unk_token", str(b.unkToken)),
-                      ("continuing_subword_prefix", str(b.continuingSubwordPrefix)), ("end_of_word_suffix", str(b.endOfWordSuffix)),
-                      ("fuse_unk", .bool(b.fuseUnk)), ("byte_fallback", .bool(b.byteFallback)), ("ignore_merges", .bool(b.ignoreMerges)),
-                      ("vocab", .object(vocab)), ("merges", merges)])
+            return o([
+                ("type", .string("BPE")), ("dropout", .null), ("unk_token", str(b.unkToken)),
+                ("continuing_subword_prefix", str(b.continuingSubwordPrefix)), ("end_of_word_suffix", str(b.endOfWordSuffix)),
+                ("fuse_unk", .bool(b.fuseUnk)), ("byte_fallback", .bool(b.byteFallback)), ("ignore_merges", .bool(b.ignoreMerges)),
+                ("vocab", .object(vocab)), ("merges", merges)
+            ])
         case .unigram(let u):
-            return o([("type", .string("Unigram")), ("unk_id", .number(JSONNumber(u.unkId))),
-                      ("vocab", .array(u.pieces.map { .array([.string($0.0), .number(JSONNumber($0.1))]) })),
-                      ("byte_fallback", .bool(u.byteFallback))])
+            return o([
+                ("type", .string("Unigram")), ("unk_id", .number(JSONNumber(u.unkId))),
+                ("vocab", .array(u.pieces.map { .array([.string($0.0), .number(JSONNumber($0.1))]) })),
+                ("byte_fallback", .bool(u.byteFallback))
+            ])
         }
     }
 
@@ -103,8 +107,11 @@ enum TokenizerWriter {
             guard let v else { continue }
             if c[role] == nil { c[role] = .string(v.token) }
             if map[role] == nil {
-                map[role] = .object(JSONObject([("content", .string(v.token)), ("lstrip", .bool(false)), ("normalized", .bool(false)),
-                                                ("rstrip", .bool(false)), ("single_word", .bool(false))]))
+                map[role] = .object(
+                    JSONObject([
+                        ("content", .string(v.token)), ("lstrip", .bool(false)), ("normalized", .bool(false)),
+                        ("rstrip", .bool(false)), ("single_word", .bool(false))
+                    ]))
             }
         }
         try FileIO.writeAtomically(directory + "/tokenizer_config.json", Array((JSONWriter.pretty(.object(c)) + "\n").utf8))
@@ -162,9 +169,11 @@ public struct BPEVocabularyBuilder: Sendable {
         var t = base
         guard case .bpe(let b) = base.model else { throw .unsupportedComponent(stage: "model", type: "Unigram") }
         let vocab = tokens.enumerated().compactMap { i, s in s.map { ($0, i) } }
-        t.model = .bpe(try BPEModel(vocab: vocab, merges: merges, byteLevel: b.byteLevel, unkToken: b.unkToken, byteFallback: b.byteFallback,
-                                    fuseUnk: b.fuseUnk, ignoreMerges: b.ignoreMerges, continuingSubwordPrefix: b.continuingSubwordPrefix,
-                                    endOfWordSuffix: b.endOfWordSuffix))
+        t.model = .bpe(
+            try BPEModel(
+                vocab: vocab, merges: merges, byteLevel: b.byteLevel, unkToken: b.unkToken, byteFallback: b.byteFallback,
+                fuseUnk: b.fuseUnk, ignoreMerges: b.ignoreMerges, continuingSubwordPrefix: b.continuingSubwordPrefix,
+                endOfWordSuffix: b.endOfWordSuffix))
         try t.rebuildAddedTokens()
         return t
     }

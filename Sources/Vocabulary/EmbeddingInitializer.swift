@@ -30,10 +30,11 @@ public enum EmbeddingInitializer {
             switch (a, b) {
             case (.mean, .mean), (.sum, .sum): return true
             case (.occurrence(let x), .occurrence(let y)):
-                return x.count == y.count && x.allSatisfy { k, v in
-                    guard let w = y[k], w.count == v.count else { return false }
-                    return zip(v, w).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
-                }
+                return x.count == y.count
+                    && x.allSatisfy { k, v in
+                        guard let w = y[k], w.count == v.count else { return false }
+                        return zip(v, w).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+                    }
             default: return false
             }
         }
@@ -78,8 +79,10 @@ public enum EmbeddingInitializer {
 
     /// Runs `lep vocab init`: `base` model directory, `tokenizer` (directory or file) of the new
     /// vocabulary, `output` directory.
-    public static func run(base: String, tokenizer: String, output path: String, options: Options,
-                           progress: ((Int, Int) -> Void)? = nil) throws -> Summary {
+    public static func run(
+        base: String, tokenizer: String, output path: String, options: Options,
+        progress: ((Int, Int) -> Void)? = nil
+    ) throws -> Summary {
         // Validate everything before writing.
         let checkpoint: Checkpoint
         do { checkpoint = try Checkpoint(path: base) } catch { throw SurgeryError.cannotOpenModel(path: base, reason: "\(error)") }
@@ -150,9 +153,10 @@ public enum EmbeddingInitializer {
             try keepChatTemplateSetting(of: checkpoint.directory, in: output)
             let skip = Set(["config.json", "generation_config.json", provenanceName] + ModelDirectory.tokenizerFiles(in: checkpoint.directory) + tokenizerNames)
             _ = try ModelDirectory.carryFiles(from: checkpoint.directory, into: output, except: skip)
-            var summary = Summary(oldRows: oldRows, newRows: newRows, hidden: hidden, copied: 0, aggregated: 0, unmapped: mapping.unmappedIds,
-                                  occurrenceFallback: fallback, modules: modules, configNotes: notes + genNotes,
-                                  mappingSeconds: t1 - t0, writeSeconds: 0)
+            var summary = Summary(
+                oldRows: oldRows, newRows: newRows, hidden: hidden, copied: 0, aggregated: 0, unmapped: mapping.unmappedIds,
+                occurrenceFallback: fallback, modules: modules, configNotes: notes + genNotes,
+                mappingSeconds: t1 - t0, writeSeconds: 0)
             for s in mapping.sources {
                 switch s {
                 case .copy: summary.copied += 1
@@ -199,8 +203,9 @@ public enum EmbeddingInitializer {
                 defer { row.deallocate() }
                 for r in range {
                     let out = blk.value.baseAddress! + r * h
-                    computeRow(s0 + r, mapping: mapping, aggregation: agg.value, base: base.value, storage: src, esize: esize,
-                               h: h, oldRows: oldRows, mean: meanRef.value, scratch: row, out: out)
+                    computeRow(
+                        s0 + r, mapping: mapping, aggregation: agg.value, base: base.value, storage: src, esize: esize,
+                        h: h, oldRows: oldRows, mean: meanRef.value, scratch: row, out: out)
                 }
             }
             // Stream the block in the checkpoint dtype (round to nearest even).
@@ -220,9 +225,11 @@ public enum EmbeddingInitializer {
     }
 
     @inline(__always)
-    static func computeRow(_ i: Int, mapping: TokenMapping, aggregation: Aggregation, base: UnsafeRawPointer, storage: FloatStorage,
-                           esize: Int, h: Int, oldRows: Int, mean: [Float], scratch: UnsafeMutablePointer<Float>,
-                           out: UnsafeMutablePointer<Float>) {
+    static func computeRow(
+        _ i: Int, mapping: TokenMapping, aggregation: Aggregation, base: UnsafeRawPointer, storage: FloatStorage,
+        esize: Int, h: Int, oldRows: Int, mean: [Float], scratch: UnsafeMutablePointer<Float>,
+        out: UnsafeMutablePointer<Float>
+    ) {
         func load(_ j: Int) { ElementConversion.convert(base + j * h * esize, from: storage, to: scratch, as: .f32, count: h) }
         switch mapping.sources[i] {
         case .copy(let j):
@@ -295,7 +302,7 @@ public enum EmbeddingInitializer {
         if let v = vocabSize { out["vocab_size"] = .number(JSONNumber(v)) }
         let roles: [String: (id: Int, token: String)] = [
             "bos_token_id": new.specialTokens.bos, "eos_token_id": new.specialTokens.eos,
-            "pad_token_id": new.specialTokens.pad, "unk_token_id": new.specialTokens.unk,
+            "pad_token_id": new.specialTokens.pad, "unk_token_id": new.specialTokens.unk
         ].compactMapValues { $0 }
         SpecialTokenIds.remap(&out, file: file) { (id, key, _) -> Int? in
             if let t = old.token(for: id), let n = new.id(for: t) { return n }
@@ -360,9 +367,10 @@ public enum EmbeddingInitializer {
         o["aggregated_rows"] = .number(JSONNumber(s.aggregated))
         o["occurrence_fallback_rows"] = .number(JSONNumber(s.occurrenceFallback))
         o["modules"] = .array(s.modules.map { .string($0) })
-        o["unmapped_rows"] = .array(s.unmapped.map { id in
-            .object(JSONObject([("id", .number(JSONNumber(id))), ("token", .string(newTok.token(for: id) ?? ""))]))
-        })
+        o["unmapped_rows"] = .array(
+            s.unmapped.map { id in
+                .object(JSONObject([("id", .number(JSONNumber(id))), ("token", .string(newTok.token(for: id) ?? ""))]))
+            })
         o["config_notes"] = .array(s.configNotes.map { .string($0) })
         return .object(o)
     }

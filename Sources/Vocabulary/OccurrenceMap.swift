@@ -18,8 +18,10 @@ public enum OccurrenceMap {
         let root: JSONValue
         do { root = try JSONParser.parse(bytes) } catch {
             if let (key, depth) = error.duplicateKey {
-                throw fail(depth == 1 ? "new id '\(key)' appears twice; give each new id one entry"
-                                      : "old id '\(key)' appears twice within one entry; give each old id one count")
+                throw fail(
+                    depth == 1
+                        ? "new id '\(key)' appears twice; give each new id one entry"
+                        : "old id '\(key)' appears twice within one entry; give each old id one count")
             }
             throw fail("not valid JSON: \(error)")
         }

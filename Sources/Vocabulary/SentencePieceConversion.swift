@@ -34,10 +34,11 @@ enum SentencePieceConversion {
     }
 
     static func addedTokenJSON(id: Int, content: String, special: Bool) -> JSONValue {
-        .object(JSONObject([
-            ("id", .number(JSONNumber(id))), ("content", .string(content)), ("single_word", .bool(false)),
-            ("lstrip", .bool(false)), ("rstrip", .bool(false)), ("normalized", .bool(false)), ("special", .bool(special)),
-        ]))
+        .object(
+            JSONObject([
+                ("id", .number(JSONNumber(id))), ("content", .string(content)), ("single_word", .bool(false)),
+                ("lstrip", .bool(false)), ("rstrip", .bool(false)), ("normalized", .bool(false)), ("special", .bool(special))
+            ]))
     }
 
     /// tokenizer.json of `m`.
@@ -55,13 +56,13 @@ enum SentencePieceConversion {
                 ("type", .string("BPE")), ("dropout", .null), ("unk_token", unk.map { .string($0) } ?? .null),
                 ("continuing_subword_prefix", .null), ("end_of_word_suffix", .null), ("fuse_unk", .bool(true)),
                 ("byte_fallback", .bool(m.byteFallback)), ("ignore_merges", .bool(false)), ("vocab", .object(vocab)),
-                ("merges", .array(extractMerges(m.pieces).map { .array([.string($0.0), .string($0.1)]) })),
+                ("merges", .array(extractMerges(m.pieces).map { .array([.string($0.0), .string($0.1)]) }))
             ])
         } else {
             model = JSONObject([
                 ("type", .string("Unigram")), ("unk_id", m.unkId >= 0 ? .number(JSONNumber(m.unkId)) : .null),
                 ("vocab", .array(m.pieces.map { .array([.string($0.piece), .number(JSONNumber(Double($0.score)))]) })),
-                ("byte_fallback", .bool(m.byteFallback)),
+                ("byte_fallback", .bool(m.byteFallback))
             ])
         }
         func replace(_ a: String, _ b: String) -> JSONValue {
@@ -91,12 +92,13 @@ enum SentencePieceConversion {
     static func bosTemplate(_ bos: String, _ id: Int) -> JSONValue {
         func special(_ t: Int) -> JSONValue { .object(JSONObject([("SpecialToken", .object(JSONObject([("id", .string(bos)), ("type_id", .number(JSONNumber(t)))])))])) }
         func seq(_ s: String, _ t: Int) -> JSONValue { .object(JSONObject([("Sequence", .object(JSONObject([("id", .string(s)), ("type_id", .number(JSONNumber(t)))])))])) }
-        return .object(JSONObject([
-            ("type", .string("TemplateProcessing")),
-            ("single", .array([special(0), seq("A", 0)])),
-            ("pair", .array([special(0), seq("A", 0), special(1), seq("B", 1)])),
-            ("special_tokens", .object(JSONObject([(bos, .object(JSONObject([("id", .string(bos)), ("ids", .array([.number(JSONNumber(id))])), ("tokens", .array([.string(bos)]))])))]))),
-        ]))
+        return .object(
+            JSONObject([
+                ("type", .string("TemplateProcessing")),
+                ("single", .array([special(0), seq("A", 0)])),
+                ("pair", .array([special(0), seq("A", 0), special(1), seq("B", 1)])),
+                ("special_tokens", .object(JSONObject([(bos, .object(JSONObject([("id", .string(bos)), ("ids", .array([.number(JSONNumber(id))])), ("tokens", .array([.string(bos)]))])))])))
+            ]))
     }
 
     /// tokenizer_config.json and special_tokens_map.json for a converted model.
@@ -104,16 +106,17 @@ enum SentencePieceConversion {
         func piece(_ id: Int) -> JSONValue { id >= 0 && id < m.pieces.count ? .string(m.pieces[id].piece) : .null }
         var decoder = JSONObject()
         for (i, p) in m.pieces.enumerated() where p.type == .control || p.type == .unknown || p.type == .userDefined {
-            decoder[String(i)] = .object(JSONObject([
-                ("content", .string(p.piece)), ("lstrip", .bool(false)), ("normalized", .bool(false)),
-                ("rstrip", .bool(false)), ("single_word", .bool(false)), ("special", .bool(p.type != .userDefined)),
-            ]))
+            decoder[String(i)] = .object(
+                JSONObject([
+                    ("content", .string(p.piece)), ("lstrip", .bool(false)), ("normalized", .bool(false)),
+                    ("rstrip", .bool(false)), ("single_word", .bool(false)), ("special", .bool(p.type != .userDefined))
+                ]))
         }
         let cfg = JSONObject([
             ("add_bos_token", .bool(true)), ("add_eos_token", .bool(false)), ("added_tokens_decoder", .object(decoder)),
             ("bos_token", piece(m.bosId)), ("clean_up_tokenization_spaces", .bool(false)), ("eos_token", piece(m.eosId)),
             ("legacy", .bool(false)), ("model_max_length", .number(JSONNumber(1_000_000_000_000_000_019_884_624_838_656.0))),
-            ("pad_token", piece(m.padId)), ("tokenizer_class", .string("PreTrainedTokenizerFast")), ("unk_token", piece(m.unkId)),
+            ("pad_token", piece(m.padId)), ("tokenizer_class", .string("PreTrainedTokenizerFast")), ("unk_token", piece(m.unkId))
         ])
         var map = JSONObject()
         for (k, id) in [("bos_token", m.bosId), ("eos_token", m.eosId), ("unk_token", m.unkId), ("pad_token", m.padId)] where id >= 0 && id < m.pieces.count {

@@ -12,8 +12,10 @@ public enum SpecialTokenIds {
     /// `place` names it for messages (`config.json eos_token_id[1]`). A list stays a list. `map`
     /// returning nil removes the id: from a list, or a single id becomes `null`. Values that are not
     /// integers are left as they are.
-    public static func remap<E: Error>(_ object: inout JSONObject, file: String,
-                                       _ map: (_ id: Int, _ key: String, _ place: String) throws(E) -> Int?) throws(E) {
+    public static func remap<E: Error>(
+        _ object: inout JSONObject, file: String,
+        _ map: (_ id: Int, _ key: String, _ place: String) throws(E) -> Int?
+    ) throws(E) {
         for key in object.keys where isTokenIdKey(key) {
             switch object[key] {
             case .number(let n)?:

@@ -142,7 +142,6 @@ public enum VocabularyBuilder {
         return HFFiles(root: SentencePieceConversion.tokenizerJSON(m), config: cfg, specialMap: map, spm: m, source: spmPath ?? path)
     }
 
-
     /// Builds the tokenizer of `options.mode` from `old` and `new`.
     public static func build(old oldPath: String, new newPath: String, options: Options) throws(SurgeryError) -> Result {
         let old = try load(oldPath), new = try load(newPath)
@@ -150,7 +149,9 @@ public enum VocabularyBuilder {
         switch options.mode {
         case .replace: result = try replace(old: old, new: new)
         case .extend:
-            if old.byteLevel { result = try extendByteLevel(old: old, new: new, keep: nil, options: options) } else {
+            if old.byteLevel {
+                result = try extendByteLevel(old: old, new: new, keep: nil, options: options)
+            } else {
                 result = try extendSentencePiece(old: old, new: new, options: options)
             }
         case .optimize:
@@ -170,7 +171,8 @@ public enum VocabularyBuilder {
         var r = r
         let (files, value) = set.encoded()
         if let i = r.files.firstIndex(where: { $0.0 == "tokenizer_config.json" }),
-           let v = try? JSONParser.parse(r.files[i].1, duplicateKeys: .lastWins), var o = v.object {
+            let v = try? JSONParser.parse(r.files[i].1, duplicateKeys: .lastWins), var o = v.object
+        {
             o["chat_template"] = value
             r.files[i].1 = bytes(o)
         }
@@ -397,7 +399,9 @@ public enum VocabularyBuilder {
             cfg = c
             map = old.specialMap.isEmpty ? map : old.specialMap
         }
-        let notes = ["\(add.count) new pieces appended after \(oldSize); \(add.count + rescored) new pieces scored above the old maximum \(top) in their new order (\(rescored) of them already old pieces), so the new merges come first"]
+        let notes = [
+            "\(add.count) new pieces appended after \(oldSize); \(add.count + rescored) new pieces scored above the old maximum \(top) in their new order (\(rescored) of them already old pieces), so the new merges come first"
+        ]
         let files = [("tokenizer.json", bytes(root)), ("tokenizer_config.json", bytes(cfg)), ("special_tokens_map.json", bytes(map)), ("tokenizer.model", m.serialized())]
         return Result(files: files, vocabularySize: m.pieces.count, oldSize: oldSize, appended: add.count, kept: nil, notes: notes)
     }

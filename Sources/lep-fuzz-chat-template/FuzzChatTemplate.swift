@@ -25,8 +25,11 @@ public func fuzzChatTemplate(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int3
     }
     let date = ChatDate(year: 2024, month: 7, day: 26)
     _ = try? template.render(messages, options: ChatRenderOptions(addGenerationPrompt: true, bosToken: "<s>", eosToken: "</s>", now: date))
-    _ = try? template.render(messages, options: ChatRenderOptions(addGenerationPrompt: false, now: date,
-                                                                extraVariables: ["tools": .array([.object(JSONObject([("name", .string("f"))]))])]))
+    _ = try? template.render(
+        messages,
+        options: ChatRenderOptions(
+            addGenerationPrompt: false, now: date,
+            extraVariables: ["tools": .array([.object(JSONObject([("name", .string("f"))]))])]))
     _ = try? template.render(messages, options: ChatRenderOptions(continueFinalMessage: true, now: date))
     return 0
 }

@@ -89,8 +89,9 @@ struct ChatTemplateFixtures {
         #expect(n == Self.expected["cases"]?[name]?.array?.count)
     }
 
-    @Test("built-in formats equal the published templates they stand for",
-          arguments: [(ChatFormat.llama3, "llama3"), (.mistral, "mistral-v0.2"), (.openchat, "openchat-3.5")])
+    @Test(
+        "built-in formats equal the published templates they stand for",
+        arguments: [(ChatFormat.llama3, "llama3"), (.mistral, "mistral-v0.2"), (.openchat, "openchat-3.5")])
     func builtin(_ format: ChatFormat, _ reference: String) throws {
         if reference == "llama3" && !SharedData.available { print("note: ../shared/realdata absent: llama3 reference outputs still checked from the fixture") }
         let template = try format.template()
@@ -101,9 +102,10 @@ struct ChatTemplateFixtures {
             let convName = try #require(c["conversation"]?.string)
             let messages = try #require(Self.conversations[convName]?.array)
             let tokens = format.defaultTokens
-            let options = ChatRenderOptions(addGenerationPrompt: c["add_generation_prompt"]?.bool ?? false,
-                                            continueFinalMessage: c["continue_final_message"]?.bool ?? false,
-                                            bosToken: tokens.bos, eosToken: reference == "llama3" ? "<|end_of_text|>" : tokens.eos, now: Self.fixedNow)
+            let options = ChatRenderOptions(
+                addGenerationPrompt: c["add_generation_prompt"]?.bool ?? false,
+                continueFinalMessage: c["continue_final_message"]?.bool ?? false,
+                bosToken: tokens.bos, eosToken: reference == "llama3" ? "<|end_of_text|>" : tokens.eos, now: Self.fixedNow)
             let got = try template.render(json: messages, options: options)
             #expect(got == c["output"]?.string, "\(format) / \(convName)")
             n += 1

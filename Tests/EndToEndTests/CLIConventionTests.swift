@@ -23,8 +23,9 @@ import TestSupport
     @Test func vocabTrainNamesTheMissingTool() throws {
         let tmp = makeTempDir(); defer { try? FileManager.default.removeItem(atPath: tmp) }
         let corpus = SharedData.packageRoot + "/scripts/fixtures/tiny_corpus.txt"
-        let r = try LEP.run(["vocab", "train", "--corpus", corpus, "--type", "bpe", "--size", "400", "-o", tmp + "/t.model"],
-                            environment: ["PATH": tmp])
+        let r = try LEP.run(
+            ["vocab", "train", "--corpus", corpus, "--type", "bpe", "--size", "400", "-o", tmp + "/t.model"],
+            environment: ["PATH": tmp])
         #expect(r.status == 1, "\(r.stderr)")
         #expect(r.stderr.contains("spm_train") && r.stderr.contains("sentencepiece"), "\(r.stderr)")
         #expect(!r.stderr.contains("usage:"))
@@ -79,7 +80,7 @@ import TestSupport
             (["-o", tmp + "/x", "--fit-precision", "float32"], 64, "--fit-precision"),
             // The library names the option neutrally; the command line words it as the flag typed.
             (["-o", tmp + "/x", "--donor-base", Self.toy + "/base"], 1, "error: --donor-base: "),
-            (["-o", tmp + "/out"], 1, "already exists; choose another output or pass --force to replace it"),
+            (["-o", tmp + "/out"], 1, "already exists; choose another output or pass --force to replace it")
         ]
         for (extra, status, message) in cases {
             let r = try LEP.run(common + extra)
@@ -149,7 +150,7 @@ import TestSupport
             ("eval", ["eval", m, "-o", tmp + "/e", "--tasks", "bogus"], 64), ("eval", ["eval", none, "-o", tmp + "/e"], 1),
             ("pipeline", ["pipeline", recipe, "--dry-run"], 64), ("pipeline", ["pipeline", none], 1),
             ("pipeline", ["pipeline", recipe, "--dry-run", "--set", "NOPE=1"], 64),
-            ("repeated option", ["convert", m, tmp + "/c", "--dtype", "f32", "--dtype", "f16"], 64),
+            ("repeated option", ["convert", m, tmp + "/c", "--dtype", "f32", "--dtype", "f16"], 64)
         ]
         for (name, args, status) in table {
             let r = try LEP.run(args, cwd: SharedData.packageRoot)
@@ -158,8 +159,10 @@ import TestSupport
         }
         // --from naming no step is a usage error too.
         let work = tmp + "/w"
-        let sets = ["--set", "BASE=fixtures/lep/bl/base", "--set", "INSTRUCT=fixtures/lep/bl/instruct", "--set", "NEW_SPM=fixtures/vocab/new_bpe.model",
-                    "--set", "WORK=\(work)", "--set", "DONOR=\(work)/init"]
+        let sets = [
+            "--set", "BASE=fixtures/lep/bl/base", "--set", "INSTRUCT=fixtures/lep/bl/instruct", "--set", "NEW_SPM=fixtures/vocab/new_bpe.model",
+            "--set", "WORK=\(work)", "--set", "DONOR=\(work)/init"
+        ]
         let from = try LEP.run(["pipeline", recipe, "--dry-run", "--from", "nope"] + sets, cwd: SharedData.packageRoot)
         #expect(from.status == 64 && from.stderr.contains("nope"), "\(from.stderr)")
     }
@@ -237,8 +240,10 @@ import TestSupport
     /// it): sizes count each id once, only the specials after the vocabulary move, ids stay contiguous.
     @Test func vocabExtendReportsSpecialsInsideTheOldVocabulary() throws {
         let tmp = makeTempDir(); defer { try? FileManager.default.removeItem(atPath: tmp) }
-        let r = try LEP.run(["vocab", "build", "--mode", "extend", "--old", SharedData.fixtures + "/tokenizers/bytebpe",
-                             "--new", SharedData.fixtures + "/vocab/new_bpe.model", "-o", tmp + "/v", "--json"])
+        let r = try LEP.run([
+            "vocab", "build", "--mode", "extend", "--old", SharedData.fixtures + "/tokenizers/bytebpe",
+            "--new", SharedData.fixtures + "/vocab/new_bpe.model", "-o", tmp + "/v", "--json"
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         let o = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         let tj = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: tmp + "/v/tokenizer.json"))) as? [String: Any])
@@ -271,8 +276,9 @@ import TestSupport
             for line in lines[optionsStart...] where line.hasPrefix("  -") {
                 let option = line.split(separator: " ").first { $0.hasPrefix("--") }.map(String.init) ?? ""
                 let spelled = option == "--output" ? "-o" : option
-                #expect(usage.contains(spelled + " ") || usage.contains(spelled + "]") || usage.contains(spelled + "|") || usage.contains(spelled + ")"),
-                        "lep \(name): \(option) is an option but not in the usage line: \(usage)")
+                #expect(
+                    usage.contains(spelled + " ") || usage.contains(spelled + "]") || usage.contains(spelled + "|") || usage.contains(spelled + ")"),
+                    "lep \(name): \(option) is an option but not in the usage line: \(usage)")
             }
             #expect(readme.contains("`lep \(name)"), "README's command table lacks lep \(name)")
         }
@@ -291,8 +297,10 @@ import TestSupport
     /// (it used to print "different vocabulary (2050 vs 2050)").
     @Test func verifySaysWhatDiffersFromTheReference() throws {
         let tmp = makeTempDir(); defer { try? FileManager.default.removeItem(atPath: tmp) }
-        let p = try LEP.run(["propagate", "--base", Self.toy + "/base", "--instruct", Self.toy + "/instruct", "--donor", Self.toy + "/donor",
-                             "--mode", "swap", "-o", tmp + "/lep"])
+        let p = try LEP.run([
+            "propagate", "--base", Self.toy + "/base", "--instruct", Self.toy + "/instruct", "--donor", Self.toy + "/donor",
+            "--mode", "swap", "-o", tmp + "/lep"
+        ])
         #expect(p.status == 0, "\(p.stderr)")
         #expect(p.stdout.contains("appended 2 instruct added tokens"), "\(p.stdout)")
         let v = try LEP.run(["verify", tmp + "/lep", "--reference", Self.toy + "/instruct", "--skip-weight-scan"])

@@ -53,8 +53,9 @@ enum LEP {
         p.waitUntilExit()
         timedOut.cancel()
         if timedOut.fired {
-            return Result(status: -1, stdout: String(decoding: o, as: UTF8.self),
-                          stderr: "lep \(args.joined(separator: " ")) was killed after \(Int(timeLimit)) s\n" + String(decoding: errData.value, as: UTF8.self))
+            return Result(
+                status: -1, stdout: String(decoding: o, as: UTF8.self),
+                stderr: "lep \(args.joined(separator: " ")) was killed after \(Int(timeLimit)) s\n" + String(decoding: errData.value, as: UTF8.self))
         }
         return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: errData.value, as: UTF8.self))
     }

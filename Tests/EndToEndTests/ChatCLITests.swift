@@ -135,7 +135,8 @@ import TestSupport
             #expect(r.status == 0, "\(r.stderr)")
             try same(conv, "convert")
             let recipe = t + "/union-\(layout).yml"
-            try "merge_method: linear\nmodels:\n  - model: \(m)\n    parameters:\n      weight: 0.5\n  - model: \(Self.dir)/hf-spm\n    parameters:\n      weight: 0.5\ndtype: float32\ntokenizer_source: union\n"
+            try
+                "merge_method: linear\nmodels:\n  - model: \(m)\n    parameters:\n      weight: 0.5\n  - model: \(Self.dir)/hf-spm\n    parameters:\n      weight: 0.5\ndtype: float32\ntokenizer_source: union\n"
                 .write(toFile: recipe, atomically: true, encoding: .utf8)
             let merged = t + "/merge-" + layout
             r = try LEP.run(["merge", recipe, merged])

@@ -38,8 +38,10 @@ import TestSupport
 
         // 1. propagate in the paper's three modes
         for mode in Self.modes {
-            let r = try LEP.run(["propagate", "--base", Self.toy + "/base", "--instruct", Self.toy + "/instruct",
-                                 "--donor", Self.toy + "/donor", "--mode", mode, "-o", "\(dir)/lep-\(mode)"])
+            let r = try LEP.run([
+                "propagate", "--base", Self.toy + "/base", "--instruct", Self.toy + "/instruct",
+                "--donor", Self.toy + "/donor", "--mode", mode, "-o", "\(dir)/lep-\(mode)"
+            ])
             #expect(r.status == 0, "propagate --mode \(mode): \(r.stderr)")
             #expect(FileManager.default.fileExists(atPath: "\(dir)/lep-\(mode)/lep_propagation.json"))
         }
@@ -81,8 +83,11 @@ import TestSupport
         //    models tokenize like the donor; summary.json is complete (every key for every model).
         let names = ["instruct", "donor", "lep-swap", "lep-overlap", "lep-conversion"]
         let all = [Self.toy + "/instruct", Self.toy + "/donor"] + Self.modes.map { "\(dir)/lep-\($0)" }
-        let e = try LEP.run(["eval"] + all + ["--max-items", "1", "--chat-prompts", "2", "--bootstrap", "200", "--ctx", "256",
-                                             "-o", dir + "/eval", "--summary-json", dir + "/summary.json"])
+        let e = try LEP.run(
+            ["eval"] + all + [
+                "--max-items", "1", "--chat-prompts", "2", "--bootstrap", "200", "--ctx", "256",
+                "-o", dir + "/eval", "--summary-json", dir + "/summary.json"
+            ])
         #expect(e.status == 0, "eval: \(e.stderr)")
         let results = try #require(try Self.json(dir + "/eval/report.json")["results"] as? [[String: Any]])
         #expect(results.count > 40)
@@ -109,8 +114,10 @@ import TestSupport
         let summary = try Self.json(dir + "/summary.json")
         let summaryModels = try #require(summary["models"] as? [String: Any])
         #expect(Set(summaryModels.keys) == Set(names))
-        let required = ["ru_chars_per_token", "ru_bits_per_byte", "en_bits_per_byte", "copy_ru_copy99", "copy_en_copy99",
-                        "n_copy_ru", "n_copy_en", "chat_format"]
+        let required = [
+            "ru_chars_per_token", "ru_bits_per_byte", "en_bits_per_byte", "copy_ru_copy99", "copy_en_copy99",
+            "n_copy_ru", "n_copy_en", "chat_format"
+        ]
         let chatKeys: Set = ["copy_ru_copy99", "copy_en_copy99", "n_copy_ru", "n_copy_en", "chat_format"]
         var keySets: [Set<String>] = []
         for name in names {

@@ -48,8 +48,10 @@ import TestSupport
     @Test func verifyReportsNLLAndAgreementLikeTransformersAndNumpy() throws {
         let ref = try Reference("llama3-f32")
         let ids = ref.ids.map(String.init).joined(separator: ",")
-        let r = try LEP.run(["verify", Self.forward + "/llama3-bf16", "--ids", ids, "--ctx", "40",
-                             "--reference", Self.forward + "/llama3-f32", "--json", "--max-kld", "0.01", "--min-top1", "0.9"])
+        let r = try LEP.run([
+            "verify", Self.forward + "/llama3-bf16", "--ids", ids, "--ctx", "40",
+            "--reference", Self.forward + "/llama3-f32", "--json", "--max-kld", "0.01", "--min-top1", "0.9"
+        ])
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
         let j = try JSONParser.parse(Array(r.stdout.utf8))
         #expect(j.object?["passed"] == .bool(true))

@@ -80,8 +80,9 @@ import SafeTensors
         for (signal, ignoringSIGCHLD) in [(SIGKILL, false), (SIGTERM, false), (SIGTERM, true)] {
             let target = tmp + "/out\(signal)" + (ignoringSIGCHLD ? "-nochld" : "")
             // ~300 MB of f32: long enough to be caught mid-write.
-            let p = try LEP.start(["synth", "--preset", "mistral-7b", "--layers", "1", "--hidden", "1024", "--dtype", "f32", target],
-                                  ignoringSIGCHLD: ignoringSIGCHLD)
+            let p = try LEP.start(
+                ["synth", "--preset", "mistral-7b", "--layers", "1", "--hidden", "1024", "--dtype", "f32", target],
+                ignoringSIGCHLD: ignoringSIGCHLD)
             var sawTemporary = false
             for _ in 0..<4000 {
                 if entries(tmp).contains(where: { $0.hasPrefix("." + (target as NSString).lastPathComponent + ".lep-tmp-") }) { sawTemporary = true; break }

@@ -10,8 +10,10 @@ import TestSupport
     static func lep(_ args: [String]) throws -> LEP.Result { try LEP.run(args, cwd: root) }
 
     static func sets(_ work: String) -> [String] {
-        ["--set", "BASE=fixtures/lep/bl/base", "--set", "INSTRUCT=fixtures/lep/bl/instruct",
-         "--set", "NEW_SPM=fixtures/vocab/new_bpe.model", "--set", "WORK=\(work)", "--set", "DONOR=\(work)/init", "--set", "TRAIN_PAUSE=true"]
+        [
+            "--set", "BASE=fixtures/lep/bl/base", "--set", "INSTRUCT=fixtures/lep/bl/instruct",
+            "--set", "NEW_SPM=fixtures/vocab/new_bpe.model", "--set", "WORK=\(work)", "--set", "DONOR=\(work)/init", "--set", "TRAIN_PAUSE=true"
+        ]
     }
 
     @Test func unboundPlaceholdersAreNamed() throws {
@@ -57,8 +59,10 @@ import TestSupport
     /// run with an error naming the step (no Python is needed).
     @Test func failingTrainCommandStopsTheRun() throws {
         let work = makeTempDir()
-        let sets = ["--set", "BASE=fixtures/lep/bl/base", "--set", "INSTRUCT=fixtures/lep/bl/instruct",
-                    "--set", "NEW_SPM=fixtures/vocab/new_bpe.model", "--set", "WORK=\(work)", "--set", "PYTHON=false"]
+        let sets = [
+            "--set", "BASE=fixtures/lep/bl/base", "--set", "INSTRUCT=fixtures/lep/bl/instruct",
+            "--set", "NEW_SPM=fixtures/vocab/new_bpe.model", "--set", "WORK=\(work)", "--set", "PYTHON=false"
+        ]
         let dry = try Self.lep(["pipeline", "recipes/lep/llama3_bpe.yml", "--dry-run"] + sets)
         #expect(dry.status == 0, "\(dry.stderr)")
         #expect(dry.stdout.contains("run   steps[2] 'train' external") && dry.stdout.contains("command: false scripts/train_embeddings.py \(work)/init --text \(work)/train.txt -o \(work)/donor"))

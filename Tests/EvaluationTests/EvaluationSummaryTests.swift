@@ -12,18 +12,24 @@ struct EvaluationSummaryTests {
             ReportEntry(model: "donor", task: "tokenizer_ru", metric: "chars_per_token", value: 2.5, n: 60),
             ReportEntry(model: "instruct", task: "text_ru", metric: "bits_per_byte", value: 2.0, n: 100, standardError: 0.1, higherIsBetter: false),
             try ReportEntry.mean(model: "instruct", task: "copy_ru", metric: "copy99", ids: ids, scores: [1, 1, 0, 1], isMain: true),
-            try ReportEntry.mean(model: "instruct", task: "chat_format", metric: "ends_turn", ids: ["x", "y"], scores: [1, 0]),
+            try ReportEntry.mean(model: "instruct", task: "chat_format", metric: "ends_turn", ids: ["x", "y"], scores: [1, 0])
         ]
-        let r = try EvaluationReport(tool: "lep", models: [ReportModel(name: "instruct", path: "i", headerHash: "sha256:1"),
-                                                          ReportModel(name: "donor", path: "d", headerHash: "sha256:2")],
-                                     entries: entries)
+        let r = try EvaluationReport(
+            tool: "lep",
+            models: [
+                ReportModel(name: "instruct", path: "i", headerHash: "sha256:1"),
+                ReportModel(name: "donor", path: "d", headerHash: "sha256:2")
+            ],
+            entries: entries)
         let v = try JSONParser.parse(EvaluationSummary.json(r, languages: ["en", "ru"]))
         #expect(v["format"]?.string == "lep-eval-summary/1" && v["reference"]?.string == "instruct")
         let i = try #require(v["models"]?["instruct"]?.object)
         let d = try #require(v["models"]?["donor"]?.object)
         #expect(i.keys == d.keys, "both models have the same keys")
-        for k in ["ru_chars_per_token", "ru_bits_per_byte", "en_bits_per_byte", "copy_ru_copy99", "copy_en_copy99",
-                  "n_copy_ru", "n_copy_en", "chat_format", "n_chat_format", "copy_ru_copy99_stderr", "paired"] {
+        for k in [
+            "ru_chars_per_token", "ru_bits_per_byte", "en_bits_per_byte", "copy_ru_copy99", "copy_en_copy99",
+            "n_copy_ru", "n_copy_en", "chat_format", "n_chat_format", "copy_ru_copy99_stderr", "paired"
+        ] {
             #expect(i[k] != nil, "missing \(k)")
         }
         #expect(i["ru_chars_per_token"]?.number?.double == 1.5 && d["ru_chars_per_token"]?.number?.double == 2.5)

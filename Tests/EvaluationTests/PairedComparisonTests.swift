@@ -42,8 +42,10 @@ struct PairedComparisonTests {
         let seed = try #require(c["seed"]?.number?.uint64)
         let s = try PairedComparison.statistics(reference: a, candidate: b, resamples: resamples, seed: seed)
         #expect(a.count == Int(try #require(c["n"]?.number?.int64)))
-        for (what, lep, np) in [("mean", s.mean, c["mean_difference"]), ("stderr", s.standardError ?? .nan, c["stderr"]),
-                                ("ci_low", s.low, c["ci_low"]), ("ci_high", s.high, c["ci_high"])] {
+        for (what, lep, np) in [
+            ("mean", s.mean, c["mean_difference"]), ("stderr", s.standardError ?? .nan, c["stderr"]),
+            ("ci_low", s.low, c["ci_low"]), ("ci_high", s.high, c["ci_high"])
+        ] {
             let want = try #require(np?.number?.double)
             #expect(abs(lep - want) <= 1e-12, "\(name) \(what): lep \(lep) vs numpy \(want)")
         }
@@ -51,8 +53,10 @@ struct PairedComparisonTests {
 
     @Test func verdicts() throws {
         func c(_ mean: Double, _ lo: Double, _ hi: Double, higher: Bool = true) -> PairedComparison.Verdict {
-            PairedComparison(model: "m", reference: "r", task: "t", metric: "x", n: 3, meanDifference: mean, standardError: nil,
-                             low: lo, high: hi, resamples: 10, seed: 1, higherIsBetter: higher).verdict
+            PairedComparison(
+                model: "m", reference: "r", task: "t", metric: "x", n: 3, meanDifference: mean, standardError: nil,
+                low: lo, high: hi, resamples: 10, seed: 1, higherIsBetter: higher
+            ).verdict
         }
         #expect(c(0.2, 0.1, 0.3) == .better)
         #expect(c(0.2, 0.1, 0.3, higher: false) == .worse)
@@ -73,7 +77,7 @@ struct PairedComparisonTests {
             try e("a", "copy_ru", ["x", "y", "z"], [1, 0, 0]),
             try e("b", "copy_ru", ["x", "y", "z"], [1, 1, 1]),
             try e("c", "copy_ru", ["x", "y", "w"], [1, 1, 1]),  // other items: not compared
-            ReportEntry(model: "b", task: "text_ru", metric: "bits_per_byte", value: 1, n: 10, higherIsBetter: false),
+            ReportEntry(model: "b", task: "text_ru", metric: "bits_per_byte", value: 1, n: 10, higherIsBetter: false)
         ]
         let cs = try PairedComparison.againstFirst(models: ["a", "b", "c"], entries: entries, resamples: 200, seed: 3)
         #expect(cs.count == 1)
@@ -89,12 +93,16 @@ struct PairedComparisonTests {
     @Test func reportsShowTheComparison() throws {
         let entries = [
             try ReportEntry.mean(model: "instruct", task: "copy_ru", metric: "copy99", ids: ["1", "2", "3", "4"], scores: [1, 1, 0, 1], isMain: true),
-            try ReportEntry.mean(model: "lep", task: "copy_ru", metric: "copy99", ids: ["1", "2", "3", "4"], scores: [1, 0, 0, 1], isMain: true),
+            try ReportEntry.mean(model: "lep", task: "copy_ru", metric: "copy99", ids: ["1", "2", "3", "4"], scores: [1, 0, 0, 1], isMain: true)
         ]
         let cs = try PairedComparison.againstFirst(models: ["instruct", "lep"], entries: entries, resamples: 2000, seed: 5)
-        let r = try EvaluationReport(tool: "lep", models: [ReportModel(name: "instruct", path: "i", headerHash: "sha256:1"),
-                                                          ReportModel(name: "lep", path: "l", headerHash: "sha256:2")],
-                                     entries: entries, comparisons: cs)
+        let r = try EvaluationReport(
+            tool: "lep",
+            models: [
+                ReportModel(name: "instruct", path: "i", headerHash: "sha256:1"),
+                ReportModel(name: "lep", path: "l", headerHash: "sha256:2")
+            ],
+            entries: entries, comparisons: cs)
         let md = ReportWriter.markdown(r)
         #expect(md.contains("## Paired comparison with instruct"))
         #expect(md.contains("| copy_ru | copy99 | 4 | lep | -0.2500 ± 0.2500 | ["), "\(md)")

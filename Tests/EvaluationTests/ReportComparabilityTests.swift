@@ -6,14 +6,18 @@ import Testing
 /// byte still is, and the Markdown report says what `n` counts.
 struct ReportComparabilityTests {
     static func report(vocabularies: (String, String), tokens: (Int, Int)) throws -> EvaluationReport {
-        let models = [ReportModel(name: "instruct", path: "a", headerHash: "sha256:aa", details: [("vocab_size", vocabularies.0)]),
-                      ReportModel(name: "lep", path: "b", headerHash: "sha256:bb", details: [("vocab_size", vocabularies.1)])]
-        return try EvaluationReport(tool: "lep test", models: models, settings: JSONObject(), entries: [
-            ReportEntry(model: "instruct", task: "text_ru", metric: "bits_per_byte", value: 1.5, n: tokens.0, isMain: true, higherIsBetter: false),
-            ReportEntry(model: "lep", task: "text_ru", metric: "bits_per_byte", value: 1.2, n: tokens.1, isMain: true, higherIsBetter: false),
-            ReportEntry(model: "instruct", task: "text_ru", metric: "perplexity", value: 4.0, n: tokens.0, higherIsBetter: false),
-            ReportEntry(model: "lep", task: "text_ru", metric: "perplexity", value: 9.0, n: tokens.1, higherIsBetter: false),
-        ])
+        let models = [
+            ReportModel(name: "instruct", path: "a", headerHash: "sha256:aa", details: [("vocab_size", vocabularies.0)]),
+            ReportModel(name: "lep", path: "b", headerHash: "sha256:bb", details: [("vocab_size", vocabularies.1)])
+        ]
+        return try EvaluationReport(
+            tool: "lep test", models: models, settings: JSONObject(),
+            entries: [
+                ReportEntry(model: "instruct", task: "text_ru", metric: "bits_per_byte", value: 1.5, n: tokens.0, isMain: true, higherIsBetter: false),
+                ReportEntry(model: "lep", task: "text_ru", metric: "bits_per_byte", value: 1.2, n: tokens.1, isMain: true, higherIsBetter: false),
+                ReportEntry(model: "instruct", task: "text_ru", metric: "perplexity", value: 4.0, n: tokens.0, higherIsBetter: false),
+                ReportEntry(model: "lep", task: "text_ru", metric: "perplexity", value: 9.0, n: tokens.1, higherIsBetter: false)
+            ])
     }
 
     @Test func differentTokenizersAreNotBolded() throws {

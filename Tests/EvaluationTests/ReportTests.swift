@@ -8,18 +8,22 @@ import Testing
 
 struct ReportTests {
     static func sample() throws -> EvaluationReport {
-        let models = [ReportModel(name: "instruct", path: "models/instruct", headerHash: "sha256:aa11", details: [("architecture", "LlamaForCausalLM")]),
-                      ReportModel(name: "lep-swap", path: "out/lep <swap>", headerHash: "sha256:bb22")]
+        let models = [
+            ReportModel(name: "instruct", path: "models/instruct", headerHash: "sha256:aa11", details: [("architecture", "LlamaForCausalLM")]),
+            ReportModel(name: "lep-swap", path: "out/lep <swap>", headerHash: "sha256:bb22")
+        ]
         var settings = JSONObject()
         settings["tasks"] = .array([.string("copy"), .string("mc")])
         settings["ctx"] = .number(JSONNumber(512))
-        return try EvaluationReport(tool: "lep 0.1.0", models: models, settings: settings, entries: [
-            ReportEntry(model: "instruct", task: "text-ru", metric: "bits_per_byte", value: 1.23456, n: 2699, isMain: true, higherIsBetter: false),
-            ReportEntry(model: "lep-swap", task: "text-ru", metric: "bits_per_byte", value: 0.98765, n: 2699, isMain: true, higherIsBetter: false),
-            ReportEntry(model: "instruct", task: "copy-ru-paragraph", metric: "copy99", value: 2.0 / 3.0, n: 3, standardError: 0.3333333, isMain: true),
-            ReportEntry(model: "lep-swap", task: "copy-ru-paragraph", metric: "copy99", value: 1.0 / 3.0, n: 3, standardError: 0.3333333, isMain: true),
-            ReportEntry(model: "instruct", task: "mc-ru", metric: "acc", value: 0.75, n: 18, standardError: 0.105),
-        ])
+        return try EvaluationReport(
+            tool: "lep 0.1.0", models: models, settings: settings,
+            entries: [
+                ReportEntry(model: "instruct", task: "text-ru", metric: "bits_per_byte", value: 1.23456, n: 2699, isMain: true, higherIsBetter: false),
+                ReportEntry(model: "lep-swap", task: "text-ru", metric: "bits_per_byte", value: 0.98765, n: 2699, isMain: true, higherIsBetter: false),
+                ReportEntry(model: "instruct", task: "copy-ru-paragraph", metric: "copy99", value: 2.0 / 3.0, n: 3, standardError: 0.3333333, isMain: true),
+                ReportEntry(model: "lep-swap", task: "copy-ru-paragraph", metric: "copy99", value: 1.0 / 3.0, n: 3, standardError: 0.3333333, isMain: true),
+                ReportEntry(model: "instruct", task: "mc-ru", metric: "acc", value: 0.75, n: 18, standardError: 0.105)
+            ])
     }
 
     @Test func markdownTable() throws {

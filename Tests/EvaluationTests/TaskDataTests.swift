@@ -54,8 +54,9 @@ struct TaskDataTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try Data([0x61, 0x0A, 0x62, 0xFF, 0x0A]).write(to: URL(fileURLWithPath: dir + "/bad.txt"))
         #expect(throws: EvaluationError.taskFile(path: dir + "/bad.txt", line: 2, message: "invalid UTF-8")) { try TaskData.readText(path: dir + "/bad.txt") }
-        try (#"{"id": "ru-s01", "language": "ru", "kind": "sentence", "text": "Тихая река."}"# + "\n"
-             + #"{"id": "ru-p01", "language": "ru", "kind": "paragraph", "text": "Тихая река. Старый мост."}"# + "\n")
+        try
+            (#"{"id": "ru-s01", "language": "ru", "kind": "sentence", "text": "Тихая река."}"# + "\n"
+            + #"{"id": "ru-p01", "language": "ru", "kind": "paragraph", "text": "Тихая река. Старый мост."}"# + "\n")
             .write(toFile: dir + "/copy.jsonl", atomically: true, encoding: .utf8)
         #expect(try TaskData.loadCopyItems(path: dir + "/copy.jsonl").map(\.kind) == [.sentence, .paragraph])
         #expect(throws: EvaluationError.self) { try TaskData.readText(path: dir + "/missing.txt") }

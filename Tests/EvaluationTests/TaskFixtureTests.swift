@@ -77,7 +77,9 @@ struct TaskFixtureTests {
             try FileManager.default.copyItem(atPath: Self.dir + "/model-a/" + f, toPath: tmp + "/" + f)
         }
         let a = try Self.model(), other = try EvaluatedModel(name: "small", path: tmp)
-        #expect(throws: EvaluationError.task(name: "agreement", message: "small has vocab_size 256 but the reference model-a has 480; agreement needs the same vocabulary (compare bits_per_byte instead)")) {
+        #expect(
+            throws: EvaluationError.task(name: "agreement", message: "small has vocab_size 256 but the reference model-a has 480; agreement needs the same vocabulary (compare bits_per_byte instead)")
+        ) {
             try AgreementTask.run(reference: a, candidate: other, text: "hello there", context: 16, task: "agreement")
         }
     }
@@ -85,8 +87,9 @@ struct TaskFixtureTests {
     @Test func continuationLogLikelihoodsMatchTransformers() throws {
         let m = try Self.model()
         for it in try #require(Self.reference["mc_continuation"]?.array) {
-            let item = MultipleChoiceItem(id: it["id"]!.string!, prompt: it["prompt"]!.string!,
-                                          choices: it["choices"]!.array!.compactMap(\.string), answer: Int(Self.num(it["answer"])))
+            let item = MultipleChoiceItem(
+                id: it["id"]!.string!, prompt: it["prompt"]!.string!,
+                choices: it["choices"]!.array!.compactMap(\.string), answer: Int(Self.num(it["answer"])))
             let (ctx, conts) = try MultipleChoiceTask.continuationIds(m, item: item, task: "mc")
             #expect(ctx == Self.ints(it["context_ids"]))
             let scored = try #require(it["choices_scored"]?.array)
@@ -102,9 +105,10 @@ struct TaskFixtureTests {
     @Test func singleTokenLogProbsMatchTransformers() throws {
         let m = try Self.model()
         for it in try #require(Self.reference["mc_single"]?.array) {
-            let item = MultipleChoiceItem(id: it["id"]!.string!, prompt: it["prompt"]!.string!,
-                                          choices: it["choices"]!.array!.compactMap(\.string), answer: Int(Self.num(it["answer"])),
-                                          answerPrefix: it["answer_prefix"]?.string)
+            let item = MultipleChoiceItem(
+                id: it["id"]!.string!, prompt: it["prompt"]!.string!,
+                choices: it["choices"]!.array!.compactMap(\.string), answer: Int(Self.num(it["answer"])),
+                answerPrefix: it["answer_prefix"]?.string)
             let text = try MultipleChoiceTask.singleTokenPrompt(m, item: item, task: "mc")
             #expect(text == it["rendered"]?.string)
             #expect(m.tokenizer.encode(text, addSpecialTokens: false) == Self.ints(it["prompt_ids"]))
@@ -168,8 +172,10 @@ struct TaskFixtureTests {
         #expect(r1.models.map(\.name) == ["model-a", "model-b"])
         #expect(r1.models.allSatisfy { $0.headerHash.hasPrefix("sha256:") && $0.headerHash.count == 71 })
         let tasks = Set(r1.entries.map(\.task))
-        for t in ["text_en", "text_ru", "agreement_en", "copy_en_sentence", "copy_en_paragraph", "copy_ru_paragraph",
-                  "mc_single_en", "mc_single_ru", "mc_cont_en", "mc_cont_ru", "tokenizer_ru"] {
+        for t in [
+            "text_en", "text_ru", "agreement_en", "copy_en_sentence", "copy_en_paragraph", "copy_ru_paragraph",
+            "mc_single_en", "mc_single_ru", "mc_cont_en", "mc_cont_ru", "tokenizer_ru"
+        ] {
             #expect(tasks.contains(t), "missing task \(t)")
         }
         // Agreement only for the candidate; the reference is not compared with itself.
@@ -203,7 +209,13 @@ struct TaskFixtureTests {
         }
         let m = try EvaluatedModel(name: "bare", path: tmp)
         let item = CopyItem(id: "x", language: "en", kind: .sentence, text: "Hi.")
-        #expect(throws: EvaluationError.task(name: "copy", message: "model bare (\(tmp)) has no chat template (no chat_template.jinja, no chat_template in tokenizer_config.json); pass --chat-template FILE or --chat-format llama3|mistral|chatml|openchat")) {
+        #expect(
+            throws: EvaluationError.task(
+                name: "copy",
+                message:
+                    "model bare (\(tmp)) has no chat template (no chat_template.jinja, no chat_template in tokenizer_config.json); pass --chat-template FILE or --chat-format llama3|mistral|chatml|openchat"
+            )
+        ) {
             try CopyTask.run(m, item: item, task: "copy")
         }
         // A built-in format fixes it.

@@ -8,7 +8,7 @@ import Testing
     @Test(arguments: [
         "", " ", "{", "[1,]", "{\"a\":1,}", "01", "1.", ".5", "-", "1e", "+1", "NaN", "Infinity", "'a'",
         "\"\\x\"", "\"a\nb\"", "[1] 2", "{\"a\" 1}", "{1:2}", "tru", "nul", "\"\\ud800\"", "\"\\udc00x\"",
-        "/* c */ 1", "[\"\\u12\"]",
+        "/* c */ 1", "[\"\\u12\"]"
     ])
     func rejectsInvalidJSON(_ text: String) {
         #expect(throws: JSONParseError.self) { try JSONParser.parse(text) }
@@ -49,9 +49,12 @@ import Testing
     }
 
     /// Differential check against json-c on real tokenizer/config files: same structure and strings.
-    @Test(.enabled(if: FileManager.default.fileExists(atPath: Self.realdata), "needs ../shared/realdata (absent): skipped"),
-          arguments: ["llama3/tokenizer_config.json", "llama3/special_tokens_map.json",
-                      "ruadapt/hf_tokenizers/darulm_20_05_24_part1-2_32000_unigram_hf/tokenizer.json"])
+    @Test(
+        .enabled(if: FileManager.default.fileExists(atPath: Self.realdata), "needs ../shared/realdata (absent): skipped"),
+        arguments: [
+            "llama3/tokenizer_config.json", "llama3/special_tokens_map.json",
+            "ruadapt/hf_tokenizers/darulm_20_05_24_part1-2_32000_unigram_hf/tokenizer.json"
+        ])
     func agreesWithJSONC(_ file: String) throws {
         let path = Self.realdata + "/" + file
         let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))

@@ -25,18 +25,36 @@ import Testing
     /// One recipe per method (and a sparsifying method at density 1, which is elementwise).
     static let recipes: [(String, String)] = [
         ("linear", "merge_method: linear\nmodels:\n  - {model: a, parameters: {weight: 0.6}}\n  - {model: b, parameters: {weight: 0.4}}\n  - {model: c, parameters: {weight: 0.3}}\n"),
-        ("task_arithmetic", "merge_method: task_arithmetic\nbase_model: base\nparameters: {lambda: 0.9}\nmodels:\n  - {model: a, parameters: {weight: 0.6}}\n  - {model: b, parameters: {weight: [0.4, 0.1]}}\n"),
-        ("ties", "merge_method: ties\nbase_model: base\nmodels:\n  - {model: a, parameters: {weight: 0.6, density: 0.5}}\n  - {model: b, parameters: {weight: 0.4, density: 0.7}}\n  - {model: c, parameters: {weight: 0.3, density: 0.3}}\n"),
+        (
+            "task_arithmetic",
+            "merge_method: task_arithmetic\nbase_model: base\nparameters: {lambda: 0.9}\nmodels:\n  - {model: a, parameters: {weight: 0.6}}\n  - {model: b, parameters: {weight: [0.4, 0.1]}}\n"
+        ),
+        (
+            "ties",
+            "merge_method: ties\nbase_model: base\nmodels:\n  - {model: a, parameters: {weight: 0.6, density: 0.5}}\n  - {model: b, parameters: {weight: 0.4, density: 0.7}}\n  - {model: c, parameters: {weight: 0.3, density: 0.3}}\n"
+        ),
         ("dare_linear", "merge_method: dare_linear\nbase_model: base\nmodels:\n  - {model: a, parameters: {weight: 0.6, density: 0.5}}\n  - {model: b, parameters: {weight: 0.4, density: 0.6}}\n"),
         ("dare_ties", "merge_method: dare_ties\nbase_model: base\nmodels:\n  - {model: a, parameters: {weight: 0.6, density: 0.5}}\n  - {model: b, parameters: {weight: 0.4, density: 0.6}}\n"),
-        ("breadcrumbs", "merge_method: breadcrumbs\nbase_model: base\nmodels:\n  - {model: a, parameters: {weight: 0.6, density: 0.8, gamma: 0.02}}\n  - {model: b, parameters: {weight: 0.4, density: 0.7}}\n"),
-        ("breadcrumbs_ties", "merge_method: breadcrumbs_ties\nbase_model: base\nparameters: {rescale: true}\nmodels:\n  - {model: a, parameters: {weight: 0.6, density: 0.8}}\n  - {model: b, parameters: {weight: 0.4, density: 0.7}}\n"),
-        ("breadcrumbs_dense", "merge_method: breadcrumbs\nbase_model: base\nmodels:\n  - {model: a, parameters: {weight: 0.6, density: 1.0}}\n  - {model: b, parameters: {weight: 0.4, density: 1.0}}\n"),
+        (
+            "breadcrumbs",
+            "merge_method: breadcrumbs\nbase_model: base\nmodels:\n  - {model: a, parameters: {weight: 0.6, density: 0.8, gamma: 0.02}}\n  - {model: b, parameters: {weight: 0.4, density: 0.7}}\n"
+        ),
+        (
+            "breadcrumbs_ties",
+            "merge_method: breadcrumbs_ties\nbase_model: base\nparameters: {rescale: true}\nmodels:\n  - {model: a, parameters: {weight: 0.6, density: 0.8}}\n  - {model: b, parameters: {weight: 0.4, density: 0.7}}\n"
+        ),
+        (
+            "breadcrumbs_dense",
+            "merge_method: breadcrumbs\nbase_model: base\nmodels:\n  - {model: a, parameters: {weight: 0.6, density: 1.0}}\n  - {model: b, parameters: {weight: 0.4, density: 1.0}}\n"
+        ),
         ("della", "merge_method: della\nbase_model: base\nmodels:\n  - {model: a, parameters: {weight: 0.6, density: 0.4, epsilon: 0.1}}\n  - {model: b, parameters: {weight: 0.4, density: 0.5}}\n"),
-        ("della_linear", "merge_method: della_linear\nbase_model: base\nmodels:\n  - {model: a, parameters: {weight: 0.6, density: 0.4, epsilon: 0.1}}\n  - {model: b, parameters: {weight: 0.4, density: 0.5}}\n"),
+        (
+            "della_linear",
+            "merge_method: della_linear\nbase_model: base\nmodels:\n  - {model: a, parameters: {weight: 0.6, density: 0.4, epsilon: 0.1}}\n  - {model: b, parameters: {weight: 0.4, density: 0.5}}\n"
+        ),
         ("slerp", "merge_method: slerp\nbase_model: base\nparameters: {t: 0.3}\nmodels:\n  - {model: a}\n"),
         ("model_stock", "merge_method: model_stock\nbase_model: base\nmodels:\n  - {model: a}\n  - {model: b}\n  - {model: c}\n"),
-        ("passthrough", "merge_method: passthrough\nmodels:\n  - {model: a, parameters: {scale: 0.5}}\n"),
+        ("passthrough", "merge_method: passthrough\nmodels:\n  - {model: a, parameters: {scale: 0.5}}\n")
     ]
 
     @Test func everyMethodIsCovered() {

@@ -102,7 +102,8 @@ import Testing
     }
 
     @Test func slicesMustCoverAllLayersOutsidePassthrough() throws {
-        try expectFailure("""
+        try expectFailure(
+            """
             slices:
               - sources:
                   - model: models/base
@@ -112,6 +113,7 @@ import Testing
             merge_method: slerp
             base_model: models/base
             parameters: {t: 0.5}
-            """) { if case .invalidValue(key: "slices[0].sources[0].layer_range", _) = $0 { true } else { false } }
+            """
+        ) { if case .invalidValue(key: "slices[0].sources[0].layer_range", _) = $0 { true } else { false } }
     }
 }

@@ -38,7 +38,7 @@ import Testing
         ("model_stock", .tensorUlps(2)), ("task_arithmetic_bf16", .bf16Steps(2)),
         // bf16 inputs whose |δ| tie at every threshold: which tied elements survive is torch's sort order.
         ("tied_ties", .bitwise), ("tied_breadcrumbs", .bitwise), ("tied_breadcrumbs_ties", .bitwise),
-        ("tied_ties_bf16", .bitwise), ("tied_breadcrumbs_bf16", .bitwise),
+        ("tied_ties_bf16", .bitwise), ("tied_breadcrumbs_bf16", .bitwise)
     ]
 
     @Test(arguments: cases.map(\.0))

@@ -15,16 +15,18 @@ import Testing
     }
 
     @Test func taskArithmeticWithLambdaZeroReturnsTheBase() throws {
-        let out = try Fix.run(try Fix.recipe("""
-            merge_method: task_arithmetic
-            base_model: models/base
-            models:
-              - model: models/a
-                parameters: {weight: 0.7}
-              - model: models/b
-                parameters: {weight: [0.1, 0.9]}
-            parameters: {lambda: 0}
-            """))
+        let out = try Fix.run(
+            try Fix.recipe(
+                """
+                merge_method: task_arithmetic
+                base_model: models/base
+                models:
+                  - model: models/a
+                    parameters: {weight: 0.7}
+                  - model: models/b
+                    parameters: {weight: [0.1, 0.9]}
+                parameters: {lambda: 0}
+                """))
         let base = try Fix.tensors(Fix.merge + "/models/base"), o = try Fix.tensors(out)
         for (n, t) in base { #expect(o[n]?.1 == t.1, "\(n) differs from the base") }
     }

@@ -9,8 +9,10 @@ import Testing
 /// The method registry is complete and consistent.
 @Suite struct RegistryTests {
     /// The methods lep promises (mergekit's names).
-    static let required = ["linear", "task_arithmetic", "ties", "dare_linear", "dare_ties", "breadcrumbs",
-                           "breadcrumbs_ties", "della", "della_linear", "slerp", "model_stock", "passthrough"]
+    static let required = [
+        "linear", "task_arithmetic", "ties", "dare_linear", "dare_ties", "breadcrumbs",
+        "breadcrumbs_ties", "della", "della_linear", "slerp", "model_stock", "passthrough"
+    ]
 
     @Test func everyRequiredMethodIsRegisteredOnce() {
         #expect(MethodRegistry.names.sorted() == Self.required.sorted())

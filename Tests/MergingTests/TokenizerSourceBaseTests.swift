@@ -25,7 +25,8 @@ import Testing
         yTokens += ["new1", "new2", "new3"]
         try Self.writeTokenizer(dir + "/x", xTokens)
         try Self.writeTokenizer(dir + "/y", yTokens)
-        let recipe = try Fix.recipe("""
+        let recipe = try Fix.recipe(
+            """
             merge_method: task_arithmetic
             base_model: x
             models:

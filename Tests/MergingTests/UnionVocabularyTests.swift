@@ -95,7 +95,8 @@ extension UnionVocabularyTests {
         let dir = Fix.tempDir()
         try Fix.synth(dir + "/x", vocab: 32, seed: 1)
         try Fix.synth(dir + "/y", vocab: 34, seed: 2)
-        let recipe = try Fix.recipe("""
+        let recipe = try Fix.recipe(
+            """
             merge_method: linear
             models:
               - model: x

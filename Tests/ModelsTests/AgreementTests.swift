@@ -49,8 +49,10 @@ struct AgreementTests {
             let n = Double(xs.count), m = xs.reduce(0, +) / n
             return (xs.reduce(0) { $0 + ($1 - m) * ($1 - m) } / (n - 1) / n).squareRoot()
         }
-        for (what, lep, want) in [("KL mean", s.klMeanStandardError, se(kl)), ("same top-1", s.sameTop1StandardError, se(top)),
-                                  ("Δp mean", s.deltaPMeanStandardError, se(dp)), ("ln PPL ratio", s.lnPPLRatioStandardError, se(lr))] {
+        for (what, lep, want) in [
+            ("KL mean", s.klMeanStandardError, se(kl)), ("same top-1", s.sameTop1StandardError, se(top)),
+            ("Δp mean", s.deltaPMeanStandardError, se(dp)), ("ln PPL ratio", s.lnPPLRatioStandardError, se(lr))
+        ] {
             let x = try #require(lep, "\(what): no standard error")
             #expect(abs(x - want) <= 1e-4 * max(want, 1e-9), "\(what) standard error: lep \(x) vs \(want) from transformers' logits")
         }

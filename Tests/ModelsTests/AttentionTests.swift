@@ -13,7 +13,7 @@ struct AttentionTests {
             ("model_type", .string(window == nil ? "llama" : "mistral")), ("vocab_size", .number(JSONNumber(32))),
             ("hidden_size", .number(JSONNumber(64))), ("intermediate_size", .number(JSONNumber(64))),
             ("num_hidden_layers", .number(JSONNumber(1))), ("num_attention_heads", .number(JSONNumber(6))),
-            ("num_key_value_heads", .number(JSONNumber(2))), ("head_dim", .number(JSONNumber(16))),
+            ("num_key_value_heads", .number(JSONNumber(2))), ("head_dim", .number(JSONNumber(16)))
         ]
         if let window { pairs.append(("sliding_window", .number(JSONNumber(window)))) }
         return try ModelConfig(object: JSONObject(pairs), path: "test")
@@ -27,7 +27,7 @@ struct AttentionTests {
             let pos = p0 + t, lo = c.slidingWindow.map { max(0, pos - $0 + 1) } ?? 0
             for j in 0..<nH {
                 let g = j / group
-                var s = [Double]()
+                var s: [Double] = []
                 for k in lo...pos {
                     var dot = 0.0
                     for i in 0..<d { dot += Double(q[t * nH * d + j * d + i]) * Double(keys[k * nKV * d + g * d + i]) }
@@ -51,12 +51,17 @@ struct AttentionTests {
         func random(_ n: Int) -> [Float] { (0..<n).map { _ in Float.random(in: -2...2, using: &rng) } }
         let q = random(T * nH * d), keys = random((p0 + T) * nKV * d), values = random((p0 + T) * nKV * d)
         var out = [Float](repeating: .nan, count: T * nH * d)
-        q.withUnsafeBufferPointer { qp in keys.withUnsafeBufferPointer { kp in values.withUnsafeBufferPointer { vp in
-            out.withUnsafeMutableBufferPointer { op in
-                Attention.forward(q: qp.baseAddress!, keys: kp.baseAddress!, values: vp.baseAddress!, rows: T, firstPosition: p0,
-                                  config: c, into: op.baseAddress!)
+        q.withUnsafeBufferPointer { qp in
+            keys.withUnsafeBufferPointer { kp in
+                values.withUnsafeBufferPointer { vp in
+                    out.withUnsafeMutableBufferPointer { op in
+                        Attention.forward(
+                            q: qp.baseAddress!, keys: kp.baseAddress!, values: vp.baseAddress!, rows: T, firstPosition: p0,
+                            config: c, into: op.baseAddress!)
+                    }
+                }
             }
-        } } }
+        }
         let ref = Self.definition(q: q, keys: keys, values: values, T: T, p0: p0, c: c)
         let worst = zip(out, ref).map { abs(Double($0) - $1) }.max()!
         #expect(worst < 2e-5, "max |Δ| \(worst) (window \(window.map(String.init) ?? "none"), p0 \(p0), T \(T))")

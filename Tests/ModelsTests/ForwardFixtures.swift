@@ -24,7 +24,7 @@ enum ForwardFixtures {
     /// transformers' outputs for one model.
     struct Reference {
         let inputIds: [Int]
-        let logits: [Float]       // [T, V]
+        let logits: [Float]  // [T, V]
         let greedyIds: [Int]
         let greedyPromptLength: Int
         let loss: Double

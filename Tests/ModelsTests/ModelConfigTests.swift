@@ -6,7 +6,8 @@ import LEPJSON
 import TestSupport
 
 @Suite struct ModelConfigTests {
-    static let base = #"{"model_type":"llama","architectures":["LlamaForCausalLM"],"vocab_size":128,"hidden_size":64,"intermediate_size":128,"num_hidden_layers":2,"num_attention_heads":4,"num_key_value_heads":2,"rms_norm_eps":1e-5,"rope_theta":500000.0,"eos_token_id":[1,2],"bos_token_id":0}"#
+    static let base =
+        #"{"model_type":"llama","architectures":["LlamaForCausalLM"],"vocab_size":128,"hidden_size":64,"intermediate_size":128,"num_hidden_layers":2,"num_attention_heads":4,"num_key_value_heads":2,"rms_norm_eps":1e-5,"rope_theta":500000.0,"eos_token_id":[1,2],"bos_token_id":0}"#
 
     func parse(_ patch: [String: String]) throws -> ModelConfig {
         var o = try JSONParser.parse(Self.base).object!
@@ -38,7 +39,7 @@ import TestSupport
             (["eos_token_id": "500"], .inconsistent(path: "config.json", reason: "special token id 500 is outside vocab_size 128")),
             (["sliding_window": "16"], .inconsistent(path: "config.json", reason: "sliding_window is set but model_type is llama (Mistral uses sliding windows)")),
             (["model_type": "\"gpt2\""], .unsupportedArchitecture(path: "config.json", modelType: "gpt2", architectures: ["LlamaForCausalLM"])),
-            (["rope_scaling": #"{"rope_type":"llama3","factor":8.0}"#], .missingKey(path: "config.json", key: "rope_scaling.low_freq_factor")),
+            (["rope_scaling": #"{"rope_type":"llama3","factor":8.0}"#], .missingKey(path: "config.json", key: "rope_scaling.low_freq_factor"))
         ]
         for (patch, want) in cases {
             #expect(throws: want) { try parse(patch) }

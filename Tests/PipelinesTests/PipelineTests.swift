@@ -27,7 +27,7 @@ import Vocabulary
         var b: [(String, String)] = [
             ("BASE", "\(root)/fixtures/lep/\(fam)/base"), ("INSTRUCT", "\(root)/fixtures/lep/\(fam)/instruct"),
             ("NEW_SPM", "\(root)/fixtures/vocab/" + (file.contains("unigram") ? "new_unigram.model" : "new_bpe.model")),
-            ("WORK", work),
+            ("WORK", work)
         ]
         if fam == "sp" { b.append(("OLD_TOKENIZER", "\(root)/fixtures/vocab/old_spm_dir/tokenizer.model")) }
         if file.contains("optimized") { b += [("CORPUS", "\(root)/scripts/fixtures/tiny_corpus.txt"), ("KEEP", "200"), ("ADD", "100")] }
@@ -35,8 +35,11 @@ import Vocabulary
     }
 
     @Test func thePapersConfigurationsAreThere() {
-        #expect(Self.files == ["llama3_bpe.yml", "llama3_extended.yml", "llama3_optimized.yml", "llama3_unigram.yml",
-                               "mistral_bpe.json", "mistral_extended.json", "mistral_unigram.json"])
+        #expect(
+            Self.files == [
+                "llama3_bpe.yml", "llama3_extended.yml", "llama3_optimized.yml", "llama3_unigram.yml",
+                "mistral_bpe.json", "mistral_extended.json", "mistral_unigram.json"
+            ])
     }
 
     @Test(arguments: files)
@@ -49,8 +52,11 @@ import Vocabulary
         #expect(p.steps[3].options["donor"]?.string == p.steps[2].output)
         // 'train' runs scripts/train_embeddings.py on the initialised model; the run goes on to 'calibrate'.
         let train = p.steps[2]
-        #expect(train.command == .shell("python3 scripts/train_embeddings.py \(p.steps[1].output!) --text \(p.variables["WORK"]!)/train.txt -o \(train.output!) "
-                                        + "--max-steps 10000 --seq-len 1024 --batch 4 --lr 1e-3 --gradient-checkpointing"))
+        #expect(
+            train.command
+                == .shell(
+                    "python3 scripts/train_embeddings.py \(p.steps[1].output!) --text \(p.variables["WORK"]!)/train.txt -o \(train.output!) "
+                        + "--max-steps 10000 --seq-len 1024 --batch 4 --lr 1e-3 --gradient-checkpointing"))
         #expect(!train.pauses)
         let plan = try p.plan()
         #expect(plan.run.map(\.name) == ["vocab", "init", "train", "propagate", "calibrate"])
@@ -178,7 +184,10 @@ import Vocabulary
             (Self.head + init0 + ", \"agg\": \"median\"}]}", [], nil, ["steps[0] 'init'.agg", "mean, sum, occurrence"]),
             (Self.head + init0 + ", \"modle\": 1}]}", [], nil, ["steps[0] 'init'.modle"]),
             (Self.head + "{\"name\": \"init\", \"type\": \"vocab_init\", \"model\": \"x\", \"output\": \"o\"}]}", [], nil, ["steps[0] 'init'.tokenizer"]),
-            (Self.head + init0 + "}, {\"name\": \"p\", \"type\": \"propagate\", \"base\": \"a\", \"instruct\": \"b\", \"donor\": \"${steps.later.output}\", \"output\": \"q\"}]}", [], nil, ["steps[1] 'p'.donor", "no earlier step is named 'later'", "init"]),
+            (
+                Self.head + init0 + "}, {\"name\": \"p\", \"type\": \"propagate\", \"base\": \"a\", \"instruct\": \"b\", \"donor\": \"${steps.later.output}\", \"output\": \"q\"}]}", [], nil,
+                ["steps[1] 'p'.donor", "no earlier step is named 'later'", "init"]
+            ),
             (Self.head + init1 + ", \"tokenizer\": \"${U}\"}]}", [], nil, ["steps[0] 'init'.tokenizer", "--set U=VALUE"]),
             (Self.head + init1 + ", \"tokenizer\": \"${NOPE}\"}]}", [], nil, ["steps[0] 'init'.tokenizer", "${NOPE} is not declared"]),
             (Self.head + init0 + "}]}", [("X", "1")], nil, ["--set X", "declares no variable"]),
@@ -186,11 +195,17 @@ import Vocabulary
             (Self.head + init0 + "}]}", [], nil, ["steps[0] 'init'.model", "/nonexistent-base", "does not exist"]),
             (Self.head + "{\"name\": \"x\", \"type\": \"train\"}]}", [], nil, ["steps[0].type", "external"]),
             (Self.head + init0 + "}, " + init0 + "}]}", [], nil, ["steps[1].name", "unique"]),
-            (Self.head + init0 + "}, {\"name\": \"i2\", \"type\": \"vocab_init\", \"model\": \"a\", \"tokenizer\": \"t\", \"output\": \"o\"}]}", [], nil, ["steps[1] 'i2'.output", "also the output of step 'init'"]),
+            (
+                Self.head + init0 + "}, {\"name\": \"i2\", \"type\": \"vocab_init\", \"model\": \"a\", \"tokenizer\": \"t\", \"output\": \"o\"}]}", [], nil,
+                ["steps[1] 'i2'.output", "also the output of step 'init'"]
+            ),
             ("{\"lep_pipeline\": 1, \"variables\": {\"A\": \"${C}\", \"C\": \"${A}\"}, \"steps\": [{\"type\": \"external\", \"description\": \"d\"}]}", [], nil, ["refers to itself"]),
             ("{\"lep_pipeline\": 2, \"steps\": []}", [], nil, ["lep_pipeline", "format 1"]),
-            (Self.head + "{\"name\": \"p\", \"type\": \"propagate\", \"base\": \"a\", \"instruct\": \"b\", \"donor\": \"d\", \"output\": \"q\", \"delta_shared\": \"exact\"}]}", [], nil, ["steps[0] 'p'.delta_shared", "mode: delta"]),
-            (Self.head + "{\"name\": \"m\", \"type\": \"merge\", \"recipe\": {\"merge_method\": \"linear\", \"modles\": []}, \"output\": \"q\"}]}", [], nil, ["steps[0] 'm'.recipe", "modles"]),
+            (
+                Self.head + "{\"name\": \"p\", \"type\": \"propagate\", \"base\": \"a\", \"instruct\": \"b\", \"donor\": \"d\", \"output\": \"q\", \"delta_shared\": \"exact\"}]}", [], nil,
+                ["steps[0] 'p'.delta_shared", "mode: delta"]
+            ),
+            (Self.head + "{\"name\": \"m\", \"type\": \"merge\", \"recipe\": {\"merge_method\": \"linear\", \"modles\": []}, \"output\": \"q\"}]}", [], nil, ["steps[0] 'm'.recipe", "modles"])
         ]
         for (text, set, from, needles) in cases {
             let e = Self.refusal(text, set: set, from: from)
@@ -213,7 +228,9 @@ import Vocabulary
         let p = try Pipeline.parse(text, path: "<test>", overrides: [("A", "/q")])
         #expect(p.steps[0].output == "/q/y/z")
         #expect(p.steps[0].options["description"]?.string == "cost $5 at /q/y")
-        let q = try Pipeline.parse("{\"lep_pipeline\": 1, \"steps\": [{\"name\": \"i\", \"type\": \"vocab_init\", \"model\": \"a\", \"tokenizer\": \"t\", \"output\": \"o\", \"agg\": \"occurrence\", \"occurrence-map\": \"m.json\"}]}", path: "<t>")
+        let q = try Pipeline.parse(
+            "{\"lep_pipeline\": 1, \"steps\": [{\"name\": \"i\", \"type\": \"vocab_init\", \"model\": \"a\", \"tokenizer\": \"t\", \"output\": \"o\", \"agg\": \"occurrence\", \"occurrence-map\": \"m.json\"}]}",
+            path: "<t>")
         #expect(q.steps[0].options["occurrence_map"]?.string == "m.json")
     }
 }
@@ -242,8 +259,10 @@ extension PipelineTests {
 extension PipelineTests {
     @Test func optionRefusalsNameTheStepKeyNotAFlag() throws {
         let work = Fix.tempDir()
-        let cases = [("\"donor_base\": \"${FIX}/base\"", "donor_base", "is only for a LoRA donor"),
-                     ("\"compat\": \"reference\", \"mode\": \"delta\"", "compat", "the reference code has no delta mode")]
+        let cases = [
+            ("\"donor_base\": \"${FIX}/base\"", "donor_base", "is only for a LoRA donor"),
+            ("\"compat\": \"reference\", \"mode\": \"delta\"", "compat", "the reference code has no delta mode")
+        ]
         for (extra, key, reason) in cases {
             let text = """
                 {"lep_pipeline": 1, "variables": {"FIX": null, "WORK": null},
@@ -313,8 +332,10 @@ extension PipelineTests {
 
     @Test func pausedCommandIsShownNotRun() throws {
         let work = Fix.tempDir()
-        for step in [#"{"name": "train", "type": "external", "command": "touch ${WORK}/ran", "pause": true, "description": "train it"}"#,
-                     #"{"name": "train", "type": "pause", "command": "touch ${WORK}/ran"}"#] {
+        for step in [
+            #"{"name": "train", "type": "external", "command": "touch ${WORK}/ran", "pause": true, "description": "train it"}"#,
+            #"{"name": "train", "type": "pause", "command": "touch ${WORK}/ran"}"#
+        ] {
             let p = try Self.commandPipeline(step, work: work)
             let plan = try p.plan()
             #expect(plan.run.map(\.name) == ["train"])
@@ -338,7 +359,7 @@ extension PipelineTests {
             (#"{"name": "t", "type": "external", "command": "x", "pause": "maybe"}"#, ["steps[0] 't'.pause", "true or false"]),
             (#"{"name": "t", "type": "external", "description": "d", "pause": true}"#, ["steps[0] 't'.pause", "only with a command"]),
             (#"{"name": "t", "type": "external"}"#, ["steps[0] 't'.description", "required"]),
-            (#"{"name": "t", "type": "external", "command": "echo ${NOPE}"}"#, ["steps[0] 't'.command", "${NOPE} is not declared"]),
+            (#"{"name": "t", "type": "external", "command": "echo ${NOPE}"}"#, ["steps[0] 't'.command", "${NOPE} is not declared"])
         ]
         for (step, needles) in cases {
             let e = Self.refusal("{\"lep_pipeline\": 1, \"variables\": {\"W\": \"/tmp\"}, \"steps\": [\(step)]}")

@@ -43,7 +43,7 @@ import Testing
 
     static let fixtures: [(String, PropagationMode)] = [
         ("toy", .conversion), ("toy", .overlap), ("toy", .full),
-        ("lep/bl", .conversion), ("lep/bl", .full), ("lep/sp", .conversion), ("lep/sp", .overlap),
+        ("lep/bl", .conversion), ("lep/bl", .full), ("lep/sp", .conversion), ("lep/sp", .overlap)
     ]
 
     @Test("mixed-precision output rows equal the float64 fit's to one bf16 step in ≥ 99.99 % of elements (fixtures)", arguments: fixtures)
@@ -61,7 +61,9 @@ import Testing
             let a = try Checkpoint(path: rawOut).view(m.tensor).floats(), b = try Checkpoint(path: floatOut).view(m.tensor).floats()
             let (fraction, worst) = Self.offByMoreThanOne(a, b)
             unchecked[m.tensor] = fraction
-            print("FitPrecisionTests: \(fixture) \(mode) \(m.tensor): unchecked mixed \(fraction) of \(a.count) elements more than one bf16 step apart (worst \(worst)), predicted \(m.predictedOffFraction ?? -1), rcond \(m.solution?.rcond ?? -1)")
+            print(
+                "FitPrecisionTests: \(fixture) \(mode) \(m.tensor): unchecked mixed \(fraction) of \(a.count) elements more than one bf16 step apart (worst \(worst)), predicted \(m.predictedOffFraction ?? -1), rcond \(m.solution?.rcond ?? -1)"
+            )
         }
         for (m, f) in zip(rm.modules, rf.modules) {
             let sm = try #require(m.solution), sf = try #require(f.solution)
@@ -159,7 +161,9 @@ import Testing
 
     /// Fits in `precision` (blocks of `block` rows, three checked), applies the check, and returns bf16 OUT = D·X
     /// computed as lep propagate does (X to float32, sgemm, round to bf16).
-    static func fitAndApply(_ s: System, precision: FitPrecision, block: Int, refit allowRefit: Bool = true) throws -> (out: [Float], solution: StreamingLeastSquares.Solution, predicted: Double?, refit: String?) {
+    static func fitAndApply(_ s: System, precision: FitPrecision, block: Int, refit allowRefit: Bool = true) throws -> (
+        out: [Float], solution: StreamingLeastSquares.Solution, predicted: Double?, refit: String?
+    ) {
         func solve(_ p: FitPrecision) throws -> StreamingLeastSquares.Solution {
             let blocks = (s.n + block - 1) / block
             let ls = StreamingLeastSquares(k: s.k, m: s.k, precision: p, checkBlocks: StreamingLeastSquares.checkBlockIndices(blocks: blocks))
@@ -178,15 +182,21 @@ import Testing
         if refit != nil && allowRefit { sol = try solve(.float64) }
         let x = sol.x.map { Float($0) }, d = s.d.map { Float($0) }
         var out = [Float](repeating: 0, count: s.donorRows * s.k)
-        d.withUnsafeBufferPointer { dp in x.withUnsafeBufferPointer { xp in out.withUnsafeMutableBufferPointer { op in
-            BLAS.sgemm(m: s.donorRows, n: s.k, k: s.k, a: dp.baseAddress!, lda: s.k, b: xp.baseAddress!, ldb: s.k, c: op.baseAddress!, ldc: s.k)
-        } } }
+        d.withUnsafeBufferPointer { dp in
+            x.withUnsafeBufferPointer { xp in
+                out.withUnsafeMutableBufferPointer { op in
+                    BLAS.sgemm(m: s.donorRows, n: s.k, k: s.k, a: dp.baseAddress!, lda: s.k, b: xp.baseAddress!, ldb: s.k, c: op.baseAddress!, ldc: s.k)
+                }
+            }
+        }
         return (out.map { HalfPrecision.bf16ToFloat(HalfPrecision.floatToBF16($0)) }, sol, predicted, refit)
     }
 
-    @Test("synthetic systems: mixed output rows equal float64's to one bf16 step in ≥ 99.99 % of elements", arguments: [
-        (1.0, true as Bool?), (10.0, nil), (300.0, false), (1e4, false),
-    ])
+    @Test(
+        "synthetic systems: mixed output rows equal float64's to one bf16 step in ≥ 99.99 % of elements",
+        arguments: [
+            (1.0, true as Bool?), (10.0, nil), (300.0, false), (1e4, false)
+        ])
     func syntheticOutputsMatchFloat64(cond: Double, expectKept: Bool?) throws {
         let s = Self.system(n: 6000, k: 96, donorRows: 3000, cond: cond, seed: 7)
         let mixed = try Self.fitAndApply(s, precision: .mixed, block: 256)
@@ -196,7 +206,8 @@ import Testing
         print("FitPrecisionTests: cond \(cond) unchecked mixed: \(rawFraction) more than one step apart (worst \(rawWorst)), predicted \(raw.predicted ?? -1)")
         #expect(float.solution.precision == .float64 && float.refit == nil)
         let (fraction, worst) = Self.offByMoreThanOne(mixed.out, float.out)
-        let note = "cond \(cond): rcond(G) \(mixed.solution.rcond), predicted \(mixed.predicted.map { "\($0)" } ?? "-"), refit \(mixed.refit ?? "no"); \(fraction) of \(mixed.out.count) elements more than one bf16 step apart (worst \(worst))"
+        let note =
+            "cond \(cond): rcond(G) \(mixed.solution.rcond), predicted \(mixed.predicted.map { "\($0)" } ?? "-"), refit \(mixed.refit ?? "no"); \(fraction) of \(mixed.out.count) elements more than one bf16 step apart (worst \(worst))"
         #expect(fraction <= 1e-4, "\(note)")
         // Well-conditioned systems keep the fast X (cond 10 is near the limit); ill-conditioned ones are refitted in
         // float64 and then equal bit for bit.
@@ -215,10 +226,14 @@ import Testing
         let sol = try ls.solve()
         // The same normal equations formed naively in float64 give the same X to rounding.
         var g = [Double](repeating: 0, count: s.k * s.k), c = g
-        for r in 0..<s.n { for i in 0..<s.k { for j in 0..<s.k {
-            g[i * s.k + j] += s.a[r * s.k + i] * s.a[r * s.k + j]
-            c[i * s.k + j] += s.a[r * s.k + i] * s.b[r * s.k + j]
-        } } }
+        for r in 0..<s.n {
+            for i in 0..<s.k {
+                for j in 0..<s.k {
+                    g[i * s.k + j] += s.a[r * s.k + i] * s.a[r * s.k + j]
+                    c[i * s.k + j] += s.a[r * s.k + i] * s.b[r * s.k + j]
+                }
+            }
+        }
         let gx = FitPrecisionTests.multiply(g, sol.x, s.k)
         var num = 0.0, den = 0.0
         for i in gx.indices { num += (gx[i] - c[i]) * (gx[i] - c[i]); den += c[i] * c[i] }

@@ -81,8 +81,9 @@ import Vocabulary
 
     @Test(arguments: ["emb", "mts"])
     func mergedDonorRowsEqualPEFT(c: String) throws {
-        let inputs = try PropagationInputs(base: Self.lep + "/base", instruct: Self.lep + "/instruct", donor: Self.adapter(c),
-                                           donorBase: Self.lep + "/donor", checkDonorLayers: false)
+        let inputs = try PropagationInputs(
+            base: Self.lep + "/base", instruct: Self.lep + "/instruct", donor: Self.adapter(c),
+            donorBase: Self.lep + "/donor", checkDonorLayers: false)
         let l = try #require(inputs.lora)
         #expect(l.embeddingTargets == [Self.head, Self.embed])
         let ref = try Self.reference(c)
@@ -98,8 +99,10 @@ import Vocabulary
 
     // MARK: propagate(LoRA donor) = propagate(PEFT-merged donor) + PEFT layer deltas
 
-    @Test(arguments: [("emb", "instruct", PropagationMode.conversion, nil as Double?), ("emb", "instruct_linear", .overlap, 2.0),
-                      ("mts", "instruct", .full, 4.0), ("mts", "instruct_linear", .swap, nil)])
+    @Test(arguments: [
+        ("emb", "instruct", PropagationMode.conversion, nil as Double?), ("emb", "instruct_linear", .overlap, 2.0),
+        ("mts", "instruct", .full, 4.0), ("mts", "instruct_linear", .swap, nil)
+    ])
     func propagationEqualsPEFTMergedDonor(c: String, instruct: String, mode: PropagationMode, alphaScale: Double?) throws {
         let (report, out) = try Self.propagate(donor: Self.adapter(c), donorBase: Self.lep + "/donor", instruct: instruct, mode: mode, alphaScale: alphaScale)
         let (_, want) = try Self.propagate(donor: try Self.peftMergedDonor(c), donorBase: nil, instruct: instruct, mode: mode)

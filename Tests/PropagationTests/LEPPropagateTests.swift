@@ -34,8 +34,10 @@ import Vocabulary
         return d + "/out"
     }
 
-    static func run(_ fam: String, mode: PropagationMode, instruct: String = "instruct", base: String = "base", donor: String = "donor",
-                    configure: (inout Propagator.Options) -> Void = { _ in }) throws -> (Propagator.Report, String) {
+    static func run(
+        _ fam: String, mode: PropagationMode, instruct: String = "instruct", base: String = "base", donor: String = "donor",
+        configure: (inout Propagator.Options) -> Void = { _ in }
+    ) throws -> (Propagator.Report, String) {
         let out = tempOut()
         var o = Propagator.Options(base: path(fam, base), instruct: path(fam, instruct), donor: path(fam, donor), output: out)
         o.mode = mode
@@ -218,8 +220,10 @@ import Vocabulary
 
     // MARK: bad inputs: a clear error, nothing written
 
-    static func expectRefused(_ fam: String, base: String = "base", instruct: String = "instruct", donor: String = "donor",
-                              baseFam: String? = nil, contains: String, propagationError: Bool = true) {
+    static func expectRefused(
+        _ fam: String, base: String = "base", instruct: String = "instruct", donor: String = "donor",
+        baseFam: String? = nil, contains: String, propagationError: Bool = true
+    ) {
         let out = tempOut()
         var o = Propagator.Options(base: path(baseFam ?? fam, base), instruct: path(fam, instruct), donor: path(fam, donor), output: out)
         o.mode = .conversion

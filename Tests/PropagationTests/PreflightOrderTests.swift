@@ -39,8 +39,12 @@ import Testing
     }
 
     @Test func outputEqualToOrInsideAnInputRefusedBeforeAnyStage() {
-        Self.expectEarlyRefusal("input") { $0.output = Self.path("instruct"); $0.force = true }
-        Self.expectEarlyRefusal("input") { $0.output = Self.path("donor") + "/sub"; $0.force = true }
+        Self.expectEarlyRefusal("input") {
+            $0.output = Self.path("instruct"); $0.force = true
+        }
+        Self.expectEarlyRefusal("input") {
+            $0.output = Self.path("donor") + "/sub"; $0.force = true
+        }
     }
 
     @Test func occurrenceModeWithoutMapRefusedBeforeAnyStage() {
@@ -51,9 +55,13 @@ import Testing
         let dir = NSTemporaryDirectory() + "lep-occ-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        Self.expectEarlyRefusal("cannot read") { $0.mode = .conversionOccurrence; $0.occurrenceMap = dir + "/missing.json" }
+        Self.expectEarlyRefusal("cannot read") {
+            $0.mode = .conversionOccurrence; $0.occurrenceMap = dir + "/missing.json"
+        }
         try "{\"999999\": {\"1\": 2}}".write(toFile: dir + "/far.json", atomically: true, encoding: .utf8)
-        Self.expectEarlyRefusal("outside the donor") { $0.mode = .conversionOccurrence; $0.occurrenceMap = dir + "/far.json" }
+        Self.expectEarlyRefusal("outside the donor") {
+            $0.mode = .conversionOccurrence; $0.occurrenceMap = dir + "/far.json"
+        }
         // A key given twice is refused, as by `vocab init` (one loader), naming the file and the key.
         try "{\"3\": {\"1\": 2}, \"3\": {\"2\": 1}}".write(toFile: dir + "/twice.json", atomically: true, encoding: .utf8)
         Self.expectEarlyRefusal("occurrence map \(dir)/twice.json: new id '3' appears twice") {

@@ -28,7 +28,7 @@ struct MergekitKeyTests {
         ("chat_template: chatml\n", "chat_template"),
         ("tokenizer:\n  source: union\n  tokens:\n    <x>:\n      source: fixtures/merge/models/a\n", "tokenizer"),
         ("tokenizer_source: fixtures/merge/models/a\n", "tokenizer_source"),
-        ("modules:\n  text_decoder:\n    models:\n      - model: fixtures/merge/models/a\n", "modules"),
+        ("modules:\n  text_decoder:\n    models:\n      - model: fixtures/merge/models/a\n", "modules")
     ])
     func refusedByName(_ extra: String, _ key: String) throws {
         let message = try #require(Self.refusal(extra), "\(key) was accepted")

@@ -8,7 +8,8 @@ import Testing
 /// Recipe text: the YAML subset, JSON with comments, and key checks.
 @Suite struct RecipeTests {
     @Test func yamlSubsetParsesMergekitShapes() throws {
-        let v = try YAMLSubset.parse("""
+        let v = try YAMLSubset.parse(
+            """
             # a comment
             merge_method: ties   # trailing comment
             base_model: "models/base"
@@ -59,7 +60,8 @@ import Testing
     }
 
     @Test func jsonRecipesAllowCommentsAndAreVersioned() throws {
-        let r = try Recipe.parse("""
+        let r = try Recipe.parse(
+            """
             // a lep recipe
             {
               "lep_recipe": 1, /* format version */

@@ -90,9 +90,10 @@ import Support
         let specs = names.map { TensorSpec(name: $0, dtype: .F32, shape: [25]) }  // 100 bytes each
         let out = try AtomicOutputDirectory(target: tmp + "/m", force: false, inputs: [])
         let w = try CheckpointWriter(output: out, tensors: specs, maxShardBytes: 250)
-        #expect(w.shards.map { $0.tensors.map(\.name) } == [
-            ["model.embed_tokens.weight", "model.layers.2.x"], ["model.layers.10.x", "model.norm.weight"], ["lm_head.weight"],
-        ])
+        #expect(
+            w.shards.map { $0.tensors.map(\.name) } == [
+                ["model.embed_tokens.weight", "model.layers.2.x"], ["model.layers.10.x", "model.norm.weight"], ["lm_head.weight"]
+            ])
         #expect(w.shards.map(\.fileName) == ["model-00001-of-00003.safetensors", "model-00002-of-00003.safetensors", "model-00003-of-00003.safetensors"])
         out.abort()
     }

@@ -55,8 +55,9 @@ struct KernelsTests {
                         wBytes.withUnsafeBytes { wb in
                             let m = StoredMatrix(base: wb.baseAddress!, storage: storage, rows: outF, columns: inF)!
                             y.withUnsafeMutableBufferPointer { yb in
-                                Kernels.linear(x, rows: rows, ldx: inF + 3,
-                                               [.init(weight: m, output: yb.baseAddress!, ldy: outF + 2, accumulate: accumulate)])
+                                Kernels.linear(
+                                    x, rows: rows, ldx: inF + 3,
+                                    [.init(weight: m, output: yb.baseAddress!, ldy: outF + 2, accumulate: accumulate)])
                             }
                         }
                         var worst = 0.0
@@ -89,10 +90,12 @@ struct KernelsTests {
             bBytes.withUnsafeBytes { bb in
                 ya.withUnsafeMutableBufferPointer { pa in
                     yb.withUnsafeMutableBufferPointer { pb in
-                        Kernels.linear(x, rows: 1, ldx: inF, [
-                            .init(weight: StoredMatrix(base: ab.baseAddress!, storage: .bf16, rows: 700, columns: inF)!, output: pa.baseAddress!),
-                            .init(weight: StoredMatrix(base: bb.baseAddress!, storage: .bf16, rows: 300, columns: inF)!, output: pb.baseAddress!),
-                        ])
+                        Kernels.linear(
+                            x, rows: 1, ldx: inF,
+                            [
+                                .init(weight: StoredMatrix(base: ab.baseAddress!, storage: .bf16, rows: 700, columns: inF)!, output: pa.baseAddress!),
+                                .init(weight: StoredMatrix(base: bb.baseAddress!, storage: .bf16, rows: 300, columns: inF)!, output: pb.baseAddress!)
+                            ])
                     }
                 }
             }
@@ -154,8 +157,9 @@ struct KernelsTests {
                 s.withUnsafeMutableBufferPointer { Kernels.softmax($0.baseAddress!, count: n) }
                 let m = Double(v.max()!)
                 let e = v.map { Foundation.exp(Double($0) - m) }, total = e.reduce(0, +)
-                #expect(zip(s, e).allSatisfy { abs(Double($0) - $1 / total) <= 1e-6 * max($1 / total, 1e-3) },
-                        "softmax level \(level) n \(n)")
+                #expect(
+                    zip(s, e).allSatisfy { abs(Double($0) - $1 / total) <= 1e-6 * max($1 / total, 1e-3) },
+                    "softmax level \(level) n \(n)")
 
                 var g = v
                 let u = Self.values(n, seed: 3)
@@ -172,8 +176,9 @@ struct KernelsTests {
                     let scale = Float(1 / Double(d).squareRoot())
                     out.withUnsafeMutableBufferPointer { o in
                         scores.withUnsafeMutableBufferPointer { sc in
-                            Kernels.attend(q: q, keys: k, values: vv, count: n, ld: ld, d: d, scale: scale,
-                                           scores: sc.baseAddress!, into: o.baseAddress!)
+                            Kernels.attend(
+                                q: q, keys: k, values: vv, count: n, ld: ld, d: d, scale: scale,
+                                scores: sc.baseAddress!, into: o.baseAddress!)
                         }
                     }
                     // The transposed-keys kernel on the same keys ([d, n + 3]: padded rows).
@@ -183,8 +188,9 @@ struct KernelsTests {
                     var outT = [Float](repeating: 0, count: d)
                     outT.withUnsafeMutableBufferPointer { o in
                         scores.withUnsafeMutableBufferPointer { sc in
-                            Kernels.attendTransposed(q: q, keysT: kt, ldk: ldk, values: vv, count: n, ld: ld, d: d, scale: scale,
-                                                     scores: sc.baseAddress!, into: o.baseAddress!)
+                            Kernels.attendTransposed(
+                                q: q, keysT: kt, ldk: ldk, values: vv, count: n, ld: ld, d: d, scale: scale,
+                                scores: sc.baseAddress!, into: o.baseAddress!)
                         }
                     }
                     let logits = (0..<n).map { s in Double(scale) * (0..<d).reduce(0.0) { $0 + Double(q[$1]) * Double(k[s * ld + $1]) } }

@@ -19,8 +19,9 @@ enum Fixtures {
     static func vectors(_ name: String) throws -> [Vector] {
         let json = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: dir + "/" + name))))
         return try #require(json.array).map { v in
-            Vector(text: v["text"]?.string ?? "", ids: ints(v["ids"]), idsWithSpecial: v["ids_with_special"].map(ints),
-                   decoded: v["decoded"]?.string ?? "", decodedSkipSpecial: v["decoded_skip_special"]?.string)
+            Vector(
+                text: v["text"]?.string ?? "", ids: ints(v["ids"]), idsWithSpecial: v["ids_with_special"].map(ints),
+                decoded: v["decoded"]?.string ?? "", decodedSkipSpecial: v["decoded_skip_special"]?.string)
         }
     }
 

@@ -88,9 +88,11 @@ struct RealTextTests {
         #expect(bad.isEmpty, "\(bad)")
     }
 
-    @Test(arguments: [("llama2_model", "/llama2/tokenizer.model"), ("mistral_model", "/mistral/tokenizer.model.v1"),
-                      ("ruadapt_bpe_model", "/ruadapt/sentencepiece_tokenizers/darulm_20_05_24_part1-2_32000_bpe/darulm_20_05_24_part1-2.model"),
-                      ("ruadapt_unigram_model", "/ruadapt/sentencepiece_tokenizers/darulm_20_05_24_part1-2_32000_unigram/darulm_20_05_24_part1-2_32000_unigram.model")])
+    @Test(arguments: [
+        ("llama2_model", "/llama2/tokenizer.model"), ("mistral_model", "/mistral/tokenizer.model.v1"),
+        ("ruadapt_bpe_model", "/ruadapt/sentencepiece_tokenizers/darulm_20_05_24_part1-2_32000_bpe/darulm_20_05_24_part1-2.model"),
+        ("ruadapt_unigram_model", "/ruadapt/sentencepiece_tokenizers/darulm_20_05_24_part1-2_32000_unigram/darulm_20_05_24_part1-2_32000_unigram.model")
+    ])
     func sentencePieceModels(name: String, path: String) throws {
         let tok = try SentencePieceTokenizer(path: SharedData.realdata + path)
         let bad = try RealText.compare(tok, reference: name)

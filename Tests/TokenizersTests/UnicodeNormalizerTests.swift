@@ -9,7 +9,8 @@ import TestSupport
     static let cases: [[String: String]] = {
         let path = SharedData.fixtures + "/normalizers/cases.json"
         guard let data = FileManager.default.contents(atPath: path),
-              let rows = try? JSONSerialization.jsonObject(with: data) as? [[String: String]] else { return [] }
+            let rows = try? JSONSerialization.jsonObject(with: data) as? [[String: String]]
+        else { return [] }
         return rows
     }()
 
@@ -25,8 +26,9 @@ import TestSupport
         for c in Self.cases {
             let got = n.apply(c["text"]!, continuation: false)
             let want = c[form]!
-            #expect(Array(got.unicodeScalars) == Array(want.unicodeScalars),
-                    "\(form)(\(c["text"]!.debugDescription)) = \(got.debugDescription), tokenizers \(want.debugDescription)")
+            #expect(
+                Array(got.unicodeScalars) == Array(want.unicodeScalars),
+                "\(form)(\(c["text"]!.debugDescription)) = \(got.debugDescription), tokenizers \(want.debugDescription)")
         }
         // It writes back as it was read.
         #expect(JSONWriter.compact(n.json()) == #"{"type":"\#(form)"}"#)

@@ -13,7 +13,10 @@ struct SpecialTokenIdsTests {
             return id == 9 ? nil : id + 100
         }
         #expect(JSONWriter.compact(.object(o)) == #"{"bos_token_id":101,"eos_token_id":[102,103],"decoder_start_token_id":104,"sep_token_id":null,"vocab_size":10,"pad_token_id":null}"#)
-        #expect(places == ["config.json bos_token_id", "config.json eos_token_id[0]", "config.json eos_token_id[1]",
-                           "config.json decoder_start_token_id", "config.json sep_token_id"])
+        #expect(
+            places == [
+                "config.json bos_token_id", "config.json eos_token_id[0]", "config.json eos_token_id[1]",
+                "config.json decoder_start_token_id", "config.json sep_token_id"
+            ])
     }
 }

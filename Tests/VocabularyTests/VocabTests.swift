@@ -22,7 +22,7 @@ import Tokenizers
         "bl_replace_unigram": (.replace, "old_bl", "new_unigram.model", nil, nil),
         "bl_optimize": (.optimize, "old_bl", "new_bpe.model", 300, 200),
         "sp_extend": (.extend, "old_spm_dir/tokenizer.model", "new_bpe.model", nil, nil),
-        "sp_replace_unigram": (.replace, "old_spm_dir/tokenizer.model", "new_unigram.model", nil, nil),
+        "sp_replace_unigram": (.replace, "old_spm_dir/tokenizer.model", "new_unigram.model", nil, nil)
     ]
 
     static func json(_ name: String) throws -> JSONValue {
@@ -46,8 +46,9 @@ import Tokenizers
             if file.hasSuffix(".model") {
                 // Same pieces, scores, types and settings (the proto's field layout may differ).
                 let a = try SentencePieceModel(bytes: committed, path: file), b = try SentencePieceModel(bytes: bytes, path: file)
-                let same = a.pieces == b.pieces && a.modelType == b.modelType && a.byteFallback == b.byteFallback &&
-                    a.addDummyPrefix == b.addDummyPrefix && a.normalizerName == b.normalizerName && a.unkId == b.unkId && a.bosId == b.bosId
+                let same =
+                    a.pieces == b.pieces && a.modelType == b.modelType && a.byteFallback == b.byteFallback && a.addDummyPrefix == b.addDummyPrefix && a.normalizerName == b.normalizerName
+                    && a.unkId == b.unkId && a.bosId == b.bosId
                 #expect(same, "\(name)/\(file): pieces or settings differ from the committed (upstream-checked) model")
             } else {
                 let same = committed == bytes
@@ -136,8 +137,9 @@ import Tokenizers
         (0..<min(rows, old.vocabularySize)).compactMap { j in old.token(for: j).flatMap { new.id(for: $0) }.map { (j, $0) } }
     }
 
-    @Test("extend + init keeps every old token's row bit for bit (byte-level with non-UTF-8 byte tokens; SentencePiece)",
-          arguments: ["bl_extend", "sp_extend"])
+    @Test(
+        "extend + init keeps every old token's row bit for bit (byte-level with non-UTF-8 byte tokens; SentencePiece)",
+        arguments: ["bl_extend", "sp_extend"])
     func extendKeepsOldRows(_ name: String) throws {
         let base = Self.dir + (name.hasPrefix("bl") ? "/bl_base" : "/sp_base")
         let out = Self.tmp("keep-" + name)
@@ -161,13 +163,15 @@ import Tokenizers
         }
     }
 
-    @Test("LLaMA-3 / Mistral + ruadapt BPE extend: every old token maps to its own row (copy by bytes)",
-          .enabled(if: SharedData.available, "needs ../shared/realdata (absent): skipped"), arguments: ["llama3", "mistral"])
+    @Test(
+        "LLaMA-3 / Mistral + ruadapt BPE extend: every old token maps to its own row (copy by bytes)",
+        .enabled(if: SharedData.available, "needs ../shared/realdata (absent): skipped"), arguments: ["llama3", "mistral"])
     func realExtendKeepsOldRows(_ family: String) throws {
         let R = SharedData.realdata
         let oldPath = family == "llama3" ? R + "/llama3" : R + "/mistral/tokenizer.model.v1"
-        let r = try VocabularyBuilder.build(old: oldPath, new: R + "/ruadapt/sentencepiece_tokenizers/darulm_20_05_24_part1-2_32000_bpe/darulm_20_05_24_part1-2.model",
-                                            options: .init(mode: .extend))
+        let r = try VocabularyBuilder.build(
+            old: oldPath, new: R + "/ruadapt/sentencepiece_tokenizers/darulm_20_05_24_part1-2_32000_bpe/darulm_20_05_24_part1-2.model",
+            options: .init(mode: .extend))
         let out = Self.tmp("real-keep-" + family)
         defer { try? FileManager.default.removeItem(atPath: out) }
         try VocabularyBuilder.write(r, to: out, force: false, inputs: [])
@@ -190,9 +194,11 @@ import Tokenizers
         let newTok = try loadTokenizer(directory: new)
         let m = TokenMapping(new: newTok, old: try Self.oldTokenizer("sp_extend"))
         // Pick the first new id with two or more distinct sub-tokens.
-        guard let (i, ids) = m.sources.enumerated().lazy.compactMap({ e -> (Int, [Int])? in
-            if case .subTokens(let l) = e.element, Set(l).count >= 2 { return (e.offset, l) } else { return nil }
-        }).first else { Issue.record("no multi-piece token"); return }
+        guard
+            let (i, ids) = m.sources.enumerated().lazy.compactMap({ e -> (Int, [Int])? in
+                if case .subTokens(let l) = e.element, Set(l).count >= 2 { return (e.offset, l) } else { return nil }
+            }).first
+        else { Issue.record("no multi-piece token"); return }
         let a = ids[0], b = ids.first { $0 != a }!
         let mapFile = Self.tmp("occ") + ".json"
         try "{\"\(i)\": {\"\(a)\": 3, \"\(b)\": 1}}".write(toFile: mapFile, atomically: true, encoding: .utf8)
@@ -253,24 +259,28 @@ import Tokenizers
         }
     }
 
-    @Test("Mistral + ruadapt BPE extend: 55329 ids (paper 55328), no unknown tokens on Russian text",
-          .enabled(if: SharedData.available, "needs ../shared/realdata (absent): skipped"))
+    @Test(
+        "Mistral + ruadapt BPE extend: 55329 ids (paper 55328), no unknown tokens on Russian text",
+        .enabled(if: SharedData.available, "needs ../shared/realdata (absent): skipped"))
     func mistralExtend() throws {
         let R = SharedData.realdata
-        let r = try VocabularyBuilder.build(old: R + "/mistral/tokenizer.model.v1",
-                                            new: R + "/ruadapt/sentencepiece_tokenizers/darulm_20_05_24_part1-2_32000_bpe/darulm_20_05_24_part1-2.model",
-                                            options: .init(mode: .extend))
+        let r = try VocabularyBuilder.build(
+            old: R + "/mistral/tokenizer.model.v1",
+            new: R + "/ruadapt/sentencepiece_tokenizers/darulm_20_05_24_part1-2_32000_bpe/darulm_20_05_24_part1-2.model",
+            options: .init(mode: .extend))
         #expect(r.vocabularySize == 55329)
         #expect(r.appended == 23329)
         try Self.checkNoUnknown(r, "mistral-extend")
     }
 
-    @Test("LLaMA-3 + ruadapt Unigram replace: 32000 + 256 specials, no unknown tokens on Russian text",
-          .enabled(if: SharedData.available, "needs ../shared/realdata (absent): skipped"))
+    @Test(
+        "LLaMA-3 + ruadapt Unigram replace: 32000 + 256 specials, no unknown tokens on Russian text",
+        .enabled(if: SharedData.available, "needs ../shared/realdata (absent): skipped"))
     func llama3ReplaceUnigram() throws {
         let R = SharedData.realdata
-        let r = try VocabularyBuilder.build(old: R + "/llama3", new: R + "/ruadapt/hf_tokenizers/darulm_20_05_24_part1-2_32000_unigram_hf",
-                                            options: .init(mode: .replace))
+        let r = try VocabularyBuilder.build(
+            old: R + "/llama3", new: R + "/ruadapt/hf_tokenizers/darulm_20_05_24_part1-2_32000_unigram_hf",
+            options: .init(mode: .replace))
         #expect(r.vocabularySize == 32256)
         #expect(r.appended == 256)
         try Self.checkNoUnknown(r, "llama3-replace-unigram")

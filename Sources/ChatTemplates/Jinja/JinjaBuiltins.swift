@@ -180,7 +180,9 @@ package enum Builtins {
 
     // MARK: access
 
-    static let stringMethods: Set<String> = ["strip", "lstrip", "rstrip", "upper", "lower", "title", "capitalize", "split", "startswith", "endswith", "replace", "join", "find", "count", "splitlines", "isdigit", "isalpha", "isspace"]
+    static let stringMethods: Set<String> = [
+        "strip", "lstrip", "rstrip", "upper", "lower", "title", "capitalize", "split", "startswith", "endswith", "replace", "join", "find", "count", "splitlines", "isdigit", "isalpha", "isspace"
+    ]
     static let dictMethods: Set<String> = ["items", "keys", "values", "get"]
 
     static func getAttribute(_ v: JinjaValue, _ attr: String) throws -> JinjaValue {
@@ -324,10 +326,11 @@ package enum Builtins {
                 default: throw JinjaFailure("\(m)() argument must be str or a tuple of str")
                 }
                 let u = Array(s.unicodeScalars)
-                return .bool(options.contains { p in
-                    let pu = Array(p.unicodeScalars)
-                    return m == "startswith" ? u.starts(with: pu) : u.reversed().starts(with: pu.reversed())
-                })
+                return .bool(
+                    options.contains { p in
+                        let pu = Array(p.unicodeScalars)
+                        return m == "startswith" ? u.starts(with: pu) : u.reversed().starts(with: pu.reversed())
+                    })
             case "replace":
                 guard args.count >= 2, case .string(let o) = args[0], case .string(let n) = args[1] else { throw JinjaFailure("replace() takes two strings") }
                 return .string(try boundedReplace(s, o, n, args.count > 2 ? (args[2].integer ?? -1) : -1))
@@ -504,16 +507,32 @@ package enum Builtins {
         case "undefined": return v.isUndefined
         case "none": if case .none = v { return true } else { return false }
         case "string": if case .string = v { return true } else { return false }
-        case "number": switch v { case .int, .double, .bool: return true; default: return false }
+        case "number":
+            switch v {
+            case .int, .double, .bool: return true;
+            default: return false
+            }
         case "integer": if case .int = v { return true } else { return false }
         case "float": if case .double = v { return true } else { return false }
         case "boolean": if case .bool = v { return true } else { return false }
         case "true": if case .bool(true) = v { return true } else { return false }
         case "false": if case .bool(false) = v { return true } else { return false }
         case "mapping": if case .dict = v { return true } else { return false }
-        case "iterable": switch v { case .list, .dict, .string, .undefined: return true; default: return false }
-        case "sequence": switch v { case .list, .dict, .string: return true; default: return false }
-        case "callable": switch v { case .function, .method: return true; default: return false }
+        case "iterable":
+            switch v {
+            case .list, .dict, .string, .undefined: return true;
+            default: return false
+            }
+        case "sequence":
+            switch v {
+            case .list, .dict, .string: return true;
+            default: return false
+            }
+        case "callable":
+            switch v {
+            case .function, .method: return true;
+            default: return false
+            }
         case "equalto", "eq", "==", "sameas": return JinjaValue.pyEqual(v, try other())
         case "ne", "!=": return !JinjaValue.pyEqual(v, try other())
         case "lt", "<": return try compare("<", v, try other())
@@ -572,7 +591,10 @@ package enum Builtins {
             }
             var itemSep = indent == nil ? ", " : ",", keySep = ": "
             if case .list(let seps)? = arg(args, kwargs, 2, "separators"), seps.count == 2,
-               case .string(let i) = seps[0], case .string(let k) = seps[1] { itemSep = i; keySep = k }
+                case .string(let i) = seps[0], case .string(let k) = seps[1]
+            {
+                itemSep = i; keySep = k
+            }
             let sortKeys = arg(args, kwargs, 3, "sort_keys")?.truthy ?? false
             var out = ""
             try writeJSON(v, &out, indent: indent, level: 0, itemSep: itemSep, keySep: keySep, sortKeys: sortKeys, ensureASCII: ensureASCII)
@@ -604,11 +626,12 @@ package enum Builtins {
             let items = try iterate(v)
             if let attribute = try stringArg(kwargs.first(where: { $0.0 == "attribute" })?.1, "map(attribute=)") {
                 let dflt = kwargs.first(where: { $0.0 == "default" })?.1
-                return .list(try items.map { item in
-                    let r = try getAttribute(item, attribute)
-                    if r.isUndefined, let dflt { return dflt }
-                    return r
-                })
+                return .list(
+                    try items.map { item in
+                        let r = try getAttribute(item, attribute)
+                        if r.isUndefined, let dflt { return dflt }
+                        return r
+                    })
             }
             guard case .string(let f)? = args.first else { throw JinjaFailure("map() needs a filter name or attribute=") }
             return .list(try items.map { try filter(f, $0, Array(args.dropFirst()), []) })
@@ -621,11 +644,12 @@ package enum Builtins {
             let items = try iterate(v)
             let keep = name == "selectattr"
             guard case .string(let attribute)? = args.first else { throw JinjaFailure("\(name)() needs an attribute name") }
-            return .list(try items.filter { item in
-                let a = try getAttribute(item, attribute)
-                if args.count >= 2, case .string(let t) = args[1] { return try test(t, a, Array(args.dropFirst(2))) == keep }
-                return a.truthy == keep
-            })
+            return .list(
+                try items.filter { item in
+                    let a = try getAttribute(item, attribute)
+                    if args.count >= 2, case .string(let t) = args[1] { return try test(t, a, Array(args.dropFirst(2))) == keep }
+                    return a.truthy == keep
+                })
         case "int":
             switch v {
             case .int: return v

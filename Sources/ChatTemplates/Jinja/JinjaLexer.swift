@@ -140,7 +140,11 @@ struct JinjaLexer {
             }
             var innerEnd = closeStart
             var minusRight = false, plusRight = false
-            if innerEnd > j && src[innerEnd - 1] == UInt8(ascii: "-") { minusRight = true; innerEnd -= 1 } else if innerEnd > j && src[innerEnd - 1] == UInt8(ascii: "+") { plusRight = true; innerEnd -= 1 }
+            if innerEnd > j && src[innerEnd - 1] == UInt8(ascii: "-") {
+                minusRight = true; innerEnd -= 1
+            } else if innerEnd > j && src[innerEnd - 1] == UInt8(ascii: "+") {
+                plusRight = true; innerEnd -= 1
+            }
             out.append(.tag(kind: kind, start: i, innerStart: j, innerEnd: innerEnd, minusLeft: minusLeft, plusLeft: plusLeft, minusRight: minusRight, plusRight: plusRight))
             i = closeStart + 2
             textStart = i
@@ -300,7 +304,8 @@ struct JinjaLexer {
                         case UInt8(ascii: "u"), UInt8(ascii: "x"), UInt8(ascii: "U"):
                             let count = e == UInt8(ascii: "x") ? 2 : (e == UInt8(ascii: "u") ? 4 : 8)
                             guard j + count <= to, let v = UInt32(String(decoding: src[j..<(j + count)], as: UTF8.self), radix: 16),
-                                  let scalar = Unicode.Scalar(v) else { throw syntax(j - 2, "bad escape in string literal") }
+                                let scalar = Unicode.Scalar(v)
+                            else { throw syntax(j - 2, "bad escape in string literal") }
                             bytes.append(contentsOf: Array(String(Character(scalar)).utf8))
                             j += count
                         default: bytes.append(0x5C); bytes.append(e)  // Python keeps unknown escapes

@@ -38,7 +38,10 @@ struct JinjaExpr {
         switch kind {
         case .literal, .name: break
         case .list(let items), .tuple(let items): items.forEach(see)
-        case .dict(let pairs): pairs.forEach { see($0.0); see($0.1) }
+        case .dict(let pairs):
+            pairs.forEach {
+                see($0.0); see($0.1)
+            }
         case .attribute(let t, _): see(t)
         case .item(let t, let i): see(t); see(i)
         case .slice(let t, let a, let b, let c): see(t); see(a); see(b); see(c)

@@ -100,12 +100,15 @@ public struct PairedComparison: Equatable, Sendable {
         for model in models.dropFirst() {
             for e in entries where e.model == model {
                 guard let items = e.items,
-                      let r = entries.first(where: { $0.model == reference && $0.task == e.task && $0.metric == e.metric }),
-                      let refItems = r.items, refItems.map(\.id) == items.map(\.id), !items.isEmpty else { continue }
+                    let r = entries.first(where: { $0.model == reference && $0.task == e.task && $0.metric == e.metric }),
+                    let refItems = r.items, refItems.map(\.id) == items.map(\.id), !items.isEmpty
+                else { continue }
                 let s = try statistics(reference: refItems.map(\.score), candidate: items.map(\.score), resamples: resamples, seed: seed)
-                out.append(PairedComparison(model: model, reference: reference, task: e.task, metric: e.metric, n: items.count,
-                                            meanDifference: s.mean, standardError: s.standardError, low: s.low, high: s.high,
-                                            resamples: resamples, seed: seed, higherIsBetter: e.higherIsBetter))
+                out.append(
+                    PairedComparison(
+                        model: model, reference: reference, task: e.task, metric: e.metric, n: items.count,
+                        meanDifference: s.mean, standardError: s.standardError, low: s.low, high: s.high,
+                        resamples: resamples, seed: seed, higherIsBetter: e.higherIsBetter))
             }
         }
         return out

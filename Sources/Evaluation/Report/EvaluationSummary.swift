@@ -26,7 +26,7 @@ public enum EvaluationSummary {
             ("copy_\(l)_sentence_copy99", "copy_\(l)_sentence", "copy99", nil, true),
             ("copy_\(l)_paragraph_copy99", "copy_\(l)_paragraph", "copy99", "n_copy_\(l)_paragraph", true),
             ("mc_\(l)_acc", "mc_single_\(l)", "acc", "n_mc_\(l)", true),
-            ("mc_cont_\(l)_acc_norm", "mc_cont_\(l)", "acc_norm", "n_mc_cont_\(l)", true),
+            ("mc_cont_\(l)_acc_norm", "mc_cont_\(l)", "acc_norm", "n_mc_cont_\(l)", true)
         ]
     }
 

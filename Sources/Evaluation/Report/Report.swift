@@ -38,20 +38,25 @@ public struct ReportEntry: Equatable, Sendable {
     /// comparisons; nil for metrics that are not a mean over items. Not written to report.json.
     public var items: [ItemScore]?
 
-    public init(model: String, task: String, metric: String, value: Double, n: Int, standardError: Double? = nil,
-                isMain: Bool = false, higherIsBetter: Bool = true, items: [ItemScore]? = nil) {
+    public init(
+        model: String, task: String, metric: String, value: Double, n: Int, standardError: Double? = nil,
+        isMain: Bool = false, higherIsBetter: Bool = true, items: [ItemScore]? = nil
+    ) {
         self.model = model; self.task = task; self.metric = metric; self.value = value; self.n = n
         self.standardError = standardError; self.isMain = isMain; self.higherIsBetter = higherIsBetter; self.items = items
     }
 
     /// A mean over items with its standard error, keeping the per-item scores.
-    public static func mean(model: String, task: String, metric: String, ids: [String], scores: [Double],
-                            isMain: Bool = false, higherIsBetter: Bool = true) throws(EvaluationError) -> ReportEntry {
+    public static func mean(
+        model: String, task: String, metric: String, ids: [String], scores: [Double],
+        isMain: Bool = false, higherIsBetter: Bool = true
+    ) throws(EvaluationError) -> ReportEntry {
         guard ids.count == scores.count else { throw .metric("\(task)/\(metric): \(scores.count) scores for \(ids.count) items") }
         let m = try MetricSummary.mean(of: scores)
-        return ReportEntry(model: model, task: task, metric: metric, value: m.value, n: m.n, standardError: m.standardError,
-                           isMain: isMain, higherIsBetter: higherIsBetter,
-                           items: zip(ids, scores).map { ItemScore(id: $0, score: $1) })
+        return ReportEntry(
+            model: model, task: task, metric: metric, value: m.value, n: m.n, standardError: m.standardError,
+            isMain: isMain, higherIsBetter: higherIsBetter,
+            items: zip(ids, scores).map { ItemScore(id: $0, score: $1) })
     }
 }
 
@@ -78,8 +83,10 @@ public struct EvaluationReport: Equatable, Sendable {
     public var comparisons: [PairedComparison]
 
     /// Builds a report, refusing duplicate model names, entries for unknown models and non-finite values.
-    public init(tool: String, models: [ReportModel], settings: JSONObject = JSONObject(), entries: [ReportEntry],
-                comparisons: [PairedComparison] = []) throws(EvaluationError) {
+    public init(
+        tool: String, models: [ReportModel], settings: JSONObject = JSONObject(), entries: [ReportEntry],
+        comparisons: [PairedComparison] = []
+    ) throws(EvaluationError) {
         var seen = Set<String>()
         for m in models {
             guard !m.name.isEmpty else { throw .report("a model has an empty name (path \(m.path))") }

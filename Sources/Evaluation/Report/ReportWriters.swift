@@ -13,44 +13,47 @@ public enum ReportWriter {
         var root = JSONObject()
         root["format"] = .string("lep-eval-report/1")
         root["tool"] = .string(r.tool)
-        root["models"] = .array(r.models.map { m in
-            var o = JSONObject()
-            o["name"] = .string(m.name)
-            o["path"] = .string(m.path)
-            o["header_hash"] = .string(m.headerHash)
-            for d in m.details { o[d.key] = .string(d.value) }
-            return .object(o)
-        })
+        root["models"] = .array(
+            r.models.map { m in
+                var o = JSONObject()
+                o["name"] = .string(m.name)
+                o["path"] = .string(m.path)
+                o["header_hash"] = .string(m.headerHash)
+                for d in m.details { o[d.key] = .string(d.value) }
+                return .object(o)
+            })
         root["settings"] = .object(r.settings)
-        root["results"] = .array(r.entries.map { e in
-            var o = JSONObject()
-            o["model"] = .string(e.model)
-            o["task"] = .string(e.task)
-            o["metric"] = .string(e.metric)
-            o["value"] = .number(JSONNumber(e.value))
-            o["n"] = .number(JSONNumber(e.n))
-            o["stderr"] = e.standardError.map { .number(JSONNumber($0)) } ?? .null
-            o["main"] = .bool(e.isMain)
-            o["higher_is_better"] = .bool(e.higherIsBetter)
-            return .object(o)
-        })
-        root["comparisons"] = .array(r.comparisons.map { c in
-            var o = JSONObject()
-            o["model"] = .string(c.model)
-            o["reference"] = .string(c.reference)
-            o["task"] = .string(c.task)
-            o["metric"] = .string(c.metric)
-            o["n"] = .number(JSONNumber(c.n))
-            o["mean_difference"] = .number(JSONNumber(c.meanDifference))
-            o["stderr"] = c.standardError.map { .number(JSONNumber($0)) } ?? .null
-            o["ci95_low"] = .number(JSONNumber(c.low))
-            o["ci95_high"] = .number(JSONNumber(c.high))
-            o["resamples"] = .number(JSONNumber(c.resamples))
-            o["seed"] = .number(JSONNumber(c.seed))
-            o["higher_is_better"] = .bool(c.higherIsBetter)
-            o["verdict"] = .string(c.verdict.rawValue)
-            return .object(o)
-        })
+        root["results"] = .array(
+            r.entries.map { e in
+                var o = JSONObject()
+                o["model"] = .string(e.model)
+                o["task"] = .string(e.task)
+                o["metric"] = .string(e.metric)
+                o["value"] = .number(JSONNumber(e.value))
+                o["n"] = .number(JSONNumber(e.n))
+                o["stderr"] = e.standardError.map { .number(JSONNumber($0)) } ?? .null
+                o["main"] = .bool(e.isMain)
+                o["higher_is_better"] = .bool(e.higherIsBetter)
+                return .object(o)
+            })
+        root["comparisons"] = .array(
+            r.comparisons.map { c in
+                var o = JSONObject()
+                o["model"] = .string(c.model)
+                o["reference"] = .string(c.reference)
+                o["task"] = .string(c.task)
+                o["metric"] = .string(c.metric)
+                o["n"] = .number(JSONNumber(c.n))
+                o["mean_difference"] = .number(JSONNumber(c.meanDifference))
+                o["stderr"] = c.standardError.map { .number(JSONNumber($0)) } ?? .null
+                o["ci95_low"] = .number(JSONNumber(c.low))
+                o["ci95_high"] = .number(JSONNumber(c.high))
+                o["resamples"] = .number(JSONNumber(c.resamples))
+                o["seed"] = .number(JSONNumber(c.seed))
+                o["higher_is_better"] = .bool(c.higherIsBetter)
+                o["verdict"] = .string(c.verdict.rawValue)
+                return .object(o)
+            })
         return JSONWriter.pretty(.object(root))
     }
 
@@ -95,7 +98,8 @@ public enum ReportWriter {
             for c in r.comparisons {
                 var d = (c.meanDifference > 0 ? "+" : "") + DecimalFormat.value(c.meanDifference)
                 if let se = c.standardError { d += " ± " + DecimalFormat.value(se) }
-                out += "| \(cell(c.task)) | \(cell(c.metric))\(c.higherIsBetter ? "" : " ↓") | \(c.n) | \(cell(c.model)) | \(d) | [\(DecimalFormat.value(c.low)), \(DecimalFormat.value(c.high))] | \(c.verdict.rawValue) |\n"
+                out +=
+                    "| \(cell(c.task)) | \(cell(c.metric))\(c.higherIsBetter ? "" : " ↓") | \(c.n) | \(cell(c.model)) | \(d) | [\(DecimalFormat.value(c.low)), \(DecimalFormat.value(c.high))] | \(c.verdict.rawValue) |\n"
             }
         }
         if !r.settings.isEmpty {
@@ -129,7 +133,8 @@ public enum ReportWriter {
         let width = left * 2 + Double(max(1, rows.count)) * (groupWidth + groupGap)
         let legendHeight = Double(r.models.count) * 18
         let height = top + plotHeight + 70 + legendHeight
-        var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(num(width))\" height=\"\(num(height))\" viewBox=\"0 0 \(num(width)) \(num(height))\" font-family=\"sans-serif\" font-size=\"11\">\n"
+        var out =
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(num(width))\" height=\"\(num(height))\" viewBox=\"0 0 \(num(width)) \(num(height))\" font-family=\"sans-serif\" font-size=\"11\">\n"
         out += "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n"
         out += "<text x=\"\(num(left))\" y=\"22\" font-size=\"15\" font-weight=\"bold\">Main metrics per model</text>\n"
         out += "<text x=\"\(num(left))\" y=\"38\" fill=\"#555555\">bars scaled per metric (tallest = largest value); ↓ = lower is better</text>\n"
@@ -144,8 +149,10 @@ public enum ReportWriter {
                 let h = maxValue > 0 ? abs(e.value) / maxValue * (plotHeight - 20) : 0
                 let x = x0 + Double(i) * (barWidth + barGap)
                 let color = palette[i % palette.count]
-                out += "<rect x=\"\(num(x))\" y=\"\(num(baseline - h))\" width=\"\(num(barWidth))\" height=\"\(num(h))\" fill=\"\(color)\"><title>\(esc(e.model)) \(esc(row.task)) \(esc(row.metric)) = \(DecimalFormat.value(e.value))</title></rect>\n"
-                out += "<text x=\"\(num(x + barWidth / 2))\" y=\"\(num(baseline - h - 4))\" text-anchor=\"middle\" font-size=\"9\">\(DecimalFormat.fixed(e.value, abs(e.value) >= 100 ? 0 : 2))</text>\n"
+                out +=
+                    "<rect x=\"\(num(x))\" y=\"\(num(baseline - h))\" width=\"\(num(barWidth))\" height=\"\(num(h))\" fill=\"\(color)\"><title>\(esc(e.model)) \(esc(row.task)) \(esc(row.metric)) = \(DecimalFormat.value(e.value))</title></rect>\n"
+                out +=
+                    "<text x=\"\(num(x + barWidth / 2))\" y=\"\(num(baseline - h - 4))\" text-anchor=\"middle\" font-size=\"9\">\(DecimalFormat.fixed(e.value, abs(e.value) >= 100 ? 0 : 2))</text>\n"
             }
             let higher = es.compactMap { $0 }.first?.higherIsBetter ?? true
             out += "<text x=\"\(num(x0 + groupWidth / 2))\" y=\"\(num(baseline + 16))\" text-anchor=\"middle\">\(esc(row.task))</text>\n"

@@ -9,7 +9,11 @@ public enum AgreementTask {
     /// Scores `text` with both models and returns the statistics (KL in nats).
     public static func run(reference: EvaluatedModel, candidate: EvaluatedModel, text: String, context: Int, task: String) throws(EvaluationError) -> AgreementStatistics {
         guard reference.vocabularySize == candidate.vocabularySize else {
-            throw .task(name: task, message: "\(candidate.name) has vocab_size \(candidate.vocabularySize) but the reference \(reference.name) has \(reference.vocabularySize); agreement needs the same vocabulary (compare bits_per_byte instead)")
+            throw .task(
+                name: task,
+                message:
+                    "\(candidate.name) has vocab_size \(candidate.vocabularySize) but the reference \(reference.name) has \(reference.vocabularySize); agreement needs the same vocabulary (compare bits_per_byte instead)"
+            )
         }
         let ids = reference.tokenizer.encode(text, addSpecialTokens: true)
         guard candidate.tokenizer.encode(text, addSpecialTokens: true) == ids else {
@@ -43,7 +47,7 @@ public enum AgreementTask {
             ReportEntry(model: model, task: task, metric: "same_top1", value: s.sameTop1, n: n, standardError: s.sameTop1StandardError, higherIsBetter: true),
             ReportEntry(model: model, task: task, metric: "delta_p_mean", value: s.deltaPMean, n: n, standardError: s.deltaPMeanStandardError, higherIsBetter: true),
             ReportEntry(model: model, task: task, metric: "delta_p_rms", value: s.deltaPRMS, n: n, higherIsBetter: false),
-            ReportEntry(model: model, task: task, metric: "ln_ppl_ratio", value: s.lnPPLRatio, n: n, standardError: s.lnPPLRatioStandardError, higherIsBetter: false),
+            ReportEntry(model: model, task: task, metric: "ln_ppl_ratio", value: s.lnPPLRatio, n: n, standardError: s.lnPPLRatioStandardError, higherIsBetter: false)
         ]
     }
 }

@@ -42,10 +42,11 @@ public enum CopyTask {
         if let last = out.last, model.stopIds.contains(last) { out.removeLast() }
         let prediction = trimWhitespace(model.tokenizer.decode(out, skipSpecialTokens: true))
         let p = out.count
-        return Outcome(promptIds: prompt, referenceTokens: s, generatedIds: out, prediction: prediction,
-                       len: CopyMetrics.lengthRatio(generatedTokens: p, referenceTokens: s),
-                       copy99: CopyMetrics.copy99(reference: item.text, prediction: prediction),
-                       symbolsPerToken: CopyMetrics.symbolsPerToken(prediction: prediction, generatedTokens: p))
+        return Outcome(
+            promptIds: prompt, referenceTokens: s, generatedIds: out, prediction: prediction,
+            len: CopyMetrics.lengthRatio(generatedTokens: p, referenceTokens: s),
+            copy99: CopyMetrics.copy99(reference: item.text, prediction: prediction),
+            symbolsPerToken: CopyMetrics.symbolsPerToken(prediction: prediction, generatedTokens: p))
     }
 
     /// Report entries over items of one kind (`kind` nil: sentences and paragraphs together): len
@@ -55,7 +56,7 @@ public enum CopyTask {
         [
             try ReportEntry.mean(model: model, task: task, metric: "len", ids: ids, scores: outcomes.map(\.len), isMain: kind == .sentence),
             try ReportEntry.mean(model: model, task: task, metric: "copy99", ids: ids, scores: outcomes.map(\.copy99), isMain: kind != .sentence),
-            try ReportEntry.mean(model: model, task: task, metric: "symbols_per_token", ids: ids, scores: outcomes.map(\.symbolsPerToken)),
+            try ReportEntry.mean(model: model, task: task, metric: "symbols_per_token", ids: ids, scores: outcomes.map(\.symbolsPerToken))
         ]
     }
 

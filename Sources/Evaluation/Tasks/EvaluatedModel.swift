@@ -45,8 +45,10 @@ public final class EvaluatedModel {
     public private(set) var forwardSeconds = 0.0
 
     /// Opens `path` (config, weights, tokenizer) and resolves its chat template.
-    public init(name: String, path: String, chat: ChatTemplateChoice = .fromTokenizerConfig,
-                residentBudget: Int = ModelWeights.defaultResidentBudget) throws(EvaluationError) {
+    public init(
+        name: String, path: String, chat: ChatTemplateChoice = .fromTokenizerConfig,
+        residentBudget: Int = ModelWeights.defaultResidentBudget
+    ) throws(EvaluationError) {
         self.name = name
         self.path = path
         do { transformer = try Transformer(directory: path, residentBudget: residentBudget) } catch {
@@ -115,14 +117,19 @@ public final class EvaluatedModel {
 
     /// Render options for this model's tokens.
     public func renderOptions(addGenerationPrompt: Bool = false, continueFinalMessage: Bool = false) -> ChatRenderOptions {
-        ChatRenderOptions(addGenerationPrompt: addGenerationPrompt, continueFinalMessage: continueFinalMessage,
-                          bosToken: bosToken, eosToken: eosToken, now: ChatDate(year: 2024, month: 1, day: 1))
+        ChatRenderOptions(
+            addGenerationPrompt: addGenerationPrompt, continueFinalMessage: continueFinalMessage,
+            bosToken: bosToken, eosToken: eosToken, now: ChatDate(year: 2024, month: 1, day: 1))
     }
 
     /// The chat template, or a task error saying how to provide one.
     func requireChatTemplate(task: String) throws(EvaluationError) -> ChatTemplate {
         guard let t = chatTemplate else {
-            throw .task(name: task, message: "model \(name) (\(path)) has no chat template (no chat_template.jinja, no chat_template in tokenizer_config.json); pass --chat-template FILE or --chat-format llama3|mistral|chatml|openchat")
+            throw .task(
+                name: task,
+                message:
+                    "model \(name) (\(path)) has no chat template (no chat_template.jinja, no chat_template in tokenizer_config.json); pass --chat-template FILE or --chat-format llama3|mistral|chatml|openchat"
+            )
         }
         return t
     }

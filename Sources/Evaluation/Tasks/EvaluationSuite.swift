@@ -82,9 +82,10 @@ public struct SuiteData: Sendable {
     public static func bundled() throws(EvaluationError) -> SuiteData {
         var langs: [LanguageData] = []
         for lang in BundledData.languages {
-            try langs.append(load(lang) { (name: String) throws(EvaluationError) -> (String, String)? in
-                BundledData.file(lang + "/" + name).map { ("bundled:" + lang + "/" + name, $0) }
-            })
+            try langs.append(
+                load(lang) { (name: String) throws(EvaluationError) -> (String, String)? in
+                    BundledData.file(lang + "/" + name).map { ("bundled:" + lang + "/" + name, $0) }
+                })
         }
         return SuiteData(source: "bundled", languages: langs)
     }
@@ -100,7 +101,10 @@ public struct SuiteData: Sendable {
             }
             if d.text != nil || d.copyText != nil || !d.copy.isEmpty || !d.mcSingle.isEmpty || !d.mcContinuation.isEmpty { langs.append(d) }
         }
-        guard !langs.isEmpty else { throw .taskFile(path: dir, line: 0, message: "no task files (expected <lang>/text.txt, <lang>/copy_text.txt, <lang>/copy.jsonl, <lang>/mc_single_token.jsonl, <lang>/mc_continuation.jsonl)") }
+        guard !langs.isEmpty else {
+            throw .taskFile(
+                path: dir, line: 0, message: "no task files (expected <lang>/text.txt, <lang>/copy_text.txt, <lang>/copy.jsonl, <lang>/mc_single_token.jsonl, <lang>/mc_continuation.jsonl)")
+        }
         return SuiteData(source: dir, languages: langs)
     }
 
@@ -168,8 +172,10 @@ public enum EvaluationSuite {
     }
 
     /// Runs the suite. `progress` receives one line per step (for stderr).
-    public static func run(models paths: [String], data: SuiteData, options: SuiteOptions,
-                           progress: (String) -> Void = { _ in }) throws(EvaluationError) -> (report: EvaluationReport, timings: SuiteTimings) {
+    public static func run(
+        models paths: [String], data: SuiteData, options: SuiteOptions,
+        progress: (String) -> Void = { _ in }
+    ) throws(EvaluationError) -> (report: EvaluationReport, timings: SuiteTimings) {
         guard !paths.isEmpty else { throw .report("no models to evaluate") }
         let started = Clock.now()
         var timings = SuiteTimings()
@@ -210,11 +216,14 @@ public enum EvaluationSuite {
                 skippedChat.append(name)
                 progress("  \(name): no chat template; skipping \(chatTasks.map(\.rawValue).joined(separator: ", "))")
             }
-            reportModels.append(ReportModel(name: name, path: path, headerHash: model.headerHash, details: [
-                ("architecture", cfg.architectures.first ?? cfg.family.rawValue), ("vocab_size", String(cfg.vocabSize)),
-                ("parameters", String(cfg.parameterCount)), ("context", String(ctx)),
-                ("chat_template", model.chatTemplateSource + (skipChat ? " (chat tasks skipped)" : "")),
-            ]))
+            reportModels.append(
+                ReportModel(
+                    name: name, path: path, headerHash: model.headerHash,
+                    details: [
+                        ("architecture", cfg.architectures.first ?? cfg.family.rawValue), ("vocab_size", String(cfg.vocabSize)),
+                        ("parameters", String(cfg.parameterCount)), ("context", String(ctx)),
+                        ("chat_template", model.chatTemplateSource + (skipChat ? " (chat tasks skipped)" : ""))
+                    ]))
             var chatOutcomes: [(String, ChatFormatTask.Outcome)] = []
             for lang in data.languages {
                 if tasks.contains(.likelihood), let text = lang.text {
@@ -258,8 +267,10 @@ public enum EvaluationSuite {
                             for item in items { o.append(try ChatFormatTask.run(model, item: item, task: task)) }
                             return o
                         }
-                        entries.append(try ReportEntry.mean(model: name, task: task, metric: "ends_turn", ids: items.map(\.id),
-                                                            scores: outcomes.map(\.endsTurn), isMain: true))
+                        entries.append(
+                            try ReportEntry.mean(
+                                model: name, task: task, metric: "ends_turn", ids: items.map(\.id),
+                                scores: outcomes.map(\.endsTurn), isMain: true))
                         chatOutcomes += zip(items.map(\.id), outcomes).map { ($0, $1) }
                     }
                 }
@@ -290,8 +301,10 @@ public enum EvaluationSuite {
                 }
             }
             if !chatOutcomes.isEmpty {
-                entries.append(try ReportEntry.mean(model: name, task: "chat_format", metric: "ends_turn", ids: chatOutcomes.map(\.0),
-                                                    scores: chatOutcomes.map(\.1.endsTurn)))
+                entries.append(
+                    try ReportEntry.mean(
+                        model: name, task: "chat_format", metric: "ends_turn", ids: chatOutcomes.map(\.0),
+                        scores: chatOutcomes.map(\.1.endsTurn)))
             }
             timings.forwardSeconds += model.forwardSeconds
             if index == 0 && tasks.contains(.agreement) { reference = model; referenceOwnSeconds = model.forwardSeconds }
@@ -318,7 +331,9 @@ public enum EvaluationSuite {
         s["windows"] = .string("rolling: windows of the context length overlapping by one token, context restarted per window, every token after BOS scored once")
         s["max_items"] = options.maxItems.map { .number(JSONNumber($0)) } ?? .null
         s["copy_items"] = (options.copyItems ?? options.maxItems).map { .number(JSONNumber($0)) } ?? .null
-        s["copy_generation"] = .string("CopyItemGenerator: sentences of \(CopyItemGenerator.minSentenceCharacters)-\(CopyItemGenerator.maxSentenceCharacters) characters; paragraphs = runs of \(CopyItemGenerator.paragraphSentences.map(String.init).joined(separator: " or ")) consecutive sentences of at most \(CopyItemGenerator.maxParagraphCharacters) characters; SplitMix64 Fisher-Yates order")
+        s["copy_generation"] = .string(
+            "CopyItemGenerator: sentences of \(CopyItemGenerator.minSentenceCharacters)-\(CopyItemGenerator.maxSentenceCharacters) characters; paragraphs = runs of \(CopyItemGenerator.paragraphSentences.map(String.init).joined(separator: " or ")) consecutive sentences of at most \(CopyItemGenerator.maxParagraphCharacters) characters; SplitMix64 Fisher-Yates order"
+        )
         s["chat_prompts_per_language"] = .number(JSONNumber(options.chatPrompts))
         s["seed"] = .number(JSONNumber(options.seed))
         s["bootstrap"] = .string("paired, \(options.bootstrapResamples) resamples, SplitMix64 seeded with seed, 95 % percentile interval, against the first model")

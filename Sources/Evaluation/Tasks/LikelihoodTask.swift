@@ -41,12 +41,15 @@ public enum LikelihoodTask {
         let se = r.likelihood.meanNLLStandardError
         let bytesLn2 = Double(r.bytes) * log(2.0)
         return [
-            ReportEntry(model: model, task: task, metric: "bits_per_byte", value: r.bitsPerByte, n: n,
-                        standardError: se.map { $0 * Double(n) / bytesLn2 }, isMain: true, higherIsBetter: false),
-            ReportEntry(model: model, task: task, metric: "nll_per_token", value: r.likelihood.meanNLL, n: n,
-                        standardError: se, isMain: false, higherIsBetter: false),
-            ReportEntry(model: model, task: task, metric: "perplexity", value: r.likelihood.perplexity, n: n,
-                        standardError: se.map { $0 * r.likelihood.perplexity }, isMain: false, higherIsBetter: false),
+            ReportEntry(
+                model: model, task: task, metric: "bits_per_byte", value: r.bitsPerByte, n: n,
+                standardError: se.map { $0 * Double(n) / bytesLn2 }, isMain: true, higherIsBetter: false),
+            ReportEntry(
+                model: model, task: task, metric: "nll_per_token", value: r.likelihood.meanNLL, n: n,
+                standardError: se, isMain: false, higherIsBetter: false),
+            ReportEntry(
+                model: model, task: task, metric: "perplexity", value: r.likelihood.perplexity, n: n,
+                standardError: se.map { $0 * r.likelihood.perplexity }, isMain: false, higherIsBetter: false)
         ]
     }
 }

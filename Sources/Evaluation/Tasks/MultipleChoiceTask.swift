@@ -55,7 +55,8 @@ public enum MultipleChoiceTask {
         while conts.allSatisfy({ $0.count > shared }) && Set(conts.map { $0[shared] }).count == 1 { shared += 1 }
         let firsts = conts.map { $0.count > shared ? $0[shared] : -1 }
         guard !firsts.contains(-1), Set(firsts).count == firsts.count else {
-            throw .task(name: task, message: "item \(item.id): choices \(item.choices) cannot be told apart by one token under \(model.name)'s tokenizer (continuations \(conts)); use the continuation style")
+            throw .task(
+                name: task, message: "item \(item.id): choices \(item.choices) cannot be told apart by one token under \(model.name)'s tokenizer (continuations \(conts)); use the continuation style")
         }
         let sharedIds = Array(conts[0].prefix(shared))
         let ids = prompt + sharedIds
@@ -109,8 +110,9 @@ public enum MultipleChoiceTask {
             }
             scores.append(ll)
         }
-        return Outcome(scores: scores, accuracy: try MultipleChoiceMetrics.accuracy(scores: scores, answer: item.answer),
-                       normalizedAccuracy: try MultipleChoiceMetrics.normalizedAccuracy(logLikelihoods: scores, choices: item.choices, answer: item.answer))
+        return Outcome(
+            scores: scores, accuracy: try MultipleChoiceMetrics.accuracy(scores: scores, answer: item.answer),
+            normalizedAccuracy: try MultipleChoiceMetrics.normalizedAccuracy(logLikelihoods: scores, choices: item.choices, answer: item.answer))
     }
 
     /// Report entries: `acc` (main for llmtf style), and `acc_norm` (main for lm-eval style) when present.

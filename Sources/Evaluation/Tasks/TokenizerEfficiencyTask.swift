@@ -23,7 +23,9 @@ public enum TokenizerEfficiencyTask {
 
     /// Report entries: chars_per_token (main, higher is better), tokens_per_word (lower is better).
     public static func entries(_ r: Result, model: String, task: String) -> [ReportEntry] {
-        [ReportEntry(model: model, task: task, metric: "chars_per_token", value: r.charactersPerToken, n: r.tokens, isMain: true, higherIsBetter: true),
-         ReportEntry(model: model, task: task, metric: "tokens_per_word", value: r.tokensPerWord, n: r.words, isMain: false, higherIsBetter: false)]
+        [
+            ReportEntry(model: model, task: task, metric: "chars_per_token", value: r.charactersPerToken, n: r.tokens, isMain: true, higherIsBetter: true),
+            ReportEntry(model: model, task: task, metric: "tokens_per_word", value: r.tokensPerWord, n: r.words, isMain: false, higherIsBetter: false)
+        ]
     }
 }

@@ -13,7 +13,7 @@ public struct LinearMerge: MergeMethod {
     public let isRandom = false
     public let parameters = [
         ParameterSpec("weight", .perModel, .number, default: nil, "wᵢ, weight of model i"),
-        ParameterSpec("normalize", .global, .bool, default: .bool(true), "divide by Σ wᵢ"),
+        ParameterSpec("normalize", .global, .bool, default: .bool(true), "divide by Σ wᵢ")
     ]
     public init() {}
 

@@ -32,16 +32,26 @@ public struct ModelStockMerge: MergeMethod {
             var cosSum = 0.0, pairs = 0
             for i in 0..<ws.count {
                 let x = ws[i]
-                norms[i] = rows == 1
-                    ? Kernels.sum(n) { r in var s = 0.0; for k in r { let d = Double(x[k] - w0[k]); s += d * d }; return s }.squareRoot()
-                    : { var s = 0.0; for k in lo..<hi { let d = Double(x[k] - w0[k]); s += d * d }; return s.squareRoot() }()
+                norms[i] =
+                    rows == 1
+                    ? Kernels.sum(n) { r in
+                        var s = 0.0; for k in r { let d = Double(x[k] - w0[k]); s += d * d }; return s
+                    }.squareRoot()
+                    : {
+                        var s = 0.0; for k in lo..<hi { let d = Double(x[k] - w0[k]); s += d * d }; return s.squareRoot()
+                    }()
             }
             for i in 0..<ws.count {
                 for j in (i + 1)..<ws.count {
                     let x = ws[i], y = ws[j]
-                    let dot = rows == 1
-                        ? Kernels.sum(n) { r in var s = 0.0; for k in r { s += Double(x[k] - w0[k]) * Double(y[k] - w0[k]) }; return s }
-                        : { var s = 0.0; for k in lo..<hi { s += Double(x[k] - w0[k]) * Double(y[k] - w0[k]) }; return s }()
+                    let dot =
+                        rows == 1
+                        ? Kernels.sum(n) { r in
+                            var s = 0.0; for k in r { s += Double(x[k] - w0[k]) * Double(y[k] - w0[k]) }; return s
+                        }
+                        : {
+                            var s = 0.0; for k in lo..<hi { s += Double(x[k] - w0[k]) * Double(y[k] - w0[k]) }; return s
+                        }()
                     cosSum += min(1, max(-1, dot / max(norms[i] * norms[j], 1e-6)))
                     pairs += 1
                 }

@@ -24,12 +24,21 @@ public struct SlerpMerge: MergeMethod {
         guard let a = job.base else { throw .tensorFailure(tensor: job.tensor, reason: "slerp needs a base") }
         let b = job.inputs[0], out = job.output
         let t = Float(job.parameters.number("t"))
-        var na = Float(Kernels.sum(a.count) { r in var s = 0.0; for k in r { s += Double(a[k]) * Double(a[k]) }; return s }.squareRoot())
-        var nb = Float(Kernels.sum(b.count) { r in var s = 0.0; for k in r { s += Double(b[k]) * Double(b[k]) }; return s }.squareRoot())
+        var na = Float(
+            Kernels.sum(a.count) { r in
+                var s = 0.0; for k in r { s += Double(a[k]) * Double(a[k]) }; return s
+            }.squareRoot())
+        var nb = Float(
+            Kernels.sum(b.count) { r in
+                var s = 0.0; for k in r { s += Double(b[k]) * Double(b[k]) }; return s
+            }.squareRoot())
         if !(na > 1e-8) { na = 1 }
         if !(nb > 1e-8) { nb = 1 }
         let (ina, inb) = (na, nb)
-        var dot = Float(Kernels.sum(a.count) { r in var s = 0.0; for k in r { s += Double(a[k] / ina) * Double(b[k] / inb) }; return s })
+        var dot = Float(
+            Kernels.sum(a.count) { r in
+                var s = 0.0; for k in r { s += Double(a[k] / ina) * Double(b[k] / inb) }; return s
+            })
         dot = min(1, max(-1, dot))
         let ca: Float, cb: Float
         if abs(dot) > 0.9995 {

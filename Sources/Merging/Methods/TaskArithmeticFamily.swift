@@ -32,7 +32,7 @@ extension TaskArithmeticMethod {
             ParameterSpec("lambda", .global, .number, default: .number(1), "λ, scale of the merged task vector"),
             ParameterSpec("normalize", .global, .bool, default: .bool(defaultNormalize), "divide by the (masked) weight sum"),
             ParameterSpec("rescale", .global, .bool, default: .bool(defaultRescale), "rescale sparsified δ to its original L1 norm"),
-            ParameterSpec("int8_mask", .global, .bool, default: .bool(false), "accepted for mergekit compatibility (memory only; no effect)"),
+            ParameterSpec("int8_mask", .global, .bool, default: .bool(false), "accepted for mergekit compatibility (memory only; no effect)")
         ]
         if sparsification == .magnitudeOutliers {
             p.append(ParameterSpec("gamma", .perModel, .number, default: .number(0.01), "fraction of the largest |δ| dropped as outliers"))
@@ -72,8 +72,9 @@ extension TaskArithmeticMethod {
         case .random: Sparsify.bernoulli(x, density: density, rescale: rescale, seed: Kernels.inputSeed(job.seed, i))
         case .magnitudeOutliers: Sparsify.magnitudeOutliers(x, density: density, gamma: p.number("gamma", model: i), rescale: rescale)
         case .dellaMagprune:
-            try Sparsify.della(x, shape: job.shape, density: density, epsilon: p.number("epsilon", model: i), rescale: rescale,
-                               seed: Kernels.inputSeed(job.seed, i), tensor: job.tensor)
+            try Sparsify.della(
+                x, shape: job.shape, density: density, epsilon: p.number("epsilon", model: i), rescale: rescale,
+                seed: Kernels.inputSeed(job.seed, i), tensor: job.tensor)
         }
         let w = Float(p.number("weight", model: i))
         Kernels.forEachChunk(x.count) { r in for k in r { x[k] = x[k] * w } }
@@ -131,9 +132,11 @@ struct TaskArithmeticCombine: @unchecked Sendable {
                             let x = UnsafeRawPointer(u + j).loadUnaligned(as: SIMD8<Float>.self)
                             let s = UnsafeRawPointer(sum + j).loadUnaligned(as: SIMD8<Float>.self)
                             let agrees = (x .!= 0) .& .!((x .> 0) .^ (s .>= 0))
-                            let m = UnsafeRawPointer(mixed + j).loadUnaligned(as: SIMD8<Float>.self)
+                            let m =
+                                UnsafeRawPointer(mixed + j).loadUnaligned(as: SIMD8<Float>.self)
                                 + SIMD8<Float>(repeating: 0).replacing(with: x, where: agrees)
-                            let d = UnsafeRawPointer(divisor + j).loadUnaligned(as: SIMD8<Float>.self)
+                            let d =
+                                UnsafeRawPointer(divisor + j).loadUnaligned(as: SIMD8<Float>.self)
                                 + SIMD8<Float>(repeating: 0).replacing(with: wi, where: agrees)
                             UnsafeMutableRawPointer(mixed + j).storeBytes(of: m, as: SIMD8<Float>.self)
                             UnsafeMutableRawPointer(divisor + j).storeBytes(of: d, as: SIMD8<Float>.self)
