@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import ChatTemplates
 import Glibc
 #endif
+import ChatTemplates
 import Evaluation
 import LEPJSON
 import Models

@@ -79,49 +79,18 @@ enum PropagateCommand: Command {
     ]
 
     static func run(_ args: Arguments) throws -> Int32 {
-        guard let base = args.value("base"), let instruct = args.value("instruct"), let donor = args.value("donor") else {
+        guard args.value("base") != nil, args.value("instruct") != nil, args.value("donor") != nil else {
             throw UsageError("--base, --instruct and --donor are required")
         }
         guard let output = args.value("output") else { throw UsageError("-o OUT (or --output OUT) is required") }
         guard args.positionals.isEmpty else { throw UsageError("unexpected arguments: \(args.positionals.joined(separator: " "))") }
-        var o = Propagator.Options(base: base, instruct: instruct, donor: donor, output: output)
-        if let m = args.value("mode") {
-            guard let mode = PropagationMode(rawValue: m) else {
-                throw UsageError("unknown mode '\(m)' (known: \(PropagationMode.allCases.map(\.rawValue).joined(separator: ", ")))")
-            }
-            o.mode = mode
-        }
-        if let d = args.value("delta-shared") {
-            guard let v = DeltaShared(rawValue: d) else { throw UsageError("--delta-shared must be exact or projected, got '\(d)'") }
-            guard o.mode == .delta else { throw UsageError("--delta-shared only applies to --mode delta") }
-            o.deltaShared = v
-        }
-        if let c = args.value("compat") {
-            guard c == "reference" else { throw UsageError("--compat must be 'reference', got '\(c)'") }
-            o.compatReference = true
-        }
-        if let f = args.value("fit-precision") {
-            guard let p = FitPrecision(rawValue: f) else { throw UsageError("--fit-precision must be mixed or float64, got '\(f)'") }
-            o.fitPrecision = p
-        }
-        if let f = args.value("chat-template") {
-            guard let bytes = WholeFile.bytes(f) else { throw CommandFailure("--chat-template \(f): cannot read the file") }
-            o.chatTemplate = String(decoding: bytes, as: UTF8.self)
-        }
-        o.occurrenceMap = args.value("occurrence-map")
-        if o.occurrenceMap != nil, o.mode != .conversionOccurrence { throw UsageError("--occurrence-map only applies to --mode conversion-occurrence") }
-        if o.occurrenceMap == nil, o.mode == .conversionOccurrence { throw UsageError("--mode conversion-occurrence needs --occurrence-map FILE ({new_id: {old_id: count}})") }
-        o.donorBase = args.value("donor-base")
-        if let a = args.value("alpha-scale") {
-            guard let v = Double(a), v.isFinite, v > 0 else { throw UsageError("--alpha-scale must be a positive number, got '\(a)'") }
-            guard o.donorBase != nil else { throw UsageError("--alpha-scale applies to LoRA donors (--donor ADAPTER_DIR --donor-base INIT_DIR)") }
-            o.alphaScale = v
-        }
-        if let s = args.value("shard-size") { o.maxShardBytes = s == "0" ? nil : try Arguments.byteSize(s, option: "shard-size") }
-        o.checkDonorLayers = !args.flag("skip-layer-check")
-        o.saveFit = args.value("save-fit")
-        o.force = args.flag("force")
-        o.toolVersion = LEPTool.version
+        // One parser for the command line and pipeline steps (Propagator.Options(parsing:)); its refusals
+        // name the option neutrally and are worded here as the flag the user typed.
+        func flagName(_ key: String) -> String { String(ErrorWording.flag(key).dropFirst(2)) }
+        var values: [String: String] = [:]
+        for k in Propagator.Options.valueKeys { if let v = args.value(flagName(k)) { values[k] = v } }
+        let flags = Set(Propagator.Options.flagKeys.filter { args.flag(flagName($0)) })
+        let o = try parse(OptionValues(values: values, flags: flags))
         let start = Terminal.now()
         let stage = StageLog("propagate")
         let r = try Propagator.run(o) { s, f in stage.enter(s, fraction: f) }
@@ -169,6 +138,21 @@ enum PropagateCommand: Command {
         if !r.meanFilledRows.isEmpty { Terminal.out("  \(r.meanFilledRows.count) rows filled with the mean row: \(r.meanFilledRows.prefix(10).map(String.init).joined(separator: ", "))") }
         Terminal.out("wrote \(output) in \(Format.fixed(seconds, 2)) s")
         return 0
+    }
+}
+
+extension PropagateCommand {
+    /// The shared parser's options; a refusal becomes a usage error naming the flag (an unreadable chat
+    /// template file is a failure of the input, exit 1).
+    static func parse(_ values: OptionValues) throws -> Propagator.Options {
+        let result = Result { () throws(SurgeryError) in try Propagator.Options(parsing: values, toolVersion: LEPTool.version) }
+        switch result {
+        case .success(let o): return o
+        case .failure(.invalidOption(let key, let reason)) where key == "chat_template":
+            throw CommandFailure("\(ErrorWording.flag(key)): \(reason)")
+        case .failure(.invalidOption(let key, let reason)): throw UsageError("\(ErrorWording.flag(key)): \(reason)")
+        case .failure(let e): throw e
+        }
     }
 }
 

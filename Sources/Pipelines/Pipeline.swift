@@ -111,7 +111,8 @@ public struct Pipeline: Sendable {
                 o("base", .input, true), o("instruct", .input, true), o("donor", .input, true), o("output", .output, true),
                 o("donor_base", .input), o("alpha_scale", .number), o("mode", .choice(PropagationMode.allCases.map(\.rawValue))),
                 o("delta_shared", .choice(["projected", "exact"])), o("chat_template", .input),
-                o("compat", .choice(["reference"])), o("occurrence_map", .input), o("shard_size", .string),
+                o("compat", .choice(["reference"])), o("fit_precision", .choice(FitPrecision.allCases.map(\.rawValue))),
+                o("occurrence_map", .input), o("shard_size", .string), o("save_fit", .string),
                 o("skip_layer_check", .bool), o("force", .bool)
             ]
         case .loraMerge:
@@ -316,16 +317,10 @@ public struct Pipeline: Sendable {
             if str("agg") == "occurrence", options["occurrence_map"] == nil { throw .missingKey(key: "\(label).occurrence_map") }
             if options["occurrence_map"] != nil, str("agg") != "occurrence" { throw .invalidValue(key: "\(label).occurrence_map", reason: "applies only with agg: occurrence") }
         case .propagate:
-            let mode = str("mode") ?? PropagationMode.conversion.rawValue
-            if options["delta_shared"] != nil, mode != PropagationMode.delta.rawValue { throw .invalidValue(key: "\(label).delta_shared", reason: "applies only to mode: delta") }
-            if options["occurrence_map"] != nil, mode != PropagationMode.conversionOccurrence.rawValue {
-                throw .invalidValue(key: "\(label).occurrence_map", reason: "applies only to mode: conversion-occurrence")
+            // The rules between options, as `lep propagate` checks them (one parser for both).
+            do { _ = try Propagator.Options(parsing: optionValues(options), readingFiles: false) } catch .invalidOption(let key, let reason) {
+                throw .invalidValue(key: "\(label).\(key)", reason: reason)
             }
-            if mode == PropagationMode.conversionOccurrence.rawValue, options["occurrence_map"] == nil { throw .missingKey(key: "\(label).occurrence_map") }
-            if options["alpha_scale"] != nil, options["donor_base"] == nil {
-                throw .invalidValue(key: "\(label).alpha_scale", reason: "applies to LoRA donors (donor: ADAPTER_DIR with donor_base: INIT_DIR)")
-            }
-            if let a = options["alpha_scale"]?.number?.double, !(a.isFinite && a > 0) { throw .invalidValue(key: "\(label).alpha_scale", reason: "expected a positive number") }
         case .external:
             if options["command"] == nil {
                 if options["description"] == nil { throw .missingKey(key: "\(label).description") }

@@ -145,6 +145,21 @@ extension Pipeline {
         return .completed
     }
 
+    /// A step's options for an operation's shared parser (`Propagator.Options(parsing:)`): strings and
+    /// numbers as values (numbers as written), `true` Booleans as switches.
+    static func optionValues(_ o: JSONObject) -> OptionValues {
+        var v = OptionValues()
+        for (key, value) in o.members {
+            switch value {
+            case .string(let t): v.values[key] = t
+            case .number(let n): v.values[key] = n.description
+            case .bool(true): v.flags.insert(key)
+            default: break
+            }
+        }
+        return v
+    }
+
     /// A step's error as a pipeline user should read it: an option the libraries name neutrally
     /// (`alpha_scale`) becomes the step's key (`steps[2] 'p'.alpha_scale`), and an existing output
     /// asks for the `force` key.
@@ -189,21 +204,7 @@ extension Pipeline {
             let r = try EmbeddingInitializer.run(base: str("model") ?? "", tokenizer: str("tokenizer") ?? "", output: output, options: opt)
             log("  wrote \(output): \(r.newRows) rows × \(r.hidden) (base \(r.oldRows)); \(r.copied) copied, \(r.aggregated) aggregated, \(r.unmapped.count) set to the mean row")
         case .propagate:
-            var opt = Propagator.Options(base: str("base") ?? "", instruct: str("instruct") ?? "", donor: str("donor") ?? "", output: output)
-            if let m = str("mode"), let mode = PropagationMode(rawValue: m) { opt.mode = mode }
-            if let d = str("delta_shared"), let v = DeltaShared(rawValue: d) { opt.deltaShared = v }
-            opt.compatReference = str("compat") == "reference"
-            if let f = str("chat_template") {
-                guard let bytes = WholeFile.bytes(f) else { throw SurgeryError.invalidValue(key: s.key("chat_template"), reason: "cannot read '\(f)'") }
-                opt.chatTemplate = String(decoding: bytes, as: UTF8.self)
-            }
-            opt.occurrenceMap = str("occurrence_map")
-            opt.donorBase = str("donor_base")
-            opt.alphaScale = o["alpha_scale"]?.number?.double
-            if let sz = shard() { opt.maxShardBytes = sz }
-            opt.checkDonorLayers = !(o["skip_layer_check"]?.bool ?? false)
-            opt.force = force
-            opt.toolVersion = toolVersion
+            let opt = try Propagator.Options(parsing: Self.optionValues(o), toolVersion: toolVersion)
             let r = try Propagator.run(opt)
             for w in r.warnings { log("  warning: \(w)") }
             log("  wrote \(output): mode \(r.mode.rawValue), \(r.pairs) row pairs, output vocabulary \(r.outputRows)")

@@ -1,12 +1,12 @@
 #if canImport(Glibc)
 import Glibc
+#endif
 import Merging
+import SafeTensors
 import Support
 import Surgery
-import Vocabulary
-#endif
-import SafeTensors
 import TensorMath
+import Vocabulary
 
 /// A donor given as a PEFT LoRA adapter (Documentation/Propagation.md §7), trained on the *donor base*: the base after the
 /// tokenizer swap and §4 initialisation (`lep vocab init`'s output), which holds the new tokenizer.

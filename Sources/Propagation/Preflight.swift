@@ -1,12 +1,12 @@
 #if canImport(Glibc)
 import Glibc
-import Merging
-import Surgery
-import Vocabulary
 #endif
+import Merging
 import Models
 import SafeTensors
+import Surgery
 import Tokenizers
+import Vocabulary
 
 /// The three opened models of a propagation, checked against each other before any heavy work:
 /// tying agrees, hidden sizes agree, the donor's rows match its tokenizer, base and

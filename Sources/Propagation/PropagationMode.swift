@@ -35,7 +35,7 @@ public enum Aggregation: String, Sendable {
 }
 
 /// `--delta-shared`: how `delta` treats tokens present in both vocabularies.
-public enum DeltaShared: String, Sendable {
+public enum DeltaShared: String, CaseIterable, Sendable {
     /// Like every other token: `(conv(T) − conv(S))·P`.
     case projected
     /// The plain instruction-tuning delta `T[j] − S[j]` of the shared old token j.

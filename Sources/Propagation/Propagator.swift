@@ -1,15 +1,15 @@
 #if canImport(Glibc)
 import Glibc
-import Merging
-import Support
-import Surgery
-import Vocabulary
 #endif
 import LEPJSON
+import Merging
 import Models
 import SafeTensors
+import Support
+import Surgery
 import TensorMath
 import Tokenizers
+import Vocabulary
 
 /// `lep propagate`: learned embedding propagation (Documentation/Propagation.md §5-§6) from a donor into an instruct model.
 ///

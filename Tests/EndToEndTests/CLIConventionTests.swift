@@ -78,6 +78,10 @@ import TestSupport
             (["-o", tmp + "/x", "--mode", "conversion-occurrence"], 64, "--occurrence-map"),
             (["-o", tmp + "/x", "--chat-template", tmp + "/missing.jinja"], 1, "cannot read"),
             (["-o", tmp + "/x", "--fit-precision", "float32"], 64, "--fit-precision"),
+            // The rules between options, worded as flags (a pipeline step gets the same rules, worded as keys).
+            (["-o", tmp + "/x", "--delta-shared", "exact"], 64, "--delta-shared: only applies to mode delta"),
+            (["-o", tmp + "/x", "--alpha-scale", "2"], 64, "--alpha-scale: applies to LoRA donors"),
+            (["-o", tmp + "/x", "--mode", "sideways"], 64, "--mode: unknown value 'sideways'"),
             // The library names the option neutrally; the command line words it as the flag typed.
             (["-o", tmp + "/x", "--donor-base", Self.toy + "/base"], 1, "error: --donor-base: "),
             (["-o", tmp + "/out"], 1, "already exists; choose another output or pass --force to replace it")

@@ -203,7 +203,7 @@ import Vocabulary
             ("{\"lep_pipeline\": 2, \"steps\": []}", [], nil, ["lep_pipeline", "format 1"]),
             (
                 Self.head + "{\"name\": \"p\", \"type\": \"propagate\", \"base\": \"a\", \"instruct\": \"b\", \"donor\": \"d\", \"output\": \"q\", \"delta_shared\": \"exact\"}]}", [], nil,
-                ["steps[0] 'p'.delta_shared", "mode: delta"]
+                ["steps[0] 'p'.delta_shared", "only applies to mode delta"]
             ),
             (Self.head + "{\"name\": \"m\", \"type\": \"merge\", \"recipe\": {\"merge_method\": \"linear\", \"modles\": []}, \"output\": \"q\"}]}", [], nil, ["steps[0] 'm'.recipe", "modles"])
         ]
@@ -275,6 +275,31 @@ extension PipelineTests {
                 return m.contains("recipe key 'steps[0] 'lep'.\(key)': ") && m.contains(reason) && !m.contains("--")
             }
             #expect(!FileManager.default.fileExists(atPath: work + "/out"))
+        }
+    }
+}
+
+extension PipelineTests {
+    /// A pipeline's propagate step and `lep propagate` share one parser (`Propagator.Options(parsing:)`): the
+    /// rules between options are refused when the file is loaded, before any step runs, naming the step's key.
+    @Test func propagateRulesRefusedAtLoadLikeTheCommandLine() throws {
+        let cases = [
+            ("\"delta_shared\": \"exact\"", "delta_shared", "only applies to mode delta"),
+            ("\"mode\": \"conversion-occurrence\"", "occurrence_map", "needs an occurrence map"),
+            ("\"alpha_scale\": 2", "alpha_scale", "applies to LoRA donors"),
+            ("\"fit_precision\": \"half\"", "fit_precision", "one of")
+        ]
+        for (extra, key, reason) in cases {
+            let text = """
+                {"lep_pipeline": 1, "variables": {"FIX": null},
+                 "steps": [{"name": "vocab", "type": "external", "description": "runs first"},
+                           {"name": "lep", "type": "propagate", "base": "${FIX}/base", "instruct": "${FIX}/instruct",
+                            "donor": "${FIX}/donor", \(extra), "output": "unused-out"}]}
+                """
+            #expect { try Pipeline.parse(text, path: "<t>", overrides: [("FIX", Self.root + "/fixtures/lep/bl")]) } throws: { e in
+                let m = "\(e)"
+                return m.contains("steps[1] 'lep'.\(key)") && m.contains(reason) && !m.contains("--")
+            }
         }
     }
 }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import ChatTemplates
 import Glibc
 #endif
+import ChatTemplates
 import Models
 import SafeTensors
 import Support

@@ -1,8 +1,8 @@
 #if canImport(Glibc)
 import Glibc
+#endif
 import Recipes
 import Surgery
-#endif
 
 /// `slerp`: spherical interpolation between the base v₀ and one other model v₁, per tensor.
 ///
