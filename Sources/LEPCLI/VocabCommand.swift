@@ -75,17 +75,28 @@ enum VocabCommand: Command {
         }
     }
 
-    static func build(_ args: Arguments, output: String) throws -> Int32 {
-        guard let m = args.value("mode"), let mode = VocabularyBuilder.Mode(rawValue: m) else {
-            throw UsageError("--mode must be replace, extend or optimize")
+    /// The command line's options under the shared parsers' neutral keys (`occurrence_map` ← `--occurrence-map`).
+    static func optionValues(_ args: Arguments, output: String, _ valueKeys: [String], _ flagKeys: [String]) -> OptionValues {
+        func flagName(_ key: String) -> String { String(ErrorWording.flag(key).dropFirst(2)) }
+        var values: [String: String] = [:]
+        for k in valueKeys { if let v = args.value(flagName(k)) { values[k] = v } }
+        values["output"] = output
+        return OptionValues(values: values, flags: Set(flagKeys.filter { args.flag(flagName($0)) }))
+    }
+
+    /// A shared parser's result; its refusals of an option are usage errors naming the flag.
+    static func parsed<T>(_ parse: () throws(SurgeryError) -> T) throws -> T {
+        switch Result(catching: parse) {
+        case .success(let v): return v
+        case .failure(.invalidOption(let key, let reason)): throw UsageError("\(ErrorWording.flag(key)): \(reason)")
+        case .failure(let e): throw e
         }
-        guard let old = args.value("old") else { throw UsageError("--old is required") }
-        guard let new = args.value("new") else { throw UsageError("--new is required") }
-        var o = VocabularyBuilder.Options(mode: mode)
-        o.corpus = args.value("corpus")
-        if let k = try args.int("keep") { o.keep = k }
-        o.add = try args.int("add")
-        if mode == .optimize && o.corpus == nil { throw UsageError("--mode optimize needs --corpus FILE") }
+    }
+
+    static func build(_ args: Arguments, output: String) throws -> Int32 {
+        let request = try parsed { () throws(SurgeryError) in try VocabularyBuildRequest(parsing: optionValues(args, output: output, VocabularyBuildRequest.valueKeys, VocabularyBuildRequest.flagKeys))
+        }
+        let (old, new, o, mode) = (request.old, request.new, request.options, request.options.mode)
         try AtomicOutputDirectory.check(target: output, force: args.flag("force"), inputs: [old, new])
         let progress = Progress("vocab build")
         let r = try VocabularyBuilder.build(old: old, new: new, options: o)
@@ -108,20 +119,8 @@ enum VocabCommand: Command {
     }
 
     static func initialise(_ args: Arguments, output: String) throws -> Int32 {
-        guard let model = args.value("model") else { throw UsageError("--model BASE is required") }
-        guard let tok = args.value("tokenizer") else { throw UsageError("--tokenizer NEW is required") }
-        var o = EmbeddingInitializer.Options()
-        o.force = args.flag("force")
-        if let s = args.value("shard-size") { o.maxShardBytes = s == "0" ? nil : try Arguments.byteSize(s, option: "shard-size") }
-        switch args.value("agg") ?? "mean" {
-        case "mean": o.aggregation = .mean
-        case "sum": o.aggregation = .sum
-        case "occurrence":
-            guard let f = args.value("occurrence-map") else { throw UsageError("--agg occurrence needs --occurrence-map FILE") }
-            o.aggregation = .occurrence(try OccurrenceMap.load(path: f))
-        case let a: throw UsageError("--agg must be mean, sum or occurrence, got '\(a)'")
-        }
-        if args.value("occurrence-map") != nil, o.aggregation.name != "occurrence" { throw UsageError("--occurrence-map needs --agg occurrence") }
+        let request = try parsed { () throws(SurgeryError) in try EmbeddingInitRequest(parsing: optionValues(args, output: output, EmbeddingInitRequest.valueKeys, EmbeddingInitRequest.flagKeys)) }
+        let (model, tok, o) = (request.model, request.tokenizer, request.options)
         try AtomicOutputDirectory.check(target: output, force: o.force, inputs: [model, tok])
         let progress = Progress("vocab init")
         let s = try EmbeddingInitializer.run(base: model, tokenizer: tok, output: output, options: o, progress: progress.update)

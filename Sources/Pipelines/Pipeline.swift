@@ -312,10 +312,14 @@ public struct Pipeline: Sendable {
         func str(_ k: String) -> String? { options[k]?.string }
         switch type {
         case .vocabBuild:
-            if str("mode") == "optimize", options["corpus"] == nil { throw .missingKey(key: "\(label).corpus") }
+            // The rules between options, as `lep vocab build` checks them (one parser for both).
+            do { _ = try VocabularyBuildRequest(parsing: optionValues(options)) } catch .invalidOption(let key, let reason) {
+                throw .invalidValue(key: "\(label).\(key)", reason: reason)
+            }
         case .vocabInit:
-            if str("agg") == "occurrence", options["occurrence_map"] == nil { throw .missingKey(key: "\(label).occurrence_map") }
-            if options["occurrence_map"] != nil, str("agg") != "occurrence" { throw .invalidValue(key: "\(label).occurrence_map", reason: "applies only with agg: occurrence") }
+            do { _ = try EmbeddingInitRequest(parsing: optionValues(options), readingFiles: false) } catch .invalidOption(let key, let reason) {
+                throw .invalidValue(key: "\(label).\(key)", reason: reason)
+            }
         case .propagate:
             // The rules between options, as `lep propagate` checks them (one parser for both).
             do { _ = try Propagator.Options(parsing: optionValues(options), readingFiles: false) } catch .invalidOption(let key, let reason) {

@@ -175,33 +175,17 @@ extension Pipeline {
     func runStep(_ s: Step, toolVersion: String, log: (String) -> Void) throws {
         let o = s.options
         func str(_ k: String) -> String? { o[k]?.string }
-        func int(_ k: String) -> Int? { o[k]?.number?.int64.map { Int($0) } }
         let force = o["force"]?.bool ?? false
-        func shard() -> Int?? {
-            guard let sz = str("shard_size") else { return .none }
-            return .some(sz == "0" ? nil : Pipeline.parseByteSize(sz))
-        }
         let output = str("output") ?? ""
         switch s.type {
         case .vocabBuild:
-            var opt = VocabularyBuilder.Options(mode: VocabularyBuilder.Mode(rawValue: str("mode") ?? "") ?? .replace)
-            opt.corpus = str("corpus")
-            if let k = int("keep") { opt.keep = k }
-            opt.add = int("add")
-            let old = str("old") ?? "", new = str("new") ?? ""
-            let r = try VocabularyBuilder.build(old: old, new: new, options: opt)
-            try VocabularyBuilder.write(r, to: output, force: force, inputs: [old, new])
-            log("  wrote \(output): \(opt.mode.rawValue) vocabulary of \(r.vocabularySize) ids (old \(r.oldSize), \(r.appended) appended)")
+            let q = try VocabularyBuildRequest(parsing: Self.optionValues(o))
+            let r = try VocabularyBuilder.build(old: q.old, new: q.new, options: q.options)
+            try VocabularyBuilder.write(r, to: q.output, force: q.options.force, inputs: [q.old, q.new])
+            log("  wrote \(output): \(q.options.mode.rawValue) vocabulary of \(r.vocabularySize) ids (old \(r.oldSize), \(r.appended) appended)")
         case .vocabInit:
-            var opt = EmbeddingInitializer.Options()
-            opt.force = force
-            if let sz = shard() { opt.maxShardBytes = sz }
-            switch str("agg") ?? "mean" {
-            case "sum": opt.aggregation = .sum
-            case "occurrence": opt.aggregation = .occurrence(try OccurrenceMap.load(path: str("occurrence_map") ?? ""))
-            default: opt.aggregation = .mean
-            }
-            let r = try EmbeddingInitializer.run(base: str("model") ?? "", tokenizer: str("tokenizer") ?? "", output: output, options: opt)
+            let q = try EmbeddingInitRequest(parsing: Self.optionValues(o))
+            let r = try EmbeddingInitializer.run(base: q.model, tokenizer: q.tokenizer, output: q.output, options: q.options)
             log("  wrote \(output): \(r.newRows) rows × \(r.hidden) (base \(r.oldRows)); \(r.copied) copied, \(r.aggregated) aggregated, \(r.unmapped.count) set to the mean row")
         case .propagate:
             let opt = try Propagator.Options(parsing: Self.optionValues(o), toolVersion: toolVersion)

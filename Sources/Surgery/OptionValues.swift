@@ -51,4 +51,11 @@ public struct OptionValues: Sendable {
         guard let n = ByteSize.parse(v), n > 0 else { throw .invalidOption(option: key, reason: "expects a size such as 5GB, 500MB or 2GiB (0: one file), got '\(v)'") }
         return .some(n)
     }
+
+    /// A whole number (`keep: 64000`).
+    public func integer(_ key: String) throws(SurgeryError) -> Int? {
+        guard let v = values[key] else { return nil }
+        guard let i = Int(v) else { throw .invalidOption(option: key, reason: "expects an integer, got '\(v)'") }
+        return i
+    }
 }

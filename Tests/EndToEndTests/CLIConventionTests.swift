@@ -68,6 +68,28 @@ import TestSupport
         #expect(try LEP.run(["eval", model, "-o", tmp + "/empty", "--tasks", "tokenizer"]).status == 0)
     }
 
+    /// vocab build/init refuse through the parsers pipelines use, worded as flags (exit 64).
+    @Test func vocabOptionsRefusedAsFlags() throws {
+        let cases: [([String], String)] = [
+            (
+                ["vocab", "init", "--model", Self.toy + "/base", "--tokenizer", Self.toy + "/donor", "--occurrence-map", "m.json", "-o", "x"],
+                "--occurrence-map: only applies to agg occurrence"
+            ),
+            (
+                ["vocab", "build", "--mode", "extend", "--old", Self.toy + "/base", "--new", Self.toy + "/donor", "--keep", "many", "-o", "x"],
+                "--keep: expects an integer"
+            ),
+            (
+                ["vocab", "build", "--mode", "optimize", "--old", Self.toy + "/base", "--new", Self.toy + "/donor", "-o", "x"],
+                "--corpus: mode optimize needs a corpus file"
+            )
+        ]
+        for (args, message) in cases {
+            let r = try LEP.run(args)
+            #expect(r.status == 64 && r.stderr.contains(message), "\(args): \(r.status) \(r.stderr)")
+        }
+    }
+
     @Test func propagateRefusesBeforeAnyStage() throws {
         let tmp = makeTempDir(); defer { try? FileManager.default.removeItem(atPath: tmp) }
         let common = ["propagate", "--base", Self.toy + "/base", "--instruct", Self.toy + "/instruct", "--donor", Self.toy + "/donor"]

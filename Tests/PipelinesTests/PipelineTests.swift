@@ -282,6 +282,26 @@ extension PipelineTests {
 extension PipelineTests {
     /// A pipeline's propagate step and `lep propagate` share one parser (`Propagator.Options(parsing:)`): the
     /// rules between options are refused when the file is loaded, before any step runs, naming the step's key.
+    @Test func vocabularyRulesRefusedAtLoadLikeTheCommandLine() throws {
+        let cases = [
+            (
+                "{\"name\": \"v\", \"type\": \"vocab_init\", \"model\": \"${FIX}/base\", \"tokenizer\": \"${FIX}/base\", \"occurrence_map\": \"${FIX}/base/config.json\", \"output\": \"o\"}",
+                "occurrence_map", "only applies to agg occurrence"
+            ),
+            (
+                "{\"name\": \"v\", \"type\": \"vocab_build\", \"mode\": \"extend\", \"old\": \"${FIX}/base\", \"new\": \"${FIX}/base\", \"keep\": 1.5, \"output\": \"o\"}",
+                "keep", "integer"
+            )
+        ]
+        for (step, key, reason) in cases {
+            let text = "{\"lep_pipeline\": 1, \"variables\": {\"FIX\": null}, \"steps\": [\(step)]}"
+            #expect { try Pipeline.parse(text, path: "<t>", overrides: [("FIX", Self.root + "/fixtures/lep/bl")]) } throws: { e in
+                let m = "\(e)"
+                return m.contains("steps[0] 'v'.\(key)") && m.contains(reason) && !m.contains("--")
+            }
+        }
+    }
+
     @Test func propagateRulesRefusedAtLoadLikeTheCommandLine() throws {
         let cases = [
             ("\"delta_shared\": \"exact\"", "delta_shared", "only applies to mode delta"),
