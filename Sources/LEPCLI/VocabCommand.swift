@@ -158,33 +158,11 @@ enum VocabCommand: Command {
         guard let corpus = args.value("corpus") else { throw UsageError("--corpus FILE is required") }
         guard let type = args.value("type"), type == "bpe" || type == "unigram" else { throw UsageError("--type must be bpe or unigram") }
         guard let size = try args.int("size"), size > 0 else { throw UsageError("--size N (a positive vocabulary size) is required") }
-        guard access(corpus, R_OK) == 0 else { throw CommandFailure("--corpus \(corpus): cannot read the file") }
-        let prefix = output.hasSuffix(".model") ? String(output.dropLast(6)) : output
-        if access(prefix + ".model", F_OK) == 0 && !args.flag("force") { throw CommandFailure("\(prefix).model exists; use --force to replace it") }
-        guard let tool = executableOnPath("spm_train") else {
-            throw CommandFailure("spm_train (SentencePiece's trainer) is not on PATH; install Debian's sentencepiece package ('make deps' does, or: apt-get install sentencepiece)")
-        }
-        let tmp = prefix + ".lep-tmp-\(getpid())"
-        let argv = [
-            "spm_train", "--input=\(corpus)", "--model_prefix=\(tmp)", "--vocab_size=\(size)", "--model_type=\(type)",
-            "--byte_fallback=true", "--split_digits=true", "--character_coverage=1.0", "--normalization_rule_name=identity",
-            "--unk_id=0", "--bos_id=1", "--eos_id=2", "--pad_id=-1", "--hard_vocab_limit=false", "--minloglevel=1"
-        ]
+        var request = SentencePieceTraining.Request(corpus: corpus, type: type == "bpe" ? .bpe : .unigram, size: size, output: output)
+        request.force = args.flag("force")
         let progress = Progress("vocab train")
-        var pid = pid_t()
-        var cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        defer { for p in cargs { free(p) } }
-        let rc = posix_spawn(&pid, tool, nil, nil, &cargs, environ)
-        guard rc == 0 else { throw CommandFailure("cannot run \(tool) (\(String(cString: strerror(rc)))); install Debian's sentencepiece package") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        unlink(tmp + ".vocab")
-        guard status == 0 else {
-            unlink(tmp + ".model")
-            let how = status & 0x7f == 0 ? "exit status \((status >> 8) & 0xff)" : "signal \(status & 0x7f)"
-            throw CommandFailure("spm_train failed (\(how)); its message is above")
-        }
-        guard rename(tmp + ".model", prefix + ".model") == 0 else { throw CommandFailure("cannot rename \(tmp).model to \(prefix).model: \(String(cString: strerror(errno)))") }
+        let model = try SentencePieceTraining.train(request)
+        let prefix = String(model.dropLast(6))
         progress.finish()
         if args.flag("json") {
             Terminal.out(
@@ -199,14 +177,4 @@ enum VocabCommand: Command {
         Terminal.out("wrote \(prefix).model: SentencePiece \(type), \(size) pieces requested, in \(Format.fixed(progress.elapsed, 2)) s")
         return 0
     }
-}
-
-/// The first executable file named `name` in the directories of `PATH`, or nil.
-func executableOnPath(_ name: String) -> String? {
-    let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/bin:/bin"
-    for dir in path.split(separator: ":", omittingEmptySubsequences: true) {
-        let candidate = dir + "/" + name
-        if access(candidate, X_OK) == 0 { return candidate }
-    }
-    return nil
 }
