@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Support
 
 /// The only place lep writes to stdout and stderr.
 enum Terminal {
@@ -63,37 +64,5 @@ final class Progress {
     var elapsed: Double { Terminal.now() - start }
 }
 
-/// Number formatting without Foundation.
-enum Format {
-    static func fixed(_ v: Double, _ digits: Int) -> String {
-        var scale = 1.0
-        for _ in 0..<digits { scale *= 10 }
-        // Beyond 2^53 the digits are not exact anyway, and Int(...) would trap past Int.max.
-        guard v.isFinite, abs(v) * scale < 9e15 else { return "\(v)" }
-        let r = (abs(v) * scale).rounded()
-        let intPart = Int(r / scale)
-        var s = (v < 0 && r != 0 ? "-" : "") + String(intPart)
-        if digits > 0 {
-            let frac = Int(r) - intPart * Int(scale)
-            let f = String(frac)
-            s += "." + String(repeating: "0", count: digits - f.count) + f
-        }
-        return s
-    }
-
-    static func bytes(_ n: Int) -> String {
-        let v = Double(n)
-        if v >= 1e9 { return fixed(v / 1e9, 2) + " GB" }
-        if v >= 1e6 { return fixed(v / 1e6, 1) + " MB" }
-        if v >= 1e3 { return fixed(v / 1e3, 1) + " kB" }
-        return "\(n) B"
-    }
-
-    static func count(_ n: Int) -> String {
-        let v = Double(n)
-        if v >= 1e9 { return fixed(v / 1e9, 2) + "B" }
-        if v >= 1e6 { return fixed(v / 1e6, 2) + "M" }
-        if v >= 1e3 { return fixed(v / 1e3, 1) + "k" }
-        return "\(n)"
-    }
-}
+/// Number formatting for terminal output (Support.NumberFormat).
+typealias Format = NumberFormat
