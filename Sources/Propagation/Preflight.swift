@@ -63,20 +63,20 @@ public struct PropagationInputs: @unchecked Sendable {
         for m in models {
             let hasHead = m.checkpoint.contains(Self.headName)
             guard m.checkpoint.contains(Self.embedName) else {
-                throw .propagation(stage: "pre-flight", reason: "\(m.role) \(m.path) has no '\(Self.embedName)'")
+                throw .missingEmbedding(role: m.role, model: m.path, tensor: Self.embedName, reason: "")
             }
             if m.config.tieWordEmbeddings && hasHead {
                 // transformers may save a tied head anyway; it is then ignored and rewritten from embed_tokens.
                 tiedFlags.append(true)
             } else if !m.config.tieWordEmbeddings && !hasHead {
-                throw .propagation(stage: "pre-flight", reason: "\(m.role) \(m.path): config.json says tie_word_embeddings false but there is no '\(Self.headName)'")
+                throw .missingEmbedding(role: m.role, model: m.path, tensor: Self.headName, reason: "config.json says tie_word_embeddings false")
             } else {
                 tiedFlags.append(m.config.tieWordEmbeddings)
             }
         }
         guard Set(tiedFlags).count == 1 else {
             let desc = zip(models, tiedFlags).map { "\($0.role) \($1 ? "tied" : "untied")" }.joined(separator: ", ")
-            throw .propagation(stage: "pre-flight", reason: "the models disagree on tie_word_embeddings (\(desc)); base, instruct and donor must all be tied or all untied")
+            throw .incompatibleEmbeddings(what: "tie_word_embeddings", found: "the models disagree (\(desc))", fix: "base, instruct and donor must all be tied or all untied")
         }
         tied = tiedFlags[0]
         modules = tied ? [Self.embedName] : [Self.embedName, Self.headName]
@@ -88,16 +88,17 @@ public struct PropagationInputs: @unchecked Sendable {
             for name in modules {
                 let info = try lifting { try m.checkpoint.info(name) }
                 guard info.shape.count == 2 else {
-                    throw .propagation(stage: "pre-flight", reason: "\(m.role) '\(name)' has shape \(info.shape); expected [V, h]")
+                    throw .incompatibleEmbeddings(what: "shape", found: "\(m.role) '\(name)' has shape \(info.shape)", fix: "an embedding must be [V, h]")
                 }
                 guard info.dtype.floatStorage != nil else { throw .unsupportedDType(tensor: name, model: m.role, dtype: info.dtype.rawValue) }
                 if let h, info.shape[1] != h {
-                    throw .propagation(
-                        stage: "pre-flight", reason: "hidden size mismatch: \(m.role) '\(name)' has h = \(info.shape[1]) but the base has h = \(h); the three models must be of one family")
+                    throw .incompatibleEmbeddings(
+                        what: "hidden size mismatch", found: "\(m.role) '\(name)' has h = \(info.shape[1]) but the base has h = \(h)", fix: "the three models must be of one family")
                 }
                 h = h ?? info.shape[1]
                 if let r = rows[m.role], r != info.shape[0] {
-                    throw .propagation(stage: "pre-flight", reason: "\(m.role): '\(name)' has \(info.shape[0]) rows but embed_tokens has \(r)")
+                    throw .incompatibleEmbeddings(
+                        what: "rows", found: "\(m.role): '\(name)' has \(info.shape[0]) rows but embed_tokens has \(r)", fix: "lm_head and embed_tokens must have one row per token")
                 }
                 rows[m.role] = info.shape[0]
             }
@@ -105,15 +106,15 @@ public struct PropagationInputs: @unchecked Sendable {
         hidden = h!
         let (vBase, vInst, vDonor) = (rows["base"]!, rows["instruct"]!, rows[self.donor.role]!)
         guard vInst >= vBase else {
-            throw .propagation(stage: "pre-flight", reason: "instruct has \(vInst) embedding rows but the base has \(vBase); the instruct model must keep the base vocabulary (V_inst ≥ V_base)")
+            throw .incompatibleEmbeddings(
+                what: "vocabulary", found: "instruct has \(vInst) embedding rows but the base has \(vBase)", fix: "the instruct model must keep the base vocabulary (V_inst ≥ V_base)")
         }
         for m in models where m.tokenizer.vocabularySize > rows[m.role]! {
-            throw .propagation(
-                stage: "pre-flight",
-                reason: "\(m.role) tokenizer has \(m.tokenizer.vocabularySize) ids but '\(Self.embedName)' has only \(rows[m.role]!) rows: the tokenizer in \(m.path) does not belong to these weights")
+            throw .tokenizerLargerThanEmbeddings(role: m.role, model: m.path, ids: m.tokenizer.vocabularySize, rows: rows[m.role]!)
         }
         if self.donor.config.vocabSize != vDonor {
-            throw .propagation(stage: "pre-flight", reason: "donor config.json vocab_size \(self.donor.config.vocabSize) differs from its \(vDonor) embedding rows")
+            throw .incompatibleEmbeddings(
+                what: "donor vocab_size", found: "config.json says \(self.donor.config.vocabSize) but the donor has \(vDonor) embedding rows", fix: "vocab_size must equal the rows")
         }
         if self.donor.tokenizer.vocabularySize < vDonor {
             warnings.append("donor has \(vDonor - self.donor.tokenizer.vocabularySize) padding rows beyond its tokenizer's \(self.donor.tokenizer.vocabularySize) ids (mapped by X like the others)")
@@ -168,7 +169,7 @@ public struct PropagationInputs: @unchecked Sendable {
         do { config = try ModelConfig.load(directory: ckpt.directory) } catch { throw .cannotOpenModel(path: path, reason: "\(role): \(error)") }
         let tok: any Tokenizer
         do { tok = try loadTokenizer(directory: ckpt.directory) } catch {
-            throw .propagation(stage: "pre-flight", reason: "\(role) tokenizer in \(ckpt.directory): \(error)")
+            throw .tokenizerUnreadable(model: "\(role) \(ckpt.directory)", reason: "\(error)")
         }
         return Model(role: role, path: path, checkpoint: ckpt, config: config, tokenizer: tok)
     }

@@ -175,7 +175,7 @@ public enum Propagator {
             (pairs, fallbacks) = RowPairs.conversion(m, aggregation: o.mode.aggregation!, occurrenceMap: o.mode == .conversionOccurrence ? occurrence : nil)
         }
         if o.mode != .swap && !o.compatReference && pairs.count == 0 {
-            throw .propagation(stage: "row pairs", reason: "mode \(o.mode.rawValue) found no row pairs between the donor and base vocabularies")
+            throw .fitFailed(tensor: nil, reason: "mode \(o.mode.rawValue) found no row pairs between the donor and base vocabularies")
         }
         var shared: [Int: Int] = [:]
         if o.mode == .delta && o.deltaShared == .exact {
@@ -202,7 +202,7 @@ public enum Propagator {
                     mode: o.mode, donor: inputs.donor.tokenizer, donorCount: donorTokens, instruct: inputs.instruct.tokenizer,
                     S: S, T: T, occurrence: o.mode == .conversionOccurrence ? occurrence : nil)
                 let sol = try StreamingLeastSquares.gelsy(a: p.a, b: p.b, rows: p.rows, k: h, m: h)
-                guard sol.x.allSatisfy(\.isFinite) else { throw .propagation(stage: "least squares", reason: "\(name): X has non-finite entries") }
+                guard sol.x.allSatisfy(\.isFinite) else { throw .fitFailed(tensor: name, reason: "X has non-finite entries") }
                 pairCount = p.rows
                 // X cast to the checkpoint dtype as torch's .to(dtype) does (float64 → float32 → bf16).
                 fits[name] = sol.x.map { ReferenceCompat.round(Float($0), S) }
@@ -221,7 +221,7 @@ public enum Propagator {
                     sol = try fit(name, pairs: pairs, S: S, T: T, D: D, mode: o.mode, precision: .float64, blockRows: o.blockRows, progress: progress)
                 }
             }
-            guard sol.x.allSatisfy(\.isFinite) else { throw .propagation(stage: "least squares", reason: "\(name): X has non-finite entries") }
+            guard sol.x.allSatisfy(\.isFinite) else { throw .fitFailed(tensor: name, reason: "X has non-finite entries") }
             let x = sol.x.map { Float($0) }
             fits[name] = x
             var report = ModuleReport(tensor: name, solution: sol, seconds: monotonicSeconds() - start)

@@ -212,7 +212,7 @@ public final class StreamingLeastSquares {
     /// Solves the accumulated system.
     public func solve() throws(SurgeryError) -> Solution {
         _ = BLAS.configureThreads
-        guard rows > 0 else { throw .propagation(stage: "least squares", reason: "no row pairs to fit X on (the vocabularies share no tokens?)") }
+        guard rows > 0 else { throw .fitFailed(tensor: nil, reason: "no row pairs to fit X on (the vocabularies share no tokens?)") }
         let (k32, m32) = (Int32(k), Int32(m))
         if let mx = mixed {
             for i in 0..<k { g[i * k + i] = mx.diag[i] }
@@ -311,7 +311,7 @@ public final class StreamingLeastSquares {
     /// What `--compat reference` uses; it needs A and B in memory, as the reference does.
     public static func gelsy(a: [Double], b: [Double], rows n: Int, k: Int, m: Int) throws(SurgeryError) -> Solution {
         _ = BLAS.configureThreads
-        guard n > 0 else { throw .propagation(stage: "least squares", reason: "no row pairs to fit X on (the vocabularies share no tokens?)") }
+        guard n > 0 else { throw .fitFailed(tensor: nil, reason: "no row pairs to fit X on (the vocabularies share no tokens?)") }
         var am = a
         let ld = max(n, k)
         var bm = [Double](repeating: 0, count: ld * m)

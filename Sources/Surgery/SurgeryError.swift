@@ -53,6 +53,15 @@ public enum SurgeryError: Error, Equatable, Sendable {
     case vocabulary(stage: String, reason: String)
     /// Embedding propagation (Documentation/Propagation.md §5-§7) is refused or failed (`stage`: pre-flight, fit, output...).
     case propagation(stage: String, reason: String)
+    /// Propagation: a model (`role`: base, instruct, donor) lacks an embedding module it needs.
+    case missingEmbedding(role: String, model: String, tensor: String, reason: String)
+    /// Propagation: the models' embeddings do not fit together (tying, hidden size, row counts);
+    /// `what` names the property, `found` what was found, `fix` what the three models must satisfy.
+    case incompatibleEmbeddings(what: String, found: String, fix: String)
+    /// Propagation: a model's tokenizer has more ids than its embedding rows (it belongs to other weights).
+    case tokenizerLargerThanEmbeddings(role: String, model: String, ids: Int, rows: Int)
+    /// Propagation: the fit found no row pairs, or its solution X has non-finite entries.
+    case fitFailed(tensor: String?, reason: String)
 }
 
 extension SurgeryError: CustomStringConvertible {
@@ -84,6 +93,11 @@ extension SurgeryError: CustomStringConvertible {
         case .io(let m): m
         case .vocabulary(let s, let r): "vocabulary (\(s)): \(r)"
         case .propagation(let s, let r): "propagate (\(s)): \(r)"
+        case .missingEmbedding(let role, let m, let t, let r): "propagate (pre-flight): \(role) \(m) has no '\(t)'\(r.isEmpty ? "" : ": " + r)"
+        case .incompatibleEmbeddings(let what, let found, let fix): "propagate (pre-flight): \(what): \(found); \(fix)"
+        case .tokenizerLargerThanEmbeddings(let role, let m, let ids, let rows):
+            "propagate (pre-flight): \(role) tokenizer has \(ids) ids but 'model.embed_tokens.weight' has only \(rows) rows: the tokenizer in \(m) does not belong to these weights"
+        case .fitFailed(let t, let r): "propagate (least squares): " + (t.map { "\($0): " } ?? "") + r
         }
     }
 }

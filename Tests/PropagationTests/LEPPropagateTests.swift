@@ -232,12 +232,25 @@ import Vocabulary
             Issue.record("expected a refusal containing '\(contains)'")
         } catch {
             #expect("\(error)".contains(contains), "\(error)")
-            if propagationError, case .propagation = error {} else if propagationError { Issue.record("not a .propagation error: \(error)") }
+            if propagationError {
+                switch error {
+                case .propagation, .missingEmbedding, .incompatibleEmbeddings, .tokenizerLargerThanEmbeddings, .fitFailed: break
+                default: Issue.record("not a propagation refusal: \(error)")
+                }
+            }
         }
         #expect(!FileManager.default.fileExists(atPath: out))
     }
 
     @Test func mixedTyingRefused() { Self.expectRefused("sp", baseFam: "bl", contains: "tie_word_embeddings") }
+    @Test func mixedTyingIsATypedRefusal() throws {
+        var o = Propagator.Options(base: Self.path("bl", "base"), instruct: Self.path("sp", "instruct"), donor: Self.path("sp", "donor"), output: Self.tempOut())
+        o.mode = .conversion
+        #expect { try Propagator.run(o) } throws: { e in
+            guard case SurgeryError.incompatibleEmbeddings(let what, _, _) = e else { return false }
+            return what == "tie_word_embeddings"
+        }
+    }
     @Test func hiddenMismatchRefused() { Self.expectRefused("bl", instruct: "bad_hidden", contains: "hidden size mismatch") }
     // The fixture's truncated donor also has bos/eos ids beyond its rows, which config.json validation
     // (Models) refuses first; either refusal names the donor.
