@@ -87,7 +87,7 @@ public enum GGUFExporter {
         let expected = Dictionary(uniqueKeysWithValues: TensorLayout.expected(for: config).map { ($0.name, $0.shape) })
         let order = TensorLayout.expected(for: config).map(\.name).sorted { rank($0) < rank($1) }
         for name in checkpoint.tensorNames where expected[name] == nil && !name.hasSuffix("rotary_emb.inv_freq") {
-            if name == "lm_head.weight" && config.tieWordEmbeddings { continue }
+            if name == TensorLayout.lmHead && config.tieWordEmbeddings { continue }
             throw GGUFError.conversion(path: dir, reason: "tensor '\(name)' has no place in llama.cpp's LLaMA (expected the \(expected.count) tensors of config.json)")
         }
         for name in order {
@@ -134,9 +134,9 @@ public enum GGUFExporter {
 
     /// llama.cpp's order: token_embd, the blocks in order, output_norm, output.
     static func rank(_ name: String) -> (Int, Int, String) {
-        if name == "model.embed_tokens.weight" { return (0, 0, name) }
-        if name == "model.norm.weight" { return (2, 0, name) }
-        if name == "lm_head.weight" { return (3, 0, name) }
+        if name == TensorLayout.embedTokens { return (0, 0, name) }
+        if name == TensorLayout.finalNorm { return (2, 0, name) }
+        if name == TensorLayout.lmHead { return (3, 0, name) }
         let parts = name.split(separator: ".")
         return (1, parts.count > 2 ? Int(parts[2]) ?? 0 : 0, name)
     }

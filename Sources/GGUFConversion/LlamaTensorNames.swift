@@ -1,10 +1,12 @@
+import Models
+
 /// llama.cpp's tensor names for the LLaMA architecture (`gguf.constants.TENSOR_NAMES`,
 /// `MODEL_TENSORS[LLAMA]`) and the Hugging Face names they stand for.
 enum LlamaTensorNames {
     static let global: [(gguf: String, hf: String)] = [
-        ("token_embd.weight", "model.embed_tokens.weight"),
-        ("output_norm.weight", "model.norm.weight"),
-        ("output.weight", "lm_head.weight")
+        ("token_embd.weight", TensorLayout.embedTokens),
+        ("output_norm.weight", TensorLayout.finalNorm),
+        ("output.weight", TensorLayout.lmHead)
     ]
     static let block: [(gguf: String, hf: String)] = [
         ("attn_norm", "input_layernorm"), ("attn_q", "self_attn.q_proj"), ("attn_k", "self_attn.k_proj"),

@@ -243,7 +243,7 @@ public struct MergePlan: @unchecked Sendable {
     }
 
     /// True for tensors with a vocabulary axis (rows = tokens).
-    public static func isVocabulary(_ name: String) -> Bool { name == "model.embed_tokens.weight" || name == "lm_head.weight" }
+    public static func isVocabulary(_ name: String) -> Bool { TensorLayout.isVocabularyIndexed(name) }
 
     /// `i` of `model.layers.i.…`.
     static func layerIndex(_ name: String) -> Int? {
@@ -271,7 +271,7 @@ public struct MergePlan: @unchecked Sendable {
         if method.isRandom { lines.append("seed:        \(recipe.seed)") }
         for note in notes { lines.append("note:        \(note)") }
         // Parameters of the first layer-0 tensor and of the embeddings, as a sample.
-        for task in tasks where task.name == "model.embed_tokens.weight" || task.name.hasPrefix("model.layers.0.self_attn.q_proj") {
+        for task in tasks where task.name == TensorLayout.embedTokens || task.name.hasPrefix("model.layers.0.self_attn.q_proj") {
             var parts = task.parameters.global.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
             for (i, m) in task.parameters.perModel.enumerated() where !m.isEmpty {
                 parts.append("[\(i)] " + m.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))

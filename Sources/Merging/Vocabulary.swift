@@ -33,12 +33,12 @@ enum Vocabulary {
     /// matched by token string. Returns per source index: output row → source row (nil = the token is
     /// missing there), the output row count, and a note for the plan.
     static func reconcile(sources: [ModelSource], reference: ModelSource) throws(SurgeryError) -> ([Int: [Int?]], Int, String?) {
-        let refRows = try lifting { try reference.checkpoint.info("model.embed_tokens.weight").shape[0] }
+        let refRows = try lifting { try reference.checkpoint.info(TensorLayout.embedTokens).shape[0] }
         let refTokens = try tokens(of: reference)
         var maps: [Int: [Int?]] = [:]
         var missing: [String] = []
         for (i, s) in sources.enumerated() where s !== reference {
-            let rows = try lifting { try s.checkpoint.info("model.embed_tokens.weight").shape[0] }
+            let rows = try lifting { try s.checkpoint.info(TensorLayout.embedTokens).shape[0] }
             let toks = try tokens(of: s)
             var byString: [String: Int] = [:]
             for (id, t) in toks where id < rows { byString[t] = id }
@@ -103,7 +103,7 @@ extension Vocabulary {
         var rowsOf: [ObjectIdentifier: Int] = [:]
         var entriesOf: [ObjectIdentifier: (regular: [(id: Int, token: String)], added: [(id: Int, token: String, special: Bool)])] = [:]
         for s in order {
-            rowsOf[ObjectIdentifier(s)] = try lifting { try s.checkpoint.info("model.embed_tokens.weight").shape[0] }
+            rowsOf[ObjectIdentifier(s)] = try lifting { try s.checkpoint.info(TensorLayout.embedTokens).shape[0] }
             entriesOf[ObjectIdentifier(s)] = try entries(of: s)
         }
         var addedList: [(token: String, special: Bool)] = []

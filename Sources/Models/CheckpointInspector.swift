@@ -75,7 +75,7 @@ public enum CheckpointInspector {
             tensors.append(.init(name: name, dtype: view.dtype.rawValue, shape: view.shape, nonFinite: nonFinite))
         }
 
-        let embeddingRows = (try? checkpoint.info("model.embed_tokens.weight"))?.shape.first
+        let embeddingRows = (try? checkpoint.info(TensorLayout.embedTokens))?.shape.first
         var tied: Bool?
         if let config {
             tied = config.tieWordEmbeddings
@@ -84,13 +84,13 @@ public enum CheckpointInspector {
             let expectedNames = Set(expected.map(\.name))
             for e in expected {
                 if !present.contains(e.name) {
-                    if e.name == "lm_head.weight" { error("lm_head.weight is missing but tie_word_embeddings is false") } else { error("missing tensor \(e.name) (expected shape \(e.shape))") }
+                    if e.name == TensorLayout.lmHead { error("lm_head.weight is missing but tie_word_embeddings is false") } else { error("missing tensor \(e.name) (expected shape \(e.shape))") }
                 } else if let info = try? checkpoint.info(e.name), info.shape != e.shape {
                     error("tensor \(e.name) has shape \(info.shape), config.json implies \(e.shape)")
                 }
             }
             for n in names where !expectedNames.contains(n) {
-                if n == "lm_head.weight" && config.tieWordEmbeddings {
+                if n == TensorLayout.lmHead && config.tieWordEmbeddings {
                     warn("lm_head.weight is present although tie_word_embeddings is true (it will be ignored by transformers)")
                 } else if n.hasSuffix("rotary_emb.inv_freq") {
                     warn("unexpected tensor \(n) (a buffer older transformers saved; harmless)")
@@ -102,7 +102,7 @@ public enum CheckpointInspector {
                 error("model.embed_tokens.weight has \(rows) rows but config.json vocab_size is \(config.vocabSize)")
             }
         } else if isDir == false {
-            tied = names.contains("lm_head.weight") ? false : nil
+            tied = names.contains(TensorLayout.lmHead) ? false : nil
         }
 
         let vocab = isDir ? TokenizerVocabulary.size(in: checkpoint.directory) : nil

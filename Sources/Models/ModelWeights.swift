@@ -58,7 +58,7 @@ public final class ModelWeights {
         for name in checkpoint.tensorNames where !known.contains(name) {
             // Old checkpoints store RoPE buffers; tied models may still carry an lm_head copy, which
             // transformers ignores when tie_word_embeddings is true.
-            if name.hasSuffix("rotary_emb.inv_freq") || (config.tieWordEmbeddings && name == "lm_head.weight") { continue }
+            if name.hasSuffix("rotary_emb.inv_freq") || (config.tieWordEmbeddings && name == TensorLayout.lmHead) { continue }
             throw .unexpectedTensor(path: path, tensor: name)
         }
         self.config = config
@@ -66,9 +66,9 @@ public final class ModelWeights {
         func view(_ name: String) throws(ModelError) -> TensorView {
             do { return try checkpoint.view(name) } catch { throw .checkpoint(path: path, detail: error.description) }
         }
-        finalNorm = try FloatWeights(try view("model.norm.weight"))
-        embedView = try view("model.embed_tokens.weight")
-        outputView = try view(config.tieWordEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight")
+        finalNorm = try FloatWeights(try view(TensorLayout.finalNorm))
+        embedView = try view(TensorLayout.embedTokens)
+        outputView = try view(config.tieWordEmbeddings ? TensorLayout.embedTokens : TensorLayout.lmHead)
         keepsConvertedWeights = config.parameterCount * 4 <= residentBudget
     }
 
@@ -80,15 +80,10 @@ public final class ModelWeights {
     /// a long pass over a 16-bit checkpoint then touches one layer of Float32 memory, not a model's.
     public func layer(_ index: Int) throws(ModelError) -> LayerWeights {
         if let w = cache[index] { return w }
-        let p = "model.layers.\(index)."
-        let keys = [
-            "input_layernorm.weight", "self_attn.q_proj.weight", "self_attn.k_proj.weight", "self_attn.v_proj.weight",
-            "self_attn.o_proj.weight", "post_attention_layernorm.weight", "mlp.gate_proj.weight", "mlp.up_proj.weight",
-            "mlp.down_proj.weight"
-        ]
+        let keys: [TensorLayout.LayerTensor] = [.inputNorm, .q, .k, .v, .o, .postNorm, .gate, .up, .down]
         var views: [TensorView] = []
         for key in keys {
-            do { views.append(try checkpoint.view(p + key)) } catch { throw .checkpoint(path: checkpoint.directory, detail: error.description) }
+            do { views.append(try checkpoint.view(TensorLayout.name(layer: index, key))) } catch { throw .checkpoint(path: checkpoint.directory, detail: error.description) }
         }
         var next: UnsafeMutablePointer<Float>? = nil
         if !keepsConvertedWeights {
@@ -115,21 +110,18 @@ public final class ModelWeights {
     /// the two norm vectors), for the matrix-vector kernels; nil when a matrix is F64.
     public func storedLayer(_ index: Int) throws(ModelError) -> StoredLayer? {
         if let s = stored[index] { return s }
-        let p = "model.layers.\(index)."
-        func view(_ key: String) throws(ModelError) -> TensorView {
-            do { return try checkpoint.view(p + key) } catch { throw .checkpoint(path: checkpoint.directory, detail: error.description) }
+        func view(_ key: TensorLayout.LayerTensor) throws(ModelError) -> TensorView {
+            do { return try checkpoint.view(TensorLayout.name(layer: index, key)) } catch { throw .checkpoint(path: checkpoint.directory, detail: error.description) }
         }
-        func matrix(_ key: String) throws(ModelError) -> StoredMatrix? {
+        func matrix(_ key: TensorLayout.LayerTensor) throws(ModelError) -> StoredMatrix? {
             Self.storedMatrix(try view(key))
         }
-        guard let q = try matrix("self_attn.q_proj.weight"), let k = try matrix("self_attn.k_proj.weight"),
-            let v = try matrix("self_attn.v_proj.weight"), let o = try matrix("self_attn.o_proj.weight"),
-            let gate = try matrix("mlp.gate_proj.weight"), let up = try matrix("mlp.up_proj.weight"),
-            let down = try matrix("mlp.down_proj.weight")
+        guard let q = try matrix(.q), let k = try matrix(.k), let v = try matrix(.v), let o = try matrix(.o),
+            let gate = try matrix(.gate), let up = try matrix(.up), let down = try matrix(.down)
         else { return nil }
         let s = StoredLayer(
-            inputNorm: try FloatWeights(try view("input_layernorm.weight")), q: q, k: k, v: v, o: o,
-            postNorm: try FloatWeights(try view("post_attention_layernorm.weight")), gate: gate, up: up, down: down)
+            inputNorm: try FloatWeights(try view(.inputNorm)), q: q, k: k, v: v, o: o,
+            postNorm: try FloatWeights(try view(.postNorm)), gate: gate, up: up, down: down)
         stored[index] = s
         return s
     }

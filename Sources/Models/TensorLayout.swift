@@ -1,7 +1,33 @@
 import SafeTensors
 
-/// The HF tensor names and shapes of LLaMA / Mistral checkpoints.
+/// The HF tensor names, roles and shapes of LLaMA / Mistral checkpoints: the one place lep spells them.
 public enum TensorLayout {
+    /// The input embedding, one row per token id.
+    public static let embedTokens = "model.embed_tokens.weight"
+    /// The output projection (absent when tied), one row per token id.
+    public static let lmHead = "lm_head.weight"
+    /// The final RMSNorm weight.
+    public static let finalNorm = "model.norm.weight"
+
+    /// The tensors of one decoder layer, by role (names relative to `model.layers.N.`).
+    public enum LayerTensor: String, CaseIterable, Sendable {
+        case inputNorm = "input_layernorm.weight"
+        case q = "self_attn.q_proj.weight"
+        case k = "self_attn.k_proj.weight"
+        case v = "self_attn.v_proj.weight"
+        case o = "self_attn.o_proj.weight"
+        case postNorm = "post_attention_layernorm.weight"
+        case gate = "mlp.gate_proj.weight"
+        case up = "mlp.up_proj.weight"
+        case down = "mlp.down_proj.weight"
+    }
+
+    /// The full name of layer `layer`'s tensor `t` (`model.layers.3.self_attn.q_proj.weight`).
+    public static func name(layer: Int, _ t: LayerTensor) -> String { "model.layers.\(layer).\(t.rawValue)" }
+
+    /// True for the tensors indexed by token id (`embed_tokens`, `lm_head`): the ones a vocabulary change touches.
+    public static func isVocabularyIndexed(_ name: String) -> Bool { name == embedTokens || name == lmHead }
+
     /// An expected tensor: name and shape.
     public struct Entry: Equatable, Sendable {
         public let name: String
@@ -11,23 +37,23 @@ public enum TensorLayout {
     /// Every tensor a checkpoint with `config` should hold, in natural order.
     public static func expected(for c: ModelConfig) -> [Entry] {
         let h = c.hiddenSize, i = c.intermediateSize, d = c.headDim
-        var out: [Entry] = [Entry(name: "model.embed_tokens.weight", shape: [c.vocabSize, h])]
+        var out: [Entry] = [Entry(name: embedTokens, shape: [c.vocabSize, h])]
         for l in 0..<c.numHiddenLayers {
-            let p = "model.layers.\(l)."
-            out += [
-                Entry(name: p + "input_layernorm.weight", shape: [h]),
-                Entry(name: p + "mlp.down_proj.weight", shape: [h, i]),
-                Entry(name: p + "mlp.gate_proj.weight", shape: [i, h]),
-                Entry(name: p + "mlp.up_proj.weight", shape: [i, h]),
-                Entry(name: p + "post_attention_layernorm.weight", shape: [h]),
-                Entry(name: p + "self_attn.k_proj.weight", shape: [c.numKeyValueHeads * d, h]),
-                Entry(name: p + "self_attn.o_proj.weight", shape: [h, c.numAttentionHeads * d]),
-                Entry(name: p + "self_attn.q_proj.weight", shape: [c.numAttentionHeads * d, h]),
-                Entry(name: p + "self_attn.v_proj.weight", shape: [c.numKeyValueHeads * d, h])
-            ]
+            out += LayerTensor.allCases.map { t in
+                let shape: [Int]
+                switch t {
+                case .inputNorm, .postNorm: shape = [h]
+                case .q: shape = [c.numAttentionHeads * d, h]
+                case .k, .v: shape = [c.numKeyValueHeads * d, h]
+                case .o: shape = [h, c.numAttentionHeads * d]
+                case .gate, .up: shape = [i, h]
+                case .down: shape = [h, i]
+                }
+                return Entry(name: name(layer: l, t), shape: shape)
+            }
         }
-        out.append(Entry(name: "model.norm.weight", shape: [h]))
-        if !c.tieWordEmbeddings { out.append(Entry(name: "lm_head.weight", shape: [c.vocabSize, h])) }
+        out.append(Entry(name: finalNorm, shape: [h]))
+        if !c.tieWordEmbeddings { out.append(Entry(name: lmHead, shape: [c.vocabSize, h])) }
         return out.sorted { NaturalOrder.less($0.name, $1.name) }
     }
 

@@ -38,8 +38,8 @@ public struct PropagationInputs: @unchecked Sendable {
     /// The merged LoRA donor rows (a temporary F32 file), once ``materializeLoraDonorRows(at:)`` ran.
     public private(set) var loraDonorRows: Checkpoint?
 
-    public static let embedName = "model.embed_tokens.weight"
-    public static let headName = "lm_head.weight"
+    public static let embedName = TensorLayout.embedTokens
+    public static let headName = TensorLayout.lmHead
 
     /// Opens and checks the three models. `checkDonorLayers` compares every other donor tensor with the
     /// base's byte for byte (reads both checkpoints once). When `donor` is a PEFT adapter directory,

@@ -74,8 +74,8 @@ public enum EmbeddingInitializer {
     }
 
     public static let provenanceName = "lep_vocab_init.json"
-    static let embedName = "model.embed_tokens.weight"
-    static let headName = "lm_head.weight"
+    static let embedName = TensorLayout.embedTokens
+    static let headName = TensorLayout.lmHead
 
     /// Runs `lep vocab init`: `base` model directory, `tokenizer` (directory or file) of the new
     /// vocabulary, `output` directory.
