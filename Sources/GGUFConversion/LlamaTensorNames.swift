@@ -8,10 +8,9 @@ enum LlamaTensorNames {
         ("output_norm.weight", TensorLayout.finalNorm),
         ("output.weight", TensorLayout.lmHead)
     ]
-    static let block: [(gguf: String, hf: String)] = [
-        ("attn_norm", "input_layernorm"), ("attn_q", "self_attn.q_proj"), ("attn_k", "self_attn.k_proj"),
-        ("attn_v", "self_attn.v_proj"), ("attn_output", "self_attn.o_proj"), ("ffn_norm", "post_attention_layernorm"),
-        ("ffn_gate", "mlp.gate_proj"), ("ffn_up", "mlp.up_proj"), ("ffn_down", "mlp.down_proj")
+    static let block: [(gguf: String, hf: TensorLayout.LayerTensor)] = [
+        ("attn_norm", .inputNorm), ("attn_q", .q), ("attn_k", .k), ("attn_v", .v), ("attn_output", .o),
+        ("ffn_norm", .postNorm), ("ffn_gate", .gate), ("ffn_up", .up), ("ffn_down", .down)
     ]
     /// The llama3 RoPE factors (`rope_freqs.weight`), which has no Hugging Face tensor.
     static let ropeFreqs = "rope_freqs.weight"
@@ -23,18 +22,18 @@ enum LlamaTensorNames {
         guard parts.count == 4, parts[0] == "blk", let i = Int(parts[1]), i >= 0, parts[3] == "weight",
             let b = block.first(where: { $0.gguf == parts[2] })
         else { return nil }
-        return "model.layers.\(i).\(b.hf).weight"
+        return TensorLayout.name(layer: i, b.hf)
     }
 
     /// HF name → GGUF name, nil for a name llama.cpp's LLaMA has no tensor for.
     static func gguf(_ name: String) -> String? {
         if let g = global.first(where: { $0.hf == name }) { return g.gguf }
         let prefix = "model.layers."
-        guard name.hasPrefix(prefix), name.hasSuffix(".weight") else { return nil }
-        let rest = name.dropFirst(prefix.count).dropLast(".weight".count)
+        guard name.hasPrefix(prefix) else { return nil }
+        let rest = name.dropFirst(prefix.count)
         guard let dot = rest.firstIndex(of: "."), let i = Int(rest[..<dot]) else { return nil }
         let sub = String(rest[rest.index(after: dot)...])
-        guard let b = block.first(where: { $0.hf == sub }) else { return nil }
+        guard let b = block.first(where: { $0.hf.rawValue == sub }) else { return nil }
         return "blk.\(i).\(b.gguf).weight"
     }
 }
