@@ -45,13 +45,17 @@ public struct Pipeline: Sendable {
 
     /// One step, with every placeholder substituted.
     public struct Step: Sendable {
+        /// Position in the file's `steps` (0-based).
         public let index: Int
+        /// The step's unique name (for `--from` and `${steps.NAME.output}`).
         public let name: String
+        /// What the step does.
         public let type: StepType
         /// Options (keys normalised to `snake_case`), placeholders substituted.
         public let options: JSONObject
         /// `steps[2] 'propagate'`: how errors name the step.
         public var label: String { "steps[\(index)] '\(name)'" }
+        /// The step's output path, if it has one.
         public var output: String? { options["output"]?.string }
         /// The command of an `external` step: one shell line (`/bin/sh -c`) or an argument list.
         public var command: Command? {
@@ -82,10 +86,15 @@ public struct Pipeline: Sendable {
         }
     }
 
+    /// The pipeline file.
     public var path: String
+    /// Its `description`, shown by `--dry-run`.
     public var description: String?
+    /// Variables after `--set`.
     public var variables: [String: String]
+    /// The validated steps, placeholders substituted.
     public var steps: [Step]
+    /// The file's text (recorded in provenance).
     public var text: String
 
     // MARK: - Option schemas

@@ -17,6 +17,7 @@ extension Pipeline {
         /// The external step the run stops at (one without a command, or `pause: true`), and the step to
         /// re-run `--from` afterwards.
         public let pauseAt: Step?
+        /// The step to re-run `--from` after the pause (nil when none follows).
         public let resumeFrom: Step?
         /// Steps after the pause (validated too; they run on a later `--from`).
         public let later: [Step]

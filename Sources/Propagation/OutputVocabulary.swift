@@ -8,8 +8,11 @@ import Vocabulary
 public struct OutputVocabulary: Sendable {
     /// One instruct added token appended after the donor's rows.
     public struct Extra: Sendable, Equatable {
+        /// Its id in the output vocabulary.
         public let outputId: Int
+        /// Its id in the instruct tokenizer (whose row it takes).
         public let instructId: Int
+        /// The added token (content and flags).
         public let token: AddedToken
     }
 

@@ -15,15 +15,23 @@ import Vocabulary
 public struct PropagationInputs: @unchecked Sendable {
     /// One opened model.
     public struct Model: @unchecked Sendable {
+        /// "base", "instruct" or "donor" (how messages name the model).
         public let role: String
+        /// The folder as given.
         public let path: String
+        /// Its opened safetensors checkpoint.
         public let checkpoint: Checkpoint
+        /// Its `config.json`.
         public let config: ModelConfig
+        /// Its tokenizer.
         public let tokenizer: any Tokenizer
     }
 
+    /// The base model (the donor was initialised from it).
     public let base: Model
+    /// The instruct model fine-tuned from the base.
     public let instruct: Model
+    /// The donor: the base with the new vocabulary and trained embeddings (or the LoRA donor's base).
     public let donor: Model
     /// True when all three tie lm_head to embed_tokens.
     public let tied: Bool
@@ -38,7 +46,9 @@ public struct PropagationInputs: @unchecked Sendable {
     /// The merged LoRA donor rows (a temporary F32 file), once ``materializeLoraDonorRows(at:)`` ran.
     public private(set) var loraDonorRows: Checkpoint?
 
+    /// The input embedding tensor.
     public static let embedName = TensorLayout.embedTokens
+    /// The output projection tensor (absent when tied).
     public static let headName = TensorLayout.lmHead
 
     /// Opens and checks the three models. `checkDonorLayers` compares every other donor tensor with the

@@ -7,6 +7,7 @@ extension Propagator.Options {
         "base", "instruct", "donor", "output", "mode", "delta_shared", "compat", "fit_precision", "chat_template",
         "occurrence_map", "donor_base", "alpha_scale", "shard_size", "save_fit"
     ]
+    /// The switches it reads.
     public static let flagKeys = ["skip_layer_check", "force"]
 
     /// The options of `lep propagate` and of a pipeline's `propagate` step, validated alike: required

@@ -28,15 +28,21 @@ import Vocabulary
 public enum Propagator {
     /// What to do.
     public struct Options: Sendable {
+        /// The base model folder.
         public var base: String
+        /// The instruct model folder (its layers and added tokens go to the output).
         public var instruct: String
+        /// The donor folder (or a PEFT adapter with ``donorBase``).
         public var donor: String
+        /// The output folder (written atomically).
         public var output: String
         /// LoRA donors (Documentation/Propagation.md §7): the initialised base the adapter in `donor` was trained on.
         public var donorBase: String?
         /// LoRA donors: the adapter's layer deltas are added to the instruct layers scaled by 1/alphaScale.
         public var alphaScale: Double?
+        /// How X is fitted (``PropagationMode``).
         public var mode: PropagationMode = .conversion
+        /// `delta` mode: how tokens in both vocabularies are treated.
         public var deltaShared: DeltaShared = .projected
         /// Text of a chat template replacing the instruct one.
         public var chatTemplate: String?
@@ -45,9 +51,13 @@ public enum Propagator {
         public var compatReference = false
         /// JSON occurrence map for `conversion-occurrence`.
         public var occurrenceMap: String?
+        /// Replace an existing output.
         public var force = false
+        /// Largest output shard in bytes; nil writes one file.
         public var maxShardBytes: Int? = 5_000_000_000
+        /// Compare the donor's layers with the base's (a donor must only differ in its embeddings).
         public var checkDonorLayers = true
+        /// Recorded in the provenance file.
         public var toolVersion = "unknown"
         /// Benchmarks: write X (F64) and the row pairs (CSR) to this safetensors file.
         public var saveFit: String?
@@ -58,6 +68,7 @@ public enum Propagator {
         /// Mixed precision: fit again in float64 when ``MixedPrecisionCheck`` predicts too many output elements off
         /// (false only to measure the unchecked mixed fit, as the tests do).
         public var mixedPrecisionRefit = true
+        /// The required inputs and output; everything else at its default.
         public init(base: String, instruct: String, donor: String, output: String) {
             self.base = base; self.instruct = instruct; self.donor = donor; self.output = output
         }
@@ -65,9 +76,11 @@ public enum Propagator {
 
     /// The fit of one module.
     public struct ModuleReport: Sendable {
+        /// The module's tensor (`model.embed_tokens.weight` or `lm_head.weight`).
         public let tensor: String
         /// nil for swap.
         public let solution: StreamingLeastSquares.Solution?
+        /// Seconds the fit took.
         public let seconds: Double
         /// Mixed precision: the predicted fraction of output elements off by more than one step
         /// (``MixedPrecisionCheck``), nil when not checked.
@@ -78,22 +91,35 @@ public enum Propagator {
 
     /// What was done.
     public struct Report: Sendable {
+        /// The mode that ran.
         public var mode: PropagationMode
+        /// Row pairs the fit used.
         public var pairs: Int
+        /// One report per fitted module.
         public var modules: [ModuleReport] = []
+        /// Rows of the output embeddings.
         public var outputRows: Int
+        /// Rows of the donor embeddings (mapped by X).
         public var donorRows: Int
+        /// Output rows copied from the instruct model (added tokens).
         public var instructRowsCopied: Int
+        /// Output rows set to the mean row (no donor or instruct row for them).
         public var meanFilledRows: [Int]
+        /// Donor ids without a row pair (mapped by X, not fitted on).
         public var unmappedDonorIds: Int
+        /// `conversion-occurrence`: new ids absent from the map (plain mean used).
         public var occurrenceFallbacks: Int
+        /// Things the user should know; the run still succeeded.
         public var warnings: [String]
+        /// Special-token ids moved to the output vocabulary (config and generation config).
         public var remapped: [String]
+        /// Instruct added tokens appended to the output vocabulary.
         public var extras: [String]
         /// The appended instruct added tokens with their instruct and output ids (`extras` as data).
         public var appended: [OutputVocabulary.Extra] = []
         /// LoRA donors: embedding tensors merged into the donor rows, and layer tensors changed in the output.
         public var loraEmbeddingTensors: [String] = []
+        /// LoRA donors: the instruct layer tensors the adapter's deltas were added to.
         public var loraLayerTensors: [String] = []
     }
 

@@ -121,6 +121,7 @@ public struct RowPairs: Sendable, Equatable {
         }
     }
 
+    /// Equal pairs, in the same order.
     public static func == (a: RowPairs, b: RowPairs) -> Bool {
         a.offsets == b.offsets && a.ids == b.ids && a.weights == b.weights && a.newIds == b.newIds
     }

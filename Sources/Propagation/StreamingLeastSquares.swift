@@ -50,6 +50,7 @@ public final class StreamingLeastSquares {
     public struct Solution: Sendable {
         /// X, row-major `[k, m]`.
         public let x: [Double]
+        /// How X was solved (Cholesky, or the SVD fallback).
         public let method: Method
         /// Reciprocal condition number of G in the 1-norm (LAPACK `dpocon`); 0 when G is not positive definite.
         public let rcond: Double
@@ -82,6 +83,7 @@ public final class StreamingLeastSquares {
         public let dx: [Double]
         /// Blocks checked in float64, of `blocks`.
         public let checkedBlocks: Int
+        /// Row blocks accumulated.
         public let blocks: Int
     }
 

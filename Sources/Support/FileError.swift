@@ -15,6 +15,7 @@ public enum FileError: Error, Equatable, Sendable {
 }
 
 extension FileError: CustomStringConvertible {
+    /// The message, naming the path.
     public var description: String {
         switch self {
         case .cannotOpen(let p, let r): "\(p): cannot open: \(r)"

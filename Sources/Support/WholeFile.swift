@@ -7,7 +7,9 @@ import Glibc
 public enum WholeFile {
     /// Why a file could not be read: the system's message (`No such file or directory`, ...).
     public struct Failure: Error, Equatable, Sendable {
+        /// Why the file could not be read.
         public let reason: String
+        /// An error with its reason.
         public init(reason: String) { self.reason = reason }
     }
 

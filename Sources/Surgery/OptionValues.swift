@@ -11,6 +11,7 @@ public struct OptionValues: Sendable {
     /// Switches that are on.
     public var flags: Set<String>
 
+    /// Options from values by key and the switches that are on.
     public init(values: [String: String] = [:], flags: Set<String> = []) {
         self.values = values
         self.flags = flags

@@ -65,6 +65,7 @@ public enum SurgeryError: Error, Equatable, Sendable {
 }
 
 extension SurgeryError: CustomStringConvertible {
+    /// The message: the culprit and, where there is one, the fix.
     public var description: String {
         switch self {
         case .cannotReadRecipe(let p): "\(p): cannot read the recipe file"

@@ -26,6 +26,7 @@ public enum EmbeddingInitializer {
         /// map fall back to `mean` over their sub-tokens (counted in the summary).
         case occurrence(OccurrenceMap.Counts)
 
+        /// Same kind (occurrence maps are not compared).
         public static func == (a: Aggregation, b: Aggregation) -> Bool {
             switch (a, b) {
             case (.mean, .mean), (.sum, .sum): return true
@@ -39,6 +40,7 @@ public enum EmbeddingInitializer {
             }
         }
 
+        /// The name the options use: mean, sum or occurrence.
         public var name: String {
             switch self {
             case .mean: "mean"
@@ -50,29 +52,43 @@ public enum EmbeddingInitializer {
 
     /// Options of one run.
     public struct Options: Sendable {
+        /// How a new token's sub-token rows are combined.
         public var aggregation: Aggregation = .mean
+        /// Replace an existing output.
         public var force = false
+        /// Largest output shard in bytes; nil writes one file.
         public var maxShardBytes: Int? = 5_000_000_000
+        /// Mean aggregation, 5 GB shards, no force.
         public init() {}
     }
 
     /// What was done, for the report.
     public struct Summary: Sendable {
+        /// Rows of the base embeddings.
         public var oldRows: Int
+        /// Rows written (the new vocabulary).
         public var newRows: Int
+        /// Hidden size.
         public var hidden: Int
+        /// New tokens the old vocabulary has (their row copied).
         public var copied: Int
+        /// New tokens whose row combines their old sub-tokens' rows.
         public var aggregated: Int
         /// New ids that got the mean of all old rows.
         public var unmapped: [Int]
         /// Occurrence aggregation: ids absent from the map (plain mean used).
         public var occurrenceFallback: Int
+        /// The tensors initialised (embed_tokens, and lm_head when untied).
         public var modules: [String]
+        /// What changed in config.json (vocab_size, special ids).
         public var configNotes: [String]
+        /// Seconds spent mapping new tokens to old ids.
         public var mappingSeconds: Double
+        /// Seconds spent writing the output.
         public var writeSeconds: Double
     }
 
+    /// The provenance file written beside the weights.
     public static let provenanceName = "lep_vocab_init.json"
     static let embedName = TensorLayout.embedTokens
     static let headName = TensorLayout.lmHead

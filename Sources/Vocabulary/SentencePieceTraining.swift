@@ -13,12 +13,17 @@ public enum SentencePieceTraining {
 
     /// What to train.
     public struct Request: Sendable {
+        /// UTF-8 training text.
         public var corpus: String
+        /// BPE or Unigram.
         public var type: ModelType
+        /// Vocabulary size asked of spm_train.
         public var size: Int
         /// The model file (`x.model`) or its prefix (`x`).
         public var output: String
+        /// Replace an existing model file.
         public var force = false
+        /// What to train and where; `force` off.
         public init(corpus: String, type: ModelType, size: Int, output: String) {
             self.corpus = corpus
             self.type = type

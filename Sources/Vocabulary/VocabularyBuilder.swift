@@ -21,9 +21,12 @@ import Tokenizers
 ///   corpus (with the tokens their merges need, so every kept token stays reachable; a merge is kept
 ///   only if both parts and the result survive), then extended with the first `add` new pieces.
 public enum VocabularyBuilder {
+    /// The paper's vocabulary scenarios: replace the old vocabulary, extend it, or optimise a kept subset plus new pieces.
     public enum Mode: String, Sendable, CaseIterable { case replace, extend, optimize }
 
+    /// What to build.
     public struct Options: Sendable {
+        /// The scenario.
         public var mode: Mode
         /// optimize: corpus file (UTF-8 text).
         public var corpus: String?
@@ -31,7 +34,9 @@ public enum VocabularyBuilder {
         public var keep: Int = 64000
         /// optimize (and extend, when set): number of new pieces to consider, in the new tokenizer's order.
         public var add: Int?
+        /// Replace an existing output.
         public var force = false
+        /// Defaults for `mode`.
         public init(mode: Mode) { self.mode = mode }
     }
 
@@ -41,11 +46,13 @@ public enum VocabularyBuilder {
         public var files: [(String, [UInt8])]
         /// Ids in the new tokenizer (model vocabulary + added tokens).
         public var vocabularySize: Int
+        /// Ids of the old vocabulary.
         public var oldSize: Int
         /// Tokens appended (extend/optimize: new pieces; replace: old specials).
         public var appended: Int
         /// optimize: old tokens kept.
         public var kept: Int?
+        /// What the build did that the user should know (moved specials, skipped pieces).
         public var notes: [String]
     }
 

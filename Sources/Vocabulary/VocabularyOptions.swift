@@ -3,13 +3,18 @@ import Surgery
 /// What `lep vocab build` and a pipeline's `vocab_build` step ask for, parsed by one function
 /// (``init(parsing:)``) so both accept and refuse the same options (see `OptionValues`).
 public struct VocabularyBuildRequest: Sendable {
+    /// The old tokenizer (a model folder or tokenizer file).
     public var old: String
+    /// The new tokenizer.
     public var new: String
+    /// The output folder.
     public var output: String
+    /// The build options.
     public var options: VocabularyBuilder.Options
 
     /// The keys ``init(parsing:)`` reads: options with a value, then switches.
     public static let valueKeys = ["mode", "old", "new", "output", "corpus", "keep", "add"]
+    /// The switches it reads.
     public static let flagKeys = ["force"]
 
     /// Required: mode, old, new, output; `corpus` is required by mode optimize.
@@ -32,14 +37,20 @@ public struct VocabularyBuildRequest: Sendable {
 /// What `lep vocab init` and a pipeline's `vocab_init` step ask for, parsed by one function
 /// (``init(parsing:readingFiles:)``).
 public struct EmbeddingInitRequest: Sendable {
+    /// The base model folder.
     public var model: String
+    /// The new tokenizer.
     public var tokenizer: String
+    /// The output folder.
     public var output: String
+    /// The initialisation options.
     public var options: EmbeddingInitializer.Options
     /// The occurrence map file of `agg: occurrence`.
     public var occurrenceMap: String?
 
+    /// The keys it reads with a value.
     public static let valueKeys = ["model", "tokenizer", "output", "agg", "occurrence_map", "shard_size"]
+    /// The switches it reads.
     public static let flagKeys = ["force"]
 
     /// Required: model, tokenizer, output; `occurrence_map` exactly with `agg: occurrence`, loaded (and
