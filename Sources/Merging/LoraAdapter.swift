@@ -17,13 +17,19 @@ import TensorMath
 public final class LoraAdapter: @unchecked Sendable {
     /// One low-rank update.
     public struct Update: Sendable {
-        public let a: String  // adapter tensor name of A [r, in]
-        public let b: String  // adapter tensor name of B [out, r]
+        /// Adapter tensor name of A `[r, in]`.
+        public let a: String
+        /// Adapter tensor name of B `[out, r]`.
+        public let b: String
+        /// The rank r.
         public let rank: Int
+        /// The factor s = lora_alpha / r (rsLoRA: / √r).
         public let scale: Double
     }
 
+    /// The adapter folder.
     public let path: String
+    /// Its `adapter_model.safetensors`.
     public let checkpoint: Checkpoint
     /// Base tensor name → low-rank update.
     public let updates: [String: Update]

@@ -25,14 +25,19 @@ public struct MergeOptions: Sendable {
     package var wholeTensors = false
     /// Test hook: the first shard fails as on a full disk after this many bytes.
     package var failAfter: Int?
+    /// Defaults: 5 GB shards, no force.
     public init() {}
 }
 
 /// What a merge wrote.
 public struct MergeSummary: Sendable {
+    /// Tensors written.
     public let tensors: Int
+    /// Safetensors shards written.
     public let shards: Int
+    /// Tensor bytes written.
     public let bytes: Int
+    /// Files copied from the base (config, tokenizer, ...).
     public let carriedFiles: [String]
 }
 
@@ -51,6 +56,7 @@ public enum MergeExecutor {
     /// Name of the provenance file written next to the shards.
     public static let provenanceName = "lep_merge.json"
 
+    /// Merges every tensor of `plan` into `path` (atomically: a temporary sibling renamed at the end); `progress` gets (tensors done, total).
     public static func run(_ plan: MergePlan, output path: String, options: MergeOptions, progress: ((Int, Int) -> Void)? = nil) throws -> MergeSummary {
         let inputs = plan.sources.map { $0.checkpoint.directory } + plan.sources.compactMap { $0.ref.adapter }
         let output = try AtomicOutputDirectory(target: path, force: options.force, inputs: inputs)

@@ -29,6 +29,7 @@ public struct MergeJob: @unchecked Sendable {
     /// Result.
     public let output: UnsafeMutableBufferPointer<Float>
 
+    /// Elements of the output (and of every input).
     public var count: Int { output.count }
 }
 
@@ -66,6 +67,7 @@ extension MergeMethod {
 
 /// Every merge method, in the order `lep methods` lists them.
 public enum MethodRegistry {
+    /// The methods.
     public static let all: [any MergeMethod] = [
         LinearMerge(), TaskArithmeticMerge(), TiesMerge(), DareLinearMerge(), DareTiesMerge(),
         BreadcrumbsMerge(), BreadcrumbsTiesMerge(), DellaMerge(), DellaLinearMerge(),

@@ -11,12 +11,15 @@ public struct MergePlan: @unchecked Sendable {
     public struct TensorTask: Sendable {
         /// Output tensor name.
         public let name: String
+        /// Output shape.
         public let shape: [Int]
+        /// Output dtype.
         public let outDtype: DType
         /// Base tensor (source index into `sources`, tensor name), for methods with a base.
         public let base: (source: Int, tensor: String)?
         /// Non-base inputs (source index, tensor name).
         public let inputs: [(source: Int, tensor: String)]
+        /// The method's parameters for this tensor (per model and global).
         public let parameters: ResolvedParameters
         /// Layer position t ∈ [0, 1] used for gradients.
         public let t: Double
@@ -24,10 +27,13 @@ public struct MergePlan: @unchecked Sendable {
         public let rowMaps: [Int: [Int?]]
     }
 
+    /// The recipe planned.
     public let recipe: Recipe
+    /// Its merge method.
     public let method: any MergeMethod
     /// Every opened model; `sources[0]` is the base (or the first model without a base).
     public let sources: [ModelSource]
+    /// One task per output tensor, in output order.
     public let tasks: [TensorTask]
     /// config.json of the output.
     public let outputConfig: JSONObject?

@@ -13,9 +13,11 @@ public final class ModelSource: @unchecked Sendable {
     public let role: String
     /// The reference as written.
     public let ref: Recipe.ModelRef
+    /// The opened checkpoint (of the base model when `adapter` is set).
     public let checkpoint: Checkpoint
     /// config.json as parsed (nil when absent).
     public let config: JSONObject?
+    /// A PEFT adapter applied on the fly (`model+adapter` in the recipe).
     public let adapter: LoraAdapter?
 
     /// Opens `ref` and its adapter, validating the adapter against the model.

@@ -19,9 +19,13 @@ import Glibc
 /// endian bytes split into byte planes (all first bytes, then all second bytes, …), which makes
 /// bf16/f32 deltas compress far better. The tuned model's config and tokenizer files are carried too.
 public enum TaskVector {
+    /// The manifest file of a task vector folder.
     public static let manifestName = "task_vector.json"
+    /// The zstd blob holding every δ.
     public static let blobName = "task_vector.zst"
+    /// The manifest's `format`.
     public static let format = "lep-task-vector"
+    /// The manifest's format version.
     public static let version = 1
 
     /// Options of `diff`.
@@ -32,13 +36,17 @@ public enum TaskVector {
         public var dtype: DType?
         /// zstd level.
         public var level: Int32 = 3
+        /// Replace an existing output.
         public var force = false
+        /// Recorded in the manifest.
         public var toolVersion = "unknown"
+        /// Defaults.
         public init() {}
     }
 
     /// What `diff` wrote.
     public struct DiffSummary: Sendable {
+        /// Tensors stored.
         public let tensors: Int
         /// Uncompressed bytes of δ in its storage dtype.
         public let rawBytes: Int
@@ -46,6 +54,7 @@ public enum TaskVector {
         public let compressedBytes: Int
         /// Bytes of the tuned model's tensors.
         public let tunedBytes: Int
+        /// Tuned model bytes per blob byte.
         public var ratio: Double { compressedBytes > 0 ? Double(tunedBytes) / Double(compressedBytes) : 0 }
     }
 
@@ -112,9 +121,13 @@ public enum TaskVector {
 
     /// Options of `apply`.
     public struct ApplyOptions: Sendable {
+        /// The factor on δ: BASE + scale·δ.
         public var scale: Double = 1
+        /// Largest output shard in bytes; nil writes one file.
         public var maxShardBytes: Int? = 5_000_000_000
+        /// Replace an existing output.
         public var force = false
+        /// Defaults.
         public init() {}
     }
 
