@@ -30,12 +30,10 @@ public struct OutputAssembly: Sendable {
         // Map an instruct id to the output id of the same string.
         func remap(_ id: Int, _ place: String) throws(SurgeryError) -> Int {
             guard let s = inst.tokenizer.token(for: id) else {
-                throw .propagation(stage: "special tokens", reason: "\(place) = \(id) is not an id of the instruct tokenizer")
+                throw .specialTokenIdUnknown(place: place, id: id)
             }
             guard let o = vocabulary.id(for: s) else {
-                throw .propagation(
-                    stage: "special tokens",
-                    reason: "\(place) = \(id) ('\(s)') is not a token of the output tokenizer (the donor vocabulary lacks it and it is not an added token of instruct); add it to the donor tokenizer")
+                throw .specialTokenNotInOutput(place: place, id: id, token: s)
             }
             if o != id { remapped.append("\(place) \(id) → \(o)") }
             return o
@@ -84,7 +82,7 @@ public struct OutputAssembly: Sendable {
         func check(_ v: JSONValue, _ place: String) throws(SurgeryError) {
             let s: String? = v.string ?? v["content"]?.string
             if let s, vocabulary.id(for: s) == nil {
-                throw .propagation(stage: "special tokens", reason: "\(place) '\(s)' of the instruct tokenizer is not a token of the output tokenizer; add it to the donor tokenizer")
+                throw .specialTokenNotInOutput(place: place, id: nil, token: s)
             }
             for e in v.array ?? [] { try check(e, place) }
         }

@@ -62,6 +62,11 @@ public enum SurgeryError: Error, Equatable, Sendable {
     case tokenizerLargerThanEmbeddings(role: String, model: String, ids: Int, rows: Int)
     /// Propagation: the fit found no row pairs, or its solution X has non-finite entries.
     case fitFailed(tensor: String?, reason: String)
+    /// Propagation: a special-token id (`place`: the config key that holds it) is not an id of the instruct tokenizer.
+    case specialTokenIdUnknown(place: String, id: Int)
+    /// Propagation: an instruct special token (`place`: where it is named; `id`: its instruct id when the
+    /// place holds an id) is not a single token of the output vocabulary.
+    case specialTokenNotInOutput(place: String, id: Int?, token: String)
 }
 
 extension SurgeryError: CustomStringConvertible {
@@ -99,6 +104,11 @@ extension SurgeryError: CustomStringConvertible {
         case .tokenizerLargerThanEmbeddings(let role, let m, let ids, let rows):
             "propagate (pre-flight): \(role) tokenizer has \(ids) ids but 'model.embed_tokens.weight' has only \(rows) rows: the tokenizer in \(m) does not belong to these weights"
         case .fitFailed(let t, let r): "propagate (least squares): " + (t.map { "\($0): " } ?? "") + r
+        case .specialTokenIdUnknown(let place, let id): "propagate (special tokens): \(place) = \(id) is not an id of the instruct tokenizer"
+        case .specialTokenNotInOutput(let place, let id?, let s):
+            "propagate (special tokens): \(place) = \(id) ('\(s)') is not a token of the output tokenizer (the donor vocabulary lacks it and it is not an added token of instruct); add it to the donor tokenizer"
+        case .specialTokenNotInOutput(let place, nil, let s):
+            "propagate (special tokens): \(place) '\(s)' of the instruct tokenizer is not a token of the output tokenizer; add it to the donor tokenizer"
         }
     }
 }

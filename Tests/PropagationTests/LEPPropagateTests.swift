@@ -234,7 +234,7 @@ import Vocabulary
             #expect("\(error)".contains(contains), "\(error)")
             if propagationError {
                 switch error {
-                case .propagation, .missingEmbedding, .incompatibleEmbeddings, .tokenizerLargerThanEmbeddings, .fitFailed: break
+                case .propagation, .missingEmbedding, .incompatibleEmbeddings, .tokenizerLargerThanEmbeddings, .fitFailed, .specialTokenIdUnknown, .specialTokenNotInOutput: break
                 default: Issue.record("not a propagation refusal: \(error)")
                 }
             }
@@ -258,5 +258,14 @@ import Vocabulary
     @Test func unmappableSpecialRefused() {
         let tok = Self.ref("bl")["bad_eos_token"] as! String
         Self.expectRefused("bl", instruct: "bad_instruct_special", contains: "'\(tok)') is not a token of the output tokenizer")
+    }
+    @Test func unmappableSpecialIsATypedRefusal() throws {
+        let tok = Self.ref("bl")["bad_eos_token"] as! String
+        var o = Propagator.Options(base: Self.path("bl", "base"), instruct: Self.path("bl", "bad_instruct_special"), donor: Self.path("bl", "donor"), output: Self.tempOut())
+        o.mode = .conversion
+        #expect { try Propagator.run(o) } throws: { e in
+            guard case SurgeryError.specialTokenNotInOutput(_, _, let token) = e else { return false }
+            return token == tok
+        }
     }
 }
