@@ -21,3 +21,29 @@ enum ErrorWording {
         }
     }
 }
+
+/// The command line as input to a library's shared options parser (`Propagator.Options(parsing:)`,
+/// `VocabularyBuildRequest`, …), which pipeline steps use too.
+enum SharedOptions {
+    /// The flags under the parsers' neutral keys (`occurrence_map` ← `--occurrence-map`); `output` when
+    /// the command took it positionally.
+    static func values(_ args: Arguments, valueKeys: [String], flagKeys: [String], output: String? = nil) -> OptionValues {
+        func flagName(_ key: String) -> String { String(ErrorWording.flag(key).dropFirst(2)) }
+        var values: [String: String] = [:]
+        for k in valueKeys { if let v = args.value(flagName(k)) { values[k] = v } }
+        if let output { values["output"] = output }
+        return OptionValues(values: values, flags: Set(flagKeys.filter { args.flag(flagName($0)) }))
+    }
+
+    /// A parser's result; its refusal of an option is a usage error naming the flag (exit 64), except for
+    /// options naming a file that cannot be read (`inputFileKeys`), a failure of the input (exit 1).
+    static func parsed<T>(inputFileKeys: Set<String> = [], _ parse: () throws(SurgeryError) -> T) throws -> T {
+        switch Result(catching: parse) {
+        case .success(let v): return v
+        case .failure(.invalidOption(let key, let reason)) where inputFileKeys.contains(key):
+            throw CommandFailure("\(ErrorWording.flag(key)): \(reason)")
+        case .failure(.invalidOption(let key, let reason)): throw UsageError("\(ErrorWording.flag(key)): \(reason)")
+        case .failure(let e): throw e
+        }
+    }
+}

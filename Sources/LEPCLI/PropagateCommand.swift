@@ -84,13 +84,11 @@ enum PropagateCommand: Command {
         }
         guard let output = args.value("output") else { throw UsageError("-o OUT (or --output OUT) is required") }
         guard args.positionals.isEmpty else { throw UsageError("unexpected arguments: \(args.positionals.joined(separator: " "))") }
-        // One parser for the command line and pipeline steps (Propagator.Options(parsing:)); its refusals
-        // name the option neutrally and are worded here as the flag the user typed.
-        func flagName(_ key: String) -> String { String(ErrorWording.flag(key).dropFirst(2)) }
-        var values: [String: String] = [:]
-        for k in Propagator.Options.valueKeys { if let v = args.value(flagName(k)) { values[k] = v } }
-        let flags = Set(Propagator.Options.flagKeys.filter { args.flag(flagName($0)) })
-        let o = try parse(OptionValues(values: values, flags: flags))
+        // One parser for the command line and pipeline steps; its refusals are worded as the flag typed.
+        let values = SharedOptions.values(args, valueKeys: Propagator.Options.valueKeys, flagKeys: Propagator.Options.flagKeys)
+        let o = try SharedOptions.parsed(inputFileKeys: ["chat_template"]) { () throws(SurgeryError) in
+            try Propagator.Options(parsing: values, toolVersion: LEPTool.version)
+        }
         let start = Terminal.now()
         let stage = StageLog("propagate")
         let r = try Propagator.run(o) { s, f in stage.enter(s, fraction: f) }
@@ -138,21 +136,6 @@ enum PropagateCommand: Command {
         if !r.meanFilledRows.isEmpty { Terminal.out("  \(r.meanFilledRows.count) rows filled with the mean row: \(r.meanFilledRows.prefix(10).map(String.init).joined(separator: ", "))") }
         Terminal.out("wrote \(output) in \(Format.fixed(seconds, 2)) s")
         return 0
-    }
-}
-
-extension PropagateCommand {
-    /// The shared parser's options; a refusal becomes a usage error naming the flag (an unreadable chat
-    /// template file is a failure of the input, exit 1).
-    static func parse(_ values: OptionValues) throws -> Propagator.Options {
-        let result = Result { () throws(SurgeryError) in try Propagator.Options(parsing: values, toolVersion: LEPTool.version) }
-        switch result {
-        case .success(let o): return o
-        case .failure(.invalidOption(let key, let reason)) where key == "chat_template":
-            throw CommandFailure("\(ErrorWording.flag(key)): \(reason)")
-        case .failure(.invalidOption(let key, let reason)): throw UsageError("\(ErrorWording.flag(key)): \(reason)")
-        case .failure(let e): throw e
-        }
     }
 }
 

@@ -75,26 +75,9 @@ enum VocabCommand: Command {
         }
     }
 
-    /// The command line's options under the shared parsers' neutral keys (`occurrence_map` ← `--occurrence-map`).
-    static func optionValues(_ args: Arguments, output: String, _ valueKeys: [String], _ flagKeys: [String]) -> OptionValues {
-        func flagName(_ key: String) -> String { String(ErrorWording.flag(key).dropFirst(2)) }
-        var values: [String: String] = [:]
-        for k in valueKeys { if let v = args.value(flagName(k)) { values[k] = v } }
-        values["output"] = output
-        return OptionValues(values: values, flags: Set(flagKeys.filter { args.flag(flagName($0)) }))
-    }
-
-    /// A shared parser's result; its refusals of an option are usage errors naming the flag.
-    static func parsed<T>(_ parse: () throws(SurgeryError) -> T) throws -> T {
-        switch Result(catching: parse) {
-        case .success(let v): return v
-        case .failure(.invalidOption(let key, let reason)): throw UsageError("\(ErrorWording.flag(key)): \(reason)")
-        case .failure(let e): throw e
-        }
-    }
-
     static func build(_ args: Arguments, output: String) throws -> Int32 {
-        let request = try parsed { () throws(SurgeryError) in try VocabularyBuildRequest(parsing: optionValues(args, output: output, VocabularyBuildRequest.valueKeys, VocabularyBuildRequest.flagKeys))
+        let request = try SharedOptions.parsed { () throws(SurgeryError) in
+            try VocabularyBuildRequest(parsing: SharedOptions.values(args, valueKeys: VocabularyBuildRequest.valueKeys, flagKeys: VocabularyBuildRequest.flagKeys, output: output))
         }
         let (old, new, o, mode) = (request.old, request.new, request.options, request.options.mode)
         try AtomicOutputDirectory.check(target: output, force: args.flag("force"), inputs: [old, new])
@@ -119,7 +102,9 @@ enum VocabCommand: Command {
     }
 
     static func initialise(_ args: Arguments, output: String) throws -> Int32 {
-        let request = try parsed { () throws(SurgeryError) in try EmbeddingInitRequest(parsing: optionValues(args, output: output, EmbeddingInitRequest.valueKeys, EmbeddingInitRequest.flagKeys)) }
+        let request = try SharedOptions.parsed { () throws(SurgeryError) in
+            try EmbeddingInitRequest(parsing: SharedOptions.values(args, valueKeys: EmbeddingInitRequest.valueKeys, flagKeys: EmbeddingInitRequest.flagKeys, output: output))
+        }
         let (model, tok, o) = (request.model, request.tokenizer, request.options)
         try AtomicOutputDirectory.check(target: output, force: o.force, inputs: [model, tok])
         let progress = Progress("vocab init")
