@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "Tokenizers", dependencies: ["Support", "LEPJSON", "CSentencePiece"]),
         .target(name: "Models", dependencies: ["Support", "LEPJSON", "SafeTensors", "TensorMath"]),
         // llama.cpp's GGUF format (reader, writer, quantisation blocks) and conversions to and from HF.
-        .target(name: "GGUF", dependencies: ["SafeTensors", "TensorMath"]),
+        .target(name: "GGUF", dependencies: ["Support", "SafeTensors", "TensorMath"]),
         .target(name: "GGUFConversion", dependencies: ["Support", "GGUF", "LEPJSON", "SafeTensors", "TensorMath", "Tokenizers", "Models"]),
         // Checkpoint surgery, split by concept (lowest first): the shared error type, recipe formats,
         // merging, vocabularies, LEP propagation, pipelines over all of them.

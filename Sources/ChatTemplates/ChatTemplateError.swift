@@ -12,18 +12,26 @@ public enum ChatTemplateError: Error, Equatable, Sendable, CustomStringConvertib
     case templateRaised(template: String, line: Int, column: Int, message: String)
     /// The messages cannot be rendered as asked (empty conversation, unfinished turn not found, ...).
     case chatInput(String)
-    /// `--chat-format` named a format that does not exist.
+    /// A built-in chat format was named that does not exist.
     case unknownChatFormat(String)
 
-    public var description: String {
-        let fix = " (pass a template file with --chat-template FILE, or pick a built-in format with --chat-format llama3|mistral|chatml|openchat)"
+    /// Whether the fix is another template: the template itself cannot be parsed or rendered.
+    public var fixIsAnotherTemplate: Bool {
+        switch self {
+        case .templateSyntax, .templateUnsupported, .templateRuntime: true
+        case .templateRaised, .chatInput, .unknownChatFormat: false
+        }
+    }
+
+    /// The message without the fix that ``fixIsAnotherTemplate`` implies.
+    public var problem: String {
         switch self {
         case .templateSyntax(let t, let l, let c, let m):
-            return "chat template \(t), line \(l), column \(c): syntax error: \(m)" + fix
+            return "chat template \(t), line \(l), column \(c): syntax error: \(m)"
         case .templateUnsupported(let t, let l, let c, let construct):
-            return "chat template \(t), line \(l), column \(c): unsupported Jinja construct \(construct)" + fix
+            return "chat template \(t), line \(l), column \(c): unsupported Jinja construct \(construct)"
         case .templateRuntime(let t, let l, let c, let m):
-            return "chat template \(t), line \(l), column \(c): \(m)" + fix
+            return "chat template \(t), line \(l), column \(c): \(m)"
         case .templateRaised(let t, let l, let c, let m):
             return "chat template \(t), line \(l), column \(c): the template rejected the conversation: \(m)"
         case .chatInput(let m):
@@ -31,5 +39,10 @@ public enum ChatTemplateError: Error, Equatable, Sendable, CustomStringConvertib
         case .unknownChatFormat(let name):
             return "unknown chat format '\(name)': choose one of " + ChatFormat.allCases.map(\.rawValue).joined(separator: ", ")
         }
+    }
+
+    /// The message with the fix, worded neutrally (the command line names its flags instead).
+    public var description: String {
+        problem + (fixIsAnotherTemplate ? " (give another chat template file, or pick a built-in chat format: \(ChatFormat.allCases.map(\.rawValue).joined(separator: "|")))" : "")
     }
 }

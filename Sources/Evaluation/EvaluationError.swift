@@ -15,8 +15,10 @@ public enum EvaluationError: Error, Equatable, Sendable, CustomStringConvertible
     case report(String)
     /// A model or its tokenizer cannot be opened or run (the Models/Tokenizers error, as text).
     case model(path: String, message: String)
-    /// A task cannot run on the given models or data (no chat template, vocabularies differ, ...).
+    /// A task cannot run on the given models or data (vocabularies differ, ...).
     case task(name: String, message: String)
+    /// A chat task needs a chat template and model `model` (at `path`) has none.
+    case noChatTemplate(task: String, model: String, path: String)
 
     public var description: String {
         switch self {
@@ -32,7 +34,17 @@ public enum EvaluationError: Error, Equatable, Sendable, CustomStringConvertible
             return "model \(path): \(m)"
         case .task(let name, let m):
             return "task \(name): \(m)"
+        case .noChatTemplate(let task, let model, let path):
+            return
+                "task \(task): \(Self.noChatTemplateProblem(model: model, path: path)); give a chat template file or pick a built-in chat format (\(ChatFormat.allCases.map(\.rawValue).joined(separator: "|")))"
         }
+    }
+}
+
+extension EvaluationError {
+    /// What ``noChatTemplate(task:model:path:)`` reports, without the fix.
+    public static func noChatTemplateProblem(model: String, path: String) -> String {
+        "model \(model) (\(path)) has no chat template (no chat_template.jinja, no chat_template in tokenizer_config.json)"
     }
 }
 

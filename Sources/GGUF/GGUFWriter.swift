@@ -1,3 +1,5 @@
+import Support
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -84,7 +86,7 @@ public struct GGUFWriter: Sendable {
     /// Writes the file to `path`. `data(i)` returns the bytes of tensor `i` (exactly its size), in order.
     /// An existing `path` is replaced only with `force`.
     public func write(to path: String, force: Bool, data: (Int) throws -> [UInt8]) throws {
-        if access(path, F_OK) == 0 && !force { throw GGUFError.conversion(path: path, reason: "already exists; choose another output or pass --force to replace it") }
+        if access(path, F_OK) == 0 && !force { throw FileError.outputExists(path: path) }
         let (header, _) = try headerBytes()
         let slash = path.lastIndex(of: "/")
         let dir = slash.map { String(path[..<$0]) } ?? "."

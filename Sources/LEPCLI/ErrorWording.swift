@@ -1,7 +1,10 @@
+import ChatTemplates
+import Evaluation
 import Models
 import SafeTensors
 import Support
 import Surgery
+import Tokenizers
 
 /// How the command line words library errors that name an option: the libraries name it neutrally
 /// (`alpha_scale`, the `force` option), the user typed a flag (`--alpha-scale`, `--force`).
@@ -17,8 +20,22 @@ enum ErrorWording {
         case SurgeryError.output(let e): return describe(e)
         case SafeTensorsError.file(let e): return describe(e)
         case FileError.outputExists(let path): return "\(path) already exists; choose another output or pass --force to replace it"
+        case let e as ChatTemplateError: return chatTemplate(e)
+        case EvaluationError.chatTemplate(let e): return chatTemplate(e)
+        case EvaluationError.noChatTemplate(let task, let model, let path):
+            return "task \(task): \(EvaluationError.noChatTemplateProblem(model: model, path: path)); pass --chat-template FILE or --chat-format \(formats)"
+        case TokenizerError.chatTemplateNotChosen(let path, let names):
+            return "\(path): the model has several chat templates and no default (\(names.joined(separator: ", "))); choose one with --chat-template-name"
         default: return "\(error)"
         }
+    }
+
+    /// The built-in chat formats, as `--chat-format` takes them.
+    static var formats: String { ChatFormat.allCases.map(\.rawValue).joined(separator: "|") }
+
+    /// A chat template error with its fix worded as flags.
+    static func chatTemplate(_ e: ChatTemplateError) -> String {
+        e.problem + (e.fixIsAnotherTemplate ? " (pass a template file with --chat-template FILE, or pick a built-in format with --chat-format \(formats))" : "")
     }
 }
 

@@ -121,7 +121,7 @@ public enum MergeExecutor {
             do {
                 try writerBox.value.writeTensors { _, stream in
                     while stream.written < stream.expected {
-                        guard let block = pipe.next() else { throw SurgeryError.io("merge stopped before the output was complete") }
+                        guard let block = pipe.next() else { throw SurgeryError.output(.writerMisuse("the merge stopped before the output was complete")) }
                         try stream.write(UnsafeRawBufferPointer(start: block.bytes, count: block.count))
                         pipe.release(block)
                     }

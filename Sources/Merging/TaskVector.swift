@@ -232,19 +232,19 @@ final class RawFile {
     init(path: String) throws(SurgeryError) {
         self.path = path
         fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw .io("\(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw .output(.writeFailed(path: path, reason: String(cString: strerror(errno)))) }
     }
     deinit { if fd >= 0 { Glibc.close(fd) } }
     func write(_ bytes: [UInt8]) throws(SurgeryError) {
         var done = 0
         while done < bytes.count {
             let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, $0.count - done) }
-            if n < 0 { if errno == EINTR { continue }; throw .io("\(path): \(String(cString: strerror(errno)))") }
+            if n < 0 { if errno == EINTR { continue }; throw .output(.writeFailed(path: path, reason: String(cString: strerror(errno)))) }
             done += n
         }
     }
     func close() throws(SurgeryError) {
-        if fsync(fd) != 0 || Glibc.close(fd) != 0 { fd = -1; throw .io("\(path): \(String(cString: strerror(errno)))") }
+        if fsync(fd) != 0 || Glibc.close(fd) != 0 { fd = -1; throw .output(.writeFailed(path: path, reason: String(cString: strerror(errno)))) }
         fd = -1
     }
 }

@@ -31,11 +31,11 @@ enum ExternalCommand {
         var pid = pid_t()
         let rc = search ? posix_spawnp(&pid, argv[0], nil, nil, &cargs, environ) : posix_spawn(&pid, argv[0], nil, nil, &cargs, environ)
         guard rc == 0 else {
-            throw .io("cannot start '\(argv[0])': \(String(cString: strerror(rc)))" + (search ? " (is it installed and on PATH?)" : ""))
+            throw .externalCommand(command: argv[0], reason: "cannot start '\(argv[0])': \(String(cString: strerror(rc)))" + (search ? " (is it installed and on PATH?)" : ""))
         }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
-            guard errno == EINTR else { throw .io("waiting for '\(argv[0])' failed: \(String(cString: strerror(errno)))") }
+            guard errno == EINTR else { throw .externalCommand(command: argv[0], reason: "waiting for '\(argv[0])' failed: \(String(cString: strerror(errno)))") }
         }
         // The wait status layout of Linux (WIFEXITED / WEXITSTATUS / WTERMSIG, which Swift does not import).
         return status & 0x7f == 0 ? .exited((status >> 8) & 0xff) : .signalled(status & 0x7f)

@@ -136,11 +136,11 @@ extension Pipeline {
                 try runStep(s, toolVersion: toolVersion, log: log)
                 finished(s)
             } catch let e as SurgeryError {
-                throw .io("pipeline \(path), \(s.label) (\(s.type.rawValue)): \(Self.worded(e, step: s))")
+                throw .pipelineStep(pipeline: path, step: s.label, type: s.type.rawValue, reason: "\(Self.worded(e, step: s))")
             } catch let e as FileError {
-                throw .io("pipeline \(path), \(s.label) (\(s.type.rawValue)): \(Self.worded(.output(e), step: s))")
+                throw .pipelineStep(pipeline: path, step: s.label, type: s.type.rawValue, reason: "\(Self.worded(.output(e), step: s))")
             } catch {
-                throw .io("pipeline \(path), \(s.label) (\(s.type.rawValue)): \(error)")
+                throw .pipelineStep(pipeline: path, step: s.label, type: s.type.rawValue, reason: "\(error)")
             }
         }
         return .completed
@@ -213,10 +213,12 @@ extension Pipeline {
             log("  $ " + command.text)
             let status = try ExternalCommand.run(command)
             guard status == .exited(0) else {
-                throw SurgeryError.io("the command \(status.phrase); its own messages above say why (fix it, then re-run with --from \(s.name))")
+                throw SurgeryError.externalCommand(
+                    command: command.text, reason: "the command \(status.phrase); its own messages above say why (fix it, then re-run with --from \(s.name))")
             }
             if let out = s.output, !PathUtilities.exists(out) {
-                throw SurgeryError.io("the command exited with status 0 but its output '\(out)' does not exist; make the command write it, or correct 'output'")
+                throw SurgeryError.externalCommand(
+                    command: command.text, reason: "the command exited with status 0 but its output '\(out)' does not exist; make the command write it, or correct 'output'")
             }
         }
     }

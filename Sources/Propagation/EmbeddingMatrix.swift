@@ -19,7 +19,7 @@ public struct EmbeddingMatrix: Sendable {
     /// Wraps `view`, which must be a 2-D float tensor.
     public init(view: TensorView, role: String) throws(SurgeryError) {
         guard view.shape.count == 2, view.shape[0] > 0, view.shape[1] > 0 else {
-            throw .propagation(stage: "pre-flight", reason: "\(role) tensor '\(view.name)' has shape \(view.shape); an embedding must be [V, h]")
+            throw .notAnEmbedding(role: role, tensor: view.name, shape: view.shape)
         }
         guard view.dtype.floatStorage != nil else {
             throw .unsupportedDType(tensor: view.name, model: role, dtype: view.dtype.rawValue)

@@ -106,7 +106,7 @@ public struct LoraDonor: @unchecked Sendable {
         } catch let e as SurgeryError {
             throw e
         } catch {
-            throw .propagation(stage: "LoRA donor", reason: "writing the merged donor rows to \(path): \(error)")
+            throw .loraDonorRows(path: path, reason: "writing the merged donor rows: \(error)")
         }
     }
 

@@ -57,11 +57,7 @@ public struct OutputAssembly: Sendable {
         // tokenizer.json: the donor's plus the appended extras.
         if !vocabulary.extras.isEmpty {
             guard var tj = try OutputAssembly.readObject(donorDir + "/tokenizer.json") else {
-                throw .propagation(
-                    stage: "output tokenizer",
-                    reason:
-                        "the instruct tokenizer has \(vocabulary.extras.count) added tokens the donor lacks (first '\(vocabulary.extras[0].token.content)') and the donor has no tokenizer.json to append them to"
-                )
+                throw .addedTokensWithoutTokenizerJSON(count: vocabulary.extras.count, first: vocabulary.extras[0].token.content)
             }
             var added = tj["added_tokens"]?.array ?? []
             for e in vocabulary.extras { added.append(OutputAssembly.addedTokenJSON(e.token, id: e.outputId)) }
@@ -98,7 +94,7 @@ public struct OutputAssembly: Sendable {
         tc["chat_template"] = nil
         var templates: ChatTemplateSet?
         do { templates = try ChatTemplateSet.load(directory: instDir) } catch {
-            throw .propagation(stage: "chat template", reason: error.description)
+            throw .unreadableChatTemplates(reason: error.description)
         }
         if let chatTemplate {
             var set = templates ?? ChatTemplateSet(templates: [], storage: .tokenizerConfigString)
@@ -131,9 +127,9 @@ public struct OutputAssembly: Sendable {
 
     static func readObject(_ path: String) throws(SurgeryError) -> JSONObject? {
         guard PathUtilities.exists(path) else { return nil }
-        guard let bytes = WholeFile.bytes(path) else { throw .propagation(stage: "output files", reason: "\(path): cannot read") }
+        guard let bytes = WholeFile.bytes(path) else { throw .unreadableModelFile(path: path, reason: "cannot read") }
         guard let v = try? JSONParser.parse(bytes, duplicateKeys: .lastWins), let o = v.object else {
-            throw .propagation(stage: "output files", reason: "\(path): not a JSON object")
+            throw .unreadableModelFile(path: path, reason: "not a JSON object")
         }
         return o
     }

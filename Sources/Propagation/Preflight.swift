@@ -141,9 +141,7 @@ public struct PropagationInputs: @unchecked Sendable {
             }
         }
         guard mismatches == 0 else {
-            throw .propagation(
-                stage: "pre-flight",
-                reason: "base and instruct tokenizers disagree on \(mismatches) of the base's \(common) ids (\(example)); the instruct model must be fine-tuned from the base with its vocabulary")
+            throw .tokenizersDisagree(mismatches: mismatches, common: common, example: example)
         }
         if checkDonorLayers { warnings += PropagationInputs.compareLayers(base: self.base, donor: self.donor, skip: Set([Self.embedName, Self.headName])) }
         lora = isAdapter ? try LoraDonor(adapter: donor, donorBase: self.donor, instruct: self.instruct, tied: tied) : nil
@@ -160,7 +158,7 @@ public struct PropagationInputs: @unchecked Sendable {
     public mutating func materializeLoraDonorRows(at path: String) throws(SurgeryError) {
         guard let lora else { return }
         try lora.writeMergedRows(to: path, modules: modules, donorBase: donor.checkpoint)
-        do { loraDonorRows = try Checkpoint(path: path) } catch { throw .propagation(stage: "LoRA donor", reason: "\(path): \(error)") }
+        do { loraDonorRows = try Checkpoint(path: path) } catch { throw .loraDonorRows(path: path, reason: "\(error)") }
     }
 
     /// The donor rows of embedding tensor `name`: the merged LoRA donor rows when the adapter changes

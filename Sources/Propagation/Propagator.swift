@@ -316,7 +316,7 @@ public enum Propagator {
         } catch let e as FileError {
             out.abort(); throw .output(e)
         } catch {
-            out.abort(); throw .propagation(stage: "output", reason: "\(error)")
+            out.abort(); throw .io("propagate (output): \(error)")
         }
     }
 
@@ -486,7 +486,7 @@ public enum Propagator {
             let w = try SafeTensorsWriter(path: path, tensors: tensors.map(\.0), metadata: ["format": "lep-fit"])
             for spec in w.order { try w.writeTensor(spec.name) { stream in try byName[spec.name]!.withUnsafeBytes { try stream.write($0) } } }
             try w.finish()
-        } catch { throw .propagation(stage: "save fit", reason: "\(path): \(error)") }
+        } catch { throw .saveFit(path: path, reason: "\(error)") }
     }
 
     static func monotonicSeconds() -> Double {

@@ -44,7 +44,7 @@ enum ReferenceCompat {
             var row = [Double](repeating: 0, count: h)
             for j in unionIds(old: instruct, new: donor, newCount: donorCount) {
                 guard j < S.rows, j < T.rows else {
-                    throw .propagation(stage: "row pairs", reason: "union: instruct id \(j) (\(instruct.token(for: j) ?? "?")) has no base row (base has \(S.rows)); the reference code fails here too")
+                    throw .referenceCodeFails(reason: "union: instruct id \(j) (\(instruct.token(for: j) ?? "?")) has no base row (base has \(S.rows)); the reference code fails here too")
                 }
                 row.withUnsafeMutableBufferPointer { S.row(j, into: $0.baseAddress!) }
                 p.a += row
@@ -114,7 +114,7 @@ enum ReferenceCompat {
                     sub = specialEncode(piece, old: old, byteLevel: byteLevel, shift: shift)
                 }
                 guard !sub.isEmpty else {
-                    throw .propagation(stage: "row pairs", reason: "token \(i) '\(piece)' re-tokenises to nothing; the reference code fails on it (torch.stack)")
+                    throw .referenceCodeFails(reason: "token \(i) '\(piece)' re-tokenises to nothing; the reference code fails on it (torch.stack)")
                 }
                 if let bad = sub.first(where: { $0 < 0 || $0 >= rows }) { throw noRow(bad, old, rows, piece) }
                 ra = aggregate(sub, probabilities, S, aggregation)
@@ -128,7 +128,7 @@ enum ReferenceCompat {
     }
 
     static func noRow(_ j: Int, _ old: any Tokenizer, _ rows: Int, _ piece: String) -> SurgeryError {
-        .propagation(stage: "row pairs", reason: "'\(piece)' needs old id \(j) (\(old.token(for: j) ?? "?")), but the base/instruct embeddings have \(rows) rows; the reference code fails here too")
+        .referenceCodeFails(reason: "'\(piece)' needs old id \(j) (\(old.token(for: j) ?? "?")), but the base/instruct embeddings have \(rows) rows; the reference code fails here too")
     }
 
     /// Row `j` as float32 (exact for bf16/f16/f32 rows).

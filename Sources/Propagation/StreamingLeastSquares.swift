@@ -254,7 +254,7 @@ public final class StreamingLeastSquares {
                     }
                 }
             }
-            guard rc == 0 else { throw .propagation(stage: "least squares", reason: "the SVD solver dgelsd did not converge (info \(rc))") }
+            guard rc == 0 else { throw .fitFailed(tensor: nil, reason: "the SVD solver dgelsd did not converge (info \(rc))") }
             rank = Int(r)
         }
         // Residual from the moments: ‖AX − B‖² = ‖B‖² − 2⟨X, C⟩ + ⟨X, G·X⟩.
@@ -328,7 +328,7 @@ public final class StreamingLeastSquares {
                 }
             }
         }
-        guard info == 0 else { throw .propagation(stage: "least squares", reason: "dgelsy failed (info \(info))") }
+        guard info == 0 else { throw .fitFailed(tensor: nil, reason: "dgelsy failed (info \(info))") }
         let x = Array(bm[0..<(k * m)])
         // ‖A·X − B‖ / ‖B‖ in row blocks.
         var num = 0.0, den = 0.0

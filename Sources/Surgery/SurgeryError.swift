@@ -47,12 +47,10 @@ public enum SurgeryError: Error, Equatable, Sendable {
     case invalidOption(option: String, reason: String)
     /// Writing the output failed or was refused (it exists, it overlaps an input, a full disk...).
     case output(FileError)
-    /// An error from the safetensors layer.
+    /// An error from a lower layer (safetensors, tokenizers) that no case here names, with its context.
     case io(String)
     /// Building or mapping a vocabulary failed (`stage`: the tokenizer or step at fault).
     case vocabulary(stage: String, reason: String)
-    /// Embedding propagation (Documentation/Propagation.md §5-§7) is refused or failed (`stage`: pre-flight, fit, output...).
-    case propagation(stage: String, reason: String)
     /// Propagation: a model (`role`: base, instruct, donor) lacks an embedding module it needs.
     case missingEmbedding(role: String, model: String, tensor: String, reason: String)
     /// Propagation: the models' embeddings do not fit together (tying, hidden size, row counts);
@@ -67,6 +65,32 @@ public enum SurgeryError: Error, Equatable, Sendable {
     /// Propagation: an instruct special token (`place`: where it is named; `id`: its instruct id when the
     /// place holds an id) is not a single token of the output vocabulary.
     case specialTokenNotInOutput(place: String, id: Int?, token: String)
+    /// Propagation: base and instruct tokenizers give `mismatches` of the base's `common` ids different
+    /// tokens (`example`: the first of them).
+    case tokenizersDisagree(mismatches: Int, common: Int, example: String)
+    /// A tensor that must be an embedding matrix `[V, h]` (`role`: base, instruct, donor) has another shape.
+    case notAnEmbedding(role: String, tensor: String, shape: [Int])
+    /// Propagation: a file of an input model that the output's files are assembled from is unreadable
+    /// or malformed.
+    case unreadableModelFile(path: String, reason: String)
+    /// Propagation: the instruct tokenizer has `count` added tokens the donor lacks (the first is
+    /// `first`), and the donor has no tokenizer.json to append them to.
+    case addedTokensWithoutTokenizerJSON(count: Int, first: String)
+    /// Propagation: the instruct model's chat templates cannot be read.
+    case unreadableChatTemplates(reason: String)
+    /// Propagation with the reference code's behaviour: the input is one on which the authors' code
+    /// fails too.
+    case referenceCodeFails(reason: String)
+    /// Propagation: the LoRA donor's merged embedding rows cannot be written to or read back from `path`.
+    case loraDonorRows(path: String, reason: String)
+    /// Propagation: the fitted maps cannot be saved to `path`.
+    case saveFit(path: String, reason: String)
+    /// An external program (a pipeline's command step, `spm_train`) cannot be started, failed, or did
+    /// not write its output; `reason` names it and the fix.
+    case externalCommand(command: String, reason: String)
+    /// A pipeline step failed: the pipeline file, the step's label and type, and the step's error as
+    /// worded for pipelines (options as step keys).
+    case pipelineStep(pipeline: String, step: String, type: String, reason: String)
 }
 
 extension SurgeryError: CustomStringConvertible {
@@ -98,7 +122,6 @@ extension SurgeryError: CustomStringConvertible {
         case .output(let e): e.description
         case .io(let m): m
         case .vocabulary(let s, let r): "vocabulary (\(s)): \(r)"
-        case .propagation(let s, let r): "propagate (\(s)): \(r)"
         case .missingEmbedding(let role, let m, let t, let r): "propagate (pre-flight): \(role) \(m) has no '\(t)'\(r.isEmpty ? "" : ": " + r)"
         case .incompatibleEmbeddings(let what, let found, let fix): "propagate (pre-flight): \(what): \(found); \(fix)"
         case .tokenizerLargerThanEmbeddings(let role, let m, let ids, let rows):
@@ -109,6 +132,18 @@ extension SurgeryError: CustomStringConvertible {
             "propagate (special tokens): \(place) = \(id) ('\(s)') is not a token of the output tokenizer (the donor vocabulary lacks it and it is not an added token of instruct); add it to the donor tokenizer"
         case .specialTokenNotInOutput(let place, nil, let s):
             "propagate (special tokens): \(place) '\(s)' of the instruct tokenizer is not a token of the output tokenizer; add it to the donor tokenizer"
+        case .tokenizersDisagree(let n, let common, let example):
+            "propagate (pre-flight): base and instruct tokenizers disagree on \(n) of the base's \(common) ids (\(example)); the instruct model must be fine-tuned from the base with its vocabulary"
+        case .notAnEmbedding(let role, let t, let shape): "propagate (pre-flight): \(role) tensor '\(t)' has shape \(shape); an embedding must be [V, h]"
+        case .unreadableModelFile(let p, let r): "propagate (output files): \(p): \(r)"
+        case .addedTokensWithoutTokenizerJSON(let n, let first):
+            "propagate (output tokenizer): the instruct tokenizer has \(n) added tokens the donor lacks (first '\(first)') and the donor has no tokenizer.json to append them to"
+        case .unreadableChatTemplates(let r): "propagate (chat template): \(r)"
+        case .referenceCodeFails(let r): "propagate (row pairs): \(r)"
+        case .loraDonorRows(let p, let r): "propagate (LoRA donor): \(p): \(r)"
+        case .saveFit(let p, let r): "propagate (save fit): \(p): \(r)"
+        case .externalCommand(_, let r): r
+        case .pipelineStep(let p, let step, let type, let r): "pipeline \(p), \(step) (\(type)): \(r)"
         }
     }
 }

@@ -95,7 +95,7 @@ public struct ChatTemplateSet: Equatable, Sendable {
         }
         if let t = templates.first(where: { $0.name == "default" }) { return t }
         if templates.count == 1 { return templates[0] }
-        throw .invalidField(path: storage.rawValue, key: "chat template", expected: "chosen with --chat-template-name (the model has several and no default: \(names.joined(separator: ", ")))")
+        throw .chatTemplateNotChosen(path: storage.rawValue, names: names)
     }
 
     /// The files that store this set in its form, and the value `tokenizer_config.json`'s

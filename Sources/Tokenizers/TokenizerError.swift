@@ -26,6 +26,8 @@ public enum TokenizerError: Error, Equatable, Sendable, CustomStringConvertible 
     case invalidUTF8(path: String, offset: Int)
     /// Writing an output failed.
     case writeFailed(path: String, reason: String)
+    /// The model has several chat templates (`names`) and none called `default`: one must be chosen by name.
+    case chatTemplateNotChosen(path: String, names: [String])
 
     /// What each stage supports (for the message of ``unsupportedComponent(stage:type:)``).
     static let supported: [String: String] = [
@@ -53,6 +55,8 @@ public enum TokenizerError: Error, Equatable, Sendable, CustomStringConvertible 
         case .invalidTiktoken(let p, let l, let r): return "\(p):\(l): not a tiktoken ranks line (\(r))"
         case .invalidUTF8(let p, let o): return "\(p): invalid UTF-8 at byte offset \(o)"
         case .writeFailed(let p, let r): return "\(p): cannot write (\(r))"
+        case .chatTemplateNotChosen(let p, let names):
+            return "\(p): the model has several chat templates and no default (\(names.joined(separator: ", "))); choose one by name"
         }
     }
 }

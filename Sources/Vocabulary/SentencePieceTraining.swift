@@ -42,7 +42,8 @@ public enum SentencePieceTraining {
         let model = r.modelPath, prefix = String(model.dropLast(6))
         if access(model, F_OK) == 0 && !r.force { throw .output(.outputExists(path: model)) }
         guard let tool = executableOnPath("spm_train") else {
-            throw .io("spm_train (SentencePiece's trainer) is not on PATH; install Debian's sentencepiece package ('make deps' does, or: apt-get install sentencepiece)")
+            throw .externalCommand(
+                command: "spm_train", reason: "spm_train (SentencePiece's trainer) is not on PATH; install Debian's sentencepiece package ('make deps' does, or: apt-get install sentencepiece)")
         }
         let tmp = prefix + ".lep-tmp-\(getpid())"
         let argv = [
@@ -54,16 +55,16 @@ public enum SentencePieceTraining {
         var cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { for p in cargs { free(p) } }
         let rc = posix_spawn(&pid, tool, nil, nil, &cargs, environ)
-        guard rc == 0 else { throw .io("cannot run \(tool) (\(String(cString: strerror(rc)))); install Debian's sentencepiece package") }
+        guard rc == 0 else { throw .externalCommand(command: tool, reason: "cannot run \(tool) (\(String(cString: strerror(rc)))); install Debian's sentencepiece package") }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         unlink(tmp + ".vocab")
         guard status == 0 else {
             unlink(tmp + ".model")
             let how = status & 0x7f == 0 ? "exit status \((status >> 8) & 0xff)" : "signal \(status & 0x7f)"
-            throw .io("spm_train failed (\(how)); its message is above")
+            throw .externalCommand(command: "spm_train", reason: "spm_train failed (\(how)); its message is above")
         }
-        guard rename(tmp + ".model", model) == 0 else { throw .io("cannot rename \(tmp).model to \(model): \(String(cString: strerror(errno)))") }
+        guard rename(tmp + ".model", model) == 0 else { throw .output(.writeFailed(path: model, reason: "cannot rename \(tmp).model to it: \(String(cString: strerror(errno)))")) }
         return model
     }
 

@@ -80,6 +80,21 @@ import TestSupport
         }
     }
 
+    @Test func templateRefusalsNameTheFlags() throws {
+        let t = makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: t) }
+        // Several templates and no default: the fix is --chat-template-name.
+        let m = try modelWithTemplates("named-jinja", into: t)
+        try FileManager.default.copyItem(atPath: m + "/additional_chat_templates/tool_use.jinja", toPath: m + "/additional_chat_templates/rag.jinja")
+        try FileManager.default.removeItem(atPath: m + "/chat_template.jinja")
+        let several = try LEP.run(["run", m, "--chat", "hi"])
+        #expect(several.status != 0 && several.stderr.contains("no default (rag, tool_use); choose one with --chat-template-name"), "\(several.stderr)")
+        // A template that does not parse: the fix names --chat-template and --chat-format.
+        try Data("{% endif %}".utf8).write(to: URL(fileURLWithPath: t + "/bad.jinja"))
+        let bad = try LEP.run(["run", m, "--chat", "hi", "--chat-template", t + "/bad.jinja"])
+        #expect(bad.status != 0 && bad.stderr.contains("pass a template file with --chat-template FILE, or pick a built-in format with --chat-format llama3|"), "\(bad.stderr)")
+    }
+
     @Test func pipedConversationReusesTheCache() throws {
         let m = Self.dir + "/hf-bpe"
         let r = try LEP.run(["run", m, "--chat", "--json", "--max-tokens", "6"], stdin: "What is the capital of France?\nTell me a story.\n")

@@ -209,13 +209,7 @@ struct TaskFixtureTests {
         }
         let m = try EvaluatedModel(name: "bare", path: tmp)
         let item = CopyItem(id: "x", language: "en", kind: .sentence, text: "Hi.")
-        #expect(
-            throws: EvaluationError.task(
-                name: "copy",
-                message:
-                    "model bare (\(tmp)) has no chat template (no chat_template.jinja, no chat_template in tokenizer_config.json); pass --chat-template FILE or --chat-format llama3|mistral|chatml|openchat"
-            )
-        ) {
+        #expect(throws: EvaluationError.noChatTemplate(task: "copy", model: "bare", path: tmp)) {
             try CopyTask.run(m, item: item, task: "copy")
         }
         // A built-in format fixes it.

@@ -4,6 +4,7 @@ import GGUF
 import LEPJSON
 import Models
 import SafeTensors
+import Support
 import Testing
 import TestSupport
 import Tokenizers
@@ -84,7 +85,7 @@ import Tokenizers
         _ = try GGUFImporter.convert(input: t + "/named.gguf", output: t + "/back", options: .init())
         #expect(fm.contents(atPath: t + "/back/additional_chat_templates/tool_use.jinja") == Data(toolUse.utf8))
         // An existing output is kept unless forced; no temporary file is left.
-        #expect(throws: GGUFError.self) { try GGUFExporter.convert(input: m, output: t + "/named.gguf", options: .init()) }
+        #expect(throws: FileError.outputExists(path: t + "/named.gguf")) { try GGUFExporter.convert(input: m, output: t + "/named.gguf", options: .init()) }
         #expect(try fm.contentsOfDirectory(atPath: t).filter { $0.hasPrefix(".") }.isEmpty)
         var o = GGUFExporter.Options()
         o.type = .q4_0

@@ -234,7 +234,10 @@ import Vocabulary
             #expect("\(error)".contains(contains), "\(error)")
             if propagationError {
                 switch error {
-                case .propagation, .missingEmbedding, .incompatibleEmbeddings, .tokenizerLargerThanEmbeddings, .fitFailed, .specialTokenIdUnknown, .specialTokenNotInOutput: break
+                case .missingEmbedding, .incompatibleEmbeddings, .tokenizerLargerThanEmbeddings, .fitFailed, .specialTokenIdUnknown, .specialTokenNotInOutput,
+                    .tokenizersDisagree, .notAnEmbedding, .unreadableModelFile, .addedTokensWithoutTokenizerJSON, .unreadableChatTemplates,
+                    .referenceCodeFails, .loraDonorRows, .saveFit:
+                    break
                 default: Issue.record("not a propagation refusal: \(error)")
                 }
             }
@@ -267,5 +270,30 @@ import Vocabulary
             guard case SurgeryError.specialTokenNotInOutput(_, _, let token) = e else { return false }
             return token == tok
         }
+    }
+    @Test func disagreeingTokenizersAreATypedRefusal() throws {
+        // instruct's tokenizer with two ids swapped: no longer the base's vocabulary.
+        let out = Self.tempOut(), inst = (out as NSString).deletingLastPathComponent + "/instruct"
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: (inst as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        defer { try? fm.removeItem(atPath: (inst as NSString).deletingLastPathComponent) }
+        try fm.copyItem(atPath: Self.path("bl", "instruct"), toPath: inst)
+        let tjPath = inst + "/tokenizer.json"
+        var tj = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: tjPath))) as? [String: Any])
+        var model = try #require(tj["model"] as? [String: Any])
+        var vocab = try #require(model["vocab"] as? [String: Int])
+        let a = try #require(vocab.first { $0.value == 40 }?.key), b = try #require(vocab.first { $0.value == 41 }?.key)
+        vocab[a] = 41
+        vocab[b] = 40
+        model["vocab"] = vocab
+        tj["model"] = model
+        try JSONSerialization.data(withJSONObject: tj).write(to: URL(fileURLWithPath: tjPath))
+        var o = Propagator.Options(base: Self.path("bl", "base"), instruct: inst, donor: Self.path("bl", "donor"), output: out)
+        o.mode = .conversion
+        #expect { try Propagator.run(o) } throws: { e in
+            guard case SurgeryError.tokenizersDisagree(let n, _, let example) = e else { return false }
+            return n == 2 && example.hasPrefix("id 40 is ") && "\(e)".contains("the instruct model must be fine-tuned from the base")
+        }
+        #expect(!fm.fileExists(atPath: out))
     }
 }

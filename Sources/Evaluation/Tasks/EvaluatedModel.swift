@@ -13,7 +13,7 @@ import Tokenizers
 public enum ChatTemplateChoice: Equatable, Sendable {
     /// The model's own default template, wherever transformers keeps it (none: chat tasks refuse to run).
     case fromTokenizerConfig
-    /// The model's own template of this name (`tool_use`, ...; `--chat-template-name`).
+    /// The model's own template of this name (`tool_use`, ...).
     case named(String)
     /// A built-in format.
     case format(ChatFormat)
@@ -125,11 +125,7 @@ public final class EvaluatedModel {
     /// The chat template, or a task error saying how to provide one.
     func requireChatTemplate(task: String) throws(EvaluationError) -> ChatTemplate {
         guard let t = chatTemplate else {
-            throw .task(
-                name: task,
-                message:
-                    "model \(name) (\(path)) has no chat template (no chat_template.jinja, no chat_template in tokenizer_config.json); pass --chat-template FILE or --chat-format llama3|mistral|chatml|openchat"
-            )
+            throw .noChatTemplate(task: task, model: name, path: path)
         }
         return t
     }
