@@ -78,7 +78,7 @@ public final class ModelWeights {
     /// converted now. Without keeping, every layer is converted into one buffer that this object
     /// reuses (F32 tensors are borrowed in place), so the result is valid only until the next call;
     /// a long pass over a 16-bit checkpoint then touches one layer of Float32 memory, not a model's.
-    public func layer(_ index: Int) throws(ModelError) -> LayerWeights {
+    package func layer(_ index: Int) throws(ModelError) -> LayerWeights {
         if let w = cache[index] { return w }
         let keys: [TensorLayout.LayerTensor] = [.inputNorm, .q, .k, .v, .o, .postNorm, .gate, .up, .down]
         var views: [TensorView] = []
@@ -108,7 +108,7 @@ public final class ModelWeights {
 
     /// Layer `index`'s matrices read in place from the mapping (no conversion, nothing allocated but
     /// the two norm vectors), for the matrix-vector kernels; nil when a matrix is F64.
-    public func storedLayer(_ index: Int) throws(ModelError) -> StoredLayer? {
+    package func storedLayer(_ index: Int) throws(ModelError) -> StoredLayer? {
         if let s = stored[index] { return s }
         func view(_ key: TensorLayout.LayerTensor) throws(ModelError) -> TensorView {
             do { return try checkpoint.view(TensorLayout.name(layer: index, key)) } catch { throw .checkpoint(path: checkpoint.directory, detail: error.description) }

@@ -13,14 +13,14 @@ import TensorMath
 ///
 /// At position p, for each head vector x = [x₁ | x₂] (halves of d/2):
 /// `x₁' = x₁·cos(pθ) − x₂·sin(pθ)`, `x₂' = x₂·cos(pθ) + x₁·sin(pθ)`.
-public struct RotaryEmbedding: Sendable {
+package struct RotaryEmbedding: Sendable {
     /// Head dimension d.
-    public let headDim: Int
+    package let headDim: Int
     /// θᵢ, i < d/2.
-    public let inverseFrequencies: [Float]
+    package let inverseFrequencies: [Float]
 
     /// The frequencies of `config`; refuses scaling types other than `llama3`.
-    public init(config: ModelConfig, path: String = "config.json") throws(ModelError) {
+    package init(config: ModelConfig, path: String = "config.json") throws(ModelError) {
         let d = config.headDim
         headDim = d
         let base = Float(config.ropeTheta)
@@ -46,14 +46,14 @@ public struct RotaryEmbedding: Sendable {
 
     /// cos(pθᵢ) and sin(pθᵢ) for the rows at positions firstPosition..<firstPosition+rows, each
     /// [rows, d/2] row-major: computed once per forward pass and shared by q, k and every layer.
-    public struct Table: Sendable {
-        public let rows: Int
-        public let cosines: [Float]
-        public let sines: [Float]
+    package struct Table: Sendable {
+        package let rows: Int
+        package let cosines: [Float]
+        package let sines: [Float]
     }
 
     /// The table of `rows` positions from `firstPosition` (angle pθᵢ in Float, as transformers).
-    public func table(rows: Int, firstPosition: Int) -> Table {
+    package func table(rows: Int, firstPosition: Int) -> Table {
         let half = headDim / 2
         var c = [Float](repeating: 0, count: rows * half), s = c
         for t in 0..<rows {
@@ -68,12 +68,12 @@ public struct RotaryEmbedding: Sendable {
     }
 
     /// Rotates `x` [rows, heads·d] in place; row t is at position `firstPosition + t`.
-    public func apply(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, firstPosition: Int) {
+    package func apply(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, firstPosition: Int) {
         apply(x, heads: heads, table: table(rows: rows, firstPosition: firstPosition))
     }
 
     /// Rotates `x` [table.rows, heads·d] in place by the table's angles.
-    public func apply(_ x: UnsafeMutablePointer<Float>, heads: Int, table: Table) {
+    package func apply(_ x: UnsafeMutablePointer<Float>, heads: Int, table: Table) {
         let d = headDim, half = d / 2
         table.cosines.withUnsafeBufferPointer { cosines in
             table.sines.withUnsafeBufferPointer { sines in

@@ -3,9 +3,9 @@ import Support
 
 /// Counts the vocabulary of the tokenizer files in a model directory without loading a tokenizer,
 /// so `inspect` can compare it with the embedding rows.
-public enum TokenizerVocabulary {
+package enum TokenizerVocabulary {
     /// Vocabulary size and the file it came from, or nil when no tokenizer file is readable.
-    public static func size(in directory: String) -> (size: Int, source: String)? {
+    package static func size(in directory: String) -> (size: Int, source: String)? {
         if let bytes = WholeFile.bytes(directory + "/tokenizer.json"), let n = fromTokenizerJSON(bytes) {
             return (n, "tokenizer.json")
         }

@@ -25,7 +25,7 @@ public final class Transformer {
     /// The weights (mapped, converted per layer).
     public let weights: ModelWeights
     /// RoPE frequencies.
-    public let rope: RotaryEmbedding
+    package let rope: RotaryEmbedding
 
     /// Opens and validates the model in `directory`.
     public convenience init(directory: String, residentBudget: Int = ModelWeights.defaultResidentBudget) throws(ModelError) {

@@ -156,9 +156,9 @@ public final class Checkpoint: @unchecked Sendable {
 }
 
 /// Natural ordering of tensor names: digit runs compare as numbers, so `layers.2` < `layers.10`.
-public enum NaturalOrder {
+package enum NaturalOrder {
     /// True when `a` sorts before `b`.
-    public static func less(_ a: String, _ b: String) -> Bool {
+    package static func less(_ a: String, _ b: String) -> Bool {
         let x = Array(a.utf8), y = Array(b.utf8)
         var i = 0, j = 0
         while i < x.count && j < y.count {

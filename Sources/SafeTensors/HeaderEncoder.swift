@@ -6,9 +6,9 @@ import LEPJSON
 /// F32, U32, I32, BF16, F16, ...), then by name (byte order); the JSON is compact
 /// with `__metadata__` first, then the tensors in layout order with keys dtype, shape, data_offsets;
 /// the JSON is padded with spaces to a multiple of 8 bytes.
-public enum HeaderEncoder {
+package enum HeaderEncoder {
     /// The reference writer's layout order.
-    public static func layoutOrder(_ specs: [TensorSpec]) -> [TensorSpec] {
+    package static func layoutOrder(_ specs: [TensorSpec]) -> [TensorSpec] {
         specs.sorted { a, b in
             if a.dtype != b.dtype { return a.dtype > b.dtype }
             return a.name.utf8.lexicographicallyPrecedes(b.name.utf8)
@@ -17,7 +17,7 @@ public enum HeaderEncoder {
 
     /// Header bytes (length prefix included) and the data offsets of each tensor, for tensors already
     /// in layout order. Metadata keys are written sorted (the reference writer's order is a hash map's).
-    public static func encode(_ ordered: [TensorSpec], metadata: [String: String]?) throws(SafeTensorsError) -> (bytes: [UInt8], offsets: [Range<Int>]) {
+    package static func encode(_ ordered: [TensorSpec], metadata: [String: String]?) throws(SafeTensorsError) -> (bytes: [UInt8], offsets: [Range<Int>]) {
         var seen = Set<String>()
         var json: [UInt8] = [UInt8(ascii: "{")]
         var first = true

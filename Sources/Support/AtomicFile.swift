@@ -5,9 +5,9 @@ import Glibc
 /// A single small file written atomically: a temporary sibling, fsync, rename (readers see the old file
 /// or the new one, never a part). The one implementation for tokenizer files and reports; directories of
 /// outputs use ``AtomicOutputDirectory``.
-public enum AtomicFile {
+package enum AtomicFile {
     /// Writes `bytes` to `path`, replacing a file that is there.
-    public static func write(_ bytes: [UInt8], to path: String) throws(FileError) {
+    package static func write(_ bytes: [UInt8], to path: String) throws(FileError) {
         let tmp = path + ".tmp-lep-\(getpid())"
         unlink(tmp)
         do {

@@ -1,7 +1,7 @@
 /// Number formatting without Foundation, for messages and reports: fixed decimals, byte sizes, counts.
-public enum NumberFormat {
+package enum NumberFormat {
     /// `v` with `digits` decimals (halves away from zero); `"\(v)"` when not finite or beyond 2^53.
-    public static func fixed(_ v: Double, _ digits: Int) -> String {
+    package static func fixed(_ v: Double, _ digits: Int) -> String {
         var scale = 1.0
         for _ in 0..<digits { scale *= 10 }
         // Beyond 2^53 the digits are not exact anyway, and Int(...) would trap past Int.max.
@@ -18,7 +18,7 @@ public enum NumberFormat {
     }
 
     /// A byte count as `1.23 GB`, `4.5 MB`, `6.7 kB` or `89 B`.
-    public static func bytes(_ n: Int) -> String {
+    package static func bytes(_ n: Int) -> String {
         let v = Double(n)
         if v >= 1e9 { return fixed(v / 1e9, 2) + " GB" }
         if v >= 1e6 { return fixed(v / 1e6, 1) + " MB" }
@@ -27,7 +27,7 @@ public enum NumberFormat {
     }
 
     /// A count as `1.23B`, `4.56M`, `7.8k` or `90`.
-    public static func count(_ n: Int) -> String {
+    package static func count(_ n: Int) -> String {
         let v = Double(n)
         if v >= 1e9 { return fixed(v / 1e9, 2) + "B" }
         if v >= 1e6 { return fixed(v / 1e6, 2) + "M" }

@@ -3,22 +3,22 @@ import Glibc
 #endif
 
 /// File-system helpers for outputs: real paths, existence, recursive removal, fsync.
-public enum PathUtilities {
+package enum PathUtilities {
     /// The canonical absolute path of an existing file, nil when it does not exist.
-    public static func realPath(_ path: String) -> String? {
+    package static func realPath(_ path: String) -> String? {
         guard let r = realpath(path, nil) else { return nil }
         defer { free(r) }
         return String(cString: r)
     }
 
     /// True when `path` exists (a dangling symlink counts).
-    public static func exists(_ path: String) -> Bool {
+    package static func exists(_ path: String) -> Bool {
         var st = stat()
         return lstat(path, &st) == 0
     }
 
     /// True when `path` is a directory.
-    public static func isDirectory(_ path: String) -> Bool {
+    package static func isDirectory(_ path: String) -> Bool {
         var st = stat()
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
     }
@@ -49,14 +49,14 @@ public enum PathUtilities {
     }
 
     /// The directory part of `path`: `a/b/c` → `a/b`, `/c` → `/`, `c` → `.`.
-    public static func parentDirectory(of path: String) -> String {
+    package static func parentDirectory(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         let dir = String(path[..<slash])
         return dir.isEmpty ? "/" : dir
     }
 
     /// `mkdir -p`.
-    public static func makeDirectories(_ path: String) throws(FileError) {
+    package static func makeDirectories(_ path: String) throws(FileError) {
         if isDirectory(path) { return }
         let parent = parentDirectory(of: path)
         if parent != path, !parent.isEmpty { try makeDirectories(parent) }
@@ -74,7 +74,7 @@ public enum PathUtilities {
     }
 
     /// `rm -rf` without following symlinks.
-    public static func removeTree(_ path: String) {
+    package static func removeTree(_ path: String) {
         var st = stat()
         guard lstat(path, &st) == 0 else { return }
         if (st.st_mode & S_IFMT) == S_IFDIR {
@@ -96,7 +96,7 @@ public enum PathUtilities {
     }
 
     /// Lists a directory's entries (names), sorted.
-    public static func listDirectory(_ path: String) -> [String] {
+    package static func listDirectory(_ path: String) -> [String] {
         guard let dir = opendir(path) else { return [] }
         defer { closedir(dir) }
         var names: [String] = []

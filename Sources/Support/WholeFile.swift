@@ -4,20 +4,20 @@ import Glibc
 
 /// Reading a small file (a config, a tokenizer, a task file) whole: the one implementation every
 /// module uses, each wrapping a failure in its own error type.
-public enum WholeFile {
+package enum WholeFile {
     /// Why a file could not be read: the system's message (`No such file or directory`, ...).
-    public struct Failure: Error, Equatable, Sendable {
+    package struct Failure: Error, Equatable, Sendable {
         /// Why the file could not be read.
-        public let reason: String
+        package let reason: String
         /// An error with its reason.
-        public init(reason: String) { self.reason = reason }
+        package init(reason: String) { self.reason = reason }
     }
 
     /// The file's bytes, nil when it cannot be read (for callers whose own error names the file).
-    public static func bytes(_ path: String) -> [UInt8]? { try? read(path).get() }
+    package static func bytes(_ path: String) -> [UInt8]? { try? read(path).get() }
 
     /// The file's bytes, or why they cannot be read.
-    public static func read(_ path: String) -> Result<[UInt8], Failure> {
+    package static func read(_ path: String) -> Result<[UInt8], Failure> {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return .failure(Failure(reason: String(cString: strerror(errno)))) }
         defer { close(fd) }

@@ -3,21 +3,21 @@ import Glibc
 #endif
 
 /// A mutex-protected integer sum for parallel reductions.
-public final class AtomicCounter: @unchecked Sendable {
+package final class AtomicCounter: @unchecked Sendable {
     private var lock = pthread_mutex_t()
     private var total = 0
 
     /// A counter at zero.
-    public init() { pthread_mutex_init(&lock, nil) }
+    package init() { pthread_mutex_init(&lock, nil) }
     deinit { pthread_mutex_destroy(&lock) }
 
     /// Adds `n`.
-    public func add(_ n: Int) {
+    package func add(_ n: Int) {
         pthread_mutex_lock(&lock); total += n; pthread_mutex_unlock(&lock)
     }
 
     /// The current sum.
-    public var value: Int {
+    package var value: Int {
         pthread_mutex_lock(&lock); defer { pthread_mutex_unlock(&lock) }
         return total
     }

@@ -16,10 +16,10 @@ public enum FloatStorage: Sendable, Equatable {
 }
 
 /// Converts element buffers between float storage types.
-public enum ElementConversion {
+package enum ElementConversion {
     /// Converts `count` elements from `src` (type `from`) into `dst` (type `to`).
     /// Runs in parallel for large buffers.
-    public static func convert(_ src: UnsafeRawPointer, from: FloatStorage, to dst: UnsafeMutableRawPointer, as to: FloatStorage, count: Int) {
+    package static func convert(_ src: UnsafeRawPointer, from: FloatStorage, to dst: UnsafeMutableRawPointer, as to: FloatStorage, count: Int) {
         if from == to {
             dst.copyMemory(from: src, byteCount: count * from.byteSize)
             return
@@ -39,7 +39,7 @@ public enum ElementConversion {
 
     /// Converts elements `range` of `s` into the same positions of `d`, on the calling thread (for
     /// callers that already split the work between threads).
-    public static func convertSerial(_ s: UnsafeRawPointer, from: FloatStorage, to d: UnsafeMutableRawPointer, as to: FloatStorage, range: Range<Int>) {
+    package static func convertSerial(_ s: UnsafeRawPointer, from: FloatStorage, to d: UnsafeMutableRawPointer, as to: FloatStorage, range: Range<Int>) {
         if (from, to) == (.bf16, .f32), Int(bitPattern: s) & 1 == 0, Int(bitPattern: d) & 3 == 0 {
             // Aligned: typed pointers, so the loop vectorises.
             let x = s.assumingMemoryBound(to: UInt16.self), y = d.assumingMemoryBound(to: UInt32.self)

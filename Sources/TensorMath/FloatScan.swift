@@ -4,20 +4,20 @@ import Glibc
 
 /// One parallel pass over float values for what makes a tensor unusable: NaN/±Inf values, all zeros,
 /// and the largest magnitude. The one NaN scan (merging, LoRA folding and `verify`'s weight check use it).
-public struct FloatScan: Equatable, Sendable {
+package struct FloatScan: Equatable, Sendable {
     /// NaN or ±Inf values.
-    public var nonFinite = 0
+    package var nonFinite = 0
     /// Values other than ±0.
-    public var nonZero = 0
+    package var nonZero = 0
     /// The largest |x| over the finite values (0 when there are none; a float64 beyond float32's
     /// range counts as +Inf here, never as non-finite).
-    public var maxAbs: Float = 0
+    package var maxAbs: Float = 0
 
     /// A scan that has seen nothing.
-    public init() {}
+    package init() {}
 
     /// Scans `x` (float32 or float64 values), in parallel chunks.
-    public static func scan<T: BinaryFloatingPoint>(_ x: UnsafeBufferPointer<T>) -> FloatScan {
+    package static func scan<T: BinaryFloatingPoint>(_ x: UnsafeBufferPointer<T>) -> FloatScan {
         let total = Accumulator()
         Parallel.forChunks(count: x.count, minChunk: 1 << 16) { r in
             var s = FloatScan()
@@ -32,13 +32,13 @@ public struct FloatScan: Equatable, Sendable {
     }
 
     /// The number of NaN/±Inf values of `x`.
-    public static func nonFiniteCount(_ x: UnsafeBufferPointer<Float>) -> Int { scan(x).nonFinite }
+    package static func nonFiniteCount(_ x: UnsafeBufferPointer<Float>) -> Int { scan(x).nonFinite }
 
     /// The number of NaN/±Inf values of `x`.
-    public static func nonFiniteCount(_ x: [Float]) -> Int { x.withUnsafeBufferPointer { nonFiniteCount($0) } }
+    package static func nonFiniteCount(_ x: [Float]) -> Int { x.withUnsafeBufferPointer { nonFiniteCount($0) } }
 
     /// Adds another scan's counts (of disjoint values).
-    public mutating func merge(_ o: FloatScan) {
+    package mutating func merge(_ o: FloatScan) {
         nonFinite += o.nonFinite
         nonZero += o.nonZero
         maxAbs = max(maxAbs, o.maxAbs)

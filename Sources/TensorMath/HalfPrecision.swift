@@ -3,14 +3,14 @@
 /// bf16 is the top half of an IEEE binary32; f16 is IEEE binary16. Conversions from F64 round
 /// once, directly (no double rounding through F32). NaN stays NaN (quiet), ±Inf stays ±Inf, values
 /// beyond the finite range round to ±Inf as IEEE requires, subnormals are kept.
-public enum HalfPrecision {
+package enum HalfPrecision {
     /// bf16 bits → Float (exact).
-    @inline(__always) public static func bf16ToFloat(_ bits: UInt16) -> Float {
+    @inline(__always) package static func bf16ToFloat(_ bits: UInt16) -> Float {
         Float(bitPattern: UInt32(bits) << 16)
     }
 
     /// Float → bf16 bits, round to nearest even.
-    @inline(__always) public static func floatToBF16(_ value: Float) -> UInt16 {
+    @inline(__always) package static func floatToBF16(_ value: Float) -> UInt16 {
         let bits = value.bitPattern
         if value.isNaN { return UInt16(truncatingIfNeeded: bits >> 16) | 0x0040 }
         let rounding: UInt32 = 0x7FFF + ((bits >> 16) & 1)
@@ -18,7 +18,7 @@ public enum HalfPrecision {
     }
 
     /// Double → bf16 bits, round to nearest even, rounding once.
-    public static func doubleToBF16(_ value: Double) -> UInt16 {
+    package static func doubleToBF16(_ value: Double) -> UInt16 {
         if value.isNaN { return UInt16(truncatingIfNeeded: Float(value).bitPattern >> 16) | 0x0040 }
         // Round to an 8-bit significand directly on the double, then narrow (exact).
         let f = Float(roundToBits(value, significandBits: 8, minExponent: -126, maxExponent: 127))
@@ -26,7 +26,7 @@ public enum HalfPrecision {
     }
 
     /// f16 bits → Float (exact).
-    @inline(__always) public static func f16ToFloat(_ bits: UInt16) -> Float {
+    @inline(__always) package static func f16ToFloat(_ bits: UInt16) -> Float {
         let sign = UInt32(bits & 0x8000) << 16
         let exponent = UInt32(bits >> 10) & 0x1F
         let mantissa = UInt32(bits & 0x3FF)
@@ -43,7 +43,7 @@ public enum HalfPrecision {
     }
 
     /// Float → f16 bits, round to nearest even.
-    @inline(__always) public static func floatToF16(_ value: Float) -> UInt16 {
+    @inline(__always) package static func floatToF16(_ value: Float) -> UInt16 {
         let bits = value.bitPattern
         let sign = UInt16(truncatingIfNeeded: (bits >> 16) & 0x8000)
         let absBits = bits & 0x7FFF_FFFF
@@ -64,7 +64,7 @@ public enum HalfPrecision {
     }
 
     /// Double → f16 bits, round to nearest even, rounding once.
-    public static func doubleToF16(_ value: Double) -> UInt16 {
+    package static func doubleToF16(_ value: Double) -> UInt16 {
         if value.isNaN { return floatToF16(Float.nan) | UInt16(truncatingIfNeeded: (value.bitPattern >> 48) & 0x8000) }
         let r = roundToBits(value, significandBits: 11, minExponent: -14, maxExponent: 15)
         return floatToF16(Float(r))  // r is exactly representable in f16, hence in Float

@@ -32,15 +32,15 @@ public struct StoredMatrix: @unchecked Sendable {
 
 /// The forward pass's vector kernels (CKernels: AVX-512 or AVX2 chosen at run time, portable C
 /// elsewhere), spread over `Parallel.threadCount` threads where the work is large.
-public enum Kernels {
+package enum Kernels {
     /// One product of `linear(_:rows:ldx:_:)`: `y[t, o] = (accumulate ? y[t, o] : 0) + Σᵢ x[t, i]·W[o, i]`
     /// with y of row stride `ldy`.
-    public struct LinearJob {
-        public let weight: StoredMatrix
-        public let output: UnsafeMutablePointer<Float>
-        public let ldy: Int
-        public let accumulate: Bool
-        public init(weight: StoredMatrix, output: UnsafeMutablePointer<Float>, ldy: Int? = nil, accumulate: Bool = false) {
+    package struct LinearJob {
+        package let weight: StoredMatrix
+        package let output: UnsafeMutablePointer<Float>
+        package let ldy: Int
+        package let accumulate: Bool
+        package init(weight: StoredMatrix, output: UnsafeMutablePointer<Float>, ldy: Int? = nil, accumulate: Bool = false) {
             self.weight = weight
             self.output = output
             self.ldy = ldy ?? weight.rows
@@ -52,7 +52,7 @@ public enum Kernels {
     /// reading each weight matrix once from memory: for decoding, where the products are
     /// matrix-vector and memory-bound. The output features of all `jobs` are split over the threads
     /// together (one parallel region for, e.g., the q, k and v projections).
-    public static func linear(_ x: UnsafePointer<Float>, rows: Int, ldx: Int, _ jobs: [LinearJob]) {
+    package static func linear(_ x: UnsafePointer<Float>, rows: Int, ldx: Int, _ jobs: [LinearJob]) {
         let total = jobs.reduce(0) { $0 + $1.weight.rows }
         guard rows > 0, total > 0 else { return }
         let columns = jobs[0].weight.columns
@@ -74,7 +74,7 @@ public enum Kernels {
     }
 
     /// `dst[i] = src[i]` widened to Float for `count` elements of F32/BF16/F16 storage (exact), in parallel.
-    public static func widen(_ src: UnsafeRawPointer, storage: FloatStorage, into dst: UnsafeMutablePointer<Float>, count: Int) {
+    package static func widen(_ src: UnsafeRawPointer, storage: FloatStorage, into dst: UnsafeMutablePointer<Float>, count: Int) {
         guard let m = StoredMatrix(base: src, storage: storage, rows: 1, columns: count) else {
             ElementConversion.convert(src, from: storage, to: UnsafeMutableRawPointer(dst), as: .f32, count: count)
             return
@@ -87,13 +87,13 @@ public enum Kernels {
 
     /// Softmax of `x[0..<count]` in place (the maximum subtracted first), on this thread.
     @inline(__always)
-    public static func softmax(_ x: UnsafeMutablePointer<Float>, count: Int) { lep_softmax(x, count) }
+    package static func softmax(_ x: UnsafeMutablePointer<Float>, count: Int) { lep_softmax(x, count) }
 
     /// Attention of one query row `q` (d floats) on one head over `count` positions whose keys and
     /// values are rows of stride `ld` at `keys` and `values`: `out = Σₛ softmaxₛ(scale · q·kₛ) vₛ`.
     /// `scores` is scratch for `count` floats. On this thread.
     @inline(__always)
-    public static func attend(
+    package static func attend(
         q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, count: Int, ld: Int, d: Int,
         scale: Float, scores: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>
     ) {
@@ -103,7 +103,7 @@ public enum Kernels {
     /// `attend` with the keys transposed: `keysT` is `[d, ldk]` (key s's element i at `keysT[i·ldk + s]`),
     /// so the scores need no horizontal sums; for prefill, where one transposition serves every row.
     @inline(__always)
-    public static func attendTransposed(
+    package static func attendTransposed(
         q: UnsafePointer<Float>, keysT: UnsafePointer<Float>, ldk: Int, values: UnsafePointer<Float>, count: Int, ld: Int,
         d: Int, scale: Float, scores: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>
     ) {
@@ -111,13 +111,13 @@ public enum Kernels {
     }
 
     /// The kernels' exponential of `count` values (`y` may be `x`), for tests.
-    public static func exp(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) { lep_exp(x, y, count) }
+    package static func exp(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) { lep_exp(x, y, count) }
 
     /// The instruction set in use on this thread: 0 portable C, 1 AVX2, 2 AVX-512.
-    public static var simdLevel: Int { Int(lep_simd_level()) }
+    package static var simdLevel: Int { Int(lep_simd_level()) }
 
     /// Caps the instruction set of kernels called on this thread (for tests comparing the code paths;
     /// work spread over other threads keeps the best); returns the level in use.
     @discardableResult
-    public static func limitSIMD(_ level: Int) -> Int { Int(lep_simd_limit(Int32(level))) }
+    package static func limitSIMD(_ level: Int) -> Int { Int(lep_simd_limit(Int32(level))) }
 }

@@ -4,16 +4,16 @@ import Glibc
 #endif
 
 /// Data-parallel loops over index ranges.
-public enum Parallel {
+package enum Parallel {
     /// Number of worker threads: the online CPU count (at least 1), or `LEP_THREADS` when set.
-    public static let threadCount: Int = {
+    package static let threadCount: Int = {
         if let env = getenv("LEP_THREADS"), let n = Int(String(cString: env)), n > 0 { return n }
         return max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
     }()
 
     /// Calls `body` on disjoint chunks covering `0..<count`, in parallel when the work is large enough.
     /// Chunks are at least `minChunk` long.
-    public static func forChunks(count: Int, minChunk: Int = 1 << 16, _ body: (Range<Int>) -> Void) {
+    package static func forChunks(count: Int, minChunk: Int = 1 << 16, _ body: (Range<Int>) -> Void) {
         guard count > 0 else { return }
         let chunks = min(threadCount * 4, max(1, count / minChunk))
         if chunks <= 1 || threadCount == 1 { body(0..<count); return }
@@ -31,7 +31,7 @@ public enum Parallel {
 
 /// Carries a value across a concurrency boundary whose safety the caller guarantees (disjoint
 /// chunks of one buffer in `Parallel.forChunks`).
-public struct UncheckedSendable<T>: @unchecked Sendable {
-    public let value: T
-    public init(_ value: T) { self.value = value }
+package struct UncheckedSendable<T>: @unchecked Sendable {
+    package let value: T
+    package init(_ value: T) { self.value = value }
 }

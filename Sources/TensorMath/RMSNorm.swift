@@ -1,8 +1,8 @@
 /// Root-mean-square normalisation (LLaMA's `LlamaRMSNorm`), row by row, in parallel.
-public enum RMSNorm {
+package enum RMSNorm {
     /// `y[t, i] = w[i] · x[t, i] / √(mean_i x[t, i]² + eps)` for `rows` rows of `width` elements.
     /// `x` and `y` may be the same buffer. Accumulates in Float, as transformers does in float32.
-    public static func apply(
+    package static func apply(
         _ x: UnsafePointer<Float>, weight w: UnsafePointer<Float>, eps: Float, rows: Int, width: Int,
         into y: UnsafeMutablePointer<Float>
     ) {

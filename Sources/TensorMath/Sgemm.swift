@@ -5,17 +5,17 @@ import Synchronization
 private let splitLock = Mutex(())
 
 /// Single-precision matrix products through OpenBLAS (row-major).
-public enum BLAS {
+package enum BLAS {
     /// Sets OpenBLAS's thread count once to `Parallel.threadCount` (so `LEP_THREADS` governs both).
     /// Every BLAS/LAPACK caller (single and double precision, here and in other modules) touches it
     /// first: OpenBLAS's own default (`OPENBLAS_NUM_THREADS` or every core) never applies.
-    public static let configureThreads: Void = {
+    package static let configureThreads: Void = {
         openblas_set_num_threads(Int32(clamping: Parallel.threadCount))
     }()
 
     /// The threads OpenBLAS (and LAPACK through it) uses, after ``configureThreads``: `LEP_THREADS`
     /// when set. Recorded with fits so a run shows what it used.
-    public static var threadCount: Int {
+    package static var threadCount: Int {
         _ = configureThreads
         return Int(openblas_get_num_threads())
     }
@@ -23,7 +23,7 @@ public enum BLAS {
     /// `C[m, n] = alpha · op(A) · op(B) + beta · C`, row-major, where `op(A)` is `[m, k]` (A stored
     /// `[k, m]` when `transA`) and `op(B)` is `[k, n]` (B stored `[n, k]` when `transB`).
     /// `lda`, `ldb`, `ldc` are the row strides of the stored matrices.
-    public static func sgemm(
+    package static func sgemm(
         transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
@@ -38,7 +38,7 @@ public enum BLAS {
     /// A linear layer without bias: `y[t, o] = Σᵢ x[t, i] · w[o, i]`, i.e. `y = x · wᵀ`, with
     /// x `[rows, inFeatures]`, w `[outFeatures, inFeatures]` (PyTorch's `nn.Linear` layout) and
     /// y `[rows, outFeatures]` (row stride `ldy`, default `outFeatures`).
-    public static func linear(
+    package static func linear(
         _ x: UnsafePointer<Float>, rows: Int, inFeatures: Int, weight w: UnsafePointer<Float>, outFeatures: Int,
         into y: UnsafeMutablePointer<Float>, ldy: Int? = nil
     ) {
@@ -52,7 +52,7 @@ public enum BLAS {
     /// slice of B. For the forward pass, whose other loops run on the same threads: OpenBLAS's own
     /// workers spin between calls and take the cores from them. OpenBLAS's thread count is 1 for the
     /// duration of the call (a BLAS call on another thread meanwhile runs on one thread; correct, slower).
-    public static func splitLinear(
+    package static func splitLinear(
         m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
@@ -75,7 +75,7 @@ public enum BLAS {
 
     /// `Parallel.forChunks` whose `body` may call ``unthreadedSgemm``: OpenBLAS runs single-threaded
     /// (its thread count is process-wide, so one such loop runs at a time) and the parallelism is lep's.
-    public static func forChunksSingleThreaded(count: Int, minChunk: Int, _ body: (Range<Int>) -> Void) {
+    package static func forChunksSingleThreaded(count: Int, minChunk: Int, _ body: (Range<Int>) -> Void) {
         _ = configureThreads
         let threads = Parallel.threadCount
         guard threads > 1 else { body(0..<count); return }
@@ -89,7 +89,7 @@ public enum BLAS {
     /// ``sgemm`` without touching OpenBLAS's thread configuration: for the body of
     /// ``forChunksSingleThreaded`` (elsewhere it runs on OpenBLAS's configured threads).
     @inline(__always)
-    public static func unthreadedSgemm(
+    package static func unthreadedSgemm(
         transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int

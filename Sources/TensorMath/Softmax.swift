@@ -3,10 +3,10 @@ import Glibc
 #endif
 
 /// Numerically stable softmax and log-sum-exp over rows.
-public enum Softmax {
+package enum Softmax {
     /// Softmax of `x[0..<count]` in place (max subtracted first); entries equal to `-.infinity` become 0.
     @inline(__always)
-    public static func inPlace(_ x: UnsafeMutablePointer<Float>, count: Int) {
+    package static func inPlace(_ x: UnsafeMutablePointer<Float>, count: Int) {
         var m = -Float.infinity
         for i in 0..<count where x[i] > m { m = x[i] }
         var sum: Float = 0
@@ -20,7 +20,7 @@ public enum Softmax {
     }
 
     /// `log Σᵢ exp(x[i])` in Double, for log-probabilities (`x[j] − logSumExp`).
-    public static func logSumExp(_ x: UnsafePointer<Float>, count: Int) -> Double {
+    package static func logSumExp(_ x: UnsafePointer<Float>, count: Int) -> Double {
         var m = -Float.infinity
         for i in 0..<count where x[i] > m { m = x[i] }
         var sum = 0.0

@@ -104,7 +104,7 @@ indirect enum Decoder: Sendable, Equatable {
 }
 
 /// The byte of a SentencePiece byte token `<0xNN>`, nil for other tokens.
-public func parseByteToken(_ t: String) -> UInt8? {
+package func parseByteToken(_ t: String) -> UInt8? {
     let u = Array(t.utf8)
     guard u.count == 6, u[0] == 0x3C, u[1] == 0x30, u[2] == 0x78, u[5] == 0x3E else { return nil }
     func hex(_ c: UInt8) -> UInt8? {

@@ -39,6 +39,6 @@ public struct TokenStatistics: Sendable, Equatable {
 }
 
 /// Reads a UTF-8 text file; invalid UTF-8 is an error with the byte offset.
-public func readTextFile(_ path: String) throws(TokenizerError) -> String {
+package func readTextFile(_ path: String) throws(TokenizerError) -> String {
     try FileIO.utf8Text(try FileIO.read(path), path: path)
 }

@@ -51,9 +51,9 @@ func utf8Length(_ b: UInt8) -> Int { b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 
 /// GPT-2's reversible byte ↔ printable-character map used by byte-level BPE (`bytes_to_unicode`):
 /// printable Latin-1 bytes stand for themselves, the others for U+0100 + k in byte order. The one
 /// implementation (tokenizers, vocabulary building and token mapping use it).
-public enum ByteLevelAlphabet {
+package enum ByteLevelAlphabet {
     /// The character (as a scalar) standing for each byte.
-    public static let byteToScalar: [Unicode.Scalar] = {
+    package static let byteToScalar: [Unicode.Scalar] = {
         var bs: [Int] = Array(33...126) + Array(161...172) + Array(174...255)
         var cs = bs
         var n = 0
@@ -75,14 +75,14 @@ public enum ByteLevelAlphabet {
     }()
 
     /// The byte-level string of raw bytes (`" hi"` → `"Ġhi"`).
-    public static func encode<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 {
+    package static func encode<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 {
         var s = String.UnicodeScalarView()
         for b in bytes { s.append(byteToScalar[Int(b)]) }
         return String(s)
     }
 
     /// The raw bytes of a byte-level string, or nil when it has a character outside the alphabet.
-    public static func decode(_ s: String) -> [UInt8]? {
+    package static func decode(_ s: String) -> [UInt8]? {
         var out: [UInt8] = []
         out.reserveCapacity(s.utf8.count)
         for u in s.unicodeScalars {
