@@ -2,19 +2,25 @@
 package enum NumberFormat {
     /// `v` with `digits` decimals (halves away from zero); `"\(v)"` when not finite or beyond 2^53.
     package static func fixed(_ v: Double, _ digits: Int) -> String {
+        exactFixed(v, digits) ?? "\(v)"
+    }
+
+    /// `v` with `digits` decimals (halves away from zero), or nil when `v` is not finite or `v · 10^digits`
+    /// is beyond 9e15 (where its integer digits are no longer exact). The digits are those of one
+    /// integer, `round(|v| · 10^digits)`, with the point inserted: no second division to go wrong.
+    package static func exactFixed(_ v: Double, _ digits: Int) -> String? {
+        guard v.isFinite else { return nil }
         var scale = 1.0
-        for _ in 0..<digits { scale *= 10 }
-        // Beyond 2^53 the digits are not exact anyway, and Int(...) would trap past Int.max.
-        guard v.isFinite, abs(v) * scale < 9e15 else { return "\(v)" }
-        let r = (abs(v) * scale).rounded()
-        let intPart = Int(r / scale)
-        var s = (v < 0 && r != 0 ? "-" : "") + String(intPart)
+        for _ in 0..<max(0, digits) { scale *= 10 }
+        let scaled = (abs(v) * scale).rounded(.toNearestOrAwayFromZero)
+        guard scaled < 9e15 else { return nil }
+        let n = Int64(scaled)
+        var text = String(n)
         if digits > 0 {
-            let frac = Int(r) - intPart * Int(scale)
-            let f = String(frac)
-            s += "." + String(repeating: "0", count: digits - f.count) + f
+            if text.count <= digits { text = String(repeating: "0", count: digits - text.count + 1) + text }
+            text.insert(".", at: text.index(text.endIndex, offsetBy: -digits))
         }
-        return s
+        return (v < 0 && n != 0 ? "-" : "") + text
     }
 
     /// A byte count as `1.23 GB`, `4.5 MB`, `6.7 kB` or `89 B`.

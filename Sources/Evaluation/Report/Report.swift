@@ -1,5 +1,6 @@
 import ChatTemplates
 import LEPJSON
+import Support
 
 /// One evaluated model, identified by its checkpoint headers.
 public struct ReportModel: Equatable, Sendable {
@@ -120,21 +121,12 @@ public struct EvaluationReport: Equatable, Sendable {
     }
 }
 
-/// Fixed-point decimal text without Foundation (`format(0.12345, 3) == "0.123"`), round half away from zero.
+/// Report numbers: Support's ``NumberFormat`` fixed-point text (halves away from zero), with `nan` /
+/// `inf` / `-inf` and ``pythonFloatText`` beyond 2^53.
 enum DecimalFormat {
     static func fixed(_ x: Double, _ digits: Int) -> String {
         guard x.isFinite else { return x.isNaN ? "nan" : (x < 0 ? "-inf" : "inf") }
-        var scale = 1.0
-        for _ in 0..<digits { scale *= 10 }
-        let scaled = (abs(x) * scale).rounded(.toNearestOrAwayFromZero)
-        guard scaled < 9e15 else { return pythonFloatText(x) }
-        let n = Int64(scaled)
-        var digitsText = String(n)
-        if digits > 0 {
-            if digitsText.count <= digits { digitsText = String(repeating: "0", count: digits - digitsText.count + 1) + digitsText }
-            digitsText.insert(".", at: digitsText.index(digitsText.endIndex, offsetBy: -digits))
-        }
-        return (x < 0 && n != 0 ? "-" : "") + digitsText
+        return NumberFormat.exactFixed(x, digits) ?? pythonFloatText(x)
     }
 
     /// A value with about four significant decimals: 4 decimals below 10, fewer above.
