@@ -29,15 +29,16 @@ enum LoraCommand: Command {
     static func run(_ args: Arguments) throws -> Int32 {
         let p = try args.positionals(["merge", "MODEL", "ADAPTER"])
         guard p[0] == "merge" else { throw UsageError("unknown lora subcommand '\(p[0])' (known: merge)") }
-        guard let out = args.value("output") else { throw UsageError("-o OUT is required") }
-        try AtomicOutputDirectory.check(target: out, force: args.flag("force"), inputs: [p[1], p[2]])
-        var text = "{\"lep_recipe\": 1, \"merge_method\": \"passthrough\", \"models\": [{\"model\": \(jsonString(p[1] + "+" + p[2]))}]"
-        if let d = args.value("dtype") { text += ", \"out_dtype\": \(jsonString(d))" }
-        text += "}"
-        let recipe = try Recipe.parse(text, path: "<lora merge>", baseDirectory: ".")
-        let plan = try MergePlan.make(recipe)
+        guard args.value("output") != nil else { throw UsageError("-o OUT is required") }
+        var values = SharedOptions.values(args, valueKeys: ["output", "dtype"], flagKeys: LoraMergeRequest.flagKeys)
+        values.values["model"] = p[1]
+        values.values["adapter"] = p[2]
+        let q = try SharedOptions.parsed { () throws(SurgeryError) in try LoraMergeRequest(parsing: values) }
+        let out = q.output
+        try AtomicOutputDirectory.check(target: out, force: q.force, inputs: [q.model, q.adapter])
+        let plan = try MergePlan.make(try q.recipe())
         var options = MergeOptions()
-        options.force = args.flag("force")
+        options.force = q.force
         options.toolVersion = LEPTool.version
         let progress = Progress("lora merge")
         let summary = try MergeExecutor.run(plan, output: out, options: options, progress: progress.update)
@@ -54,17 +55,5 @@ enum LoraCommand: Command {
         }
         Terminal.out("wrote \(out): \(summary.tensors) tensors, adapter \(p[2]) merged into \(p[1]) in \(Format.fixed(progress.elapsed, 2)) s")
         return 0
-    }
-
-    static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for c in s.unicodeScalars {
-            switch c {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            default: if c.value < 0x20 { out += "\\u00" + (c.value < 16 ? "0" : "") + String(c.value, radix: 16) } else { out.unicodeScalars.append(c) }
-            }
-        }
-        return out + "\""
     }
 }

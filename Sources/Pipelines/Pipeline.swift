@@ -334,6 +334,10 @@ public struct Pipeline: Sendable {
             do { _ = try Propagator.Options(parsing: optionValues(options), readingFiles: false) } catch .invalidOption(let key, let reason) {
                 throw .invalidValue(key: "\(label).\(key)", reason: reason)
             }
+        case .loraMerge:
+            do { _ = try LoraMergeRequest(parsing: optionValues(options)) } catch .invalidOption(let key, let reason) {
+                throw .invalidValue(key: "\(label).\(key)", reason: reason)
+            }
         case .external:
             if options["command"] == nil {
                 if options["description"] == nil { throw .missingKey(key: "\(label).description") }

@@ -197,13 +197,8 @@ extension Pipeline {
                 if let sol = m.solution { log("  \(m.tensor): relative residual \(sol.relativeResidual), ‖X − I‖/‖I‖ \(sol.distanceFromIdentity)") }
             }
         case .loraMerge:
-            var root = JSONObject()
-            root["lep_recipe"] = .number(JSONNumber(Recipe.formatVersion))
-            root["merge_method"] = .string("passthrough")
-            root["models"] = .array([.object(JSONObject([("model", .string((str("model") ?? "") + "+" + (str("adapter") ?? "")))]))])
-            if let d = str("dtype") { root["out_dtype"] = .string(d) }
-            let recipe = try Recipe.decode(.object(root), form: .json, text: JSONWriter.pretty(.object(root)) + "\n", baseDirectory: ".")
-            try merge(recipe, step: s, output: output, force: force, toolVersion: toolVersion, log: log)
+            let q = try LoraMergeRequest(parsing: Self.optionValues(o))
+            try merge(try q.recipe(), step: s, output: q.output, force: q.force, toolVersion: toolVersion, log: log)
         case .merge:
             var recipe = try mergeRecipe(s)
             if let seed = o["seed"]?.number?.uint64 { recipe.seed = seed }

@@ -171,6 +171,7 @@ import TestSupport
             ("merge", ["merge"], 64), ("merge", ["merge", none, tmp + "/mm"], 1),
             ("methods", ["methods", "extra"], 64),
             ("lora", ["lora", "frobnicate", m, m, "-o", tmp + "/l"], 64), ("lora", ["lora", "merge", m, none, "-o", tmp + "/l"], 1),
+            ("lora", ["lora", "merge", m, m, "-o", tmp + "/l", "--dtype", "int8"], 64),
             ("diff", ["diff", m, m], 64), ("diff", ["diff", none, m, "-o", tmp + "/d"], 1),
             ("apply", ["apply", m, m], 64), ("apply", ["apply", m, none, "-o", tmp + "/a"], 1),
             ("eval", ["eval", m, "-o", tmp + "/e", "--tasks", "bogus"], 64), ("eval", ["eval", none, "-o", tmp + "/e"], 1),
