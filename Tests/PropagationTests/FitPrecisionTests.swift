@@ -4,7 +4,7 @@ import SafeTensors
 import TensorMath
 import Testing
 
-/// `--fit-precision mixed` against float64 (issue 13 item 2): output rows equal the float64 fit's to ≤ 1
+/// `--fit-precision mixed` against float64: output rows equal the float64 fit's to ≤ 1
 /// bf16 step in ≥ 99.99 % of elements, on the fixture models and on synthetic systems up to an
 /// ill-conditioned one; float64 stays the earlier path bit for bit.
 @Suite struct FitPrecisionTests {
