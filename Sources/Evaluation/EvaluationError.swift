@@ -20,6 +20,7 @@ public enum EvaluationError: Error, Equatable, Sendable, CustomStringConvertible
     /// A chat task needs a chat template and model `model` (at `path`) has none.
     case noChatTemplate(task: String, model: String, path: String)
 
+    /// The message shown to the user: the culprit first, then the problem and, where there is one, the fix.
     public var description: String {
         switch self {
         case .chatTemplate(let e):

@@ -15,10 +15,13 @@
 ///    paragraphs); a per-task limit takes the first N of the shuffled list.
 /// The bundled copy texts give 126 sentence and 189 paragraph items per language (EN and RU).
 public enum CopyItemGenerator {
-    /// The length limits of the rule.
+    /// Shortest sentence item, in Unicode scalars (rule step 3).
     public static let minSentenceCharacters = 20
+    /// Longest sentence item, in Unicode scalars (rule step 3).
     public static let maxSentenceCharacters = 120
+    /// Sentences per paragraph item (rule step 4).
     public static let paragraphSentences = [2, 3]
+    /// Longest paragraph item, in Unicode scalars, sentences joined with one space.
     public static let maxParagraphCharacters = 240
 
     /// Paragraphs of `text`, each as its sentences (rule steps 1–2).
@@ -131,10 +134,14 @@ public enum CopyItemGenerator {
 
 /// A user message for the chat-format task: does the model's reply end its turn?
 public struct ChatPromptItem: Equatable, Sendable {
+    /// `<lang>-c<k>`, k from 1.
     public var id: String
+    /// The language code; the request is in Russian for "ru", else in English.
     public var language: String
+    /// The user message, request and text.
     public var prompt: String
 
+    /// A prompt with every field given.
     public init(id: String, language: String, prompt: String) {
         self.id = id; self.language = language; self.prompt = prompt
     }

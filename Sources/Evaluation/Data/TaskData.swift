@@ -14,11 +14,16 @@ public enum CopyKind: String, Sendable, CaseIterable {
 /// JSONL, one object per line: `{"id": "en-s01", "language": "en", "kind": "sentence", "text": "..."}`;
 /// `id` and `kind` are optional (default: `<file>:<line>`, `sentence`); an optional `meta` object is ignored.
 public struct CopyItem: Equatable, Sendable {
+    /// The item's id (default `<file>:<line>`).
     public var id: String
+    /// The language code ("en", "ru", ...); "ru" gets the Russian instruction, anything else the English one.
     public var language: String
+    /// Sentence or paragraph: which metric represents the item (default sentence).
     public var kind: CopyKind
+    /// The text to repeat.
     public var text: String
 
+    /// An item with every field given.
     public init(id: String, language: String, kind: CopyKind, text: String) {
         self.id = id; self.language = language; self.kind = kind; self.text = text
     }
@@ -42,12 +47,18 @@ public struct CopyItem: Equatable, Sendable {
 /// - lm-eval style: `prompt` as raw text, score the continuation `" " + choice` (sum of
 ///   log-probabilities), report `acc` and `acc_norm`.
 public struct MultipleChoiceItem: Equatable, Sendable {
+    /// The item's id (default `<file>:<line>`).
     public var id: String
+    /// The question: the user message (llmtf style) or the raw text context (lm-eval style).
     public var prompt: String
+    /// The possible answers, at least two.
     public var choices: [String]
+    /// 0-based index of the correct choice in ``choices``.
     public var answer: Int
+    /// The start of the open assistant turn in llmtf style (e.g. "Ответ:"); nil: the generation prompt alone.
     public var answerPrefix: String?
 
+    /// An item with every field given; `answer` is not checked against `choices` here (``TaskData`` checks it when reading a file).
     public init(id: String, prompt: String, choices: [String], answer: Int, answerPrefix: String? = nil) {
         self.id = id; self.prompt = prompt; self.choices = choices; self.answer = answer; self.answerPrefix = answerPrefix
     }

@@ -4,6 +4,7 @@ public struct SplitMix64: Sendable {
     /// The generator's state (the seed before the first call).
     public var state: UInt64
 
+    /// A generator whose first output is the mix of `seed` plus the increment.
     public init(seed: UInt64) { state = seed }
 
     /// The next 64-bit output.
@@ -46,10 +47,15 @@ public struct PairedComparison: Equatable, Sendable {
         case same
     }
 
+    /// The candidate model's report name (scores b).
     public var model: String
+    /// The reference model's report name (scores a): the report's first model.
     public var reference: String
+    /// The task compared, as in ``ReportEntry``.
     public var task: String
+    /// The metric compared, as in ``ReportEntry``.
     public var metric: String
+    /// Items scored by both models.
     public var n: Int
     /// mean(b − a).
     public var meanDifference: Double
@@ -57,8 +63,11 @@ public struct PairedComparison: Equatable, Sendable {
     public var standardError: Double?
     /// The 95 % bootstrap interval of the mean difference.
     public var low: Double, high: Double
+    /// Bootstrap resamples behind ``low`` and ``high``.
     public var resamples: Int
+    /// Seed of the bootstrap's SplitMix64 stream.
     public var seed: UInt64
+    /// The metric's direction (``ReportEntry/higherIsBetter``), which turns the interval into a ``verdict``.
     public var higherIsBetter: Bool
 
     /// The verdict from the interval and the metric's direction.

@@ -36,10 +36,14 @@ public enum Statistics {
 
 /// A metric value over a sample: the mean, its standard error, and the sample size.
 public struct MetricSummary: Equatable, Sendable {
+    /// The mean of the per-item scores.
     public var value: Double
+    /// Sample standard deviation (n − 1) over √n; nil for fewer than 2 items.
     public var standardError: Double?
+    /// Items in the sample.
     public var n: Int
 
+    /// A summary from values already computed.
     public init(value: Double, standardError: Double?, n: Int) {
         self.value = value; self.standardError = standardError; self.n = n
     }

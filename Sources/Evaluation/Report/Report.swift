@@ -13,10 +13,12 @@ public struct ReportModel: Equatable, Sendable {
     /// Further identity facts (architecture, vocabulary size, chat template used, ...), in order.
     public var details: [(key: String, value: String)]
 
+    /// A model entry; `details` keep the given order in the report.
     public init(name: String, path: String, headerHash: String, details: [(key: String, value: String)] = []) {
         self.name = name; self.path = path; self.headerHash = headerHash; self.details = details
     }
 
+    /// Equal when every field is, the details compared in order.
     public static func == (a: ReportModel, b: ReportModel) -> Bool {
         a.name == b.name && a.path == b.path && a.headerHash == b.headerHash
             && a.details.map(\.key) == b.details.map(\.key) && a.details.map(\.value) == b.details.map(\.value)
@@ -25,11 +27,17 @@ public struct ReportModel: Equatable, Sendable {
 
 /// One number: a metric of a task for a model.
 public struct ReportEntry: Equatable, Sendable {
+    /// The ``ReportModel/name`` of the model measured.
     public var model: String
+    /// The task's name in the report (e.g. "copy_en_sentence").
     public var task: String
+    /// The metric's name (e.g. "copy99", "bits_per_byte").
     public var metric: String
+    /// The metric's value; must be finite.
     public var value: Double
+    /// The sample size behind `value`: items for a mean over items, tokens or words for corpus-level metrics.
     public var n: Int
+    /// Standard error of `value` (nil when not defined, e.g. a median or a maximum).
     public var standardError: Double?
     /// True for the metric that represents the task in the chart (e.g. `copy99` for paragraphs).
     public var isMain: Bool
@@ -39,6 +47,7 @@ public struct ReportEntry: Equatable, Sendable {
     /// comparisons; nil for metrics that are not a mean over items. Not written to report.json.
     public var items: [ItemScore]?
 
+    /// An entry from a value already computed; use ``mean(model:task:metric:ids:scores:isMain:higherIsBetter:)`` for a mean over items.
     public init(
         model: String, task: String, metric: String, value: Double, n: Int, standardError: Double? = nil,
         isMain: Bool = false, higherIsBetter: Bool = true, items: [ItemScore]? = nil
@@ -63,9 +72,12 @@ public struct ReportEntry: Equatable, Sendable {
 
 /// One item's score (for paired comparisons between models on the same items).
 public struct ItemScore: Equatable, Sendable {
+    /// The item's id in its task file (or the generated id, e.g. `en-s012`).
     public var id: String
+    /// The item's score for the entry's metric.
     public var score: Double
 
+    /// A score for item `id`.
     public init(id: String, score: Double) { self.id = id; self.score = score }
 }
 
@@ -76,9 +88,11 @@ public struct ItemScore: Equatable, Sendable {
 public struct EvaluationReport: Equatable, Sendable {
     /// The tool and its version (e.g. "lep 0.3.0").
     public var tool: String
+    /// The models, in the order given (the first is the reference of the paired comparisons).
     public var models: [ReportModel]
     /// Run settings (tasks, context length, chat format, seeds, data files and their hashes, ...).
     public var settings: JSONObject
+    /// Every number, each (model, task, metric) at most once.
     public var entries: [ReportEntry]
     /// Paired comparisons of each model with the first on the same items (``PairedComparison``).
     public var comparisons: [PairedComparison]

@@ -11,8 +11,11 @@ public enum ChatFormatTask {
 
     /// One prompt's outcome.
     public struct Outcome: Equatable, Sendable {
+        /// The generated ids, without the final stop id.
         public var generatedIds: [Int]
+        /// The reply decoded without special tokens, whitespace trimmed.
         public var reply: String
+        /// The item's score: 1 when generation stopped at a stop id after a non-empty reply, else 0.
         public var endsTurn: Double
     }
 

@@ -14,10 +14,15 @@ import ChatTemplates
 public enum CopyTask {
     /// One item's outcome.
     public struct Outcome: Equatable, Sendable {
+        /// The rendered chat prompt's ids.
         public var promptIds: [Int]
+        /// S: tokens of the reference text under the model's tokenizer.
         public var referenceTokens: Int
+        /// The generated ids without the final stop id (P = their count).
         public var generatedIds: [Int]
+        /// The generated text, special tokens skipped, surrounding whitespace removed.
         public var prediction: String
+        /// The item's scores (``CopyMetrics``): `min(P/S, S/P)`, 1 or 0 for a 99 % character match, characters per generated token.
         public var len: Double, copy99: Double, symbolsPerToken: Double
     }
 

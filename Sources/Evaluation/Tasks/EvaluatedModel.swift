@@ -30,7 +30,9 @@ public final class EvaluatedModel {
     public let name: String
     /// The model folder as given.
     public let path: String
+    /// The Float32 forward pass over the model's weights.
     public let transformer: Transformer
+    /// The model's own tokenizer (``Tokenizers/loadTokenizer(directory:)``).
     public let tokenizer: any Tokenizer
     /// The chat template and its render options (nil when the model has none and none was chosen).
     public let chatTemplate: ChatTemplate?

@@ -36,13 +36,17 @@ public enum TaskKind: String, CaseIterable, Sendable {
 
 /// The data of one language: a text, copy items, a copy text and multiple-choice items (each optional).
 public struct LanguageData: Sendable {
+    /// The language code: the sub-folder's name ("en", "ru", ...).
     public var language: String
+    /// The likelihood text (`text.txt`).
     public var text: String?
     /// Copy items given explicitly (`copy.jsonl`).
     public var copy: [CopyItem] = []
     /// The text copy items are generated from (`copy_text.txt`), see ``CopyItemGenerator``.
     public var copyText: String?
+    /// Multiple-choice items scored llmtf style (`mc_single_token.jsonl`).
     public var mcSingle: [MultipleChoiceItem] = []
+    /// Multiple-choice items scored lm-eval style (`mc_continuation.jsonl`).
     public var mcContinuation: [MultipleChoiceItem] = []
     /// File → SHA-256 of its bytes, for the report's settings.
     public var fileHashes: [(String, String)] = []
@@ -75,7 +79,9 @@ public struct LanguageData: Sendable {
 /// Copy items are generated from `copy_text.txt` (or from `text.txt` when there is neither
 /// `copy_text.txt` nor `copy.jsonl`) by ``CopyItemGenerator``.
 public struct SuiteData: Sendable {
+    /// "bundled" or the data folder as given.
     public var source: String
+    /// Languages with at least one task file, in folder-name order.
     public var languages: [LanguageData]
 
     /// The bundled English and Russian data.
@@ -122,6 +128,7 @@ public struct SuiteData: Sendable {
 
 /// Options of a suite run (`lep eval`).
 public struct SuiteOptions: Sendable {
+    /// The tasks to run (default ``TaskKind/defaults``: all but agreement).
     public var tasks: [TaskKind] = TaskKind.defaults
     /// Window length for likelihood/agreement; nil = min(1024, max_position_embeddings).
     public var context: Int?
@@ -135,15 +142,20 @@ public struct SuiteOptions: Sendable {
     public var seed: UInt64 = 20_261_204
     /// Bootstrap resamples of the paired comparisons.
     public var bootstrapResamples = 2000
+    /// Where each model's chat template comes from (the same choice for every model).
     public var chat: ChatTemplateChoice = .fromTokenizerConfig
+    /// Bytes of converted Float32 weights kept in memory per model (``ModelWeights/defaultResidentBudget``).
     public var residentBudget: Int = ModelWeights.defaultResidentBudget
     /// The tool string written into the report.
     public var tool: String = "lep"
+    /// The defaults: ``TaskKind/defaults``, every item, 12 chat prompts per language, seed 20261204,
+    /// 2000 resamples, each model's own chat template.
     public init() {}
 }
 
 /// Wall times of a run (never written into the report).
 public struct SuiteTimings: Sendable {
+    /// Seconds of the whole run, loading included.
     public var totalSeconds = 0.0
     /// Seconds inside the forward pass (prefill, decoding, scoring), all models.
     public var forwardSeconds = 0.0

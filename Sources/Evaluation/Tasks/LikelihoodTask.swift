@@ -13,8 +13,11 @@ import Models
 public enum LikelihoodTask {
     /// The result for one model and text.
     public struct Result: Equatable, Sendable {
+        /// Summed and mean NLL over the scored tokens, with the window count.
         public var likelihood: Likelihood
+        /// UTF-8 bytes of the text.
         public var bytes: Int
+        /// `Σ NLL / (bytes · ln 2)`.
         public var bitsPerByte: Double { likelihood.bitsPerByte(textBytes: bytes) }
     }
 

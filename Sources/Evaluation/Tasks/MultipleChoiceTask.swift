@@ -18,6 +18,7 @@ public enum MultipleChoiceTask {
     public struct Outcome: Equatable, Sendable {
         /// Per choice: the log-probability (llmtf) or summed log-likelihood (lm-eval).
         public var scores: [Double]
+        /// 1 when the best-scoring choice is the answer, else 0.
         public var accuracy: Double
         /// lm-eval style only.
         public var normalizedAccuracy: Double?

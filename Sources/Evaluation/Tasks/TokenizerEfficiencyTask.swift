@@ -4,12 +4,17 @@ import Tokenizers
 /// "symbols per token") and tokens per word of a text. Characters are Unicode scalars, words are
 /// runs of non-whitespace, tokens are encoded without special tokens.
 public enum TokenizerEfficiencyTask {
+    /// Counts for one text and their ratios.
     public struct Result: Equatable, Sendable {
+        /// Unicode scalars, whitespace-separated words and tokens (no special tokens) of the text.
         public var characters: Int, words: Int, tokens: Int
+        /// Characters per token (0 for no tokens).
         public var charactersPerToken: Double { tokens == 0 ? 0 : Double(characters) / Double(tokens) }
+        /// Tokens per word (0 for no words).
         public var tokensPerWord: Double { words == 0 ? 0 : Double(tokens) / Double(words) }
     }
 
+    /// Counts the characters, words and tokens of `text`.
     public static func run(_ tokenizer: any Tokenizer, text: String) -> Result {
         let tokens = tokenizer.encode(text, addSpecialTokens: false).count
         var words = 0, inWord = false

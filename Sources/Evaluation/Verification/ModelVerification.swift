@@ -23,34 +23,49 @@ public enum ModelVerification {
 
     /// What to check.
     public struct Options: Sendable {
+        /// The text or token ids to score (default: the bundled English and Russian text).
         public var input: Input = .text(VerificationText.default, source: "bundled text (English and Russian)")
+        /// A reference model folder to compare with (nil: the model alone).
         public var reference: String?
         /// Window length in tokens (at least 2).
         public var context = 512
+        /// Largest mean KL divergence (nats per token, reference ‖ model) that passes; needs a reference.
         public var maxKLD: Double?
+        /// Smallest fraction (0...1) of positions with the reference's top-1 token that passes; needs a reference.
         public var minTop1: Double?
+        /// Whether to scan every weight for NaN/Inf and all-zero tensors first (``WeightCheck``).
         public var scanWeights = true
         /// Converted Float32 weights kept per model (``ModelWeights/defaultResidentBudget``).
         public var residentBudget = ModelWeights.defaultResidentBudget
+        /// Defaults: the bundled text, no reference, windows of 512 tokens, no thresholds, weight scan on.
         public init() {}
     }
 
     /// One pass/fail check.
     public struct Check: Sendable {
+        /// What was checked, e.g. "logits finite" or "mean KL ≤ 0.05".
         public let name: String
+        /// True when the measured value meets the check.
         public let passed: Bool
+        /// The measured value, or what failed (tensor names, counts).
         public let detail: String
     }
 
     /// The reference's side of the comparison.
     public struct ReferenceResult: Sendable {
+        /// The reference folder as given.
         public let model: String
+        /// The reference's `vocab_size`.
         public let vocabularySize: Int
         /// Equal vocab_size and identical token ids: agreement statistics exist.
         public let sameVocabulary: Bool
+        /// Tokens the reference scored (its own encoding of a text, or the given ids).
         public let tokens: Int
+        /// The reference's mean NLL per token over windows of the same length.
         public let likelihood: Likelihood
+        /// The reference's bits per UTF-8 byte (text input only): comparable across vocabularies.
         public let bitsPerByte: Double?
+        /// KL, same top-1 and Δp of the model against the reference (nil unless ``sameVocabulary``).
         public let agreement: AgreementStatistics?
         /// Why the models are not comparable token by token (nil when they are).
         public let difference: String?
@@ -58,22 +73,33 @@ public enum ModelVerification {
 
     /// Everything `lep verify` reports.
     public struct Report: Sendable {
+        /// The model folder as given.
         public let model: String
+        /// The model's `config.json`.
         public let config: ModelConfig
+        /// The weight scan (nil when ``Options/scanWeights`` is off).
         public let weights: WeightCheck.Report?
         /// Where the tokens came from: a text's source, or "ids".
         public let inputSource: String
+        /// Tokens scored (the encoded text, with BOS when the tokenizer adds one, or the ids).
         public let tokens: Int
         /// UTF-8 bytes of the text (nil for ids).
         public let textBytes: Int?
+        /// Window length in tokens.
         public let context: Int
+        /// Mean NLL per token and perplexity over the rolling windows.
         public let likelihood: Likelihood
+        /// Bits per UTF-8 byte of the text (nil for ids).
         public let bitsPerByte: Double?
+        /// Logits that were NaN or ±Inf, over every scored window (0 for a healthy model).
         public let nonFiniteLogits: Int
+        /// The reference's side (nil without a reference).
         public let reference: ReferenceResult?
         /// Seconds of the model's scoring pass (with the reference's agreement windows).
         public let seconds: Double
+        /// Every check in order: weights, logits, then the thresholds.
         public let checks: [Check]
+        /// True when every check passed.
         public var passed: Bool { checks.allSatisfy(\.passed) }
     }
 
