@@ -15,6 +15,7 @@ public struct Agreement: Sendable {
     private var lnRatio: [Double] = []
     private var sameTop1 = 0
 
+    /// An empty accumulator.
     public init() {}
 
     /// Adds one position: `reference` and `candidate` are logit rows of `vocabSize` values.
@@ -104,5 +105,6 @@ public struct AgreementStatistics: Equatable, Sendable {
     /// below 2 positions. Positions of one text are not independent: these show the spread, they
     /// are not confidence intervals.
     public var klMeanStandardError: Double?, sameTop1StandardError: Double?
+    /// The same for ``deltaPMean`` and ``lnPPLRatio``.
     public var deltaPMeanStandardError: Double?, lnPPLRatioStandardError: Double?
 }

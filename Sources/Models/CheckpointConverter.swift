@@ -17,14 +17,20 @@ public enum CheckpointConverter {
         public var maxShardBytes: Int? = 5_000_000_000
         /// Replace an existing output.
         public var force = false
+        /// Keep dtypes, 5 GB shards, never replace an output.
         public init() {}
     }
 
     /// What was written.
     public struct Summary: Sendable {
+        /// Tensors written.
         public let tensors: Int
+        /// Shard files written (1 for a single-file output).
         public let shards: Int
+        /// Tensor data bytes written (headers not included).
         public let bytesWritten: Int
+        /// Other files copied from the input folder (tokenizer, config, ...), config.json included when
+        /// rewritten; sorted; empty for a single-file output.
         public let carriedFiles: [String]
     }
 

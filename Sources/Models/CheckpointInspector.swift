@@ -10,21 +10,36 @@ public struct InspectionReport: Sendable {
     public struct Tensor: Sendable { public let name: String; public let dtype: String; public let shape: [Int]; public let nonFinite: Int? }
     /// A problem found, with its severity.
     public struct Problem: Sendable, Equatable {
+        /// `error`: the checkpoint will not load or run correctly; `warning`: unusual but usable.
         public enum Severity: String, Sendable { case error, warning }
+        /// How serious the problem is.
         public let severity: Severity
+        /// What was found, naming the tensor, file or config key.
         public let message: String
     }
 
+    /// The checkpoint as given (a model folder or a `.safetensors` file).
     public let path: String
+    /// `architectures[0]` of config.json (or its `model_type`); nil without a readable config.
     public let architecture: String?
+    /// The parsed config.json; nil for a single file, a folder without one, or an unsupported one (see ``configProblem``).
     public let config: ModelConfig?
+    /// Elements over every tensor in the files (not the count the config implies).
     public let parameterCount: Int
+    /// Per dtype, in name order: tensors and data bytes.
     public let dtypes: [(dtype: String, tensors: Int, bytes: Int)]
+    /// The safetensors files, in name order.
     public let shards: [Shard]
+    /// Every tensor, in natural name order.
     public let tensors: [Tensor]
+    /// Rows of `model.embed_tokens.weight` (nil when there is no such tensor).
     public let embeddingRows: Int?
+    /// The tokenizer's vocabulary size and the file it came from (folders only; nil without a tokenizer).
     public let tokenizerVocabulary: (size: Int, source: String)?
+    /// Whether lm_head is tied to the embeddings: config.json's `tie_word_embeddings`; for a single file,
+    /// false when it holds `lm_head.weight`; nil when unknown.
     public let tied: Bool?
+    /// Errors and warnings, in the order found.
     public let problems: [Problem]
     /// Why config.json was not understood, when it exists but could not be read as a supported config.
     public var configProblem: String? = nil

@@ -19,6 +19,7 @@ public struct Likelihood: Equatable, Sendable {
     /// Windows run.
     public var windows = 0
 
+    /// Nothing scored yet.
     public init() {}
 
     /// Mean NLL per token (nats): transformers' `loss` with labels = input ids for one window.

@@ -16,23 +16,37 @@ public struct ModelConfig: Equatable, Sendable {
     /// Supported families.
     public enum Family: String, Sendable { case llama, mistral }
 
+    /// `model_type`.
     public var family: Family
+    /// `architectures` (each `LlamaForCausalLM` or `MistralForCausalLM`; may be empty).
     public var architectures: [String]
+    /// `vocab_size`: rows of the embedding and of lm_head.
     public var vocabSize: Int
+    /// `hidden_size`: the model width h.
     public var hiddenSize: Int
+    /// `intermediate_size`: the MLP's inner width.
     public var intermediateSize: Int
+    /// `num_hidden_layers`: decoder layers.
     public var numHiddenLayers: Int
+    /// `num_attention_heads`: query heads.
     public var numAttentionHeads: Int
+    /// `num_key_value_heads` (default `num_attention_heads`); divides the query heads (grouped-query attention).
     public var numKeyValueHeads: Int
     /// Per-head dimension (`head_dim`, default hidden_size / num_attention_heads).
     public var headDim: Int
+    /// `rms_norm_eps` (default 1e-6).
     public var rmsNormEps: Double
+    /// `rope_theta`, or `rope_parameters.rope_theta` (transformers 5); default 10000.
     public var ropeTheta: Double
+    /// `rope_scaling` (or `rope_parameters`).
     public var ropeScaling: RopeScaling
+    /// `max_position_embeddings` (default 2048).
     public var maxPositionEmbeddings: Int
     /// Mistral's attention window; nil for full attention.
     public var slidingWindow: Int?
+    /// `tie_word_embeddings` (default false): lm_head reuses the embedding matrix.
     public var tieWordEmbeddings: Bool
+    /// `bos_token_id`, below `vocab_size`.
     public var bosTokenId: Int?
     /// One or several end-of-sequence ids (kept as a list either way).
     public var eosTokenIds: [Int]

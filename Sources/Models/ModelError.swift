@@ -36,6 +36,7 @@ public enum ModelError: Error, Equatable, Sendable {
 }
 
 extension ModelError: CustomStringConvertible {
+    /// The message shown to the user: the file or key, the problem and, where there is one, the fix.
     public var description: String {
         switch self {
         case .missingConfig(let p): "\(p): no config.json; a Hugging Face model directory needs one"

@@ -17,13 +17,22 @@ public enum Synthesizer {
 
     /// User overrides of a preset.
     public struct Options: Sendable {
+        /// Decoder layers (default 2 for the tiny presets, 32 otherwise); at least 1.
         public var layers: Int?
+        /// Vocabulary size (default 1024 tiny, 128256 LLaMA-3, 32000 Mistral); at least 4.
         public var vocab: Int?
+        /// Hidden size: a positive multiple of twice the head count; the MLP width is scaled with it
+        /// (rounded up to a multiple of 8).
         public var hidden: Int?
+        /// Seed of every value.
         public var seed: UInt64 = 0
+        /// Storage dtype of every tensor: F32, F16 or BF16.
         public var dtype: DType = .BF16
+        /// Maximum shard size in bytes; nil writes one file.
         public var maxShardBytes: Int? = 5_000_000_000
+        /// Replace an existing output.
         public var force = false
+        /// The preset unchanged: seed 0, BF16, 5 GB shards.
         public init() {}
     }
 

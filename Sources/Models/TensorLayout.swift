@@ -30,7 +30,9 @@ public enum TensorLayout {
 
     /// An expected tensor: name and shape.
     public struct Entry: Equatable, Sendable {
+        /// The tensor's checkpoint name.
         public let name: String
+        /// Its shape implied by the config, outermost first (`[vocab_size, hidden_size]` for the embedding).
         public let shape: [Int]
     }
 

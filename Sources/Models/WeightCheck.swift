@@ -8,6 +8,7 @@ import TensorMath
 public enum WeightCheck {
     /// What the scan found in one tensor (only tensors with a finding are reported).
     public struct Finding: Equatable, Sendable {
+        /// The tensor's name.
         public var tensor: String
         /// NaN or ±Inf values.
         public var nonFinite: Int
