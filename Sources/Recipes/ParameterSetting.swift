@@ -4,6 +4,7 @@ public enum ParameterScalar: Equatable, Sendable, CustomStringConvertible {
     case number(Double)
     case bool(Bool)
 
+    /// The value as a recipe would write it: integral numbers without a fraction, Booleans as `true`/`false`.
     public var description: String {
         switch self {
         case .number(let d): d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : "\(d)"
@@ -52,6 +53,7 @@ public struct FilteredSetting: Equatable, Sendable {
     /// The setting used when the filter matches.
     public let value: ParameterSetting
 
+    /// An entry applying `value` to tensors whose name contains `filter` (nil or `*`: every tensor).
     public init(filter: String?, value: ParameterSetting) {
         self.filter = filter
         self.value = value
@@ -65,14 +67,19 @@ public struct ParameterSpec: Sendable, Equatable {
     /// Value type.
     public enum Kind: String, Sendable { case number, bool }
 
+    /// The key in a recipe's `parameters` (e.g. `weight`, `density`).
     public let name: String
+    /// Where the recipe may set it: the top-level `parameters` or `models[i].parameters`.
     public let scope: Scope
+    /// The type of its values.
     public let kind: Kind
     /// Default; nil means the recipe must set it.
     public let defaultValue: ParameterScalar?
     /// One-line meaning.
     public let help: String
 
+    /// Declares parameter `name`: where it is set, its type, its default (``defaultValue``) and its
+    /// one-line meaning.
     public init(_ name: String, _ scope: Scope, _ kind: Kind, default d: ParameterScalar?, _ help: String) {
         self.name = name
         self.scope = scope
@@ -84,7 +91,10 @@ public struct ParameterSpec: Sendable, Equatable {
 
 /// The resolved parameters of one tensor: global values and one dictionary per input model.
 public struct ResolvedParameters: Sendable {
+    /// The method's global parameters, by name.
     public var global: [String: ParameterScalar]
+    /// One dictionary per input model, in `models` order: its per-model parameters by name (an optional
+    /// one without default is absent).
     public var perModel: [[String: ParameterScalar]]
 
     /// Parameters with `global` values and one dictionary per input model.

@@ -23,6 +23,7 @@ public struct Recipe: Sendable, Equatable {
         /// The text as written in the recipe.
         public let written: String
 
+        /// The reference as written in the recipe.
         public var description: String { written }
 
         /// A reference to `path` (with `adapter` applied first, when given), written as `written`.
@@ -33,7 +34,9 @@ public struct Recipe: Sendable, Equatable {
 
     /// One `models[i]` entry.
     public struct Entry: Equatable, Sendable {
+        /// The model of the entry.
         public let model: ModelRef
+        /// `models[i].parameters`: the per-model settings, by parameter name.
         public let parameters: [String: ParameterSetting]
         /// The recipe key of this entry (`models[1]`).
         public let key: String
@@ -41,10 +44,15 @@ public struct Recipe: Sendable, Equatable {
 
     /// A `slices` entry of a passthrough (layer-stacking) recipe: layers `[start, end)` of `model`.
     public struct LayerSlice: Equatable, Sendable {
+        /// The model the layers come from.
         public let model: ModelRef
+        /// First layer taken (`layer_range[0]`, 0-based).
         public let start: Int
+        /// One past the last layer taken (`layer_range[1]`).
         public let end: Int
+        /// `parameters.scale` of a passthrough source: factor applied to the slice's tensors (nil: 1).
         public let scale: Double?
+        /// The recipe key of the slice's source (`slices[2].sources[0]`), for errors.
         public let key: String
     }
 
@@ -61,15 +69,27 @@ public struct Recipe: Sendable, Equatable {
     /// Which form the recipe was written in.
     public enum Form: String, Sendable { case json, yaml }
 
+    /// `merge_method`, a name in the method registry.
     public var method: String
+    /// `base_model` (nil when the recipe has none).
     public var base: ModelRef?
+    /// `models`, in recipe order (or the models of a whole-model `slices` entry).
     public var models: [Entry]
+    /// The top-level `parameters` (merged with a slice's own `parameters`), by name.
     public var parameters: [String: ParameterSetting]
+    /// `dtype`: inputs are rounded to it before merging, and it is the output dtype unless `out_dtype`
+    /// is given; nil keeps each tensor's dtype.
     public var dtype: DType?
+    /// `out_dtype`: the output tensors' dtype (nil: `dtype`, else each input tensor's).
     public var outDtype: DType?
+    /// `tokenizer_source` (default ``TokenizerSource/none``).
     public var tokenizerSource: TokenizerSource
+    /// `seed` of the random methods (default 0).
     public var seed: UInt64
+    /// The sources of `slices`: the layer stack of a passthrough recipe, or the one whole-model slice of
+    /// another method (its ranges checked by the planner); nil when the recipe uses `models`.
     public var layerStack: [LayerSlice]?
+    /// JSON (`{` first) or mergekit's YAML.
     public var form: Form
     /// The recipe text as given (copied next to the output).
     public var text: String
