@@ -45,6 +45,7 @@ public enum GGUFError: Error, Equatable, Sendable {
 }
 
 extension GGUFError: CustomStringConvertible {
+    /// The message shown to the user: the file, the problem and, where there is one, the fix.
     public var description: String {
         switch self {
         case .cannotOpen(let p, let r): "\(p): cannot open: \(r)"

@@ -2,9 +2,11 @@ import SafeTensors
 
 /// One tensor's entry in a GGUF file.
 public struct GGUFTensorInfo: Equatable, Sendable {
+    /// The tensor's GGUF name (e.g. `blk.0.attn_q.weight`).
     public let name: String
     /// GGML dimension order: `dimensions[0]` is the contiguous (row) length.
     public let dimensions: [Int]
+    /// The storage type: a float type or a quantisation block format.
     public let type: GGMLType
     /// Offset of the data from the start of the data section.
     public let offset: Int
@@ -128,7 +130,9 @@ public struct GGUFHeader: Sendable {
 
 /// A GGUF file, memory-mapped, with its validated header.
 public final class GGUFFile: @unchecked Sendable {
+    /// The file as given.
     public let path: String
+    /// Metadata, tensor table and data start, validated when the file was opened.
     public let header: GGUFHeader
     private let file: MappedFile
 

@@ -48,8 +48,11 @@ public indirect enum GGUFValue: Equatable, Sendable {
         }
     }
 
+    /// The string, when this is a string value.
     public var string: String? { if case .string(let s) = self { s } else { nil } }
+    /// The Boolean, when this is a Boolean value.
     public var bool: Bool? { if case .bool(let b) = self { b } else { nil } }
+    /// The elements, when this is an array value.
     public var array: [GGUFValue]? { if case .array(_, let a) = self { a } else { nil } }
 
     /// A short description for messages: the type and, for arrays, the length.

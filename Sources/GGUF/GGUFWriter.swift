@@ -11,17 +11,26 @@ import Glibc
 public struct GGUFWriter: Sendable {
     /// One planned tensor: name, GGML dimensions (row length first) and type.
     public struct Tensor: Sendable {
+        /// The tensor's GGUF name; unique in the file.
         public let name: String
+        /// GGML dimensions, row length first: 1 to 4, their product a whole number of `type`'s blocks.
         public let dimensions: [Int]
+        /// The storage type of the bytes ``GGUFWriter/write(to:force:data:)`` will be given.
         public let type: GGMLType
+        /// A tensor entry; checked when the file is written.
         public init(name: String, dimensions: [Int], type: GGMLType) { self.name = name; self.dimensions = dimensions; self.type = type }
         var byteCount: Int { type.byteCount(elements: dimensions.reduce(1, *)) ?? 0 }
     }
 
+    /// Metadata entries in file order; keys must be unique and array elements of the array's type.
     public var metadata: [(key: String, value: GGUFValue)] = []
+    /// The tensor table in file order (the order `data(i)` is asked for).
     public var tensors: [Tensor] = []
+    /// Alignment in bytes of the data section and of each tensor's data (GGUF's default, so no
+    /// `general.alignment` key is needed).
     public let alignment = 32
 
+    /// An empty file: no metadata, no tensors.
     public init() {}
 
     /// Appends a metadata entry.

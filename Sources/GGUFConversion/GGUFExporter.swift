@@ -14,17 +14,25 @@ public enum GGUFExporter {
         public var type: GGMLType = .f16
         /// `general.name`; nil: the model folder's name.
         public var name: String?
+        /// Replace an existing output file.
         public var force = false
+        /// F16, the folder's name, never replace an output.
         public init() {}
     }
 
     /// What was written.
     public struct Summary: Sendable {
+        /// Tensors written (`rope_freqs` included).
         public let tensors: Int
+        /// Tensor data bytes (header and alignment padding not included).
         public let bytes: Int
+        /// GGML types written and how many tensors have each, by type name.
         public let types: [(type: String, count: Int)]
+        /// Metadata key/value pairs written.
         public let metadataEntries: Int
+        /// The tokenizer as written, e.g. "gpt2 (llama-bpe), 128000 tokens + 256 added, 280147 merges".
         public let tokenizer: String
+        /// Names of the chat templates written (empty when the model has none).
         public let chatTemplates: [String]
     }
 
@@ -39,6 +47,13 @@ public enum GGUFExporter {
         }
     }
 
+    /// Converts the model folder `dir` into the GGUF file `output`. 2-D tensors get ``Options/type``
+    /// (a Q8_0 tensor whose rows are not a multiple of 32 falls back to F16), 1-D tensors F32;
+    /// `progress(done, total)` counts tensor bytes.
+    ///
+    /// Throws `ModelError` for a missing or unsupported config.json, ``GGUFError/conversion(path:reason:)``
+    /// for a tensor llama.cpp's LLaMA has no place for, a wrong shape or dtype, an unsupported RoPE
+    /// scaling or tokenizer, and `FileError.outputExists` when `output` exists without ``Options/force``.
     public static func convert(input dir: String, output: String, options: Options, progress: ((Int, Int) -> Void)? = nil) throws -> Summary {
         guard GGUFQuantizer.writable.contains(options.type) else {
             throw GGUFError.conversion(path: output, reason: "lep writes GGUF tensors as f16, bf16, f32 or q8_0, not \(options.type.name)")

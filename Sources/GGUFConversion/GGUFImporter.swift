@@ -18,22 +18,31 @@ public enum GGUFImporter {
     public struct Options: Sendable {
         /// Output dtype; nil: the file's float type when every tensor has the same one, else F32 (lossless).
         public var dtype: DType?
+        /// Maximum shard size in bytes; nil writes one file.
         public var maxShardBytes: Int? = 5_000_000_000
+        /// Replace an existing output folder.
         public var force = false
+        /// The file's own float type, 5 GB shards, never replace an output.
         public init() {}
     }
 
     /// What was written.
     public struct Summary: Sendable {
+        /// Tensors written (0 for a vocabulary-only file).
         public let tensors: Int
+        /// Tensor data bytes written (safetensors headers not included).
         public let bytesWritten: Int
+        /// The dtype of every output tensor.
         public let dtype: DType
         /// Tensor types of the input and how many tensors had each (e.g. "Q8_0": 7).
         public let inputTypes: [(type: String, count: Int)]
         /// "gpt2 (llama-bpe), 128256 tokens, 280147 merges" / "llama (SentencePiece), 32000 tokens".
         public let tokenizer: String
+        /// Names of the chat templates found (`default` first when there is one).
         public let chatTemplates: [String]
+        /// The output's `architectures[0]` (or "vocabulary only (no tensors)").
         public let architecture: String
+        /// Every file written into the output folder, sorted.
         public let files: [String]
     }
 
