@@ -2,12 +2,18 @@ import LEPJSON
 
 /// One chat message: a role (`system`, `user`, `assistant`, ...) and its text.
 public struct ChatMessage: Equatable, Sendable {
+    /// The speaker, as the template reads `message['role']`.
     public var role: String
+    /// The message text, as the template reads `message['content']`.
     public var content: String
+    /// A message with any role (templates may refuse roles they do not know).
     public init(role: String, content: String) { self.role = role; self.content = content }
 
+    /// A `system` message.
     public static func system(_ text: String) -> ChatMessage { ChatMessage(role: "system", content: text) }
+    /// A `user` message.
     public static func user(_ text: String) -> ChatMessage { ChatMessage(role: "user", content: text) }
+    /// An `assistant` message.
     public static func assistant(_ text: String) -> ChatMessage { ChatMessage(role: "assistant", content: text) }
 }
 
@@ -18,13 +24,17 @@ public struct ChatRenderOptions: Equatable, Sendable {
     /// Leave the final (assistant) message open so the model continues it
     /// (`continue_final_message=True`): the text ends right after that message's content.
     public var continueFinalMessage: Bool
+    /// The template variable `bos_token`: the tokenizer's BOS string (e.g. `<|begin_of_text|>`), or "".
     public var bosToken: String
+    /// The template variable `eos_token`: the tokenizer's EOS string, or "".
     public var eosToken: String
     /// The date `strftime_now()` sees; nil means the current local time (as in transformers).
     public var now: ChatDate?
     /// Further template variables (`date_string`, `tools`, `custom_tools`, ...).
     public var extraVariables: [String: JSONValue]
 
+    /// Options with transformers' defaults: no generation prompt, nothing left open, empty BOS/EOS, the
+    /// current time, no extra variables.
     public init(
         addGenerationPrompt: Bool = false, continueFinalMessage: Bool = false, bosToken: String = "", eosToken: String = "",
         now: ChatDate? = nil, extraVariables: [String: JSONValue] = [:]

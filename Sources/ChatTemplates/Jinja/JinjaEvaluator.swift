@@ -316,6 +316,7 @@ final class JinjaRenderer {
 
 /// A calendar date and time for `strftime_now`, injectable so that renders are deterministic.
 public struct ChatDate: Equatable, Sendable {
+    /// Calendar fields: year, month 1–12, day 1–31, hour 0–23, minute and second 0–59.
     public var year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int
 
     /// A fixed date and time (month 1-12, day 1-31).

@@ -10,9 +10,13 @@
 
 /// A 1-based position in the template source (column counts Unicode scalars).
 public struct SourceLocation: Equatable, Sendable, CustomStringConvertible {
+    /// 1-based line.
     public var line: Int
+    /// 1-based column, in Unicode scalars.
     public var column: Int
+    /// A position; both values are 1-based.
     public init(line: Int, column: Int) { self.line = line; self.column = column }
+    /// "line L, column C", as used in error messages.
     public var description: String { "line \(line), column \(column)" }
 }
 
