@@ -16,6 +16,7 @@ public struct JSONParseError: Error, Equatable, Sendable, CustomStringConvertibl
         self.duplicate = duplicateKey.map { Duplicate(key: $0, depth: depth) }
     }
 
+    /// "MESSAGE at byte OFFSET".
     public var description: String { "\(message) at byte \(offset)" }
 }
 

@@ -43,6 +43,7 @@ public struct JSONNumber: Equatable, Sendable, CustomStringConvertible {
     public var uint64: UInt64? { isIntegerLiteral ? UInt64(text) : nil }
     /// The value as a Double (nearest).
     public var double: Double { Double(text) ?? .nan }
+    /// The number's text, unchanged.
     public var description: String { text }
 }
 
@@ -80,6 +81,7 @@ public struct JSONObject: Equatable, Sendable {
     /// Members in order.
     public var members: [(key: String, value: JSONValue)] { keys.map { ($0, storage[$0]!) } }
 
+    /// Equal when both have the same keys in the same order with equal values.
     public static func == (a: JSONObject, b: JSONObject) -> Bool { a.keys == b.keys && a.storage == b.storage }
 }
 

@@ -76,6 +76,7 @@ public enum SafeTensorsError: Error, Equatable, Sendable {
 }
 
 extension SafeTensorsError: CustomStringConvertible {
+    /// The message shown to the user: the file or tensor, the problem and, where there is one, the fix.
     public var description: String {
         switch self {
         case .cannotOpen(let p, let r): "\(p): cannot open: \(r)"

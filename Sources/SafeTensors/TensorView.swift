@@ -16,10 +16,15 @@ public struct TensorView: @unchecked Sendable {
         UnsafeRawBufferPointer(rebasing: file.bytes[fileOffset..<(fileOffset + info.byteCount)])
     }
 
+    /// The tensor's name in the header.
     public var name: String { info.name }
+    /// The element type.
     public var dtype: DType { info.dtype }
+    /// The shape, outermost first (row-major).
     public var shape: [Int] { info.shape }
+    /// The product of the shape (1 for a scalar).
     public var elementCount: Int { info.elementCount }
+    /// Size of the data in bytes.
     public var byteCount: Int { info.byteCount }
 }
 
