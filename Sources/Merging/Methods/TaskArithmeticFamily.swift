@@ -1,3 +1,17 @@
+/// How a task-arithmetic method thins each task vector δᵢ before combining (mergekit's `sparsify.py`;
+/// n = elements of the tensor):
+/// - `none`: δᵢ kept whole (task_arithmetic);
+/// - `magnitude`: the max(1, ⌊density·n⌋) largest |δ| kept (ties);
+/// - `random`: each entry kept with probability `density` (dare_*);
+/// - `magnitude_outliers`: the ⌊γ·n⌋ largest |δ| dropped and ⌊density·n⌋ of the next largest kept (breadcrumbs*);
+/// - `della_magprune`: per row, keep probability from density − ε (smallest |δ|) to density + ε
+///   (largest) by magnitude rank (della*).
+public enum Sparsification: String, Sendable {
+    case none, magnitude, random, magnitudeOutliers = "magnitude_outliers", dellaMagprune = "della_magprune"
+}
+
+/// A method of the task-arithmetic family: which sparsification, whether sign consensus, defaults.
+///
 /// Generalised task arithmetic (mergekit's `GeneralizedTaskArithmeticMerge`), shared by
 /// task_arithmetic, ties, dare_*, breadcrumbs*, della*.
 ///
@@ -8,23 +22,27 @@
 ///
 /// Arithmetic is float32 in mergekit's order (each step rounded to f32 as torch does with
 /// `dtype: float32`), so outputs equal mergekit's when it computes in float32.
-public enum Sparsification: String, Sendable {
-    case none, magnitude, random, magnitudeOutliers = "magnitude_outliers", dellaMagprune = "della_magprune"
-}
-
-/// A method of the task-arithmetic family: which sparsification, whether sign consensus, defaults.
 public protocol TaskArithmeticMethod: MergeMethod {
+    /// How each δᵢ is thinned before it is weighted.
     var sparsification: Sparsification { get }
+    /// Whether the sign consensus (TIES) masks the deltas that disagree with the sign of their sum.
     var consensus: Bool { get }
+    /// Default of the `normalize` parameter: divide by the (masked) weight sum.
     var defaultNormalize: Bool { get }
+    /// Default of the `rescale` parameter: rescale each sparsified δᵢ to its original L1 norm.
     var defaultRescale: Bool { get }
 }
 
 extension TaskArithmeticMethod {
+    /// Every method of the family needs a base: the task vectors are δᵢ = θᵢ − θ₀.
     public var basePolicy: BasePolicy { .required }
+    /// One to 1024 models besides the base.
     public var inputCount: ClosedRange<Int> { 1...1024 }
+    /// The random sparsifications (`random`, `della_magprune`) depend on the seed.
     public var isRandom: Bool { sparsification == .random || sparsification == .dellaMagprune }
 
+    /// weight and density per model; lambda, normalize, rescale and int8_mask globally; gamma
+    /// (breadcrumbs) and epsilon (della) per model where the sparsification uses them.
     public var parameters: [ParameterSpec] {
         var p: [ParameterSpec] = [
             ParameterSpec("weight", .perModel, .number, default: nil, "wᵢ, scale of model i's task vector"),
@@ -48,6 +66,9 @@ extension TaskArithmeticMethod {
         sparsification == .none || (0..<inputs).allSatisfy { parameters.number("density", model: $0) >= 1 }
     }
 
+    /// δᵢ = θᵢ − θ₀ in place, each sparsified and weighted, then combined elementwise into the output.
+    /// Throws ``SurgeryError/tensorFailure(tensor:reason:)`` without a base, or for DELLA when
+    /// density ± epsilon leaves (0, 1) (with 0 < density < 1).
     public func merge(_ job: MergeJob) throws(SurgeryError) {
         guard let base = job.base else { throw .tensorFailure(tensor: job.tensor, reason: "\(name) needs a base") }
         for x in job.inputs {
