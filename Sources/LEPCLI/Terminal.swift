@@ -29,6 +29,13 @@ enum Terminal {
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
     }
+
+    /// CPU seconds this process has used (all threads): timings that other processes' load inflates less.
+    static func cpuTime() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
 }
 
 /// Progress on stderr for work longer than a second: bytes done, rate, ETA. Rewrites one line on a

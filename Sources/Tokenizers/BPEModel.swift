@@ -6,30 +6,37 @@
 /// Merging is HF's: repeatedly apply the lowest-rank merge, leftmost first.
 struct BPEModel: Sendable {
     /// Token strings as written in tokenizer.json, by id (nil for holes).
-    var idToToken: [String?]
+    let idToToken: [String?]
     /// Token string → id (as written).
-    var tokenToId: StringIds
+    let tokenToId: StringIds
     /// Input-domain bytes → id.
-    var byteVocab: ByteMap
+    let byteVocab: ByteMap
     /// Merge table: (left, right) → (rank, merged id).
-    var merges: PairMap
+    let merges: PairMap
     /// Merges in rank order as token strings (kept for writing).
-    var mergeList: [(String, String)]
-    var byteLevel: Bool
-    var unkId: Int32?
-    var unkToken: String?
-    var byteFallback: Bool
-    var fuseUnk: Bool
-    var ignoreMerges: Bool
-    var continuingSubwordPrefix: String?
-    var endOfWordSuffix: String?
+    let mergeList: [(String, String)]
+    let byteLevel: Bool
+    let unkId: Int32?
+    let unkToken: String?
+    let byteFallback: Bool
+    let fuseUnk: Bool
+    let ignoreMerges: Bool
+    let continuingSubwordPrefix: String?
+    let endOfWordSuffix: String?
     /// Id of each single byte: the byte's alphabet character (byte-level) or `<0xNN>` (byte fallback).
-    var singleByteIds: [Int32]
-    var byteTokenIds: [Int32]
+    let singleByteIds: [Int32]
+    let byteTokenIds: [Int32]
+    /// Id of each character below U+0800 (one or two UTF-8 bytes; -1 when not a token), for models that
+    /// look characters up without prefix or suffix (empty otherwise).
+    let charIds: [Int32]
+    /// The ids of words already encoded (see ``BPEWordCache``): valid because the model's fields are
+    /// constants.
+    let cache = BPEWordCache()
     /// True when no token holds `▁` (U+2581) after its first character and `▁` is a token, so no merge
-    /// can join across a `▁`: a long pre-token (a whole line of a SentencePiece-style tokenizer without
-    /// a pre-tokenizer) is then merged one `▁`-word at a time with the same result, in linear time.
-    var splitsAtMetaspace: Bool
+    /// can join across a `▁`: a pre-token (a whole line of a SentencePiece-style tokenizer without a
+    /// pre-tokenizer) is then merged one `▁`-word at a time with the same result, in linear time, and
+    /// each word can come from the cache.
+    let splitsAtMetaspace: Bool
 
     init(
         vocab: [(String, Int)], merges mergeList: [(String, String)], byteLevel: Bool, unkToken: String?,
@@ -90,6 +97,14 @@ struct BPEModel: Sendable {
         self.endOfWordSuffix = endOfWordSuffix
         self.singleByteIds = single
         self.byteTokenIds = byteTok
+        var chars: [Int32] = []
+        if !byteLevel && continuingSubwordPrefix == nil && endOfWordSuffix == nil {
+            chars = [Int32](repeating: -1, count: 0x800)
+            for c in 0..<0x800 {
+                if let u = Unicode.Scalar(c), let id = bv.get(Array(String(Character(u)).utf8)) { chars[c] = id }
+            }
+        }
+        self.charIds = chars
         let meta: [UInt8] = [0xE2, 0x96, 0x81]
         self.splitsAtMetaspace =
             !byteLevel && continuingSubwordPrefix == nil && endOfWordSuffix == nil
@@ -106,8 +121,9 @@ struct BPEModel: Sendable {
     /// Appends the ids of one pre-token (`p[range]`, input-domain bytes) to `out`.
     func encodeWord(_ p: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, into out: inout [Int32]) {
         if range.isEmpty { return }
-        if splitsAtMetaspace && range.count > 48 && !ignoreMerges {
-            // Split before every `▁` (E2 96 81) but the first: no merge crosses one (see splitsAtMetaspace).
+        if splitsAtMetaspace && !ignoreMerges {
+            // Split before every `▁` (E2 96 81) but the first: no merge crosses one (see splitsAtMetaspace),
+            // so each `▁`-word is merged (or found in the cache) on its own.
             var start = range.lowerBound
             var i = start + 1
             while i + 2 < range.upperBound {
@@ -125,41 +141,58 @@ struct BPEModel: Sendable {
         encodeChunk(p, range, into: &out)
     }
 
-    /// `encodeWord` of one chunk that merges must treat as a whole.
+    /// `encodeWord` of one chunk that merges must treat as a whole: its ids depend on its bytes only.
     private func encodeChunk(_ p: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, into out: inout [Int32]) {
         if range.isEmpty { return }
-        if ignoreMerges, let id = byteVocab.get(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: p[range]))) { out.append(id); return }
-        var syms: [Int32] = []
-        syms.reserveCapacity(range.count)
+        let word = UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: p[range]))
+        if ignoreMerges, let id = byteVocab.get(word) { out.append(id); return }
+        if cache.append(word, to: &out) { return }
+        // The symbols are appended to `out` and merged in place there.
+        let start = out.count
+        appendSymbols(p, range, into: &out)
+        let merged = out.withUnsafeMutableBufferPointer { all in
+            BPEModel.mergeAll(UnsafeMutableBufferPointer(rebasing: all[start...]), merges)
+        }
+        out.removeLast(out.count - start - merged)
+        cache.insert(word, ids: out[start...])
+    }
+
+    /// Appends the initial symbols of `p[range]`: one id per character (per byte when byte-level), its
+    /// `<0xNN>` byte tokens when the character is not in the vocabulary and byte fallback is on, else unk.
+    private func appendSymbols(_ p: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, into syms: inout [Int32]) {
         var lastWasUnk = false
         if byteLevel && continuingSubwordPrefix == nil && endOfWordSuffix == nil {
             for i in range {
                 let id = singleByteIds[Int(p[i])]
                 if id >= 0 { syms.append(id); lastWasUnk = false } else { appendUnk(&syms, &lastWasUnk) }
             }
-        } else {
-            var i = range.lowerBound
-            var key: [UInt8] = []
-            while i < range.upperBound {
-                let n = byteLevel ? 1 : utf8Length(p[i])
-                let isFirst = i == range.lowerBound, isLast = i + n >= range.upperBound
-                key.removeAll(keepingCapacity: true)
-                if !isFirst, let pre = continuingSubwordPrefix { key.append(contentsOf: pre.utf8) }
-                key.append(contentsOf: UnsafeBufferPointer(rebasing: p[i..<min(i + n, range.upperBound)]))
-                if isLast, let suf = endOfWordSuffix { key.append(contentsOf: suf.utf8) }
-                if let id = byteVocab.get(key) {
-                    syms.append(id); lastWasUnk = false
-                } else if byteFallback, (i..<(i + n)).allSatisfy({ byteTokenIds[Int(p[$0])] >= 0 }) {
-                    for j in i..<(i + n) { syms.append(byteTokenIds[Int(p[j])]) }
-                    lastWasUnk = false
-                } else {
-                    appendUnk(&syms, &lastWasUnk)
-                }
-                i += n
-            }
+            return
         }
-        BPEModel.mergeAll(&syms, merges)
-        out.append(contentsOf: syms)
+        var i = range.lowerBound
+        var key: [UInt8] = []
+        while i < range.upperBound {
+            let n = byteLevel ? 1 : utf8Length(p[i])
+            if !charIds.isEmpty, n == 1 || (n == 2 && i + 1 < range.upperBound && p[i] >= 0xC2 && p[i + 1] & 0xC0 == 0x80) {
+                // One- and two-byte characters (ASCII, Latin, Cyrillic, ...) from a table.
+                let scalar = n == 1 ? Int(p[i]) : Int(p[i] & 0x1F) << 6 | Int(p[i + 1] & 0x3F)
+                let id = charIds[scalar]
+                if id >= 0 { syms.append(id); lastWasUnk = false; i += n; continue }
+            }
+            let isFirst = i == range.lowerBound, isLast = i + n >= range.upperBound
+            key.removeAll(keepingCapacity: true)
+            if !isFirst, let pre = continuingSubwordPrefix { key.append(contentsOf: pre.utf8) }
+            key.append(contentsOf: UnsafeBufferPointer(rebasing: p[i..<min(i + n, range.upperBound)]))
+            if isLast, let suf = endOfWordSuffix { key.append(contentsOf: suf.utf8) }
+            if let id = byteVocab.get(key) {
+                syms.append(id); lastWasUnk = false
+            } else if byteFallback, (i..<(i + n)).allSatisfy({ byteTokenIds[Int(p[$0])] >= 0 }) {
+                for j in i..<(i + n) { syms.append(byteTokenIds[Int(p[j])]) }
+                lastWasUnk = false
+            } else {
+                appendUnk(&syms, &lastWasUnk)
+            }
+            i += n
+        }
     }
 
     @inline(__always)
@@ -170,38 +203,37 @@ struct BPEModel: Sendable {
         lastWasUnk = true
     }
 
-    /// Applies merges lowest rank first (leftmost among equals) until none applies.
-    static func mergeAll(_ syms: inout [Int32], _ merges: PairMap) {
+    /// Applies merges lowest rank first (leftmost among equals) until none applies; the merged symbols
+    /// are left at the front of `syms`, and their number is returned.
+    static func mergeAll(_ syms: UnsafeMutableBufferPointer<Int32>, _ merges: PairMap) -> Int {
         var n = syms.count
-        if n < 2 { return }
-        if n > 48 { mergeAllHeap(&syms, merges); return }
-        var ranks = [Int32](repeating: .max, count: n)
-        var ids = [Int32](repeating: -1, count: n)
-        for i in 0..<(n - 1) {
-            if let m = merges.get(syms[i], syms[i + 1]) { ranks[i] = m.rank; ids[i] = m.id }
-        }
-        while n > 1 {
-            var best = Int32.max, at = -1
-            for i in 0..<(n - 1) where ranks[i] < best { best = ranks[i]; at = i }
-            if at < 0 { break }
-            syms[at] = ids[at]
-            syms.remove(at: at + 1)
-            ranks.remove(at: at + 1)
-            ids.remove(at: at + 1)
-            n -= 1
-            ranks[n - 1] = .max
-            if at + 1 < n, let m = merges.get(syms[at], syms[at + 1]) { ranks[at] = m.rank; ids[at] = m.id } else { ranks[at] = .max }
-            if at > 0 {
-                if let m = merges.get(syms[at - 1], syms[at]) { ranks[at - 1] = m.rank; ids[at - 1] = m.id } else { ranks[at - 1] = .max }
+        if n < 2 { return n }
+        if n > 48 { return mergeAllHeap(syms, merges) }
+        // pairs[i]: the packed (rank, merged id) of syms[i], syms[i + 1] (PairMap.none when no merge).
+        // One rank belongs to one pair, so the smallest packed value is the lowest rank.
+        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: n) { pairs in
+            for i in 0..<(n - 1) { pairs[i] = merges.packed(syms[i], syms[i + 1]) }
+            while n > 1 {
+                var best = PairMap.none, at = -1
+                for i in 0..<(n - 1) where pairs[i] < best { best = pairs[i]; at = i }
+                if at < 0 { break }
+                syms[at] = Int32(truncatingIfNeeded: best)
+                // Remove syms[at + 1] and pairs[at + 1].
+                for j in (at + 1)..<(n - 1) { syms[j] = syms[j + 1] }
+                if at + 1 < n - 1 { for j in (at + 1)..<(n - 2) { pairs[j] = pairs[j + 1] } }
+                n -= 1
+                if at + 1 < n { pairs[at] = merges.packed(syms[at], syms[at + 1]) } else { pairs[at] = PairMap.none }
+                if at > 0 { pairs[at - 1] = merges.packed(syms[at - 1], syms[at]) }
             }
+            return n
         }
     }
 }
 
 extension BPEModel {
     /// The same merge order with a priority queue of (rank, position) over a linked list: O(n log n)
-    /// for long pre-tokens (SentencePiece-style tokenizers without a pre-tokenizer see whole lines).
-    static func mergeAllHeap(_ syms: inout [Int32], _ merges: PairMap) {
+    /// for long words. Returns the number of merged symbols, left at the front of `syms`.
+    static func mergeAllHeap(_ syms: UnsafeMutableBufferPointer<Int32>, _ merges: PairMap) -> Int {
         let n = syms.count
         var prev = [Int32](repeating: -1, count: n), next = [Int32](repeating: -1, count: n)
         for i in 0..<n { prev[i] = Int32(i - 1); next[i] = i + 1 < n ? Int32(i + 1) : -1 }
@@ -249,11 +281,11 @@ extension BPEModel {
             if pv >= 0, let m2 = merges.get(syms[pv], syms[pos]) { push(UInt64(UInt32(bitPattern: m2.rank)) << 32 | UInt64(pv)) }
             if nn >= 0, let m3 = merges.get(syms[pos], syms[Int(nn)]) { push(UInt64(UInt32(bitPattern: m3.rank)) << 32 | UInt64(pos)) }
         }
-        var out: [Int32] = []
-        out.reserveCapacity(n)
+        // Compact the survivors to the front, in order (position i < its successor, so in place is safe).
+        var count = 0
         var i = 0
-        while i >= 0 && i < n { out.append(syms[i]); i = Int(next[i]) }
-        syms = out
+        while i >= 0 && i < n { syms[count] = syms[i]; count += 1; i = Int(next[i]) }
+        return count
     }
 }
 

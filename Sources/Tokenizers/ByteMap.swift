@@ -120,9 +120,11 @@ func memcmpEqual(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ n: Int) -> Bool
 }
 
 /// Open-addressing map from a pair of ids to a packed (rank, merged id): the BPE merge table.
+///
+/// Each slot holds its key and its value side by side, so a lookup touches one cache line.
 struct PairMap: Sendable {
-    private var keys: [UInt64]
-    private var vals: [UInt64]
+    /// Slot `i` is `entries[2 i]` (the key, ``empty`` when free) and `entries[2 i + 1]` (the value).
+    private var entries: [UInt64]
     private var mask: Int
     private(set) var count = 0
     private static let empty = UInt64.max
@@ -130,9 +132,14 @@ struct PairMap: Sendable {
     init(capacity: Int) {
         var n = 16
         while n < capacity * 2 { n <<= 1 }
-        keys = Array(repeating: PairMap.empty, count: n)
-        vals = Array(repeating: 0, count: n)
+        entries = PairMap.emptyEntries(slots: n)
         mask = n - 1
+    }
+
+    private static func emptyEntries(slots n: Int) -> [UInt64] {
+        var e = [UInt64](repeating: 0, count: 2 * n)
+        for i in 0..<n { e[2 * i] = PairMap.empty }
+        return e
     }
 
     @inline(__always) static func key(_ a: Int32, _ b: Int32) -> UInt64 { UInt64(UInt32(bitPattern: a)) << 32 | UInt64(UInt32(bitPattern: b)) }
@@ -141,13 +148,27 @@ struct PairMap: Sendable {
     /// (rank, merged id) of the pair, or nil.
     @inline(__always)
     func get(_ a: Int32, _ b: Int32) -> (rank: Int32, id: Int32)? {
+        let v = packed(a, b)
+        if v == PairMap.none { return nil }
+        return (Int32(truncatingIfNeeded: v >> 32), Int32(truncatingIfNeeded: v))
+    }
+
+    /// No merge: the value of ``packed(_:_:)`` for a pair that is not in the table (above every real one).
+    static let none = UInt64.max
+
+    /// (rank, merged id) of the pair packed as `rank << 32 | id`, or ``none``: comparing packed values
+    /// compares ranks, since one rank belongs to one pair.
+    @inline(__always)
+    func packed(_ a: Int32, _ b: Int32) -> UInt64 {
         let k = PairMap.key(a, b)
         var i = PairMap.slot(k, mask)
-        while true {
-            let kk = keys[i]
-            if kk == k { let v = vals[i]; return (Int32(truncatingIfNeeded: v >> 32), Int32(truncatingIfNeeded: v)) }
-            if kk == PairMap.empty { return nil }
-            i = (i + 1) & mask
+        return entries.withUnsafeBufferPointer { e in
+            while true {
+                let kk = e[2 * i]
+                if kk == k { return e[2 * i + 1] }
+                if kk == PairMap.empty { return PairMap.none }
+                i = (i + 1) & mask
+            }
         }
     }
 
@@ -155,33 +176,33 @@ struct PairMap: Sendable {
     /// returns false when the pair was present.
     @discardableResult
     mutating func insert(_ a: Int32, _ b: Int32, rank: Int32, id: Int32) -> Bool {
-        if (count + 1) * 2 > keys.count { grow() }
+        if (count + 1) * 2 > mask + 1 { grow() }
         let k = PairMap.key(a, b)
+        let v = UInt64(UInt32(bitPattern: rank)) << 32 | UInt64(UInt32(bitPattern: id))
         var i = PairMap.slot(k, mask)
-        while keys[i] != PairMap.empty {
-            if keys[i] == k {
-                vals[i] = UInt64(UInt32(bitPattern: rank)) << 32 | UInt64(UInt32(bitPattern: id))
+        while entries[2 * i] != PairMap.empty {
+            if entries[2 * i] == k {
+                entries[2 * i + 1] = v
                 return false
             }
             i = (i + 1) & mask
         }
-        keys[i] = k
-        vals[i] = UInt64(UInt32(bitPattern: rank)) << 32 | UInt64(UInt32(bitPattern: id))
+        entries[2 * i] = k
+        entries[2 * i + 1] = v
         count += 1
         return true
     }
 
     private mutating func grow() {
-        let oldK = keys, oldV = vals
-        let n = keys.count * 2
-        keys = Array(repeating: PairMap.empty, count: n)
-        vals = Array(repeating: 0, count: n)
+        let old = entries
+        let n = (mask + 1) * 2
+        entries = PairMap.emptyEntries(slots: n)
         mask = n - 1
-        for j in 0..<oldK.count where oldK[j] != PairMap.empty {
-            var i = PairMap.slot(oldK[j], mask)
-            while keys[i] != PairMap.empty { i = (i + 1) & mask }
-            keys[i] = oldK[j]
-            vals[i] = oldV[j]
+        for j in stride(from: 0, to: old.count, by: 2) where old[j] != PairMap.empty {
+            var i = PairMap.slot(old[j], mask)
+            while entries[2 * i] != PairMap.empty { i = (i + 1) & mask }
+            entries[2 * i] = old[j]
+            entries[2 * i + 1] = old[j + 1]
         }
     }
 }

@@ -281,7 +281,9 @@ public struct HFTokenizer: Tokenizer {
     private func encodeSegment(_ p: UnsafeBufferPointer<UInt8>, _ r: Range<Int>, atStart: Bool, continuation: Bool, into out: inout [Int32]) {
         if r.isEmpty { return }
         var buf: [UInt8]
-        if let n = normalizer {
+        if let n = normalizer, n.worksOnBytes {
+            buf = n.apply(bytes: Array(UnsafeBufferPointer(rebasing: p[r])), continuation: continuation)
+        } else if let n = normalizer {
             let s = String(decoding: UnsafeBufferPointer(rebasing: p[r]), as: UTF8.self)
             buf = Array(n.apply(s, continuation: continuation).utf8)
         } else {

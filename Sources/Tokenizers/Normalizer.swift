@@ -75,6 +75,29 @@ indirect enum Normalizer: Sendable, Equatable {
         }
     }
 
+    /// True when every stage is `Prepend` or `Replace`: ``apply(bytes:continuation:)`` then gives what
+    /// ``apply(_:continuation:)`` gives, without going through `String`.
+    var worksOnBytes: Bool {
+        switch self {
+        case .sequence(let l): return l.allSatisfy { $0.worksOnBytes }
+        case .prepend, .replace: return true
+        case .lowercase, .strip, .unicode: return false
+        }
+    }
+
+    /// Normalises UTF-8 bytes; only for pipelines that ``worksOnBytes`` (others are returned unchanged).
+    func apply(bytes: [UInt8], continuation: Bool) -> [UInt8] {
+        switch self {
+        case .sequence(let l):
+            var b = bytes
+            for n in l { b = n.apply(bytes: b, continuation: continuation) }
+            return b
+        case .prepend(let p): return continuation || bytes.isEmpty ? bytes : Array(p.utf8) + bytes
+        case .replace(let p, let c): return bytes.replacingAll(Array(p.utf8), with: Array(c.utf8)) ?? bytes
+        case .lowercase, .strip, .unicode: return bytes
+        }
+    }
+
     /// True when the pipeline turns spaces into `▁` (SentencePiece-style vocabularies).
     var replacesSpaceWithMetaspace: Bool {
         switch self {
@@ -88,22 +111,26 @@ indirect enum Normalizer: Sendable, Equatable {
 extension String {
     /// Replaces every non-overlapping occurrence of `pattern` (byte-wise, left to right).
     func replacingAll(_ pattern: String, with content: String) -> String {
-        let pat = Array(pattern.utf8)
-        if pat.isEmpty { return self }
-        let src = Array(utf8)
-        if src.count < pat.count { return self }
-        let rep = Array(content.utf8)
+        guard let out = Array(utf8).replacingAll(Array(pattern.utf8), with: Array(content.utf8)) else { return self }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+extension [UInt8] {
+    /// Replaces every non-overlapping occurrence of `pattern`, left to right; nil when there is none.
+    func replacingAll(_ pat: [UInt8], with rep: [UInt8]) -> [UInt8]? {
+        if pat.isEmpty || count < pat.count { return nil }
         var out: [UInt8] = []
-        out.reserveCapacity(src.count + 16)
+        out.reserveCapacity(count + 16)
         var i = 0
         var changed = false
-        while i < src.count {
-            if src[i] == pat[0] && i + pat.count <= src.count && src[i..<(i + pat.count)].elementsEqual(pat) {
+        while i < count {
+            if self[i] == pat[0] && i + pat.count <= count && self[i..<(i + pat.count)].elementsEqual(pat) {
                 out.append(contentsOf: rep); i += pat.count; changed = true
             } else {
-                out.append(src[i]); i += 1
+                out.append(self[i]); i += 1
             }
         }
-        return changed ? String(decoding: out, as: UTF8.self) : self
+        return changed ? out : nil
     }
 }
