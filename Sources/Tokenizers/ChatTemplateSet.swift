@@ -25,15 +25,20 @@ public struct ChatTemplateSet: Equatable, Sendable {
 
     /// One template and its name (`default` for the unnamed one).
     public struct Named: Equatable, Sendable {
+        /// The template's name: `default`, or a name such as `tool_use`.
         public var name: String
+        /// The Jinja text.
         public var source: String
+        /// A template named `name`.
         public init(name: String, source: String) { self.name = name; self.source = source }
     }
 
     /// The templates, `default` first when present, the others sorted by name.
     public var templates: [Named]
+    /// Where the templates were found (or are to be written).
     public var storage: Storage
 
+    /// A set of `templates`, put in ``templates``' order, kept in `storage`'s form.
     public init(templates: [Named], storage: Storage) {
         self.templates = ChatTemplateSet.ordered(templates)
         self.storage = storage

@@ -9,9 +9,13 @@ public struct SentencePieceModel: Sendable, Equatable {
 
     /// One vocabulary entry.
     public struct Piece: Sendable, Equatable {
+        /// The piece text, `▁` for a space (e.g. `▁При`, `<0x0A>`, `<s>`).
         public var piece: String
+        /// The piece's score: a log-probability for Unigram, the merge priority for BPE (higher merges first).
         public var score: Float
+        /// How the piece is treated (normal, control, byte, ...).
         public var type: PieceType
+        /// A piece; normal unless `type` says otherwise.
         public init(piece: String, score: Float, type: PieceType = .normal) {
             self.piece = piece
             self.score = score
@@ -22,14 +26,24 @@ public struct SentencePieceModel: Sendable, Equatable {
     /// `TrainerSpec.model_type`.
     public enum ModelType: Int, Sendable { case unigram = 1, bpe = 2, word = 3, char = 4 }
 
+    /// The vocabulary in id order (id = index); written back by ``serialized()``.
     public var pieces: [Piece]
+    /// `TrainerSpec.model_type` (default unigram). Read only: ``serialized()`` keeps the trainer spec as read.
     public var modelType: ModelType
+    /// `TrainerSpec.byte_fallback`: unknown characters become `<0xNN>` byte pieces. Read only, as ``modelType``.
     public var byteFallback: Bool
     /// `NormalizerSpec.name` (e.g. `nmt_nfkc`, `identity`).
     public var normalizerName: String
+    /// `NormalizerSpec.add_dummy_prefix`: a space (`▁`) is put before the text. Written back by ``serialized()``
+    /// when the model has a normalizer spec.
     public var addDummyPrefix: Bool
+    /// `NormalizerSpec.remove_extra_whitespaces`: leading, trailing and repeated spaces are removed. Written
+    /// back as ``addDummyPrefix``.
     public var removeExtraWhitespaces: Bool
+    /// `NormalizerSpec.escape_whitespaces`: spaces become `▁`. Written back as ``addDummyPrefix``.
     public var escapeWhitespaces: Bool
+    /// `TrainerSpec.unk_id`, `bos_id`, `eos_id`, `pad_id` (defaults 0, 1, 2, −1; −1 = none). Read only, as
+    /// ``modelType``.
     public var unkId: Int, bosId: Int, eosId: Int, padId: Int
 
     /// Top-level fields other than pieces, in order (field number, raw encoded field bytes).
@@ -38,6 +52,7 @@ public struct SentencePieceModel: Sendable, Equatable {
     /// The normaliser flags as read: when unchanged, the field is written back byte for byte.
     private var parsedFlags: [Bool] = [true, true, true]
 
+    /// Equal when both serialise to the same bytes (so fields ``serialized()`` does not write are not compared).
     public static func == (a: SentencePieceModel, b: SentencePieceModel) -> Bool { a.serialized() == b.serialized() }
 
     /// Parses a serialized ModelProto.

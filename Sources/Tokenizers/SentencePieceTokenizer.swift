@@ -53,6 +53,8 @@ public struct SentencePieceTokenizer: Tokenizer {
     let matcher: AddedTokenMatcher
     public let specialTokens: SpecialTokens
     public let addedTokens: [AddedToken]
+    /// The tokenizer_config.json / special_tokens_map.json it was loaded with; BOS/EOS addition and the
+    /// pad token were taken from it at init (changing it later changes neither).
     public var config: TokenizerConfig
 
     /// Loads a `.model` file; `config` supplies add_bos_token/add_eos_token when present.
@@ -60,6 +62,9 @@ public struct SentencePieceTokenizer: Tokenizer {
         try self.init(bytes: try FileIO.read(path), path: path, config: config)
     }
 
+    /// Parses a serialised `.model` (`path` names it in errors); `config` supplies add_bos_token,
+    /// add_eos_token and pad_token when present. Throws ``TokenizerError/invalidSentencePiece(path:reason:)``
+    /// for bytes that are not a ModelProto or that libsentencepiece refuses.
     public init(bytes: [UInt8], path: String = "tokenizer.model", config: TokenizerConfig = TokenizerConfig()) throws(TokenizerError) {
         let m = try SentencePieceModel(bytes: bytes, path: path)
         try self.init(model: m, path: path, config: config)

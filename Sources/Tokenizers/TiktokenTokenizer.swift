@@ -10,6 +10,8 @@ public struct TiktokenTokenizer: Tokenizer {
     let addedByContent: StringIds
     let matcher: AddedTokenMatcher
     public let specialTokens: SpecialTokens
+    /// The tokenizer_config.json / special_tokens_map.json it was loaded with; the added tokens, the
+    /// BOS/EOS/pad roles and BOS/EOS addition were taken from it at init (changing it later changes none).
     public var config: TokenizerConfig
 
     /// LLaMA-3's 256 special tokens (Meta's `tokenizer.py`), used when no tokenizer_config.json says otherwise.

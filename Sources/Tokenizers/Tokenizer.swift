@@ -75,10 +75,11 @@ public struct SpecialTokens: Equatable, Sendable {
         get { padPair?.pair }
         set { padPair = newValue.map(IdToken.init) }
     }
-    /// Whether encoding with special tokens prepends BOS / appends EOS.
+    /// Whether encoding with special tokens prepends BOS.
     public var addBos: Bool
+    /// Whether encoding with special tokens appends EOS.
     public var addEos: Bool
-    /// Every id that is special (control tokens, added tokens marked `special`), sorted.
+    /// Every id that is special (control tokens, added tokens marked `special`).
     public var specialIds: Set<Int>
 
     struct IdToken: Equatable, Sendable {
@@ -106,8 +107,9 @@ public struct AddedToken: Equatable, Sendable {
     public var special: Bool
     /// Matched on normalised text (true) or on the raw input (false).
     public var normalized: Bool
-    /// Swallows whitespace on its left / right when matched.
+    /// Swallows whitespace on its left when matched.
     public var lstrip: Bool
+    /// Swallows whitespace on its right when matched.
     public var rstrip: Bool
     /// Only matches as a whole word.
     public var singleWord: Bool

@@ -9,6 +9,7 @@ public struct TokenizerConfig: Sendable, Equatable {
     /// special_tokens_map.json as read (an empty object when absent).
     public var specialTokensMap: JSONObject
 
+    /// A configuration from the two files' objects (empty: no config, as for a bare tokenizer file).
     public init(config: JSONObject = JSONObject(), specialTokensMap: JSONObject = JSONObject()) {
         self.config = config
         self.specialTokensMap = specialTokensMap
@@ -42,8 +43,9 @@ public struct TokenizerConfig: Sendable, Equatable {
         return nil
     }
 
-    /// `add_bos_token` / `add_eos_token`, when set.
+    /// `add_bos_token`, when set.
     public var addBosToken: Bool? { config["add_bos_token"]?.bool }
+    /// `add_eos_token`, when set.
     public var addEosToken: Bool? { config["add_eos_token"]?.bool }
     /// The chat template text, when present (a string; named templates are not rendered here).
     public var chatTemplate: String? { config["chat_template"]?.string }

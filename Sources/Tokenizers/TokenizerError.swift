@@ -38,6 +38,7 @@ public enum TokenizerError: Error, Equatable, Sendable, CustomStringConvertible 
         "post_processor": "TemplateProcessing, ByteLevel, Sequence of those"
     ]
 
+    /// The message shown to the user: the file or component, the problem and, where there is one, the fix.
     public var description: String {
         switch self {
         case .unreadable(let p, let r): return "\(p): cannot read (\(r))"
