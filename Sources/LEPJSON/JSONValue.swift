@@ -4,11 +4,17 @@
 /// kept so that files lep rewrites stay diff-friendly; number text is kept so that integers beyond
 /// 2^53 and floats round-trip exactly.
 public enum JSONValue: Equatable, Sendable {
+    /// `null`.
     case null
+    /// `true` or `false`.
     case bool(Bool)
+    /// A number, with its text as written.
     case number(JSONNumber)
+    /// A string, escapes decoded.
     case string(String)
+    /// An array, in order.
     case array([JSONValue])
+    /// An object, keys in document order.
     case object(JSONObject)
 }
 

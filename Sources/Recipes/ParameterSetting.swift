@@ -1,7 +1,9 @@
 import Surgery
 /// A resolved parameter value for one tensor.
 public enum ParameterScalar: Equatable, Sendable, CustomStringConvertible {
+    /// A number parameter's value.
     case number(Double)
+    /// A Boolean parameter's value.
     case bool(Bool)
 
     /// The value as a recipe would write it: integral numbers without a fraction, Booleans as `true`/`false`.
@@ -20,9 +22,13 @@ public enum ParameterScalar: Equatable, Sendable, CustomStringConvertible {
 /// searched in order for the first entry whose `filter` is absent, `*`, or a substring of the tensor
 /// name.
 public indirect enum ParameterSetting: Equatable, Sendable {
+    /// One number for every tensor.
     case number(Double)
+    /// One Boolean for every tensor.
     case bool(Bool)
+    /// Values interpolated over the layers (`[v0, v1, …]`).
     case gradient([Double])
+    /// A list of `{filter, value}` entries, the first matching one used.
     case filtered([FilteredSetting])
 
     /// The value for a tensor named `tensor` at layer position `t` ∈ [0, 1]; nil when no filter matches.

@@ -6,10 +6,17 @@ import Support
 
 /// The task families `lep eval --tasks` selects.
 public enum TaskKind: String, CaseIterable, Sendable {
+    /// `likelihood`: bits per byte, NLL and perplexity of each language's text (``LikelihoodTask``);
+    /// `agreement`: KL and same top-1 against the first model on that text (``AgreementTask``);
+    /// `copy`: repeating sentences and paragraphs through the chat template (``CopyTask``).
     case likelihood, agreement, copy
+    /// Multiple choice, llmtf style: the next-token log-probability of each choice (``MultipleChoiceTask``).
     case mcSingle = "mc_single"
+    /// Multiple choice, lm-eval style: the log-likelihood of each choice as a continuation.
     case mcContinuation = "mc_continuation"
+    /// Characters per token and tokens per word of the text, no model run (``TokenizerEfficiencyTask``).
     case tokenizer
+    /// Whether replies end their turn in the chat format (``ChatFormatTask``).
     case chatFormat = "chat_format"
 
     /// The default suite: everything but agreement (which needs two models with one vocabulary).
