@@ -11,5 +11,6 @@ public struct DareLinearMerge: TaskArithmeticMethod {
     public let consensus = false
     public let defaultNormalize = false
     public let defaultRescale = true
+    /// The method; it holds no settings (its parameters come from the recipe, per tensor).
     public init() {}
 }

@@ -11,5 +11,6 @@ public struct DellaMerge: TaskArithmeticMethod {
     public let consensus = true
     public let defaultNormalize = true
     public let defaultRescale = true
+    /// The method; it holds no settings (its parameters come from the recipe, per tensor).
     public init() {}
 }

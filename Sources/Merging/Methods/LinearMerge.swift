@@ -15,6 +15,7 @@ public struct LinearMerge: MergeMethod {
         ParameterSpec("weight", .perModel, .number, default: nil, "wᵢ, weight of model i"),
         ParameterSpec("normalize", .global, .bool, default: .bool(true), "divide by Σ wᵢ")
     ]
+    /// The method; it holds no settings (its parameters come from the recipe, per tensor).
     public init() {}
 
     /// Each output element is a weighted sum of the same element of the inputs.

@@ -16,6 +16,7 @@ public struct ModelStockMerge: MergeMethod {
     public let inputCount: ClosedRange<Int> = 2...1024
     public let isRandom = false
     public let parameters = [ParameterSpec("filter_wise", .global, .bool, default: .bool(false), "one t per row instead of per tensor")]
+    /// The method; it holds no settings (its parameters come from the recipe, per tensor).
     public init() {}
 
     public func merge(_ job: MergeJob) throws(SurgeryError) {

@@ -12,6 +12,7 @@ public struct PassthroughMerge: MergeMethod {
     public let inputCount: ClosedRange<Int> = 1...1
     public let isRandom = false
     public let parameters = [ParameterSpec("scale", .perModel, .number, default: .number(1), "multiply the tensor by this factor")]
+    /// The method; it holds no settings (its parameters come from the recipe, per tensor).
     public init() {}
 
     /// Each output element is the same input element, scaled.

@@ -18,6 +18,7 @@ public struct SlerpMerge: MergeMethod {
     public let inputCount: ClosedRange<Int> = 1...1
     public let isRandom = false
     public let parameters = [ParameterSpec("t", .global, .number, default: nil, "interpolation factor, 0 = base, 1 = other")]
+    /// The method; it holds no settings (its parameters come from the recipe, per tensor).
     public init() {}
 
     public func merge(_ job: MergeJob) throws(SurgeryError) {
