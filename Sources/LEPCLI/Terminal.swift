@@ -30,10 +30,11 @@ enum Terminal {
         return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
     }
 
-    /// CPU seconds this process has used (all threads): timings that other processes' load inflates less.
-    static func cpuTime() -> Double {
+    /// CPU seconds the calling thread has used: a timing that other processes' load (and OpenBLAS's
+    /// pool spinning after the library loads) inflates less than wall time.
+    static func threadCPUTime() -> Double {
         var ts = timespec()
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
     }
 }
