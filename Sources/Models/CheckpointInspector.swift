@@ -81,9 +81,13 @@ public enum CheckpointInspector {
             byDtype[view.dtype.rawValue, default: (0, 0)].1 += view.byteCount
             var nonFinite: Int?
             if checkValues, view.dtype.isStandardFloat {
-                let n = countNonFinite(view)
-                nonFinite = n
-                if n > 0 { error("tensor \(name) has \(n) NaN/Inf values") }
+                // WeightCheck.scan: in parallel, releasing pages as it goes.
+                switch Result(catching: { () throws(SafeTensorsError) in try WeightCheck.scan(view, block: 1 << 20).nonFinite }) {
+                case .success(let n):
+                    nonFinite = n
+                    if n > 0 { error("tensor \(name) has \(n) NaN/Inf values") }
+                case .failure(let e): error("tensor \(name): its values cannot be scanned: \(e)")
+                }
                 scanned += view.byteCount
                 progress?(scanned, totalBytes)
             }
@@ -143,10 +147,5 @@ public enum CheckpointInspector {
             tied: tied, problems: problems)
         report.configProblem = configProblem
         return report
-    }
-
-    /// Counts NaN and ±Inf elements (``WeightCheck/scan(_:block:)``: in parallel, releasing pages as it goes).
-    static func countNonFinite(_ view: TensorView) -> Int {
-        (try? WeightCheck.scan(view, block: 1 << 20))?.nonFinite ?? 0
     }
 }

@@ -29,13 +29,13 @@ public struct SentencePieceModel: Sendable, Equatable {
     /// The vocabulary in id order (id = index); written back by ``serialized()``.
     public var pieces: [Piece]
     /// `TrainerSpec.model_type` (default unigram). Read only: ``serialized()`` keeps the trainer spec as read.
-    public var modelType: ModelType
+    public private(set) var modelType: ModelType
     /// `TrainerSpec.byte_fallback`: unknown characters become `<0xNN>` byte pieces. Read only, as ``modelType``.
-    public var byteFallback: Bool
-    /// `NormalizerSpec.name` (e.g. `nmt_nfkc`, `identity`).
-    public var normalizerName: String
-    /// `NormalizerSpec.add_dummy_prefix`: a space (`▁`) is put before the text. Written back by ``serialized()``
-    /// when the model has a normalizer spec.
+    public private(set) var byteFallback: Bool
+    /// `NormalizerSpec.name` (e.g. `nmt_nfkc`, `identity`). Read only, as ``modelType``.
+    public private(set) var normalizerName: String
+    /// `NormalizerSpec.add_dummy_prefix`: a space (`▁`) is put before the text. Written back by
+    /// ``serialized()`` (into a normalizer spec of its own when the model had none).
     public var addDummyPrefix: Bool
     /// `NormalizerSpec.remove_extra_whitespaces`: leading, trailing and repeated spaces are removed. Written
     /// back as ``addDummyPrefix``.
@@ -44,7 +44,7 @@ public struct SentencePieceModel: Sendable, Equatable {
     public var escapeWhitespaces: Bool
     /// `TrainerSpec.unk_id`, `bos_id`, `eos_id`, `pad_id` (defaults 0, 1, 2, −1; −1 = none). Read only, as
     /// ``modelType``.
-    public var unkId: Int, bosId: Int, eosId: Int, padId: Int
+    public private(set) var unkId: Int, bosId: Int, eosId: Int, padId: Int
 
     /// Top-level fields other than pieces, in order (field number, raw encoded field bytes).
     private var otherFields: [(Int, [UInt8])]
@@ -157,6 +157,15 @@ public struct SentencePieceModel: Sendable, Equatable {
             } else {
                 out.append(contentsOf: raw)
             }
+        }
+        if normalizerFieldIndex == nil && parsedFlags != [addDummyPrefix, removeExtraWhitespaces, escapeWhitespaces] {
+            // No normalizer_spec (3) was read, so every field had its default; a spec holding just the
+            // three flags keeps the other defaults.
+            var body: [UInt8] = []
+            for (f, v) in [(3, addDummyPrefix), (4, removeExtraWhitespaces), (5, escapeWhitespaces)] {
+                ProtoWriter.key(f, 0, into: &body); ProtoWriter.varint(v ? 1 : 0, into: &body)
+            }
+            ProtoWriter.bytes(3, body, into: &out)
         }
         return out
     }

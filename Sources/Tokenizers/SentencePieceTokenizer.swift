@@ -134,14 +134,14 @@ public struct SentencePieceTokenizer: Tokenizer {
         return out.map { Int($0) }
     }
 
-    /// Decodes; control/unknown pieces are written as their text unless skipped (sentencepiece
-    /// alone would drop control pieces).
+    /// Decodes; control pieces are written as their text unless skipped (sentencepiece alone would
+    /// drop them); unknown pieces decode as sentencepiece decodes them, or are dropped when skipped.
     public func decode(_ ids: [Int], skipSpecialTokens: Bool) -> String {
         var bytes: [UInt8] = []
         var run: [Int32] = []
         for id in ids where id >= 0 && id < model.pieces.count {
             let type = model.pieces[id].type
-            if type == .control || (type == .unknown && !skipSpecialTokens && false) {
+            if type == .control {
                 if !run.isEmpty { bytes += processor.decode(run); run.removeAll() }
                 if !skipSpecialTokens { bytes += Array(model.pieces[id].piece.utf8) }
             } else if type == .unknown && skipSpecialTokens {
