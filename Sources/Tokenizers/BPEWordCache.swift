@@ -7,6 +7,10 @@ import Synchronization
 /// repeats its words: most `▁`-words of a Russian paragraph are found here instead of being merged
 /// again. Bounded: once ``maxEntries`` words are stored, new words are merged but not kept. Shared by
 /// copies of the model and safe to use from several threads (one short lock per lookup).
+///
+/// A lookup touches two places in memory: the slot (which holds part of the hash, so most slots of
+/// other words are passed over without reading them) and the word's entry, where the key bytes and
+/// the ids lie together.
 final class BPEWordCache: Sendable {
     /// Words longer than this (bytes) are not stored (rare, and they would crowd the arena).
     static let maxWordBytes = 64
@@ -16,36 +20,106 @@ final class BPEWordCache: Sendable {
     init(maxEntries: Int = 1 << 16) { self.maxEntries = maxEntries }
 
     private struct Entries {
-        /// Word bytes → entry number.
-        var index = ByteMap(capacity: 4096)
-        /// Entry `e`'s ids are `ids[starts[e]..<starts[e + 1]]`.
-        var starts: [Int32] = [0]
-        var ids: [Int32] = []
+        /// Open addressing: 0 is a free slot, else `(hash >> 32) << 32 | (entry offset + 1)`.
+        var slots = [UInt64](repeating: 0, count: 1 << 12)
+        /// Entries one after another, in 32-bit words: `key bytes << 16 | id count`, the key bytes
+        /// (padded to a whole word), then the ids.
+        var arena: [UInt32] = []
+        var count = 0
+
+        /// The offset of the entry of `word` (hash `h`), or nil.
+        func find(_ word: UnsafeRawBufferPointer, _ h: UInt64) -> Int? {
+            let mask = slots.count - 1
+            var i = Int(truncatingIfNeeded: h) & mask
+            return arena.withUnsafeBytes { a in
+                while true {
+                    let s = slots[i]
+                    if s == 0 { return nil }
+                    if s >> 32 == h >> 32 {
+                        let e = Int(truncatingIfNeeded: s & 0xFFFF_FFFF) - 1
+                        let header = a.load(fromByteOffset: 4 * e, as: UInt32.self)
+                        if Int(header >> 16) == word.count
+                            && (word.isEmpty || memcmpEqual(a.baseAddress! + 4 * (e + 1), word.baseAddress!, word.count))
+                        {
+                            return e
+                        }
+                    }
+                    i = (i + 1) & mask
+                }
+            }
+        }
+
+        /// Places entry `e` (hash `h`) in a free slot.
+        mutating func place(_ e: Int, _ h: UInt64) {
+            let mask = slots.count - 1
+            var i = Int(truncatingIfNeeded: h) & mask
+            while slots[i] != 0 { i = (i + 1) & mask }
+            slots[i] = (h >> 32) << 32 | UInt64(e + 1)
+        }
+
+        /// Doubles the slots and places every entry again.
+        mutating func grow() {
+            slots = [UInt64](repeating: 0, count: slots.count * 2)
+            var e = 0
+            while e < arena.count {
+                let header = arena[e]
+                let bytes = Int(header >> 16), ids = Int(header & 0xFFFF)
+                let h = arena.withUnsafeBytes { a in BPEWordCache.hash(UnsafeRawBufferPointer(rebasing: a[(4 * (e + 1))..<(4 * (e + 1) + bytes)])) }
+                place(e, h)
+                e += 1 + (bytes + 3) / 4 + ids
+            }
+        }
     }
 
     private let entries = Mutex(Entries())
 
+    /// A 64-bit hash of a word, eight bytes at a time.
+    @inline(__always)
+    static func hash(_ p: UnsafeRawBufferPointer) -> UInt64 {
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(p.count)
+        var i = 0
+        while i + 8 <= p.count {
+            h = (h ^ p.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xBF58_476D_1CE4_E5B9
+            h ^= h >> 31
+            i += 8
+        }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while i < p.count { tail |= UInt64(p[i]) << shift; shift += 8; i += 1 }
+        h = (h ^ tail) &* 0x94D0_49BB_1331_11EB
+        return h ^ (h >> 29)
+    }
+
     /// Appends the stored ids of `word` to `out`; false (and `out` unchanged) when it is not stored.
     func append(_ word: UnsafeRawBufferPointer, to out: inout [Int32]) -> Bool {
         if word.count > BPEWordCache.maxWordBytes { return false }
-        return entries.withLock { e in
-            guard let k = e.index.get(word) else { return false }
-            out.append(contentsOf: e.ids[Int(e.starts[Int(k)])..<Int(e.starts[Int(k) + 1])])
+        let h = BPEWordCache.hash(word)
+        return entries.withLock { s in
+            guard let e = s.find(word, h) else { return false }
+            let header = s.arena[e]
+            let first = e + 1 + (Int(header >> 16) + 3) / 4
+            for k in first..<(first + Int(header & 0xFFFF)) { out.append(Int32(bitPattern: s.arena[k])) }
             return true
         }
     }
 
     /// Stores the ids of `word` unless it is too long, already stored or the cache is full.
     func insert(_ word: UnsafeRawBufferPointer, ids: ArraySlice<Int32>) {
-        if word.count > BPEWordCache.maxWordBytes { return }
-        entries.withLock { e in
-            guard e.index.count < maxEntries, e.index.get(word) == nil else { return }
-            e.index.set(word, Int32(e.index.count))
-            e.ids.append(contentsOf: ids)
-            e.starts.append(Int32(e.ids.count))
+        if word.count > BPEWordCache.maxWordBytes || ids.count > 0xFFFF { return }
+        let h = BPEWordCache.hash(word)
+        entries.withLock { s in
+            guard s.count < maxEntries, s.find(word, h) == nil else { return }
+            if (s.count + 1) * 2 > s.slots.count { s.grow() }
+            let e = s.arena.count
+            s.arena.append(UInt32(word.count) << 16 | UInt32(ids.count))
+            s.arena.append(contentsOf: repeatElement(0, count: (word.count + 3) / 4))
+            s.arena.withUnsafeMutableBytes { a in UnsafeMutableRawBufferPointer(rebasing: a[(4 * (e + 1))...]).copyMemory(from: word) }
+            for id in ids { s.arena.append(UInt32(bitPattern: id)) }
+            s.place(e, h)
+            s.count += 1
         }
     }
 
     /// The number of stored words.
-    var count: Int { entries.withLock { $0.index.count } }
+    var count: Int { entries.withLock { $0.count } }
 }

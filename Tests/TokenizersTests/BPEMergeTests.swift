@@ -64,6 +64,18 @@ import TestSupport
         #expect(lookup("▁мир") == [5, 7] && lookup("▁да") == [9])
         #expect(lookup("▁нет") == nil && lookup(long) == nil && lookup("▁ми") == nil)
         #expect(cache.count == 2)
+
+        // Past its first table size (the table grows), every word still gives its own ids.
+        let big = BPEWordCache()
+        let words = (0..<5000).map { Array("▁слово\($0)".utf8) }
+        for (k, w) in words.enumerated() { w.withUnsafeBytes { big.insert($0, ids: [Int32(k), -Int32(k)]) } }
+        var wrong = 0
+        for (k, w) in words.enumerated() {
+            var out: [Int32] = []
+            let hit = w.withUnsafeBytes { big.append($0, to: &out) }
+            if !hit || out != [Int32(k), -Int32(k)] { wrong += 1 }
+        }
+        #expect(wrong == 0 && big.count == 5000)
     }
 
     @Test func warmCacheGivesTheReferenceIds() throws {
@@ -107,5 +119,31 @@ struct Xorshift {
         state ^= state << 25
         state ^= state >> 27
         return state &* 0x2545_F491_4F6C_DD1D
+    }
+}
+
+/// One tokenizer (one shared word cache) encoding from several threads at once gives the reference ids.
+@Suite struct BPEConcurrencyTests {
+    @Test func concurrentEncodingGivesTheReferenceIds() async throws {
+        let tok = try HFTokenizer(path: Fixtures.dir + "/spm_bpe_hf/tokenizer.json", configDirectory: Fixtures.dir + "/spm_bpe_hf")
+        let vectors = try Fixtures.vectors("spm_bpe_hf_vectors.json").map { ($0.text, $0.ids) }
+        let bad = await withTaskGroup(of: [String].self) { group in
+            for task in 0..<4 {
+                group.addTask {
+                    var bad: [String] = []
+                    for round in 0..<20 {
+                        for k in vectors.indices {
+                            let (text, ids) = vectors[(k + task * 7 + round) % vectors.count]
+                            if tok.encode(text, addSpecialTokens: false) != ids { bad.append(text) }
+                        }
+                    }
+                    return bad
+                }
+            }
+            var all: [String] = []
+            for await b in group { all += b }
+            return all
+        }
+        #expect(bad.isEmpty, "\(bad.prefix(3))")
     }
 }
