@@ -248,6 +248,8 @@ public enum Propagator {
                 }
             }
             guard sol.x.allSatisfy(\.isFinite) else { throw .fitFailed(tensor: name, reason: "X has non-finite entries") }
+            // The fit's base and instruct pages leave this process's resident set (they stay in the page cache).
+            for v in [S.view, T.view] { v.file.dropPages(v.fileOffset..<(v.fileOffset + v.byteCount)) }
             let x = sol.x.map { Float($0) }
             fits[name] = x
             var report = ModuleReport(tensor: name, solution: sol, seconds: monotonicSeconds() - start)
@@ -342,11 +344,34 @@ public enum Propagator {
             } else {
                 pairs.materialize(lo..<hi, from: T, into: b)
             }
-            ls.add(a: a, b: b, count: hi - lo)
+            let rows = precision == .mixed && mode != .delta ? bf16Rows(pairs, lo..<hi, S: S, T: T) : nil
+            ls.add(a: a, b: b, count: hi - lo, bf16: rows)
             lo = hi
             progress(stage, Double(lo) / Double(pairs.count))
         }
         return try ls.solve()
+    }
+
+    /// The rows of pairs `range` as bfloat16 in the mapped S and T, when every pair there is one old row with
+    /// weight 1 (copies) and both tensors are bf16 (2-byte aligned): the mixed fit's bfloat16 products
+    /// (``StreamingLeastSquares/add(a:b:count:bf16:)``) then see exactly the float64 rows' values.
+    static func bf16Rows(_ pairs: RowPairs, _ range: Range<Int>, S: EmbeddingMatrix, T: EmbeddingMatrix) -> (a: [UnsafePointer<UInt16>], b: [UnsafePointer<UInt16>])? {
+        guard S.view.dtype.floatStorage == .bf16, T.view.dtype.floatStorage == .bf16, S.hidden == T.hidden else { return nil }
+        let (sBase, tBase) = (S.view.bytes.baseAddress!, T.view.bytes.baseAddress!)
+        guard Int(bitPattern: sBase) % 2 == 0, Int(bitPattern: tBase) % 2 == 0 else { return nil }
+        let rowBytes = 2 * S.hidden
+        var a: [UnsafePointer<UInt16>] = [], b: [UnsafePointer<UInt16>] = []
+        a.reserveCapacity(range.count)
+        b.reserveCapacity(range.count)
+        for p in range {
+            let t = pairs.offsets[p]
+            guard pairs.offsets[p + 1] == t + 1, pairs.weights[t] == 1 else { return nil }
+            let id = pairs.ids[t]
+            guard id < S.rows, id < T.rows else { return nil }
+            a.append((sBase + id * rowBytes).assumingMemoryBound(to: UInt16.self))
+            b.append((tBase + id * rowBytes).assumingMemoryBound(to: UInt16.self))
+        }
+        return (a, b)
     }
 
     static func matrix(_ m: PropagationInputs.Model, _ name: String) throws(SurgeryError) -> EmbeddingMatrix {

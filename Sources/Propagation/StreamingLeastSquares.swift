@@ -14,7 +14,8 @@ import Vocabulary
 /// below `svdRcond · σ_max(G)` are dropped: the minimum-norm solution, as `numpy.linalg.lstsq`).
 ///
 /// With ``FitPrecision/mixed`` the block products are computed by `ssyrk`/`sgemm` on the rows rounded
-/// to float32 and each block's result is added into the float64 `G` and `C`; the diagonals of `G` and
+/// to float32 (or, for rows given as bfloat16, by ``TensorMath/GramBF16``'s exact bfloat16 products with
+/// float32 block sums) and each block's result is added into the float64 `G` and `C`; the diagonals of `G` and
 /// `C` (where float32 rounding errors pile up with one sign: sums of squares, and of products of nearly
 /// equal base and instruct values) are summed in float64 from the float64 rows.
 /// The blocks whose add-call index is in `checkBlocks` are also computed in float64, and their
@@ -37,6 +38,8 @@ public final class StreamingLeastSquares {
     public let checkBlocks: Set<Int>
     /// `add` calls so far.
     public private(set) var blocks = 0
+    /// Mixed precision: blocks whose products came from the bfloat16 kernel (``TensorMath/GramBF16``).
+    public private(set) var bfloat16Blocks = 0
     private var checkedBlocks = 0
     private var g: [Double]  // [k, k], upper triangle valid
     private var c: [Double]  // [k, m]
@@ -107,6 +110,8 @@ public final class StreamingLeastSquares {
         /// Σ (float32 − float64 products) over the checked blocks: G's strict upper triangle, C.
         let errG: UnsafeMutablePointer<Double>?, errC: UnsafeMutablePointer<Double>?
         var a32: [Float] = [], b32: [Float] = []
+        /// The bfloat16 kernel's packing buffers, made on the first bfloat16 block.
+        var gram: GramBF16?
 
         init(k: Int, m: Int, checked: Bool) {
             g32 = .allocate(capacity: k * k)
@@ -136,6 +141,16 @@ public final class StreamingLeastSquares {
 
     /// Adds `count` rows: `a` row-major `[count, k]`, `b` row-major `[count, m]`.
     public func add(a: UnsafePointer<Double>, b: UnsafePointer<Double>, count: Int) {
+        add(a: a, b: b, count: count, bf16: nil)
+    }
+
+    /// Adds `count` rows as ``add(a:b:count:)``; with ``FitPrecision/mixed`` and `bf16` given, the same rows
+    /// as bfloat16 values (`bf16.a[r]` points at the `k` values of row r of `a`, equal to them exactly;
+    /// `bf16.b[r]` at the `m` of `b`), the block products come from ``TensorMath/GramBF16`` (exact products,
+    /// float32 block sums, as the float32 BLAS path) where the CPU has AVX512-BF16.
+    public func add(
+        a: UnsafePointer<Double>, b: UnsafePointer<Double>, count: Int, bf16: (a: [UnsafePointer<UInt16>], b: [UnsafePointer<UInt16>])?
+    ) {
         guard count > 0 else { return }
         _ = BLAS.configureThreads
         let (k32, m32, n32) = (Int32(k), Int32(m), Int32(count))
@@ -150,28 +165,19 @@ public final class StreamingLeastSquares {
                 cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k32, m32, n32, 1.0, a, k32, b, m32, 1.0, cp.baseAddress, m32)
             }
         case .mixed:
-            addMixed(a: a, b: b, count: count)
+            addMixed(a: a, b: b, count: count, bf16: bf16)
         }
         bNorm2 += cblas_ddot(Int32(count * m), b, 1, b, 1)
         rows += count
         blocks += 1
     }
 
-    /// One block in float32 products, added into the float64 accumulators (diagonal of G in float64).
-    private func addMixed(a: UnsafePointer<Double>, b: UnsafePointer<Double>, count n: Int) {
+    /// One block in float32 products (float32 BLAS, or bfloat16 dot products when `bf16` rows are given), added
+    /// into the float64 accumulators (diagonals of G and C in float64).
+    private func addMixed(a: UnsafePointer<Double>, b: UnsafePointer<Double>, count n: Int, bf16: (a: [UnsafePointer<UInt16>], b: [UnsafePointer<UInt16>])?) {
         guard let mx = mixed else { return }
         let (k, m) = (self.k, self.m)
         let (k32, m32, n32) = (Int32(k), Int32(m), Int32(n))
-        if mx.a32.count < n * k { mx.a32 = [Float](repeating: 0, count: n * k) }
-        if mx.b32.count < n * m { mx.b32 = [Float](repeating: 0, count: n * m) }
-        mx.a32.withUnsafeMutableBytes { ElementConversion.convert(UnsafeRawPointer(a), from: .f64, to: $0.baseAddress!, as: .f32, count: n * k) }
-        mx.b32.withUnsafeMutableBytes { ElementConversion.convert(UnsafeRawPointer(b), from: .f64, to: $0.baseAddress!, as: .f32, count: n * m) }
-        mx.a32.withUnsafeBufferPointer { ap in
-            mx.b32.withUnsafeBufferPointer { bp in
-                cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, k32, n32, 1, ap.baseAddress, k32, 0, mx.g32, k32)
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k32, m32, n32, 1, ap.baseAddress, k32, bp.baseAddress, m32, 0, mx.c32, m32)
-            }
-        }
         // A checked block: its float64 products, to record the float32 rounding errors.
         var exactG: UnsafeMutablePointer<Double>?, exactC: UnsafeMutablePointer<Double>?
         if checkBlocks.contains(blocks), mx.errG != nil {
@@ -182,6 +188,47 @@ public final class StreamingLeastSquares {
             checkedBlocks += 1
         }
         defer { exactG?.deallocate(); exactC?.deallocate() }
+        if let rows = bf16, GramBF16.available, rows.a.count == n, rows.b.count == n {
+            if mx.gram == nil || mx.gram!.maxRows < n { mx.gram = GramBF16(k: k, m: m, maxRows: max(n, Self.mixedBlockRows)) }
+            let gram = mx.gram!
+            bfloat16Blocks += 1
+            guard exactG != nil else {
+                // Straight into the float64 sums; then the diagonals.
+                g.withUnsafeMutableBufferPointer { gb in c.withUnsafeMutableBufferPointer { gram.add(aRows: rows.a, bRows: rows.b, g: gb.baseAddress!, c: $0.baseAddress!) } }
+                accumulate(blockG: nil as UnsafePointer<Double>?, blockC: nil, exactG: nil, exactC: nil, a: a, b: b, count: n, mx: mx)
+                return
+            }
+            // Checked: the block alone (float64 temporaries), then as the float32 path.
+            let tg = UnsafeMutablePointer<Double>.allocate(capacity: k * k), tc = UnsafeMutablePointer<Double>.allocate(capacity: k * m)
+            defer { tg.deallocate(); tc.deallocate() }
+            tg.initialize(repeating: 0, count: k * k)
+            tc.initialize(repeating: 0, count: k * m)
+            gram.add(aRows: rows.a, bRows: rows.b, g: tg, c: tc)
+            accumulate(blockG: UnsafePointer(tg), blockC: UnsafePointer(tc), exactG: exactG, exactC: exactC, a: a, b: b, count: n, mx: mx)
+            return
+        }
+        if mx.a32.count < n * k { mx.a32 = [Float](repeating: 0, count: n * k) }
+        if mx.b32.count < n * m { mx.b32 = [Float](repeating: 0, count: n * m) }
+        mx.a32.withUnsafeMutableBytes { ElementConversion.convert(UnsafeRawPointer(a), from: .f64, to: $0.baseAddress!, as: .f32, count: n * k) }
+        mx.b32.withUnsafeMutableBytes { ElementConversion.convert(UnsafeRawPointer(b), from: .f64, to: $0.baseAddress!, as: .f32, count: n * m) }
+        mx.a32.withUnsafeBufferPointer { ap in
+            mx.b32.withUnsafeBufferPointer { bp in
+                cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, k32, n32, 1, ap.baseAddress, k32, 0, mx.g32, k32)
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k32, m32, n32, 1, ap.baseAddress, k32, bp.baseAddress, m32, 0, mx.c32, m32)
+            }
+        }
+        accumulate(blockG: UnsafePointer(mx.g32), blockC: UnsafePointer(mx.c32), exactG: exactG, exactC: exactC, a: a, b: b, count: n, mx: mx)
+    }
+
+    /// Adds a block's products `blockG` (strict upper triangle) and `blockC` into G and C (none: already added),
+    /// its rounding errors against `exactG`/`exactC` (a checked block) into the error sums, and the block's
+    /// diagonals of G and C, from the float64 rows, into their float64 sums.
+    private func accumulate<F: BinaryFloatingPoint>(
+        blockG: UnsafePointer<F>?, blockC: UnsafePointer<F>?, exactG: UnsafeMutablePointer<Double>?, exactC: UnsafeMutablePointer<Double>?,
+        a: UnsafePointer<Double>, b: UnsafePointer<Double>, count n: Int, mx: MixedBuffers
+    ) {
+        let (k, m) = (self.k, self.m)
+        let block = UncheckedSendable((blockG, blockC))
         let exact = UncheckedSendable((exactG, exactC))
         let input = UncheckedSendable((a, b))
         g.withUnsafeMutableBufferPointer { gb in
@@ -189,13 +236,15 @@ public final class StreamingLeastSquares {
                 let acc = UncheckedSendable((gb.baseAddress!, cb.baseAddress!))
                 Parallel.forChunks(count: k, minChunk: 16) { range in
                     let (g, c) = acc.value
-                    for i in range {
-                        // G's strict upper triangle and C: the float32 block products.
-                        for j in (i + 1)..<max(i + 1, k) { g[i * k + j] += Double(mx.g32[i * k + j]) }
-                        for j in 0..<m { c[i * m + j] += Double(mx.c32[i * m + j]) }
-                        if let xg = exact.value.0, let xc = exact.value.1, let eg = mx.errG, let ec = mx.errC {
-                            for j in (i + 1)..<max(i + 1, k) { eg[i * k + j] += Double(mx.g32[i * k + j]) - xg[i * k + j] }
-                            for j in 0..<m where j != i { ec[i * m + j] += Double(mx.c32[i * m + j]) - xc[i * m + j] }
+                    if let g32 = block.value.0, let c32 = block.value.1 {
+                        for i in range {
+                            // G's strict upper triangle and C: the float32 block products.
+                            for j in (i + 1)..<max(i + 1, k) { g[i * k + j] += Double(g32[i * k + j]) }
+                            for j in 0..<m { c[i * m + j] += Double(c32[i * m + j]) }
+                            if let xg = exact.value.0, let xc = exact.value.1, let eg = mx.errG, let ec = mx.errC {
+                                for j in (i + 1)..<max(i + 1, k) { eg[i * k + j] += Double(g32[i * k + j]) - xg[i * k + j] }
+                                for j in 0..<m where j != i { ec[i * m + j] += Double(c32[i * m + j]) - xc[i * m + j] }
+                            }
                         }
                     }
                     // The diagonals of G and C in float64, row by row over this chunk of columns.

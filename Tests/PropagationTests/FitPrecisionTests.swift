@@ -109,7 +109,7 @@ import Testing
         var n: Int, k: Int, donorRows: Int
     }
 
-    static func system(n: Int, k: Int, donorRows: Int, cond: Double, seed: UInt64) -> System {
+    static func system(n: Int, k: Int, donorRows: Int, cond: Double, seed: UInt64, meansLast: Bool = false) -> System {
         var rng = Normal(state: seed)
         // Rows z·diag(σ)·Q with a random orthogonal-ish Q (Gram-Schmidt of a normal matrix).
         var q = (0..<(k * k)).map { _ in rng.next() }
@@ -156,23 +156,47 @@ import Testing
                 b[r * k + c] = (t[r * k + c] + t[(r + 1) * k + c] + t[(r + 2) * k + c]) / 3
             }
         }
+        if meansLast {
+            // Copies first, then the means (lep propagate's conversion pairs: old ids, then new tokens).
+            let order = (0..<n).filter { !($0 % 7 == 0 && $0 < n - 2) } + stride(from: 0, to: n - 2, by: 7)
+            a = order.flatMap { a[($0 * k)..<($0 * k + k)] }
+            b = order.flatMap { b[($0 * k)..<($0 * k + k)] }
+        }
         return System(a: a, b: b, d: rows(donorRows), n: n, k: k, donorRows: donorRows)
     }
 
     /// Fits in `precision` (blocks of `block` rows, three checked), applies the check, and returns bf16 OUT = D·X
     /// computed as lep propagate does (X to float32, sgemm, round to bf16).
-    static func fitAndApply(_ s: System, precision: FitPrecision, block: Int, refit allowRefit: Bool = true) throws -> (
+    /// With `bf16Blocks`, blocks whose rows are all bfloat16 values go to the bfloat16 kernel (as lep propagate's
+    /// copy pairs do); `bf16BlockCount` receives how many did.
+    static func fitAndApply(
+        _ s: System, precision: FitPrecision, block: Int, refit allowRefit: Bool = true, bf16Blocks: Bool = false, bf16BlockCount: UnsafeMutablePointer<Int>? = nil
+    ) throws -> (
         out: [Float], solution: StreamingLeastSquares.Solution, predicted: Double?, refit: String?
     ) {
+        let a16 = s.a.map { HalfPrecision.floatToBF16(Float($0)) }, b16 = s.b.map { HalfPrecision.floatToBF16(Float($0)) }
         func solve(_ p: FitPrecision) throws -> StreamingLeastSquares.Solution {
             let blocks = (s.n + block - 1) / block
             let ls = StreamingLeastSquares(k: s.k, m: s.k, precision: p, checkBlocks: StreamingLeastSquares.checkBlockIndices(blocks: blocks))
             var lo = 0
             while lo < s.n {
                 let hi = min(s.n, lo + block)
-                s.a.withUnsafeBufferPointer { a in s.b.withUnsafeBufferPointer { b in ls.add(a: a.baseAddress! + lo * s.k, b: b.baseAddress! + lo * s.k, count: hi - lo) } }
+                let exact =
+                    bf16Blocks
+                    && (lo * s.k..<hi * s.k).allSatisfy {
+                        Double(HalfPrecision.bf16ToFloat(a16[$0])) == s.a[$0] && Double(HalfPrecision.bf16ToFloat(b16[$0])) == s.b[$0]
+                    }
+                a16.withUnsafeBufferPointer { a16p in
+                    b16.withUnsafeBufferPointer { b16p in
+                        let rows = exact ? ((lo..<hi).map { a16p.baseAddress! + $0 * s.k }, (lo..<hi).map { b16p.baseAddress! + $0 * s.k }) : nil
+                        s.a.withUnsafeBufferPointer { a in
+                            s.b.withUnsafeBufferPointer { b in ls.add(a: a.baseAddress! + lo * s.k, b: b.baseAddress! + lo * s.k, count: hi - lo, bf16: rows) }
+                        }
+                    }
+                }
                 lo = hi
             }
+            if p == precision { bf16BlockCount?.pointee = ls.bfloat16Blocks }
             return try ls.solve()
         }
         var sol = try solve(precision)
@@ -215,6 +239,26 @@ import Testing
         if rawFraction > 1e-4 { #expect(mixed.refit != nil, "\(note): unchecked mixed off in \(rawFraction) but kept") }
         if mixed.refit != nil { #expect(mixed.out == float.out, "\(note)") }
         print("FitPrecisionTests: \(note)")
+    }
+
+    @Test(
+        "synthetic systems, copies as bfloat16 rows (GramBF16 block products): mixed output equals float64's to one bf16 step in ≥ 99.99 %",
+        arguments: [1.0, 300.0])
+    func bfloat16BlocksMatchFloat64(cond: Double) throws {
+        let s = Self.system(n: 6000, k: 96, donorRows: 3000, cond: cond, seed: 11, meansLast: true)
+        var used = 0
+        let mixed = try Self.fitAndApply(s, precision: .mixed, block: 256, bf16Blocks: true, bf16BlockCount: &used)
+        let raw = try Self.fitAndApply(s, precision: .mixed, block: 256, refit: false, bf16Blocks: true)
+        let float = try Self.fitAndApply(s, precision: .float64, block: 256)
+        if GramBF16.available { #expect(used >= 18, "only \(used) of 24 blocks went to the bfloat16 kernel") } else { #expect(used == 0) }
+        let (rawFraction, rawWorst) = Self.offByMoreThanOne(raw.out, float.out)
+        let (fraction, worst) = Self.offByMoreThanOne(mixed.out, float.out)
+        let note =
+            "bf16 blocks \(used), cond \(cond): unchecked \(rawFraction) (worst \(rawWorst)), predicted \(raw.predicted ?? -1); checked \(fraction) (worst \(worst)), refit \(mixed.refit ?? "no")"
+        print("FitPrecisionTests: \(note)")
+        #expect(fraction <= 1e-4, "\(note)")
+        if rawFraction > 1e-4 { #expect(mixed.refit != nil, "\(note): unchecked mixed off in \(rawFraction) but kept") }
+        if cond == 1 { #expect(mixed.refit == nil, "\(note)") }
     }
 
     @Test("float64 precision solves the float64 normal equations (no float32 step, no estimate)")

@@ -51,4 +51,30 @@ void lep_attend_t(const float *q, const float *keys_t, size_t ldk, const float *
 /// exp(x[i]) into y[i] with the kernels' exponential (for tests; y may equal x).
 void lep_exp(const float *x, float *y, size_t n);
 
+// ---- Gram blocks of bfloat16 rows (gram_bf16.c) ----
+// C += Aᵀ·B for a block of n rows a_r (k bfloat16 values) and b_r (m values): C[i, j] += Σ_r a_r[i]·b_r[j],
+// each product exact in float32, the block's sums in float32 (AVX512-BF16 VDPBF16PS: pairs of rows per
+// instruction), each finished sum added into the float64 C. The rows are first packed: a word holds one
+// column of rows 2p (low half) and 2p+1 (high half), in tiles of `width` columns (LEP_GRAM_BF16_A_WIDTH for A, LEP_GRAM_BF16_B_WIDTH for B).
+enum { LEP_GRAM_BF16_A_WIDTH = 6, LEP_GRAM_BF16_B_WIDTH = 64 };
+
+/// Whether the CPU has AVX512-BF16 (else lep_gram_bf16_panels runs a slow portable loop: callers use
+/// float32 BLAS instead).
+int lep_gram_bf16_available(void);
+
+/// 32-bit words of a packed block: ceil(cols / width) tiles × ceil(n / 2) pairs × width.
+size_t lep_gram_bf16_packed_words(size_t n, size_t cols, size_t width);
+
+/// Packs column tiles [tile_begin, tile_end) of n rows (`rows[r]` points at `cols` bfloat16 values)
+/// into dst (lep_gram_bf16_packed_words words in all; a missing last odd row and columns past `cols` are 0).
+void lep_gram_bf16_pack(const uint16_t *const *rows, size_t n, size_t cols, size_t width, size_t tile_begin,
+                        size_t tile_end, uint32_t *dst);
+
+/// c[i*ldc + j] += Σ over the packed pairs of a[i]·b[j] for i < k, j < m (j > i only when strict_upper),
+/// for the LEP_GRAM_BF16_B_WIDTH-column panels jp of B with jp % parts == part (callers run parts on threads; panels
+/// interleave so the triangle's work is shared evenly). ap: A packed with width LEP_GRAM_BF16_A_WIDTH, bp: B with
+/// width LEP_GRAM_BF16_B_WIDTH.
+void lep_gram_bf16_panels(const uint32_t *ap, size_t k, const uint32_t *bp, size_t m, size_t pairs, double *c,
+                          size_t ldc, int strict_upper, size_t part, size_t parts);
+
 #endif
