@@ -44,6 +44,7 @@ run_lep() {  # OUT EXTRA...: one propagate run, measured; sets L_* and keeps its
   cp "$out/lep_propagation.json" "$out.json"
 }
 
+rm -f "$W/fit.safetensors"  # the fit file is not replaced: a rerun starts without it
 run_lep "$W/out-mixed" --save-fit "$W/fit.safetensors"
 mixed="{\"wall_s\": $L_WALL, \"cpu_s\": $L_CPU, \"peak_rss_mb\": $L_RSS, \"peak_anon_mb\": $L_ANON, \"load_average\": \"$L_LOAD\"}"
 echo "lep propagate (--fit-precision mixed): $L_WALL s wall, $L_CPU s CPU, $L_RSS MB RSS, $L_ANON MB anon (load $L_LOAD)"
