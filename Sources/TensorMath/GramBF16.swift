@@ -36,11 +36,13 @@ public final class GramBF16 {
 
     /// Adds one block of `aRows.count` rows (≤ `maxRows`; `aRows[r]` points at row r's `k` bfloat16 values,
     /// `bRows[r]` at its `m` values): `g[i·k + j] += Σ_r a_r[i]·a_r[j]` for j > i (the diagonal and lower
-    /// triangle are left alone) and `c[i·m + j] += Σ_r a_r[i]·b_r[j]`, on `threads` threads.
+    /// triangle are left alone) and `c[i·m + j] += Σ_r a_r[i]·b_r[j]`, on `threads` threads (nil: `LEP_THREADS`,
+    /// else every core).
     public func add(
         aRows: [UnsafePointer<UInt16>], bRows: [UnsafePointer<UInt16>], g: UnsafeMutablePointer<Double>, c: UnsafeMutablePointer<Double>,
-        threads: Int = Parallel.threadCount
+        threads: Int? = nil
     ) {
+        let threads = threads ?? Parallel.threadCount
         let n = aRows.count
         precondition(n == bRows.count && n <= maxRows, "GramBF16.add: \(n) rows for a block of at most \(maxRows)")
         guard n > 0 else { return }
