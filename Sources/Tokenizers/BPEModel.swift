@@ -75,6 +75,7 @@ struct BPEModel: Sendable {
             guard let im = t2i.map.get(key) else { throw .mergeMissingToken(merge: "\(a) \(b)", token: String(decoding: key, as: UTF8.self)) }
             pm.insert(Int32(ia), Int32(ib), rank: Int32(rank), id: im)
         }
+        pm.compact()
         var single = [Int32](repeating: -1, count: 256)
         var byteTok = [Int32](repeating: -1, count: 256)
         for b in 0..<256 {

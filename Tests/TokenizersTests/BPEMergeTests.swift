@@ -33,10 +33,11 @@ import TestSupport
     @Test func inPlaceAndHeapMergesMatchTheReference() {
         var rng = Xorshift(seed: 0x5EED)
         for trial in 0..<300 {
-            let merges = Self.randomTable(&rng)
+            var merges = Self.randomTable(&rng)
             let n = [1, 2, 3, 7, 30, 48, 49, 120][trial % 8]
             let syms = (0..<n).map { _ in Int32(rng.next() % 6) }
             let want = Self.referenceMerge(syms, merges)
+            if trial % 2 == 1 { merges.compact() }  // the one-word-per-slot form gives the same answers
             var a = syms
             let na = a.withUnsafeMutableBufferPointer { BPEModel.mergeAll($0, merges) }
             var h = syms
@@ -44,6 +45,25 @@ import TestSupport
             #expect(Array(a.prefix(na)) == want, "mergeAll, trial \(trial), symbols \(syms)")
             #expect(Array(h.prefix(nh)) == want, "mergeAllHeap, trial \(trial), symbols \(syms)")
         }
+    }
+
+    @Test func compactMergeTableAnswersAsTheWideOne() {
+        var rng = Xorshift(seed: 42)
+        var wide = PairMap(capacity: 8)
+        for rank in 0..<3000 {
+            wide.insert(Int32(rng.next() % 300), Int32(rng.next() % 300), rank: Int32(rank), id: Int32(rng.next() % 0xFFFF))
+        }
+        var compact = wide
+        compact.compact()
+        var differ = 0
+        for a in Int32(0)..<310 { for b in Int32(0)..<310 where compact.packed(a, b) != wide.packed(a, b) { differ += 1 } }
+        #expect(differ == 0)
+        #expect(compact.packed(0xFFFF, 1) == PairMap.none && compact.packed(-1, 1) == PairMap.none)
+        // An id that does not fit in 16 bits keeps the wide form.
+        var big = wide
+        big.insert(70_000, 1, rank: 3000, id: 5)
+        big.compact()
+        #expect(big.get(70_000, 1)?.id == 5 && big.packed(3, 4) == wide.packed(3, 4))
     }
 
     @Test func wordCacheGivesStoredIdsAndStaysBounded() {
