@@ -164,10 +164,11 @@ public final class StreamingLeastSquares {
                 // C += Aᵀ·B
                 cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k32, m32, n32, 1.0, a, k32, b, m32, 1.0, cp.baseAddress, m32)
             }
+            bNorm2 += cblas_ddot(Int32(count * m), b, 1, b, 1)
         case .mixed:
             addMixed(a: a, b: b, count: count, bf16: bf16)
+            bNorm2 += Self.sumOfSquares(b, count: count * m)
         }
-        bNorm2 += cblas_ddot(Int32(count * m), b, 1, b, 1)
         rows += count
         blocks += 1
     }
@@ -258,6 +259,31 @@ public final class StreamingLeastSquares {
                 }
             }
         }
+    }
+
+    /// `Σ v[i]²` on lep's threads, in a fixed order (eight partial sums): OpenBLAS's threaded `ddot` would wake
+    /// its worker, which then spins beside the bfloat16 kernel's threads after every block.
+    static func sumOfSquares(_ v: UnsafePointer<Double>, count: Int) -> Double {
+        let parts = 8
+        var partial = [Double](repeating: 0, count: parts)
+        partial.withUnsafeMutableBufferPointer { pp in
+            let out = UncheckedSendable(pp.baseAddress!)
+            Parallel.forChunks(count: parts, minChunk: 1) { range in
+                for q in range {
+                    // Four running sums (independent additions), then the tail.
+                    var (s0, s1, s2, s3) = (0.0, 0.0, 0.0, 0.0)
+                    let lo = q * count / parts, hi = (q + 1) * count / parts
+                    var i = lo
+                    while i + 4 <= hi {
+                        s0 += v[i] * v[i]; s1 += v[i + 1] * v[i + 1]; s2 += v[i + 2] * v[i + 2]; s3 += v[i + 3] * v[i + 3]
+                        i += 4
+                    }
+                    while i < hi { s0 += v[i] * v[i]; i += 1 }
+                    out.value[q] = (s0 + s1) + (s2 + s3)
+                }
+            }
+        }
+        return partial.reduce(0, +)
     }
 
     /// Solves the accumulated system.
