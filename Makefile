@@ -68,7 +68,7 @@ demo: build
 
 # Every benchmark row against its peer, one table, bench/results.json; ROWS="merge union" picks rows
 # (scripts/bench_all.sh lists them).
-ROWS ?= merge union propagate forward tokenizers foundation
+ROWS ?= merge union propagate propagate-1b forward tokenizers foundation
 bench: build
 	@$(MAKE) --no-print-directory install-packages PACKAGES="$(BENCH_PACKAGES)"
 	ROWS="$(ROWS)" ./scripts/bench_all.sh $(RELEASE_BIN)

@@ -11,17 +11,19 @@
 #   union        tokenizer_source union of two 150k vocabularies: time budget (scripts/bench_union.sh)
 #   propagate    propagate conversion at LLaMA-3-8B embedding shapes: --fit-precision float64, numpy lstsq
 #                (scripts/bench_propagate.sh; SKIP_FLOAT64=1 / SKIP_NUMPY=1 leave those out)
+#   propagate-1b propagate conversion at LLaMA-3.2-1B shapes (h 2048, 128k -> 32k): the authors' code (make_ushanka)
+#                with RUADAPT set to a ruadapt checkout or bare mirror (scripts/bench_propagate_reference.py, reference environment)
 #   forward      prefill 512 / decode 64, SmolLM-135M shapes and two LLaMA-3 shapes: PyTorch f32, same
 #                threads, alternating rounds (scripts/bench_forward.py, reference environment; FORWARD_MODELS, ROUNDS)
 #   tokenizers   encode throughput: HF tokenizers (scripts/bench_tokenizers.sh, reference environment)
 #   foundation   convert / inspect vs cp (scripts/bench.sh)
-# Rows whose script prints a JSON result (merge, union, forward, propagate) are tabulated with their ratios; the others'
+# Rows whose script prints a JSON result (merge, union, forward, propagate, propagate-1b) are tabulated with their ratios; the others'
 # output lines are kept verbatim in results.json ("lines") and shown as they are.
 # The machine is shared: the load average is recorded with every row.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 LEP=${1:-.build/release/lep}
-ROWS=${ROWS:-"merge union propagate forward tokenizers foundation"}
+ROWS=${ROWS:-"merge union propagate propagate-1b forward tokenizers foundation"}
 REFENV=${REFENV:-../refenv}
 OUT=${BENCH_OUT:-bench}
 [ -x "$LEP" ] || { echo "bench: $LEP not found (swift build -c release --product lep)"; exit 1; }
@@ -67,6 +69,14 @@ for row in $ROWS; do
       if [ ! -d ../shared/realdata ]; then skip propagate "needs ../shared/realdata"
       else echo "== propagate: scripts/bench_propagate.sh"; scripts/bench_propagate.sh "$LEP" || echo "propagate row failed"; fi
       ;;
+    propagate-1b)
+      if [ $have_refenv = 0 ]; then skip propagate-1b "the authors' code needs the reference environment (make refenv)"
+      elif [ ! -d ../shared/realdata ]; then skip propagate-1b "needs ../shared/realdata"
+      else
+        echo "== propagate-1b: scripts/bench_propagate_reference.py"
+        "$REFENV/bin/python" scripts/bench_propagate_reference.py "$LEP" || echo "propagate-1b row failed"
+      fi
+      ;;
     forward)
       if [ $have_refenv = 0 ]; then skip forward "PyTorch peer needs the reference environment (make refenv)"
       else
@@ -82,7 +92,7 @@ for row in $ROWS; do
     foundation)
       run_text_row foundation scripts/bench.sh "$LEP"
       ;;
-    *) echo "bench: unknown row '$row' (merge union propagate forward tokenizers foundation)"; exit 64 ;;
+    *) echo "bench: unknown row '$row' (merge union propagate propagate-1b forward tokenizers foundation)"; exit 64 ;;
   esac
 done
 
