@@ -12,16 +12,17 @@ enum ErrorWording {
     /// The flag of a neutrally named option: `alpha_scale` → `--alpha-scale`.
     static func flag(_ option: String) -> String { "--" + String(option.map { $0 == "_" ? "-" : $0 }) }
 
-    /// The message for `error` as a command-line user should read it.
-    static func describe(_ error: any Error) -> String {
+    /// The message for `error` as a command-line user of `command` (`eval`, `run`, …) should read it:
+    /// a fix names only flags that command has.
+    static func describe(_ error: any Error, command: String = "") -> String {
         switch error {
         case SurgeryError.invalidOption(let option, let reason): return "\(flag(option)): \(reason)"
         case ModelError.invalidOption(let option, let reason): return "\(flag(option)): \(reason)"
-        case SurgeryError.output(let e): return describe(e)
-        case SafeTensorsError.file(let e): return describe(e)
+        case SurgeryError.output(let e): return describe(e, command: command)
+        case SafeTensorsError.file(let e): return describe(e, command: command)
         case FileError.outputExists(let path): return "\(path) already exists; choose another output or pass --force to replace it"
-        case let e as ChatTemplateError: return chatTemplate(e)
-        case EvaluationError.chatTemplate(let e): return chatTemplate(e)
+        case let e as ChatTemplateError: return chatTemplate(e, command: command)
+        case EvaluationError.chatTemplate(let e): return chatTemplate(e, command: command)
         case EvaluationError.noChatTemplate(let task, let model, let path):
             return "task \(task): \(EvaluationError.noChatTemplateProblem(model: model, path: path)); pass --chat-template FILE or --chat-format \(formats)"
         case TokenizerError.chatTemplateNotChosen(let path, let names):
@@ -33,9 +34,11 @@ enum ErrorWording {
     /// The built-in chat formats, as `--chat-format` takes them.
     static var formats: String { ChatFormat.allCases.map(\.rawValue).joined(separator: "|") }
 
-    /// A chat template error with its fix worded as flags.
-    static func chatTemplate(_ e: ChatTemplateError) -> String {
-        e.problem + (e.fixIsAnotherTemplate ? " (pass a template file with --chat-template FILE, or pick a built-in format with --chat-format \(formats))" : "")
+    /// A chat template error with its fix worded as flags (`--chat-format` only where the command has it).
+    static func chatTemplate(_ e: ChatTemplateError, command: String) -> String {
+        guard e.fixIsAnotherTemplate else { return e.problem }
+        if command == "eval" { return e.problem + " (pass a template file with --chat-template FILE, or pick a built-in format with --chat-format \(formats))" }
+        return e.problem + " (pass a template file with --chat-template FILE)"
     }
 }
 

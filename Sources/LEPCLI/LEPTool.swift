@@ -50,7 +50,7 @@ public enum LEPTool {
             Terminal.err("lep \(cmd.name): \(e.message)\nusage: lep \(cmd.name) \(cmd.usage)\n(run 'lep help \(cmd.name)' for details)")
             return usageExit
         } catch {
-            Terminal.err("lep \(cmd.name): error: \(ErrorWording.describe(error))")
+            Terminal.err("lep \(cmd.name): error: \(ErrorWording.describe(error, command: cmd.name))")
             return 1
         }
     }
