@@ -28,9 +28,12 @@ build: deps
 
 # A hung test fails the run after TEST_TIME_LIMIT seconds instead of stalling CI.
 TEST_TIME_LIMIT ?= 1800
+# The build and the tests get a private TMPDIR, removed afterwards (the tests' temporary folders and the
+# compiler's go there instead of piling up in /tmp).
 test: deps
-	$(SWIFT) build --build-tests
-	@timeout --kill-after=30 $(TEST_TIME_LIMIT) $(SWIFT) test --skip-build; rc=$$?; \
+	@tmp=$$(mktemp -d "$${TMPDIR:-/tmp}/lep-test-XXXXXX"); \
+	echo "$(SWIFT) build --build-tests"; TMPDIR=$$tmp $(SWIFT) build --build-tests || { rc=$$?; rm -rf "$$tmp"; exit $$rc; }; \
+	TMPDIR=$$tmp timeout --kill-after=30 $(TEST_TIME_LIMIT) $(SWIFT) test --skip-build; rc=$$?; rm -rf "$$tmp"; \
 	if [ $$rc -eq 124 ] || [ $$rc -eq 137 ]; then echo "make test: swift test ran past $(TEST_TIME_LIMIT) s (a hung test); stopped" >&2; fi; exit $$rc
 
 # The toolchain's formatter (`swift format`) with .swift-format: `make format` rewrites the sources in

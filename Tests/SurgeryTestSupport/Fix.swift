@@ -11,7 +11,8 @@ public enum Fix {
     /// fixtures/merge (made by scripts/fixtures/gen_merge.py with mergekit 0.1.5).
     public static var merge: String { SharedData.packageRoot + "/fixtures/merge" }
 
-    /// A fresh temporary directory (removed by the OS; tests never reuse one).
+    /// A fresh temporary directory (tests never reuse one), under `$TMPDIR`: `make test` gives the run a
+    /// private one and removes it afterwards.
     public static func tempDir() -> String {
         let path = NSTemporaryDirectory() + "lep-surgery-\(getpid())-\(UUID().uuidString.prefix(8))"
         try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
