@@ -25,19 +25,19 @@ package enum NumberFormat {
 
     /// A byte count as `1.23 GB`, `4.5 MB`, `6.7 kB` or `89 B`.
     package static func bytes(_ n: Int) -> String {
-        let v = Double(n)
-        if v >= 1e9 { return fixed(v / 1e9, 2) + " GB" }
-        if v >= 1e6 { return fixed(v / 1e6, 1) + " MB" }
-        if v >= 1e3 { return fixed(v / 1e3, 1) + " kB" }
-        return "\(n) B"
+        scaled(n, [(1e9, 2, " GB"), (1e6, 1, " MB"), (1e3, 1, " kB")]) ?? "\(n) B"
     }
 
     /// A count as `1.23B`, `4.56M`, `7.8k` or `90`.
     package static func count(_ n: Int) -> String {
+        scaled(n, [(1e9, 2, "B"), (1e6, 2, "M"), (1e3, 1, "k")]) ?? "\(n)"
+    }
+
+    /// `n` in the first of `units` (threshold, decimals, suffix; largest first) it reaches, or nil below
+    /// them all.
+    private static func scaled(_ n: Int, _ units: [(unit: Double, digits: Int, suffix: String)]) -> String? {
         let v = Double(n)
-        if v >= 1e9 { return fixed(v / 1e9, 2) + "B" }
-        if v >= 1e6 { return fixed(v / 1e6, 2) + "M" }
-        if v >= 1e3 { return fixed(v / 1e3, 1) + "k" }
-        return "\(n)"
+        for u in units where v >= u.unit { return fixed(v / u.unit, u.digits) + u.suffix }
+        return nil
     }
 }

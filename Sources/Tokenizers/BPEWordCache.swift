@@ -64,7 +64,7 @@ final class BPEWordCache: Sendable {
             while e < arena.count {
                 let header = arena[e]
                 let bytes = Int(header >> 16), ids = Int(header & 0xFFFF)
-                let h = arena.withUnsafeBytes { a in BPEWordCache.hash(UnsafeRawBufferPointer(rebasing: a[(4 * (e + 1))..<(4 * (e + 1) + bytes)])) }
+                let h = arena.withUnsafeBytes { a in ByteMap.hash(UnsafeRawBufferPointer(rebasing: a[(4 * (e + 1))..<(4 * (e + 1) + bytes)])) }
                 place(e, h)
                 e += 1 + (bytes + 3) / 4 + ids
             }
@@ -73,27 +73,10 @@ final class BPEWordCache: Sendable {
 
     private let entries = Mutex(Entries())
 
-    /// A 64-bit hash of a word, eight bytes at a time.
-    @inline(__always)
-    static func hash(_ p: UnsafeRawBufferPointer) -> UInt64 {
-        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(p.count)
-        var i = 0
-        while i + 8 <= p.count {
-            h = (h ^ p.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xBF58_476D_1CE4_E5B9
-            h ^= h >> 31
-            i += 8
-        }
-        var tail: UInt64 = 0
-        var shift: UInt64 = 0
-        while i < p.count { tail |= UInt64(p[i]) << shift; shift += 8; i += 1 }
-        h = (h ^ tail) &* 0x94D0_49BB_1331_11EB
-        return h ^ (h >> 29)
-    }
-
     /// Appends the stored ids of `word` to `out`; false (and `out` unchanged) when it is not stored.
     func append(_ word: UnsafeRawBufferPointer, to out: inout [Int32]) -> Bool {
         if word.count > BPEWordCache.maxWordBytes { return false }
-        let h = BPEWordCache.hash(word)
+        let h = ByteMap.hash(word)
         return entries.withLock { s in
             guard let e = s.find(word, h) else { return false }
             let header = s.arena[e]
@@ -106,7 +89,7 @@ final class BPEWordCache: Sendable {
     /// Stores the ids of `word` unless it is too long, already stored or the cache is full.
     func insert(_ word: UnsafeRawBufferPointer, ids: ArraySlice<Int32>) {
         if word.count > BPEWordCache.maxWordBytes || ids.count > 0xFFFF { return }
-        let h = BPEWordCache.hash(word)
+        let h = ByteMap.hash(word)
         entries.withLock { s in
             guard s.count < maxEntries, s.find(word, h) == nil else { return }
             if (s.count + 1) * 2 > s.slots.count { s.grow() }
