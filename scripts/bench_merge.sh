@@ -7,7 +7,9 @@
 # Environment: LAYERS (8), HIDDEN (2048), VOCAB (128256) → about 1B parameters in bf16 (llama3-8b
 # shapes with fewer layers); METHODS ("task_arithmetic ties"); MERGEKIT (mergekit-yaml); REFENV
 # (`make refenv`: ../refenv, activated when present); LEP_BASELINE (an earlier lep binary, measured in the
-# same run as one more peer, "lep_baseline", with its output compared byte for byte).
+# same run as one more peer, "lep_baseline", with its output compared byte for byte); ROUNDS (3): the
+# floor, lep and the baseline run ROUNDS times each, alternating, and the run with the median wall
+# time is reported for each (mergekit, which takes minutes, runs once).
 # Needs ~6 GB per checkpoint set of disk and RAM for page cache.
 set -euo pipefail
 LEP=${1:-.build/release/lep}
@@ -29,12 +31,18 @@ echo "inputs: 3 checkpoints, $((in_bytes / 1000000)) MB in all (layers $LAYERS, 
 . "$(dirname "$0")/bench_lib.sh"
 have_mk=1; command -v "$MERGEKIT" >/dev/null 2>&1 || have_mk=0
 
+ROUNDS=${ROUNDS:-3}
+inputs() { cat "$WORK"/base/*.safetensors "$WORK"/a/*.safetensors "$WORK"/b/*.safetensors >/dev/null; }
+
 # I/O floor: read every input once and write one output-sized file (fsynced), as the merges do.
-sync; echo 3 | sudo -n tee /proc/sys/vm/drop_caches >/dev/null 2>&1 || true
-measure bash -c "cat '$WORK'/base/*.safetensors '$WORK'/a/*.safetensors '$WORK'/b/*.safetensors >/dev/null; mkdir -p '$WORK/floor'; cp '$WORK'/base/*.safetensors '$WORK/floor/'; sync"
-fw=$M_WALL; fc=$M_CPU
-rm -rf "$WORK/floor"
-echo "I/O floor (cat inputs + cp one output + sync): $fw s; load average $(load_average) ($(nproc) CPUs, shared machine)"
+floor_run() {
+  sync; echo 3 | sudo -n tee /proc/sys/vm/drop_caches >/dev/null 2>&1 || true
+  measure bash -c "cat '$WORK'/base/*.safetensors '$WORK'/a/*.safetensors '$WORK'/b/*.safetensors >/dev/null; mkdir -p '$WORK/floor'; cp '$WORK'/base/*.safetensors '$WORK/floor/'; sync"
+  rm -rf "$WORK/floor"
+}
+
+# The median (by wall time) of "wall cpu rss anon" lines on stdin.
+median_run() { sort -n -k1,1 | awk '{ r[NR] = $0 } END { print r[int((NR + 1) / 2)] }'; }
 
 for method in $METHODS; do
   recipe="$WORK/$method.yml"
@@ -57,31 +65,44 @@ $extra
 $extra
 dtype: bfloat16
 YAML
-  rm -rf "$WORK/out-lep" "$WORK/out-mk"
-  # Inputs in the page cache for both programs (the floor read them once already).
-  cat "$WORK"/base/*.safetensors "$WORK"/a/*.safetensors "$WORK"/b/*.safetensors >/dev/null
-  measure "$LEP" merge "$recipe" -o "$WORK/out-lep"
-  lw=$M_WALL lc=$M_CPU lm=$M_RSS la=$M_ANON
+  rm -rf "$WORK/out-lep" "$WORK/out-mk" "$WORK/out-base"
+  # Inputs in the page cache for every program (each run reads them once more first).
+  floor_runs="" lep_runs="" base_runs="" same=true
+  for round in $(seq "$ROUNDS"); do
+    floor_run
+    floor_runs+="$M_WALL $M_CPU 0 0"$'\n'
+    inputs
+    rm -rf "$WORK/out-lep"
+    measure "$LEP" merge "$recipe" -o "$WORK/out-lep"
+    lep_runs+="$M_WALL $M_CPU $M_RSS $M_ANON"$'\n'
+    if [ -n "${LEP_BASELINE:-}" ]; then
+      inputs
+      rm -rf "$WORK/out-base"
+      measure "$LEP_BASELINE" merge "$recipe" -o "$WORK/out-base"
+      base_runs+="$M_WALL $M_CPU $M_RSS $M_ANON"$'\n'
+      cmp -s "$WORK/out-lep/model.safetensors" "$WORK/out-base/model.safetensors" 2>/dev/null || same=false
+      [ -f "$WORK/out-lep/model.safetensors" ] || { diff -rq --exclude=lep_merge.json "$WORK/out-lep" "$WORK/out-base" >/dev/null || same=false; }
+      rm -rf "$WORK/out-base"
+    fi
+  done
+  read -r fw fc _ _ < <(printf %s "$floor_runs" | median_run)
+  echo "I/O floor (cat inputs + cp one output + sync), median of $ROUNDS: $fw s; load average $(load_average) ($(nproc) CPUs, shared machine)"
+  read -r lw lc lm la < <(printf %s "$lep_runs" | median_run)
   base='{}'
   if [ -n "${LEP_BASELINE:-}" ]; then
-    rm -rf "$WORK/out-base"
-    cat "$WORK"/base/*.safetensors "$WORK"/a/*.safetensors "$WORK"/b/*.safetensors >/dev/null
-    measure "$LEP_BASELINE" merge "$recipe" -o "$WORK/out-base"
-    same=$(cmp -s "$WORK/out-lep/model.safetensors" "$WORK/out-base/model.safetensors" 2>/dev/null && echo true || echo false)
-    [ -f "$WORK/out-lep/model.safetensors" ] || same=$(diff -rq --exclude=lep_merge.json "$WORK/out-lep" "$WORK/out-base" >/dev/null && echo true || echo false)
-    base="{\"wall_s\": $M_WALL, \"cpu_s\": $M_CPU, \"peak_rss_mb\": $M_RSS, \"peak_anon_mb\": $M_ANON, \"binary\": \"$LEP_BASELINE\", \"same_bytes\": $same}"
-    rm -rf "$WORK/out-base"
+    read -r bw bc bm ba < <(printf %s "$base_runs" | median_run)
+    base="{\"wall_s\": $bw, \"cpu_s\": $bc, \"peak_rss_mb\": $bm, \"peak_anon_mb\": $ba, \"binary\": \"$LEP_BASELINE\", \"same_bytes\": $same}"
   fi
   if [ $have_mk = 1 ]; then
-    cat "$WORK"/base/*.safetensors "$WORK"/a/*.safetensors "$WORK"/b/*.safetensors >/dev/null
+    inputs
     measure "$MERGEKIT" "$recipe" "$WORK/out-mk" --no-copy-tokenizer --quiet
     mk="{\"wall_s\": $M_WALL, \"cpu_s\": $M_CPU, \"peak_rss_mb\": $M_RSS, \"peak_anon_mb\": $M_ANON}"
   else
     mk='{"skipped": "mergekit-yaml not found (make refenv)"}'
   fi
-  row=$(python3 - "$method" "$lw" "$lc" "$lm" "$la" "$fw" "$fc" "$mk" "$(load_average)" "$in_bytes" "$base" <<'PY'
+  row=$(python3 - "$method" "$lw" "$lc" "$lm" "$la" "$fw" "$fc" "$mk" "$(load_average)" "$in_bytes" "$base" "$ROUNDS" <<'PY'
 import json, sys
-m, lw, lc, lm, la, fw, fc, mk, load, inb, base = sys.argv[1:]
+m, lw, lc, lm, la, fw, fc, mk, load, inb, base, rounds = sys.argv[1:]
 lep = {"wall_s": float(lw), "cpu_s": float(lc), "peak_rss_mb": int(lm), "peak_anon_mb": int(la)}
 mk = json.loads(mk)
 floor = {"wall_s": float(fw), "cpu_s": float(fc)}
@@ -94,7 +115,7 @@ base = json.loads(base)
 if base:
     peers["lep_baseline"] = base
     ratios["baseline_over_lep"] = round(base["wall_s"] / lep["wall_s"], 2)
-print(json.dumps({"row": "merge_" + m, "work": f"{m}, 3 bf16 checkpoints ({int(inb) // 10**6} MB), inputs in the page cache",
+print(json.dumps({"row": "merge_" + m, "work": f"{m}, 3 bf16 checkpoints ({int(inb) // 10**6} MB), inputs in the page cache, median of {rounds} runs",
                   "lep": lep, "peers": peers, "ratios": ratios, "load_average": load}))
 PY
 )

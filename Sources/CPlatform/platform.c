@@ -9,6 +9,12 @@ int lep_start_writeback(int fd, int64_t offset, int64_t length) {
     return sync_file_range(fd, (off64_t)offset, (off64_t)length, SYNC_FILE_RANGE_WRITE);
 }
 
+int lep_set_direct(int fd, int on) {
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0) return -1;
+    return fcntl(fd, F_SETFL, on ? (flags | O_DIRECT) : (flags & ~O_DIRECT));
+}
+
 ssize_t lep_copy_file_range(int fd_in, int64_t *off_in, int fd_out, size_t len) {
     loff_t off = (loff_t)*off_in;
     ssize_t n = copy_file_range(fd_in, &off, fd_out, NULL, len, 0);

@@ -92,7 +92,17 @@ struct ChunkedMerge {
     func run(into pipe: OutputPipe, scratch: ChunkScratch, pool: BufferPool) throws(SurgeryError) -> Bool {
         let slots = inputs.count + 1
         scratch.reserve(slotsPerPart: slots, chunk: chunk)
-        if let sum = plainTaskArithmetic() {
+        if let terms = plainTaskArithmeticTerms() {
+            if output == .bf16 {
+                // Fused: merged and rounded straight into the block, no float32 scratch.
+                return try emitBlocks(into: pipe, scratch: scratch) { r, dst, _ in
+                    TaskArithmeticBF16.merge(
+                        base: terms.base, inputs: terms.inputs, weights: terms.weights, offset: r.lowerBound, count: r.count,
+                        normalize: terms.normalize, divisor: terms.divisor, lambda: terms.lambda,
+                        out: dst.assumingMemoryBound(to: UInt16.self))
+                }
+            }
+            let sum = plainTaskArithmetic(terms)
             return try emit(into: pipe, scratch: scratch) { (r, s) throws(SurgeryError) -> UnsafeMutablePointer<Float> in
                 sum(r, s)
                 return s
@@ -145,12 +155,20 @@ struct ChunkedMerge {
         }
     }
 
-    /// Task arithmetic without selection or consensus on bf16 inputs (the common case: task_arithmetic,
-    /// dense dare_linear/breadcrumbs) as one pass per input straight from the bf16 bits:
-    /// mixed = 0 + (θ₁ − θ₀)·w₁ + (θ₂ − θ₀)·w₂ + …, then ÷ divisor, × λ, θ₀ + — the operations
-    /// `TaskArithmeticMethod.merge` performs on the same element, in the same order. nil when the
-    /// tensor does not qualify (the generic chunked path runs instead).
-    private func plainTaskArithmetic() -> ((Range<Int>, UnsafeMutablePointer<Float>) -> Void)? {
+    /// What task arithmetic without selection or consensus on bf16 inputs needs (the common case:
+    /// task_arithmetic, dense dare_linear/breadcrumbs): the bf16 bits of θ₀ and the θᵢ, the weights, and
+    /// the divisor and λ of `TaskArithmeticMethod.merge`. nil when the tensor does not qualify (the
+    /// generic chunked path runs instead).
+    private struct PlainTerms: @unchecked Sendable {
+        let base: UnsafePointer<UInt16>
+        let inputs: [UnsafePointer<UInt16>]
+        let weights: [Float]
+        let normalize: Bool
+        let divisor: Float
+        let lambda: Float
+    }
+
+    private func plainTaskArithmeticTerms() -> PlainTerms? {
         guard let family = method as? any TaskArithmeticMethod, !family.consensus, let base,
             family.isElementwise(task.parameters, inputs: inputs.count)
         else { return nil }
@@ -158,9 +176,18 @@ struct ChunkedMerge {
         guard operands.allSatisfy({ $0.storage == .bf16 && $0.through == nil && Int(bitPattern: $0.data) & 1 == 0 }) else { return nil }
         let weights = inputs.indices.map { Float(task.parameters.number("weight", model: $0)) }
         let combine = TaskArithmeticCombine(family, task.parameters, deltas: [], weights: weights)
-        let normalize = combine.normalize, lambda = combine.lambda, divisor = combine.plainDivisor
-        let b16 = base.data.assumingMemoryBound(to: UInt16.self)
-        let xs = inputs.map { $0.data.assumingMemoryBound(to: UInt16.self) }
+        return PlainTerms(
+            base: base.data.assumingMemoryBound(to: UInt16.self), inputs: inputs.map { $0.data.assumingMemoryBound(to: UInt16.self) },
+            weights: weights, normalize: combine.normalize, divisor: combine.plainDivisor, lambda: combine.lambda)
+    }
+
+    /// Plain task arithmetic as one pass per input straight from the bf16 bits, into a float32 chunk:
+    /// mixed = 0 + (θ₁ − θ₀)·w₁ + (θ₂ − θ₀)·w₂ + …, then ÷ divisor, × λ, θ₀ + — the operations
+    /// `TaskArithmeticMethod.merge` performs on the same element, in the same order (for outputs other
+    /// than bf16; `TaskArithmeticBF16` fuses the bf16 case).
+    private func plainTaskArithmetic(_ t: PlainTerms) -> (Range<Int>, UnsafeMutablePointer<Float>) -> Void {
+        let normalize = t.normalize, lambda = t.lambda, divisor = t.divisor, weights = t.weights
+        let b16 = t.base, xs = t.inputs
         return { r, mixed in
             let n = r.count, b = b16 + r.lowerBound
             for j in 0..<n { mixed[j] = 0 }
@@ -191,6 +218,23 @@ struct ChunkedMerge {
         into pipe: OutputPipe, scratch: ChunkScratch,
         _ body: (Range<Int>, UnsafeMutablePointer<Float>) throws(SurgeryError) -> UnsafeMutablePointer<Float>
     ) throws(SurgeryError) -> Bool {
+        let output = self.output
+        return try emitBlocks(into: pipe, scratch: scratch) { (r, dst, s) throws(SurgeryError) -> Int in
+            let y = try body(r, s)
+            var n = 0
+            for k in 0..<r.count where !y[k].isFinite { n += 1 }
+            ElementConversion.convertSerial(UnsafeRawPointer(y), from: .f32, to: dst, as: output, range: 0..<r.count)
+            return n
+        }
+    }
+
+    /// Fills output blocks chunk by chunk: `fill(range, destination, scratch)` writes the output bytes of
+    /// elements `range` at `destination` (using the part's float32 scratch if it needs one) and returns
+    /// how many of them are NaN or infinite; any such element fails the tensor once all are counted.
+    private func emitBlocks(
+        into pipe: OutputPipe, scratch: ChunkScratch,
+        _ fill: (Range<Int>, UnsafeMutableRawPointer, UnsafeMutablePointer<Float>) throws(SurgeryError) -> Int
+    ) throws(SurgeryError) -> Bool {
         let size = output.byteSize
         let blockElements = max(chunk, pipe.blockBytes / size / chunk * chunk)
         var bad = 0
@@ -198,15 +242,10 @@ struct ChunkedMerge {
         while start < count {
             guard var block = pipe.acquire() else { return false }
             let end = min(count, start + blockElements)
-            let dst = UncheckedSendable(block.bytes), first = start, output = self.output
-            let partial = try scratch.forParts(start..<end, chunk: chunk) { (part, r) throws(SurgeryError) -> Int in
-                let y = try body(r, scratch.slot(part))
-                var n = 0
-                for k in 0..<r.count where !y[k].isFinite { n += 1 }
-                ElementConversion.convertSerial(UnsafeRawPointer(y), from: .f32, to: dst.value + (r.lowerBound - first) * size, as: output, range: 0..<r.count)
-                return n
+            let dst = UncheckedSendable(block.bytes), first = start
+            bad += try scratch.forParts(start..<end, chunk: chunk) { (part, r) throws(SurgeryError) -> Int in
+                try fill(r, dst.value + (r.lowerBound - first) * size, scratch.slot(part))
             }
-            bad += partial
             block.count = (end - start) * size
             pipe.submit(block)
             start = end

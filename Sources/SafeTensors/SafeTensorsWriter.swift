@@ -16,14 +16,20 @@ public final class SafeTensorsWriter {
     private var next = 0
     private var tensorEnd = 0
 
-    /// Creates `path` (which must not exist) and writes the header.
-    public init(path: String, tensors: [TensorSpec], metadata: [String: String]?, failAfter: Int? = nil) throws(SafeTensorsError) {
+    /// Files of at least this size are written with direct I/O unless the caller says otherwise.
+    public static let directIOThreshold = 256 << 20
+
+    /// Creates `path` (which must not exist) and writes the header. `directIO` writes the file with
+    /// O_DIRECT, past the page cache (nil: when the file is `directIOThreshold` bytes or more): for
+    /// large outputs that saves the kernel's copy and writeback, and keeps the inputs cached.
+    public init(path: String, tensors: [TensorSpec], metadata: [String: String]?, failAfter: Int? = nil, directIO: Bool? = nil) throws(SafeTensorsError) {
         order = HeaderEncoder.layoutOrder(tensors)
         let (header, offsets) = try HeaderEncoder.encode(order, metadata: metadata)
         self.offsets = offsets
         dataStart = header.count
         fileSize = header.count + (offsets.last?.upperBound ?? 0)
-        let sink = try fileOperation { () throws(FileError) in try FileSink(path: path, failAfter: failAfter) }
+        let direct = directIO ?? (fileSize >= Self.directIOThreshold)
+        let sink = try fileOperation { () throws(FileError) in try FileSink(path: path, failAfter: failAfter, direct: direct) }
         self.sink = sink
         try fileOperation { () throws(FileError) in try sink.write(header) }
     }

@@ -77,4 +77,14 @@ void lep_gram_bf16_pack(const uint16_t *const *rows, size_t n, size_t cols, size
 void lep_gram_bf16_panels(const uint32_t *ap, size_t k, const uint32_t *bp, size_t m, size_t pairs, double *c,
                           size_t ldc, int strict_upper, size_t part, size_t parts);
 
+// ---- Plain task arithmetic on bfloat16 tensors (task_arithmetic.c) ----
+/// For j in [offset, offset + count): with b = base[j] and x_i = inputs[i][j] widened to float,
+/// m = 0 + (x_0 − b)·w_0 + (x_1 − b)·w_1 + … (each product and sum rounded to float, in that order),
+/// then m = m / divisor when `normalize`, m = m · lambda when lambda ≠ 1, and y = b + m, rounded to
+/// bfloat16 (nearest even; a NaN keeps its sign and payload top bits and is quietened) into
+/// out[j − offset]. Returns how many y were NaN or infinite (before rounding).
+size_t lep_task_arithmetic_bf16(const uint16_t *base, const uint16_t *const *inputs, const float *weights,
+                                size_t n_inputs, size_t offset, size_t count, int normalize, float divisor,
+                                float lambda, uint16_t *out);
+
 #endif

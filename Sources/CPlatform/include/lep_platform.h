@@ -10,7 +10,9 @@
 /// Returns bytes copied, or -1 with errno set.
 ssize_t lep_copy_file_range(int fd_in, int64_t *off_in, int fd_out, size_t len);
 
-
+/// Turns O_DIRECT on or off for `fd` (fcntl F_SETFL); 0, or -1 with errno (EINVAL: the file system
+/// does not support direct I/O).
+int lep_set_direct(int fd, int on);
 
 /// Starts asynchronous writeback of a file range (sync_file_range with SYNC_FILE_RANGE_WRITE), so a
 /// later fsync has little left to do and writing overlaps with the disk. Returns 0 or -1 (errno set).

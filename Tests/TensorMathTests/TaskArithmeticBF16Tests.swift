@@ -1,0 +1,83 @@
+import Testing
+@testable import TensorMath
+
+/// The fused bf16 task-arithmetic kernel (vectorised C) against the same steps written in Swift, one
+/// rounded float32 operation at a time, on every instruction set this CPU has: the bits must be equal,
+/// NaN and infinities included, and the non-finite count must match.
+@Suite("Fused bf16 task arithmetic (CKernels)", .serialized)
+struct TaskArithmeticBF16Tests {
+    /// bf16 bit patterns: mostly ordinary values of mixed magnitude, plus zeros of both signs, NaN
+    /// (signalling and quiet payloads), ±infinity, subnormals and values near the largest finite.
+    static func bits(_ n: Int, seed: UInt64) -> [UInt16] {
+        var s = seed &* 0x9E37_79B9_7F4A_7C15 | 1
+        let specials: [UInt16] = [0x0000, 0x8000, 0x7FC0, 0xFFC1, 0x7F81, 0x7F80, 0xFF80, 0x0001, 0x807F, 0x7F7F, 0xFF7F]
+        return (0..<n).map { i in
+            s ^= s << 13; s ^= s >> 7; s ^= s << 17
+            if i % 97 == 5 { return specials[Int(s % UInt64(specials.count))] }
+            // Exponents around 1 (most), with a few large ones so that sums overflow or round to ties.
+            let exponent = UInt16(s >> 60 == 0 ? 120 + (s >> 8) % 130 : 118 + (s >> 8) % 14)
+            return UInt16(truncatingIfNeeded: s >> 40) & 0x807F | exponent << 7
+        }
+    }
+
+    static func widen(_ b: UInt16) -> Float { Float(bitPattern: UInt32(b) << 16) }
+
+    /// The reference: the operations `TaskArithmeticMethod.merge` performs, in Swift.
+    static func reference(_ base: [UInt16], _ xs: [[UInt16]], _ w: [Float], normalize: Bool, divisor: Float, lambda: Float) -> ([UInt16], Int) {
+        var bad = 0
+        let out = base.indices.map { j -> UInt16 in
+            var m: Float = 0
+            for (i, x) in xs.enumerated() { m += (widen(x[j]) - widen(base[j])) * w[i] }
+            if normalize { m /= divisor }
+            if lambda != 1 { m *= lambda }
+            let y = widen(base[j]) + m
+            if !y.isFinite { bad += 1 }
+            return HalfPrecision.floatToBF16(y)
+        }
+        return (out, bad)
+    }
+
+    @Test(arguments: [(1, false, Float(1)), (2, false, Float(0.9)), (3, true, Float(1)), (2, true, Float(1.5))])
+    func equalsTheSwiftSteps(_ inputs: Int, _ normalize: Bool, _ lambda: Float) {
+        let n = 5000 + 37  // several tiles of the kernel and a tail below every vector width
+        let base = Self.bits(n, seed: 1)
+        let xs = (0..<inputs).map { Self.bits(n, seed: UInt64(2 + $0)) }
+        let w: [Float] = [0.6, -0.4, 0.3].prefix(inputs).map { $0 }
+        let divisor: Float = normalize ? w.reduce(0, +) : 1
+        let offset = 113
+        let (expected, expectedBad) = Self.reference(
+            Array(base[offset...]), xs.map { Array($0[offset...]) }, w, normalize: normalize, divisor: divisor, lambda: lambda)
+        #expect(expectedBad > 0, "the data must exercise the non-finite count")
+        let best = Kernels.limitSIMD(2)
+        defer { Kernels.limitSIMD(best) }
+        for level in 0...best {
+            Kernels.limitSIMD(level)
+            var out = [UInt16](repeating: 0, count: n - offset)
+            let bad = base.withUnsafeBufferPointer { b in
+                withPointers(xs) { ps in
+                    out.withUnsafeMutableBufferPointer { o in
+                        TaskArithmeticBF16.merge(
+                            base: b.baseAddress!, inputs: ps, weights: w, offset: offset, count: n - offset, normalize: normalize,
+                            divisor: divisor, lambda: lambda, out: o.baseAddress!)
+                    }
+                }
+            }
+            #expect(bad == expectedBad, "level \(level)")
+            let first = out.indices.first { out[$0] != expected[$0] }
+            #expect(first == nil, "level \(level): element \(first ?? -1) is \(String(out[first ?? 0], radix: 16)), expected \(String(expected[first ?? 0], radix: 16))")
+        }
+    }
+
+    private func withPointers<R>(_ arrays: [[UInt16]], _ body: ([UnsafePointer<UInt16>]) -> R) -> R {
+        var pointers: [UnsafePointer<UInt16>] = []
+        var copies: [UnsafeMutableBufferPointer<UInt16>] = []
+        for a in arrays {
+            let c = UnsafeMutableBufferPointer<UInt16>.allocate(capacity: a.count)
+            _ = c.initialize(from: a)
+            copies.append(c)
+            pointers.append(UnsafePointer(c.baseAddress!))
+        }
+        defer { for c in copies { c.deallocate() } }
+        return body(pointers)
+    }
+}
