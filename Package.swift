@@ -75,7 +75,7 @@ let package = Package(
         .testTarget(name: "SafeTensorsTests", dependencies: ["Support", "SafeTensors", "TensorMath", "LEPJSON", "TestSupport"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "LEPJSON", "TestSupport"]),
         .testTarget(name: "GGUFTests", dependencies: ["Support", "GGUF", "GGUFConversion", "SafeTensors", "Models", "Tokenizers", "LEPJSON", "TestSupport"]),
-        .testTarget(name: "ModelsTests", dependencies: ["Models", "SafeTensors", "LEPJSON", "TestSupport"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "SafeTensors", "LEPJSON", "TensorMath", "TestSupport"]),
         .testTarget(name: "CShimsTests", dependencies: ["CZstd", "CBLAS", "CJSONC", "CSentencePiece", "TestSupport"]),
         .target(name: "SurgeryTestSupport", dependencies: ["Surgery", "Recipes", "Merging", "Models", "SafeTensors", "TestSupport"], path: "Tests/SurgeryTestSupport"),
         .testTarget(name: "RecipesTests", dependencies: ["Surgery", "Recipes", "LEPJSON", "SurgeryTestSupport", "TestSupport"]),

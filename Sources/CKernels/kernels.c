@@ -561,6 +561,8 @@ void lep_linear_rows(const float *x, size_t rows, size_t ldx, const void *w, int
     linear_scalar(x, rows, ldx, w, wtype, in, o_begin, o_end, y, ldy, accumulate);
 }
 
+float lep_element(const void *w, size_t i, int type) { return load_scalar(w, i, type); }
+
 void lep_to_f32(const void *src, int type, float *dst, size_t count) {
 #if LEP_X86
     switch (lep_simd_level()) {

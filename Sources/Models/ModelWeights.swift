@@ -10,8 +10,8 @@ import TensorMath
 /// `residentBudget` bytes the converted layers are kept; otherwise each layer is converted when it
 /// is used, into one buffer reused by every layer and pass, so an 8B bf16 checkpoint runs with one
 /// layer of Float32 (≈ 0.9 GB) plus activations in anonymous memory (the mapped checkpoint pages
-/// are page cache). Decoding (`storedLayer`, few-row `project`) reads the weights in place and
-/// converts nothing.
+/// are page cache). Decoding, and long passes where the GEMM kernel runs (`Kernels.hasGEMM`:
+/// AVX-512), read the weights in place (`storedLayer`, `project`) and convert nothing.
 public final class ModelWeights {
     /// The model's configuration.
     public let config: ModelConfig
@@ -148,9 +148,11 @@ public final class ModelWeights {
     /// converted weights are not kept.
     public func project(_ x: UnsafePointer<Float>, rows: Int, into logits: UnsafeMutablePointer<Float>) throws(ModelError) {
         let h = config.hiddenSize, vocab = config.vocabSize
-        if rows <= Transformer.matrixVectorRows, let w = Self.storedMatrix(outputView) {
-            // Few rows (decoding): the matrix-vector kernel reads W in place, converting nothing.
-            Kernels.linear(x, rows: rows, ldx: h, [Kernels.LinearJob(weight: w, output: logits, ldy: vocab)])
+        if rows <= Transformer.matrixVectorRows || Kernels.hasGEMM, let w = Self.storedMatrix(outputView) {
+            // The kernels read W in place, converting nothing: matrix-vector for few rows (decoding),
+            // the GEMM kernel for more.
+            let job = [Kernels.LinearJob(weight: w, output: logits, ldy: vocab)]
+            if rows <= Transformer.matrixVectorRows { Kernels.linear(x, rows: rows, ldx: h, job) } else { Kernels.gemm(x, rows: rows, ldx: h, job) }
             return
         }
         if keepsConvertedWeights {

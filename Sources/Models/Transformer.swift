@@ -6,11 +6,13 @@ import TensorMath
 ///
 /// Read top to bottom in `forward`. Notation: T new tokens at positions p₀..<p₀+T (p₀ = tokens
 /// already in the cache), h hidden size, I intermediate size, nH query heads, nKV key/value heads,
-/// d head_dim, V vocabulary size. Matrix products of long passes (prefill) go to OpenBLAS
-/// (`BLAS.splitLinear`: y = x·Wᵀ, output columns split over the threads) on Float32 weights; passes of at most `matrixVectorRows` tokens
-/// (decoding) use the matrix-vector kernels on the weights in place in the mapping (bf16/f16/f32),
-/// so decoding reads each weight once per token and converts nothing. Element loops and kernels run
-/// in parallel on `Parallel.threadCount` threads (`TensorMath`).
+/// d head_dim, V vocabulary size. Every matrix product reads the weights in place in the mapping
+/// (bf16/f16/f32), converting nothing: passes of at most `matrixVectorRows` tokens (decoding) on the
+/// matrix-vector kernels (each weight read once per token), longer passes (prefill) on the
+/// register-tiled GEMM kernel (`Kernels.gemm`, output features split over the threads). Without
+/// AVX-512, or for F64 weights, long passes use OpenBLAS (`BLAS.splitLinear`) on Float32 weights
+/// converted per layer. Element loops and kernels run in parallel on `Parallel.threadCount` threads
+/// (`TensorMath`).
 public final class Transformer {
     /// Which positions get logits.
     public enum Logits: Sendable {
@@ -39,9 +41,8 @@ public final class Transformer {
         rope = try RotaryEmbedding(config: config, path: weights.checkpoint.directory + "/config.json")
     }
 
-    /// Passes of at most this many new tokens run on the matrix-vector kernels, reading the weights
-    /// in place from the mapped checkpoint (each weight read once per pass, nothing converted);
-    /// longer passes use sgemm on Float32 weights.
+    /// Passes of at most this many new tokens run on the matrix-vector kernels (each weight read
+    /// once per pass); longer passes on the GEMM kernel (or sgemm on Float32 weights without it).
     public static let matrixVectorRows = 8
 
     /// A KV cache with room for `capacity` positions.
@@ -74,10 +75,15 @@ public final class Transformer {
         let angles = rope.table(rows: T, firstPosition: p0)
 
         for l in 0..<c.numHiddenLayers {
-            // Few rows (decoding): matrix-vector kernels on the weights in place in the mapping.
-            // Otherwise: Float32 weights (converted per layer, or kept) and sgemm.
+            // The weights in place in the mapping (matrix-vector kernels for few rows, else the GEMM
+            // kernel); without the GEMM kernel, long passes use Float32 weights (converted per layer,
+            // or kept) and sgemm.
             let w: Layer
-            if T <= Self.matrixVectorRows, let s = try weights.storedLayer(l) { w = .stored(s) } else { w = .converted(try weights.layer(l)) }
+            if T <= Self.matrixVectorRows || Kernels.hasGEMM, let s = try weights.storedLayer(l) {
+                w = .stored(s)
+            } else {
+                w = .converted(try weights.layer(l))
+            }
             let kRows = cache.keys[l] + p0 * nKV * d  // this step's keys   [T, nKV·d] in the cache
             let vRows = cache.values[l] + p0 * nKV * d  // this step's values [T, nKV·d] in the cache
 
@@ -148,7 +154,7 @@ private enum Layer {
     ) {
         switch self {
         case .stored(let s):
-            Kernels.linear(
+            Self.product(
                 xn, rows: rows, ldx: s.q.columns,
                 [
                     .init(weight: s.q, output: q), .init(weight: s.k, output: k),
@@ -171,12 +177,18 @@ private enum Layer {
     func gateUp(_ xn: UnsafePointer<Float>, rows: Int, gate: UnsafeMutablePointer<Float>, up: UnsafeMutablePointer<Float>) {
         switch self {
         case .stored(let s):
-            Kernels.linear(xn, rows: rows, ldx: s.gate.columns, [.init(weight: s.gate, output: gate), .init(weight: s.up, output: up)])
+            Self.product(xn, rows: rows, ldx: s.gate.columns, [.init(weight: s.gate, output: gate), .init(weight: s.up, output: up)])
         case .converted(let w):
             let h = w.inputNorm.count
             Self.linear(xn, rows: rows, w.gate, out: w.gate.count / h, into: gate)
             Self.linear(xn, rows: rows, w.up, out: w.up.count / h, into: up)
         }
+    }
+
+    /// The products `jobs` on stored weights: matrix-vector kernels for a few rows, the register-tiled
+    /// GEMM kernel for more.
+    private static func product(_ x: UnsafePointer<Float>, rows: Int, ldx: Int, _ jobs: [Kernels.LinearJob]) {
+        if rows <= Transformer.matrixVectorRows { Kernels.linear(x, rows: rows, ldx: ldx, jobs) } else { Kernels.gemm(x, rows: rows, ldx: ldx, jobs) }
     }
 
     /// y = x·Wᵀ (+ y when accumulating) for Float32 weights W [out, count/out], on every thread.
@@ -203,7 +215,7 @@ private enum Layer {
         switch self {
         case .stored(let s):
             let w = s[keyPath: stored]
-            Kernels.linear(input, rows: rows, ldx: w.columns, [.init(weight: w, output: x, accumulate: true)])
+            Self.product(input, rows: rows, ldx: w.columns, [.init(weight: w, output: x, accumulate: true)])
         case .converted(let l):
             Self.linear(input, rows: rows, l[keyPath: converted], out: l.inputNorm.count, into: x, accumulate: true)
         }

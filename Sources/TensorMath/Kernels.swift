@@ -73,6 +73,35 @@ package enum Kernels {
         }
     }
 
+    /// Whether ``gemm(_:rows:ldx:_:)`` runs its vector code on this CPU (AVX-512, and not capped by
+    /// ``limitSIMD(_:)`` on this thread); otherwise long passes use BLAS on Float32 weights.
+    package static var hasGEMM: Bool { lep_gemm_available() != 0 }
+
+    /// The products of ``linear(_:rows:ldx:_:)`` on many rows (prefill): each weight matrix is read in
+    /// place from its storage, 32 output features at a time converted into a panel (a buffer each thread
+    /// keeps) and
+    /// multiplied with all rows of x by a register-tiled kernel. The panels of all `jobs` are split
+    /// over the threads together. For speed call it only when ``hasGEMM``.
+    package static func gemm(_ x: UnsafePointer<Float>, rows: Int, ldx: Int, _ jobs: [LinearJob]) {
+        let panel = Int(LEP_GEMM_PANEL)
+        var starts = [0]  // first panel of each job in the concatenation
+        for j in jobs { starts.append(starts[starts.count - 1] + (j.weight.rows + panel - 1) / panel) }
+        let total = starts[starts.count - 1]
+        guard rows > 0, total > 0 else { return }
+        let columns = jobs[0].weight.columns
+        precondition(jobs.allSatisfy { $0.weight.columns == columns } && ldx >= columns, "gemm: input widths differ")
+        let xp = UncheckedSendable(x)
+        // One panel at a time to whichever thread is free (a panel is ~0.2 ms at 512 rows).
+        Parallel.forEachClaimed(count: total) { p in
+            var n = 0
+            while p >= starts[n + 1] { n += 1 }
+            let job = jobs[n], lo = p - starts[n]
+            lep_gemm_panels(
+                xp.value, rows, ldx, job.weight.base, job.weight.kernelType, job.weight.rows, columns, lo, lo + 1,
+                job.output, job.ldy, job.accumulate ? 1 : 0)
+        }
+    }
+
     /// `dst[i] = src[i]` widened to Float for `count` elements of F32/BF16/F16 storage (exact), in parallel.
     package static func widen(_ src: UnsafeRawPointer, storage: FloatStorage, into dst: UnsafeMutablePointer<Float>, count: Int) {
         guard let m = StoredMatrix(base: src, storage: storage, rows: 1, columns: count) else {

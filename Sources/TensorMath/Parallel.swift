@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -24,6 +25,29 @@ package enum Parallel {
                 let lo = c * size
                 let hi = min(count, lo + size)
                 if lo < hi { box.value(lo..<hi) }
+            }
+        }
+    }
+}
+
+extension Parallel {
+    /// Calls `body(i)` for every i in `0..<count`, on `threadCount` threads that each take the next
+    /// unclaimed index until none is left: for items of equal, sizeable cost (≥ ~100 µs), where fixed
+    /// chunks would leave one thread waiting for another at the end (e.g. when the other was
+    /// preempted on a shared machine).
+    package static func forEachClaimed(count: Int, _ body: (Int) -> Void) {
+        guard count > 0 else { return }
+        let workers = min(threadCount, count)
+        if workers == 1 { for i in 0..<count { body(i) }; return }
+        let next = Atomic<Int>(0)
+        withoutActuallyEscaping(body) { escapable in
+            let box = UncheckedSendable(escapable)
+            DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                while true {
+                    let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                    if i >= count { return }
+                    box.value(i)
+                }
             }
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Models
 import SafeTensors
+import TensorMath
 import Testing
 
 /// The forward pass against transformers' logits (fixtures/forward, scripts/fixtures/gen_forward.py).
@@ -22,6 +23,18 @@ struct ForwardPassTests {
         let bound = Self.relativeTolerance * ref.logitScale
         print("\(name): max |Δlogit| = \(err) (bound \(bound), logit scale \(ref.logitScale))")
         #expect(err <= bound, "\(name): worst logit at position \(at / V), token \(at % V): lep \(logits[at]) vs transformers \(ref.logits[at])")
+    }
+
+    @Test("without the GEMM kernel (sgemm on converted weights) the logits match too", arguments: ["llama3-bf16", "mistral-f32"])
+    func blasPathMatches(name: String) throws {
+        // Capping this thread's instruction set below AVX-512 turns the GEMM kernel off for its passes.
+        Kernels.limitSIMD(1)
+        defer { Kernels.limitSIMD(2) }
+        #expect(!Kernels.hasGEMM)
+        let ref = try ForwardFixtures.Reference(name)
+        let model = try Transformer(directory: ForwardFixtures.modelDirectory(name))
+        let logits = try model.forward(ref.inputIds, cache: model.makeCache(capacity: ref.inputIds.count))
+        #expect(ForwardFixtures.maxError(logits, ref.logits).error <= Self.relativeTolerance * ref.logitScale)
     }
 
     @Test("greedy 32-token continuation equals transformers'", arguments: ForwardFixtures.names)

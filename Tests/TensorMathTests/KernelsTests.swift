@@ -80,6 +80,55 @@ struct KernelsTests {
         }
     }
 
+    @Test("gemm on many rows equals x·Wᵀ in Double (f32, bf16, f16 weights; row, panel and k tails)")
+    func gemmRows() {
+        for storage in [FloatStorage.f32, .bf16, .f16] {
+            for (inF, outF, rows) in [(1, 1, 9), (2, 31, 13), (7, 32, 14), (16, 33, 15), (33, 70, 29), (64, 64, 40), (65, 100, 28)] {
+                let x = Self.values(rows * (inF + 3), seed: UInt64(inF * 17 + outF))
+                let (wBytes, w) = Self.stored(Self.values(outF * inF, seed: UInt64(3 * inF + outF)), storage)
+                let (vBytes, v) = Self.stored(Self.values(5 * inF, seed: UInt64(inF + 11)), storage)
+                for accumulate in [false, true] {
+                    let start = Self.values(rows * (outF + 2), seed: 98), startV = Self.values(rows * 5, seed: 97)
+                    var y = start, yv = startV
+                    wBytes.withUnsafeBytes { wb in
+                        vBytes.withUnsafeBytes { vb in
+                            y.withUnsafeMutableBufferPointer { yb in
+                                yv.withUnsafeMutableBufferPointer { yvb in
+                                    Kernels.gemm(
+                                        x, rows: rows, ldx: inF + 3,
+                                        [
+                                            .init(
+                                                weight: StoredMatrix(base: wb.baseAddress!, storage: storage, rows: outF, columns: inF)!,
+                                                output: yb.baseAddress!, ldy: outF + 2, accumulate: accumulate),
+                                            .init(
+                                                weight: StoredMatrix(base: vb.baseAddress!, storage: storage, rows: 5, columns: inF)!,
+                                                output: yvb.baseAddress!, accumulate: accumulate)
+                                        ])
+                                }
+                            }
+                        }
+                    }
+                    for (out, ldy, before, weights, features) in [(y, outF + 2, start, w, outF), (yv, 5, startV, v, 5)] {
+                        var worst = 0.0
+                        for t in 0..<rows {
+                            for o in 0..<features {
+                                var ref = accumulate ? Double(before[t * ldy + o]) : 0, scale = abs(ref)
+                                for i in 0..<inF {
+                                    ref += Double(x[t * (inF + 3) + i]) * Double(weights[o * inF + i])
+                                    scale += abs(Double(x[t * (inF + 3) + i]) * Double(weights[o * inF + i]))
+                                }
+                                worst = max(worst, abs(Double(out[t * ldy + o]) - ref) / max(scale, 1e-30))
+                            }
+                            // Columns past the features (the row stride's padding) are untouched.
+                            for o in features..<ldy { #expect(out[t * ldy + o] == before[t * ldy + o]) }
+                        }
+                        #expect(worst <= 1e-6, "\(storage) in \(inF) out \(features) rows \(rows): relative error \(worst)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test("several products in one parallel region, each into its own output")
     func linearJobs() {
         let inF = 48, x = Self.values(inF, seed: 5)

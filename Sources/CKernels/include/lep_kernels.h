@@ -27,6 +27,9 @@ int lep_simd_limit(int level);
 void lep_linear_rows(const float *x, size_t rows, size_t ldx, const void *w, int wtype, size_t in,
                      size_t o_begin, size_t o_end, float *y, size_t ldy, int accumulate);
 
+/// Element i of w (of type `type`) widened to float.
+float lep_element(const void *w, size_t i, int type);
+
 /// dst[i] = src[i] widened to float, for i < count (src of type `type`).
 void lep_to_f32(const void *src, int type, float *dst, size_t count);
 
@@ -47,6 +50,23 @@ void lep_attend(const float *q, const float *keys, const float *values, size_t n
 /// where one transposition serves every query row of a KV head).
 void lep_attend_t(const float *q, const float *keys_t, size_t ldk, const float *values, size_t n, size_t ld, size_t d,
                   float scale, float *scores, float *out);
+
+// ---- Matrix products of long passes (gemm.c) ----
+/// Output features per panel of lep_gemm_panels.
+enum { LEP_GEMM_PANEL = 32 };
+
+/// Whether lep_gemm_panels runs its vector code on this thread (AVX-512); otherwise it is a plain
+/// triple loop (correct, slow) and callers use BLAS.
+int lep_gemm_available(void);
+
+/// A linear layer without bias on many rows, for the output features of panels [p_begin, p_end)
+/// (panel p: features [32p, min(32p + 32, n))): c[t*ldc + o] = (accumulate ? c[t*ldc + o] : 0) +
+/// Σ_i a[t*lda + i] · w[o*k + i] for t < m, with w [n, k] row-major of type `wtype` read in place (the
+/// rows of a panel are converted to float as they are used, into a buffer of k * LEP_GEMM_PANEL floats
+/// that each thread keeps).
+/// Each sum runs over i in order in float (fused multiply-adds).
+void lep_gemm_panels(const float *a, size_t m, size_t lda, const void *w, int wtype, size_t n, size_t k,
+                     size_t p_begin, size_t p_end, float *c, size_t ldc, int accumulate);
 
 /// exp(x[i]) into y[i] with the kernels' exponential (for tests; y may equal x).
 void lep_exp(const float *x, float *y, size_t n);
