@@ -67,9 +67,10 @@ static AVX512 void pack_panel(const void *w, int type, size_t n, size_t k, size_
         for (size_t r = 0; r < NR; r++) bp[kk * NR + r] = r < rows ? lep_element(w, (n0 + r) * k + kk, type) : 0;
 }
 
-// C rows [0, R) × the panel's columns (masks m0, m1) = (acc ? C : 0) + A[0..R)·panelᵀ over k.
+// C rows [0, R) × the panel's columns (masks m0, m1) = (acc ? C : 0) + alpha · A[0..R)·panelᵀ over k
+// (alpha 1: no multiplication).
 INLINE AVX512 void tile(int R, const float *a, size_t lda, const float *bp, size_t k, float *c, size_t ldc, int acc,
-                        __mmask16 m0, __mmask16 m1) {
+                        float alpha, __mmask16 m0, __mmask16 m1) {
     __m512 c0[MR], c1[MR];
     const float *ar[MR];
 #pragma clang loop unroll(full)
@@ -93,6 +94,10 @@ INLINE AVX512 void tile(int R, const float *a, size_t lda, const float *bp, size
     for (int r = 0; r < MR; r++)
         if (r < R) {
             float *cr = c + r * ldc;
+            if (alpha != 1) {
+                c0[r] = _mm512_mul_ps(c0[r], _mm512_set1_ps(alpha));
+                c1[r] = _mm512_mul_ps(c1[r], _mm512_set1_ps(alpha));
+            }
             if (acc) {
                 c0[r] = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, cr), c0[r]);
                 c1[r] = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, cr + 16), c1[r]);
@@ -104,14 +109,24 @@ INLINE AVX512 void tile(int R, const float *a, size_t lda, const float *bp, size
 
 // The last R < 14 rows: one instantiation per R.
 static AVX512 void tile_rest(int R, const float *a, size_t lda, const float *bp, size_t k, float *c, size_t ldc,
-                             int acc, __mmask16 m0, __mmask16 m1) {
+                             int acc, float alpha, __mmask16 m0, __mmask16 m1) {
     switch (R) {
 #define TILE(r) \
-    case r: tile(r, a, lda, bp, k, c, ldc, acc, m0, m1); break;
+    case r: tile(r, a, lda, bp, k, c, ldc, acc, alpha, m0, m1); break;
         TILE(1) TILE(2) TILE(3) TILE(4) TILE(5) TILE(6) TILE(7) TILE(8) TILE(9) TILE(10) TILE(11) TILE(12) TILE(13)
 #undef TILE
     default: break;
     }
+}
+
+// C[:, 0..cols) (+)= alpha · A[m, k]·panelᵀ for one packed panel bp [k][32] (cols ≤ 32 columns stored).
+static AVX512 void panel_product(const float *a, size_t m, size_t lda, const float *bp, size_t k, size_t cols, float *c,
+                                 size_t ldc, int acc, float alpha) {
+    __mmask16 m0 = cols >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << cols) - 1);
+    __mmask16 m1 = cols >= 32 ? (__mmask16)0xFFFF : cols <= 16 ? 0 : (__mmask16)((1u << (cols - 16)) - 1);
+    size_t i = 0;
+    for (; i + MR <= m; i += MR) tile(MR, a + i * lda, lda, bp, k, c + i * ldc, ldc, acc, alpha, m0, m1);
+    if (i < m) tile_rest((int)(m - i), a + i * lda, lda, bp, k, c + i * ldc, ldc, acc, alpha, m0, m1);
 }
 
 static AVX512 void gemm_512(const float *a, size_t m, size_t lda, const void *w, int type, size_t n, size_t k,
@@ -119,11 +134,33 @@ static AVX512 void gemm_512(const float *a, size_t m, size_t lda, const void *w,
     for (size_t p = p_begin; p < p_end; p++) {
         size_t n0 = p * NR, cols = n - n0 < NR ? n - n0 : NR;
         pack_panel(w, type, n, k, n0, scratch);
+        panel_product(a, m, lda, scratch, k, cols, c + n0, ldc, acc, 1);
+    }
+}
+
+// c[:, panels] = silu(A·Wgᵀ) ⊙ (A·Wuᵀ): per panel both weight panels are packed; per 14-row tile the
+// gate goes to C, the up product to a small buffer, then lep_swiglu combines them in C.
+static AVX512 void gemm_swiglu_512(const float *a, size_t m, size_t lda, const void *wg, int tg, const void *wu, int tu,
+                                   size_t n, size_t k, size_t p_begin, size_t p_end, float *c, size_t ldc, float *scratch) {
+    float *gp = scratch, *up = scratch + k * NR, *tmp = scratch + 2 * k * NR;
+    for (size_t p = p_begin; p < p_end; p++) {
+        size_t n0 = p * NR, cols = n - n0 < NR ? n - n0 : NR;
+        pack_panel(wg, tg, n, k, n0, gp);
+        pack_panel(wu, tu, n, k, n0, up);
         __mmask16 m0 = cols >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << cols) - 1);
         __mmask16 m1 = cols >= 32 ? (__mmask16)0xFFFF : cols <= 16 ? 0 : (__mmask16)((1u << (cols - 16)) - 1);
-        size_t i = 0;
-        for (; i + MR <= m; i += MR) tile(MR, a + i * lda, lda, scratch, k, c + i * ldc + n0, ldc, acc, m0, m1);
-        if (i < m) tile_rest((int)(m - i), a + i * lda, lda, scratch, k, c + i * ldc + n0, ldc, acc, m0, m1);
+        for (size_t i = 0; i < m; i += MR) {
+            int R = m - i < MR ? (int)(m - i) : MR;
+            float *ct = c + i * ldc + n0;
+            if (R == MR) {
+                tile(MR, a + i * lda, lda, gp, k, ct, ldc, 0, 1, m0, m1);
+                tile(MR, a + i * lda, lda, up, k, tmp, NR, 0, 1, m0, m1);
+            } else {
+                tile_rest(R, a + i * lda, lda, gp, k, ct, ldc, 0, 1, m0, m1);
+                tile_rest(R, a + i * lda, lda, up, k, tmp, NR, 0, 1, m0, m1);
+            }
+            for (int r = 0; r < R; r++) lep_swiglu(ct + r * ldc, tmp + r * NR, cols);
+        }
     }
 }
 #endif
@@ -168,5 +205,94 @@ void lep_gemm_panels(const float *a, size_t m, size_t lda, const void *w, int wt
             float s = 0;
             for (size_t i = 0; i < k; i++) s += a[t * lda + i] * lep_element(w, o * k + i, wtype);
             c[t * ldc + o] = accumulate ? c[t * ldc + o] + s : s;
+        }
+}
+
+// ---- Causal attention of prefill blocks (AVX-512) ----
+// One KV head's keys and values [n, d] packed as 32-key panels: keys [np][d][32] (the transposed panels
+// the tile multiplies Q by), then values [ceil(d/32)][np·32][32] (panels of 32 of the d features,
+// over every key); keys past n are 0.
+
+size_t lep_attention_packed_floats(size_t n, size_t d) {
+    size_t np = (n + NR - 1) / NR, dp = (d + NR - 1) / NR;
+    return np * NR * d + dp * np * NR * NR;
+}
+
+void lep_attention_pack(const float *keys, const float *values, size_t ld, size_t n, size_t d, float *dst) {
+    size_t np = (n + NR - 1) / NR, dp = (d + NR - 1) / NR, keys_floats = np * NR * d;
+    for (size_t p = 0; p < np; p++)
+        for (size_t i = 0; i < d; i++)
+            for (size_t r = 0; r < NR; r++) {
+                size_t s = p * NR + r;
+                dst[(p * d + i) * NR + r] = s < n ? keys[s * ld + i] : 0;
+            }
+    float *vp = dst + keys_floats;
+    for (size_t q = 0; q < dp; q++)
+        for (size_t s = 0; s < np * NR; s++)
+            for (size_t r = 0; r < NR; r++) {
+                size_t i = q * NR + r;
+                vp[(q * np * NR + s) * NR + r] = s < n && i < d ? values[s * ld + i] : 0;
+            }
+}
+
+int lep_attention_rows(const float *q, size_t ldq, size_t rows, size_t pos0, size_t key0, size_t window,
+                       const float *packed, size_t n, size_t d, float scale, float *out, size_t ldo) {
+#if GEMM_X86
+    if (!lep_gemm_available() || rows == 0) return 0;
+    size_t np = (n + NR - 1) / NR, dp = (d + NR - 1) / NR;
+    // Window start of a position (absolute), as a key index relative to key0.
+#define START(pos) ((window == 0 || (pos) + 1 < window ? 0 : (pos) + 1 - window) - key0)
+    size_t first = START(pos0), last = pos0 + rows - 1 - key0;  // keys the block sees, relative
+    size_t pa = first / NR, pb = last / NR + 1, cols = (pb - pa) * NR;
+    if (pb > np) return 0;
+    float *scores = thread_scratch(rows * cols);
+    if (!scores) return 0;
+    // scores [rows, cols] = scale · Q·Kᵀ over key panels pa..<pb
+    for (size_t p = pa; p < pb; p++)
+        panel_product(q, rows, ldq, packed + p * d * NR, d, NR, scores + (p - pa) * NR, cols, 0, scale);
+    for (size_t r = 0; r < rows; r++) {
+        size_t pos = pos0 + r, lo = START(pos) - pa * NR, end = pos + 1 - key0 - pa * NR;
+        float *row = scores + r * cols;
+        memset(row, 0, lo * sizeof(float));
+        lep_softmax(row + lo, end - lo);
+        memset(row + end, 0, (cols - end) * sizeof(float));
+    }
+#undef START
+    // out [rows, d] = P·V over the same keys
+    const float *vp = packed + np * NR * d;
+    for (size_t p = 0; p < dp; p++) {
+        size_t c0 = p * NR, w = d - c0 < NR ? d - c0 : NR;
+        panel_product(scores, rows, cols, vp + (p * np * NR + pa * NR) * NR, cols, w, out + c0, ldo, 0, 1);
+    }
+    return 1;
+#else
+    (void)q; (void)ldq; (void)rows; (void)pos0; (void)key0; (void)window; (void)packed; (void)n; (void)d;
+    (void)scale; (void)out; (void)ldo;
+    return 0;
+#endif
+}
+
+void lep_gemm_swiglu_panels(const float *a, size_t m, size_t lda, const void *w_gate, int gate_type, const void *w_up,
+                            int up_type, size_t n, size_t k, size_t p_begin, size_t p_end, float *c, size_t ldc) {
+    size_t panels = (n + NR - 1) / NR;
+    if (p_end > panels) p_end = panels;
+    if (p_begin >= p_end || m == 0) return;
+#if GEMM_X86
+    float *scratch = lep_gemm_available() ? thread_scratch(2 * k * NR + MR * NR) : NULL;
+    if (scratch) {
+        gemm_swiglu_512(a, m, lda, w_gate, gate_type, w_up, up_type, n, k, p_begin, p_end, c, ldc, scratch);
+        return;
+    }
+#endif
+    size_t o_end = p_end * NR < n ? p_end * NR : n;
+    for (size_t t = 0; t < m; t++)
+        for (size_t o = p_begin * NR; o < o_end; o++) {
+            float g = 0, u = 0;
+            for (size_t i = 0; i < k; i++) {
+                g += a[t * lda + i] * lep_element(w_gate, o * k + i, gate_type);
+                u += a[t * lda + i] * lep_element(w_up, o * k + i, up_type);
+            }
+            c[t * ldc + o] = g;
+            lep_swiglu(c + t * ldc + o, &u, 1);
         }
 }

@@ -80,6 +80,13 @@ static void softmax_scalar(float *x, size_t n) {
     for (size_t i = 0; i < n; i++) x[i] *= inv;
 }
 
+static void rmsnorm_scalar(const float *x, const float *w, float eps, size_t n, float *y) {
+    float sum = 0;
+    for (size_t i = 0; i < n; i++) sum += x[i] * x[i];
+    float inv = 1 / sqrtf(sum / (float)n + eps);
+    for (size_t i = 0; i < n; i++) y[i] = w[i] * (x[i] * inv);
+}
+
 static void swiglu_scalar(float *g, const float *u, size_t n) {
     for (size_t i = 0; i < n; i++) g[i] = g[i] / (1 + exp_scalar(-g[i])) * u[i];
 }
@@ -444,6 +451,33 @@ static AVX512 void softmax_512(float *x, size_t n) {
     if (tail) _mm512_mask_storeu_ps(x + full, tail, _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, x + full), inv));
 }
 
+static AVX512 void rmsnorm_512(const float *x, const float *w, float eps, size_t n, float *y) {
+    size_t full = n & ~(size_t)15;
+    __mmask16 tail = (__mmask16)((1u << (n & 15)) - 1);
+    __m512 s0 = _mm512_setzero_ps(), s1 = s0;
+    size_t i = 0;
+    for (; i + 32 <= full; i += 32) {
+        __m512 a = _mm512_loadu_ps(x + i), b = _mm512_loadu_ps(x + i + 16);
+        s0 = _mm512_fmadd_ps(a, a, s0);
+        s1 = _mm512_fmadd_ps(b, b, s1);
+    }
+    for (; i < full; i += 16) {
+        __m512 a = _mm512_loadu_ps(x + i);
+        s0 = _mm512_fmadd_ps(a, a, s0);
+    }
+    if (tail) {
+        __m512 a = _mm512_maskz_loadu_ps(tail, x + full);
+        s1 = _mm512_fmadd_ps(a, a, s1);
+    }
+    float inv = 1 / sqrtf(_mm512_reduce_add_ps(_mm512_add_ps(s0, s1)) / (float)n + eps);
+    __m512 iv = _mm512_set1_ps(inv);
+    for (i = 0; i < full; i += 16)
+        _mm512_storeu_ps(y + i, _mm512_mul_ps(_mm512_loadu_ps(w + i), _mm512_mul_ps(_mm512_loadu_ps(x + i), iv)));
+    if (tail)
+        _mm512_mask_storeu_ps(y + full, tail,
+                              _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, w + full), _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, x + full), iv)));
+}
+
 static AVX512 void swiglu_512(float *g, const float *u, size_t n) {
     __m512 one = _mm512_set1_ps(1);
     size_t i = 0;
@@ -581,6 +615,16 @@ void lep_softmax(float *x, size_t n) {
     }
 #endif
     softmax_scalar(x, n);
+}
+
+void lep_rmsnorm(const float *x, const float *w, float eps, size_t n, float *y) {
+#if LEP_X86
+    if (lep_simd_level() == LEP_SIMD_AVX512) {
+        rmsnorm_512(x, w, eps, n, y);
+        return;
+    }
+#endif
+    rmsnorm_scalar(x, w, eps, n, y);
 }
 
 void lep_swiglu(float *gate, const float *up, size_t n) {

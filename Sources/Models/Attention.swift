@@ -1,3 +1,4 @@
+import Synchronization
 import TensorMath
 
 /// Causal grouped-query attention over a KV cache (transformers' `eager_attention_forward`), with
@@ -19,6 +20,11 @@ enum Attention {
         q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
         rows T: Int, firstPosition p0: Int, config c: ModelConfig, into out: UnsafeMutablePointer<Float>
     ) {
+        if T >= productMinRows, Kernels.hasGEMM,
+            tiled(q: q, keys: keys, values: values, rows: T, firstPosition: p0, config: c, into: out)
+        {
+            return
+        }
         if T >= productMinRows {
             return blocked(q: q, keys: keys, values: values, rows: T, firstPosition: p0, config: c, into: out)
         }
@@ -60,6 +66,47 @@ enum Attention {
                 }
             }
         }
+    }
+
+    /// Query rows per task of the tiled path (a multiple of the GEMM kernel's 14-row tile).
+    static let tiledRows = 56
+
+    /// The tiled path (the GEMM kernel's tiles): each KV head's visible keys and values are packed
+    /// once into 32-key panels, then for head j and query rows t₀..<t₀+R (one task each, claimed by
+    /// the threads, longest first) `P = scale · Q·Kᵀ` over the key panels the block sees, each row's
+    /// softmax over its own visible keys and 0 elsewhere, `out = P·V`. False when the kernel declined.
+    static func tiled(
+        q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
+        rows T: Int, firstPosition p0: Int, config c: ModelConfig, into out: UnsafeMutablePointer<Float>
+    ) -> Bool {
+        let d = c.headDim, nH = c.numAttentionHeads, nKV = c.numKeyValueHeads
+        let group = nH / nKV, ld = nKV * d, ldq = nH * d
+        let scale = Float(1 / Double(d).squareRoot())
+        // Keys visible to any row: from the first row's window start to the last row's position.
+        let kLo = c.slidingWindow.map { max(0, p0 - $0 + 1) } ?? 0
+        let n = p0 + T - kLo, per = Kernels.attentionPackedCount(positions: n, d: d)
+        let packed = UnsafeMutablePointer<Float>.allocate(capacity: nKV * per)
+        defer { packed.deallocate() }
+        Parallel.forChunks(count: nKV, minChunk: 1) { range in
+            for g in range {
+                Kernels.attentionPack(
+                    keys: keys + kLo * ld + g * d, values: values + kLo * ld + g * d, ld: ld, positions: n, d: d,
+                    into: packed + g * per)
+            }
+        }
+        let R = tiledRows, blocks = (T + R - 1) / R
+        let declined = Atomic<Bool>(false)
+        let pk = UncheckedSendable(UnsafePointer(packed))
+        Parallel.forEachClaimed(count: nH * blocks) { task in
+            let j = task / blocks, b = blocks - 1 - task % blocks, g = j / group  // later blocks (more keys) first
+            let t0 = b * R, rows = min(R, T - t0)
+            let done = Kernels.attentionRows(
+                q: q + t0 * ldq + j * d, ldq: ldq, rows: rows, firstPosition: p0 + t0, firstKeyPosition: kLo,
+                window: c.slidingWindow, packed: pk.value + g * per, positions: n, d: d, scale: scale,
+                into: out + t0 * ldq + j * d, ldo: ldq)
+            if !done { declined.store(true, ordering: .relaxed) }
+        }
+        return !declined.load(ordering: .relaxed)
     }
 
     /// The matrix-product path: for head j and query rows t₀..<t₀+R (one task each, in parallel),

@@ -105,10 +105,9 @@ public final class Transformer {
             // --- MLP block: x = x + down_proj(silu(gate_proj(xn)) ⊙ up_proj(xn)) ---
             // xn = rmsnorm(x) ⊙ post_attention_layernorm                           [T, h]
             RMSNorm.apply(x, weight: w.postNorm, eps: eps, rows: T, width: h, into: xn)
-            // gate = xn·Wgᵀ, up = xn·Wuᵀ                                           [T, I]
-            w.gateUp(xn, rows: T, gate: gate, up: up)
-            // gate = silu(gate) ⊙ up, silu(z) = z·σ(z)                              [T, I]
-            SwiGLU.apply(gate: gate, up: up, count: T * I)
+            // gate = silu(xn·Wgᵀ) ⊙ (xn·Wuᵀ), silu(z) = z·σ(z)                     [T, I]
+            // (one fused pass on the GEMM kernel; else gate and up, then the activation)
+            w.gatedActivation(xn, rows: T, into: gate, up: up)
             // x = x + gate·Wdᵀ                                                     [T, h]
             w.addDown(gate, rows: T, into: x)
             withExtendedLifetime(w) {}  // converted weights are freed only after their last product
@@ -173,15 +172,19 @@ private enum Layer {
         addProjection(attn, rows: rows, stored: \.o, converted: \.o, into: x)
     }
 
-    /// gate = xn·Wgᵀ, up = xn·Wuᵀ.
-    func gateUp(_ xn: UnsafePointer<Float>, rows: Int, gate: UnsafeMutablePointer<Float>, up: UnsafeMutablePointer<Float>) {
+    /// gate = silu(xn·Wgᵀ) ⊙ (xn·Wuᵀ); `up` is scratch of the same size (unused by the fused GEMM kernel).
+    func gatedActivation(_ xn: UnsafePointer<Float>, rows: Int, into gate: UnsafeMutablePointer<Float>, up: UnsafeMutablePointer<Float>) {
         switch self {
+        case .stored(let s) where rows > Transformer.matrixVectorRows:
+            Kernels.gemmSwiGLU(xn, rows: rows, ldx: s.gate.columns, gate: s.gate, up: s.up, into: gate, ldy: s.gate.rows)
         case .stored(let s):
             Self.product(xn, rows: rows, ldx: s.gate.columns, [.init(weight: s.gate, output: gate), .init(weight: s.up, output: up)])
+            SwiGLU.apply(gate: gate, up: up, count: rows * s.gate.rows)
         case .converted(let w):
-            let h = w.inputNorm.count
-            Self.linear(xn, rows: rows, w.gate, out: w.gate.count / h, into: gate)
-            Self.linear(xn, rows: rows, w.up, out: w.up.count / h, into: up)
+            let h = w.inputNorm.count, I = w.gate.count / h
+            Self.linear(xn, rows: rows, w.gate, out: I, into: gate)
+            Self.linear(xn, rows: rows, w.up, out: I, into: up)
+            SwiGLU.apply(gate: gate, up: up, count: rows * I)
         }
     }
 

@@ -102,6 +102,24 @@ package enum Kernels {
         }
     }
 
+    /// LLaMA's MLP activation on many rows with the two products fused: `y[t, o] = silu(x[t]·gate[o]) ·
+    /// (x[t]·up[o])` (silu as ``SwiGLU``), the weights [I, columns] read in place as in
+    /// ``gemm(_:rows:ldx:_:)``, y of row stride `ldy`. For speed call it only when ``hasGEMM``.
+    package static func gemmSwiGLU(
+        _ x: UnsafePointer<Float>, rows: Int, ldx: Int, gate: StoredMatrix, up: StoredMatrix, into y: UnsafeMutablePointer<Float>,
+        ldy: Int
+    ) {
+        precondition(gate.rows == up.rows && gate.columns == up.columns && ldx >= gate.columns, "gemmSwiGLU: shapes differ")
+        let panel = Int(LEP_GEMM_PANEL), panels = (gate.rows + panel - 1) / panel
+        guard rows > 0 else { return }
+        let xp = UncheckedSendable(x), yp = UncheckedSendable(y)
+        Parallel.forEachClaimed(count: panels) { p in
+            lep_gemm_swiglu_panels(
+                xp.value, rows, ldx, gate.base, gate.kernelType, up.base, up.kernelType, gate.rows, gate.columns, p, p + 1,
+                yp.value, ldy)
+        }
+    }
+
     /// `dst[i] = src[i]` widened to Float for `count` elements of F32/BF16/F16 storage (exact), in parallel.
     package static func widen(_ src: UnsafeRawPointer, storage: FloatStorage, into dst: UnsafeMutablePointer<Float>, count: Int) {
         guard let m = StoredMatrix(base: src, storage: storage, rows: 1, columns: count) else {
@@ -137,6 +155,28 @@ package enum Kernels {
         d: Int, scale: Float, scores: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>
     ) {
         lep_attend_t(q, keysT, ldk, values, count, ld, d, scale, scores, out)
+    }
+
+    /// Floats ``attentionPack(keys:values:ld:count:d:into:)`` writes for one KV head.
+    package static func attentionPackedCount(positions n: Int, d: Int) -> Int { lep_attention_packed_floats(n, d) }
+
+    /// Packs one KV head's keys and values (position s's d floats at `keys + s·ld`, `values + s·ld`,
+    /// s < n) as 32-key panels for ``attentionRows(q:ldq:rows:firstPosition:firstKeyPosition:window:packed:positions:d:scale:into:ldo:)``.
+    package static func attentionPack(
+        keys: UnsafePointer<Float>, values: UnsafePointer<Float>, ld: Int, positions n: Int, d: Int, into dst: UnsafeMutablePointer<Float>
+    ) {
+        lep_attention_pack(keys, values, ld, n, d, dst)
+    }
+
+    /// Causal attention of `rows` query rows of one head (row r at `q + r·ldq`, position p₀ + r) on a
+    /// packed KV head whose key s is at position `firstKeyPosition + s`: the keys at positions
+    /// `max(0, pos − window + 1)...pos` (window nil: all up to pos), `out = softmax(scale·q·kᵀ)·v`, as
+    /// two tiled products on this thread. False (nothing written) without the GEMM kernel.
+    package static func attentionRows(
+        q: UnsafePointer<Float>, ldq: Int, rows: Int, firstPosition p0: Int, firstKeyPosition: Int, window: Int?,
+        packed: UnsafePointer<Float>, positions n: Int, d: Int, scale: Float, into out: UnsafeMutablePointer<Float>, ldo: Int
+    ) -> Bool {
+        lep_attention_rows(q, ldq, rows, p0, firstKeyPosition, window ?? 0, packed, n, d, scale, out, ldo) != 0
     }
 
     /// The kernels' exponential of `count` values (`y` may be `x`), for tests.

@@ -129,6 +129,56 @@ struct KernelsTests {
         }
     }
 
+    @Test("the fused gate/up GEMM equals the two products followed by SwiGLU (bit for bit with AVX-512)")
+    func gemmSwiGLU() {
+        for storage in [FloatStorage.f32, .bf16, .f16] {
+            for (inF, outF, rows) in [(7, 31, 9), (16, 33, 15), (33, 70, 29), (64, 64, 40)] {
+                let x = Self.values(rows * inF, seed: UInt64(inF + outF))
+                let (gBytes, _) = Self.stored(Self.values(outF * inF, seed: 41), storage)
+                let (uBytes, _) = Self.stored(Self.values(outF * inF, seed: 42), .bf16)  // types may differ
+                var fused = [Float](repeating: .nan, count: rows * outF), gate = fused, up = fused
+                gBytes.withUnsafeBytes { gb in
+                    uBytes.withUnsafeBytes { ub in
+                        let g = StoredMatrix(base: gb.baseAddress!, storage: storage, rows: outF, columns: inF)!
+                        let u = StoredMatrix(base: ub.baseAddress!, storage: .bf16, rows: outF, columns: inF)!
+                        fused.withUnsafeMutableBufferPointer { Kernels.gemmSwiGLU(x, rows: rows, ldx: inF, gate: g, up: u, into: $0.baseAddress!, ldy: outF) }
+                        gate.withUnsafeMutableBufferPointer { gp in
+                            up.withUnsafeMutableBufferPointer { upp in
+                                Kernels.gemm(x, rows: rows, ldx: inF, [.init(weight: g, output: gp.baseAddress!), .init(weight: u, output: upp.baseAddress!)])
+                                SwiGLU.apply(gate: gp.baseAddress!, up: upp.baseAddress!, count: rows * outF)
+                            }
+                        }
+                    }
+                }
+                if Kernels.hasGEMM {
+                    #expect(fused == gate, "\(storage) in \(inF) out \(outF) rows \(rows)")
+                } else {  // the portable loops: the activation's exponential may take another code path
+                    #expect(zip(fused, gate).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) })
+                }
+            }
+        }
+    }
+
+    @Test("RMSNorm equals its Double definition (every tail)")
+    func rmsNorm() {
+        defer { Kernels.limitSIMD(2) }
+        for level in Self.levels {
+            Kernels.limitSIMD(level)
+            for width in [1, 15, 16, 17, 33, 64, 576] {
+                let rows = 3, x = Self.values(rows * width, seed: UInt64(width)), w = Self.values(width, seed: 77)
+                var y = [Float](repeating: .nan, count: rows * width)
+                y.withUnsafeMutableBufferPointer { RMSNorm.apply(x, weight: w, eps: 1e-5, rows: rows, width: width, into: $0.baseAddress!) }
+                for t in 0..<rows {
+                    let r = 1 / ((0..<width).reduce(0.0) { $0 + Double(x[t * width + $1]) * Double(x[t * width + $1]) } / Double(width) + 1e-5).squareRoot()
+                    for i in 0..<width {
+                        let ref = Double(w[i]) * Double(x[t * width + i]) * r
+                        #expect(abs(Double(y[t * width + i]) - ref) <= 1e-6 * max(abs(ref), 1e-3), "level \(level) width \(width)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test("several products in one parallel region, each into its own output")
     func linearJobs() {
         let inF = 48, x = Self.values(inF, seed: 5)

@@ -27,6 +27,28 @@ int lep_simd_limit(int level);
 void lep_linear_rows(const float *x, size_t rows, size_t ldx, const void *w, int wtype, size_t in,
                      size_t o_begin, size_t o_end, float *y, size_t ldy, int accumulate);
 
+/// The MLP's gated activation fused into its two products, for the panels [p_begin, p_end) of n features:
+/// c[t*ldc + o] = silu(Σ_i a[t*lda + i]·w_gate[o*k + i]) · Σ_i a[t*lda + i]·w_up[o*k + i] (silu as lep_swiglu),
+/// each sum as in lep_gemm_panels; the weights [n, k] of types gate_type / up_type read in place.
+void lep_gemm_swiglu_panels(const float *a, size_t m, size_t lda, const void *w_gate, int gate_type, const void *w_up,
+                            int up_type, size_t n, size_t k, size_t p_begin, size_t p_end, float *c, size_t ldc);
+
+/// Floats lep_attention_pack writes for one KV head of n positions and head size d.
+size_t lep_attention_packed_floats(size_t n, size_t d);
+
+/// Packs the keys and values of one KV head (position s's d floats at keys + s*ld and values + s*ld,
+/// s < n) into dst (lep_attention_packed_floats(n, d) floats) for lep_attention_rows.
+void lep_attention_pack(const float *keys, const float *values, size_t ld, size_t n, size_t d, float *dst);
+
+/// Causal attention of `rows` query rows of one head (row r: d floats at q + r*ldq, at position
+/// pos0 + r) on the keys/values packed by lep_attention_pack (key s at position key0 + s, s < n):
+/// out[r*ldo + i] = Σ_s softmax_s(scale · q_r·k_s) v_s[i] over the keys s at positions
+/// [max(0, pos − window + 1), pos] (window 0: no window), computed as two tiled products (scores of
+/// the block's keys, masked softmax per row, then by V). Returns 0 (and writes nothing) when the GEMM
+/// kernel is unavailable (lep_gemm_available) or the rows' positions are not covered by the n keys.
+int lep_attention_rows(const float *q, size_t ldq, size_t rows, size_t pos0, size_t key0, size_t window,
+                       const float *packed, size_t n, size_t d, float scale, float *out, size_t ldo);
+
 /// Element i of w (of type `type`) widened to float.
 float lep_element(const void *w, size_t i, int type);
 
@@ -35,6 +57,9 @@ void lep_to_f32(const void *src, int type, float *dst, size_t count);
 
 /// Softmax of x[0..n) in place: exp(x − max) / Σ exp(x − max).
 void lep_softmax(float *x, size_t n);
+
+/// RMSNorm of one row: y[i] = w[i] · (x[i] · r) with r = 1 / √(Σ x[i]² / n + eps), sums in float (y may equal x).
+void lep_rmsnorm(const float *x, const float *w, float eps, size_t n, float *y);
 
 /// gate[i] = silu(gate[i]) · up[i] with silu(z) = z / (1 + exp(−z)), for i < n.
 void lep_swiglu(float *gate, const float *up, size_t n);
