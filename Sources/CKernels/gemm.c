@@ -235,21 +235,29 @@ void lep_attention_pack(const float *keys, const float *values, size_t ld, size_
             }
 }
 
-int lep_attention_rows(const float *q, size_t ldq, size_t rows, size_t pos0, size_t key0, size_t window,
-                       const float *packed, size_t n, size_t d, float scale, float *out, size_t ldo) {
-#if GEMM_X86
-    if (!lep_gemm_available() || rows == 0) return 0;
-    size_t np = (n + NR - 1) / NR, dp = (d + NR - 1) / NR;
-    // Window start of a position (absolute), as a key index relative to key0.
+// Window start of a position (absolute), as a key index relative to key0.
 #define START(pos) ((window == 0 || (pos) + 1 < window ? 0 : (pos) + 1 - window) - key0)
-    size_t first = START(pos0), last = pos0 + rows - 1 - key0;  // keys the block sees, relative
-    size_t pa = first / NR, pb = last / NR + 1, cols = (pb - pa) * NR;
-    if (pb > np) return 0;
-    float *scores = thread_scratch(rows * cols);
-    if (!scores) return 0;
-    // scores [rows, cols] = scale · Q·Kᵀ over key panels pa..<pb
-    for (size_t p = pa; p < pb; p++)
-        panel_product(q, rows, ldq, packed + p * d * NR, d, NR, scores + (p - pa) * NR, cols, 0, scale);
+
+#if GEMM_X86
+// lep_attention_rows on key panels pa.. (cols keys from pa·32), scores: scratch [rows, cols].
+static AVX512 void attention_512(const float *q, size_t ldq, size_t rows, size_t pos0, size_t key0, size_t window,
+                                 const float *packed, size_t np, size_t d, float scale, float *out, size_t ldo, size_t pa,
+                                 size_t cols, float *scores) {
+    size_t dp = (d + NR - 1) / NR;
+    const __mmask16 all = (__mmask16)0xFFFF;
+    // scores [rows, cols] = scale · Q·Kᵀ; per 14-row tile only the key panels some row of the tile sees
+    // (the rest is zeroed below as masked).
+    for (size_t i = 0; i < rows; i += MR) {
+        int R = rows - i < MR ? (int)(rows - i) : MR;
+        size_t kb = (START(pos0 + i) - pa * NR) / NR, ke = (pos0 + i + R - key0 - pa * NR + NR - 1) / NR;
+        for (size_t p = kb; p < ke; p++) {
+            const float *a = q + i * ldq, *b = packed + (pa + p) * d * NR;
+            float *c = scores + i * cols + p * NR;
+            if (R == MR) tile(MR, a, ldq, b, d, c, cols, 0, scale, all, all);
+            else tile_rest(R, a, ldq, b, d, c, cols, 0, scale, all, all);
+        }
+    }
+    // each row: softmax over its visible keys [lo, end), 0 elsewhere
     for (size_t r = 0; r < rows; r++) {
         size_t pos = pos0 + r, lo = START(pos) - pa * NR, end = pos + 1 - key0 - pa * NR;
         float *row = scores + r * cols;
@@ -257,13 +265,35 @@ int lep_attention_rows(const float *q, size_t ldq, size_t rows, size_t pos0, siz
         lep_softmax(row + lo, end - lo);
         memset(row + end, 0, (cols - end) * sizeof(float));
     }
-#undef START
-    // out [rows, d] = P·V over the same keys
+    // out [rows, d] = P·V, per tile over the key panels its rows see (P is 0 elsewhere)
     const float *vp = packed + np * NR * d;
-    for (size_t p = 0; p < dp; p++) {
-        size_t c0 = p * NR, w = d - c0 < NR ? d - c0 : NR;
-        panel_product(scores, rows, cols, vp + (p * np * NR + pa * NR) * NR, cols, w, out + c0, ldo, 0, 1);
+    for (size_t i = 0; i < rows; i += MR) {
+        int R = rows - i < MR ? (int)(rows - i) : MR;
+        size_t kb = (START(pos0 + i) - pa * NR) / NR * NR, ke = (pos0 + i + R - key0 - pa * NR + NR - 1) / NR * NR;
+        for (size_t p = 0; p < dp; p++) {
+            size_t c0 = p * NR, w = d - c0 < NR ? d - c0 : NR;
+            __mmask16 m0 = w >= 16 ? all : (__mmask16)((1u << w) - 1);
+            __mmask16 m1 = w >= 32 ? all : w <= 16 ? 0 : (__mmask16)((1u << (w - 16)) - 1);
+            const float *a = scores + i * cols + kb, *b = vp + (p * np * NR + pa * NR + kb) * NR;
+            float *c = out + i * ldo + c0;
+            if (R == MR) tile(MR, a, cols, b, ke - kb, c, ldo, 0, 1, m0, m1);
+            else tile_rest(R, a, cols, b, ke - kb, c, ldo, 0, 1, m0, m1);
+        }
     }
+}
+#endif
+
+int lep_attention_rows(const float *q, size_t ldq, size_t rows, size_t pos0, size_t key0, size_t window,
+                       const float *packed, size_t n, size_t d, float scale, float *out, size_t ldo) {
+#if GEMM_X86
+    if (!lep_gemm_available() || rows == 0) return 0;
+    size_t np = (n + NR - 1) / NR;
+    size_t first = START(pos0), last = pos0 + rows - 1 - key0;  // keys the block sees, relative
+    size_t pa = first / NR, pb = last / NR + 1, cols = (pb - pa) * NR;
+    if (pb > np) return 0;
+    float *scores = thread_scratch(rows * cols);
+    if (!scores) return 0;
+    attention_512(q, ldq, rows, pos0, key0, window, packed, np, d, scale, out, ldo, pa, cols, scores);
     return 1;
 #else
     (void)q; (void)ldq; (void)rows; (void)pos0; (void)key0; (void)window; (void)packed; (void)n; (void)d;
@@ -271,6 +301,7 @@ int lep_attention_rows(const float *q, size_t ldq, size_t rows, size_t pos0, siz
     return 0;
 #endif
 }
+#undef START
 
 void lep_gemm_swiglu_panels(const float *a, size_t m, size_t lda, const void *w_gate, int gate_type, const void *w_up,
                             int up_type, size_t n, size_t k, size_t p_begin, size_t p_end, float *c, size_t ldc) {
