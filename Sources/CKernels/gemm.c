@@ -5,8 +5,9 @@
 // are packed once into scratch as Float32 [k][32] (gathers read two 16-bit values per lane: the
 // conversion costs nothing extra), then a 14 × 32 register tile (28 accumulators) runs over every
 // block of 14 rows of A for the whole k: per element of k, two loads of the panel and 14 broadcasts
-// from the rows of A, read in place (no packing of A). The panel (k·128 bytes) stays in L2 while
-// A streams; each tile of C is written once (added to C when accumulating).
+// from the rows of A, read in place (no packing of A). The panel (k·128 bytes; blocks of KC = 4096 of
+// k for longer rows) stays in L2 while A streams; each tile of C is written once per block (added to C
+// when accumulating).
 #include "lep_kernels.h"
 
 #include <pthread.h>
@@ -20,7 +21,7 @@
 #define INLINE static inline __attribute__((always_inline))
 #endif
 
-enum { NR = LEP_GEMM_PANEL, MR = 14 };
+enum { NR = LEP_GEMM_PANEL, MR = 14, KC = 4096 };
 
 #if GEMM_X86
 // Packs rows [n0, n0 + 32) of w [n, k] into bp[kk*32 + r] as floats (rows past n are 0).
@@ -124,9 +125,14 @@ static AVX512 void panel_product(const float *a, size_t m, size_t lda, const flo
                                  size_t ldc, int acc, float alpha) {
     __mmask16 m0 = cols >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << cols) - 1);
     __mmask16 m1 = cols >= 32 ? (__mmask16)0xFFFF : cols <= 16 ? 0 : (__mmask16)((1u << (cols - 16)) - 1);
-    size_t i = 0;
-    for (; i + MR <= m; i += MR) tile(MR, a + i * lda, lda, bp, k, c + i * ldc, ldc, acc, alpha, m0, m1);
-    if (i < m) tile_rest((int)(m - i), a + i * lda, lda, bp, k, c + i * ldc, ldc, acc, alpha, m0, m1);
+    // Long rows in blocks of KC (the panel's block, KC·128 bytes, stays in L2), added up in C.
+    for (size_t k0 = 0; k0 < k; k0 += KC) {
+        size_t kc = k - k0 < KC ? k - k0 : KC;
+        int add = acc || k0 > 0;
+        size_t i = 0;
+        for (; i + MR <= m; i += MR) tile(MR, a + i * lda + k0, lda, bp + k0 * NR, kc, c + i * ldc, ldc, add, alpha, m0, m1);
+        if (i < m) tile_rest((int)(m - i), a + i * lda + k0, lda, bp + k0 * NR, kc, c + i * ldc, ldc, add, alpha, m0, m1);
+    }
 }
 
 static AVX512 void gemm_512(const float *a, size_t m, size_t lda, const void *w, int type, size_t n, size_t k,

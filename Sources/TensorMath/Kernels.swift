@@ -90,7 +90,9 @@ package enum Kernels {
         guard rows > 0, total > 0 else { return }
         let columns = jobs[0].weight.columns
         precondition(jobs.allSatisfy { $0.weight.columns == columns } && ldx >= columns, "gemm: input widths differ")
-        let xp = UncheckedSendable(x)
+        let (xs, ldxs) = unaliased(x, rows: rows, ldx: ldx, columns: columns)
+        defer { if xs != x { xs.deallocate() } }
+        let xp = UncheckedSendable(xs), ldx = ldxs
         // One panel at a time to whichever thread is free (a panel is ~0.2 ms at 512 rows).
         Parallel.forEachClaimed(count: total) { p in
             var n = 0
@@ -100,6 +102,23 @@ package enum Kernels {
                 xp.value, rows, ldx, job.weight.base, job.weight.kernelType, job.weight.rows, columns, lo, lo + 1,
                 job.output, job.ldy, job.accumulate ? 1 : 0)
         }
+    }
+
+    /// x itself when its rows (stride `ldx`) fall in distinct sets of a 64-set, 64-byte-line L1 cache
+    /// for the 14 rows the GEMM kernel reads at once; else a copy (the caller deallocates it) with a
+    /// padded stride where they do (e.g. a 4096-float stride puts all 14 rows in one set and the kernel
+    /// would miss L1 on every step).
+    private static func unaliased(_ x: UnsafePointer<Float>, rows: Int, ldx: Int, columns: Int) -> (UnsafePointer<Float>, Int) {
+        func distinct(_ ld: Int) -> Bool { Set((0..<min(rows, 14)).map { ($0 * ld * 4 / 64) % 64 }).count == min(rows, 14) }
+        if distinct(ldx) { return (x, ldx) }
+        var ld = (columns + 15) / 16 * 16
+        while !distinct(ld) { ld += 16 }
+        let copy = UnsafeMutablePointer<Float>.allocate(capacity: rows * ld)
+        let src = UncheckedSendable(x), dst = UncheckedSendable(copy)
+        Parallel.forChunks(count: rows, minChunk: max(1, 65536 / max(1, columns))) { r in
+            for t in r { (dst.value + t * ld).update(from: src.value + t * ldx, count: columns) }
+        }
+        return (UnsafePointer(copy), ld)
     }
 
     /// LLaMA's MLP activation on many rows with the two products fused: `y[t, o] = silu(x[t]·gate[o]) ·
@@ -112,7 +131,9 @@ package enum Kernels {
         precondition(gate.rows == up.rows && gate.columns == up.columns && ldx >= gate.columns, "gemmSwiGLU: shapes differ")
         let panel = Int(LEP_GEMM_PANEL), panels = (gate.rows + panel - 1) / panel
         guard rows > 0 else { return }
-        let xp = UncheckedSendable(x), yp = UncheckedSendable(y)
+        let (xs, ldxs) = unaliased(x, rows: rows, ldx: ldx, columns: gate.columns)
+        defer { if xs != x { xs.deallocate() } }
+        let xp = UncheckedSendable(xs), yp = UncheckedSendable(y), ldx = ldxs
         Parallel.forEachClaimed(count: panels) { p in
             lep_gemm_swiglu_panels(
                 xp.value, rows, ldx, gate.base, gate.kernelType, up.base, up.kernelType, gate.rows, gate.columns, p, p + 1,

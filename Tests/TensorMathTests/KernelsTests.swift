@@ -80,10 +80,10 @@ struct KernelsTests {
         }
     }
 
-    @Test("gemm on many rows equals x·Wᵀ in Double (f32, bf16, f16 weights; row, panel and k tails)")
+    @Test("gemm on many rows equals x·Wᵀ in Double (f32, bf16, f16 weights; row, panel and k tails, k blocks, a row stride copied to avoid cache aliasing)")
     func gemmRows() {
         for storage in [FloatStorage.f32, .bf16, .f16] {
-            for (inF, outF, rows) in [(1, 1, 9), (2, 31, 13), (7, 32, 14), (16, 33, 15), (33, 70, 29), (64, 64, 40), (65, 100, 28)] {
+            for (inF, outF, rows) in [(1, 1, 9), (2, 31, 13), (7, 32, 14), (16, 33, 15), (33, 70, 29), (64, 64, 40), (65, 100, 28), (4100, 33, 15), (1021, 40, 20)] {
                 let x = Self.values(rows * (inF + 3), seed: UInt64(inF * 17 + outF))
                 let (wBytes, w) = Self.stored(Self.values(outF * inF, seed: UInt64(3 * inF + outF)), storage)
                 let (vBytes, v) = Self.stored(Self.values(5 * inF, seed: UInt64(inF + 11)), storage)
