@@ -151,8 +151,7 @@ public final class ModelWeights {
         if rows <= Transformer.matrixVectorRows || Kernels.hasGEMM, let w = Self.storedMatrix(outputView) {
             // The kernels read W in place, converting nothing: matrix-vector for few rows (decoding),
             // the GEMM kernel for more.
-            let job = [Kernels.LinearJob(weight: w, output: logits, ldy: vocab)]
-            if rows <= Transformer.matrixVectorRows { Kernels.linear(x, rows: rows, ldx: h, job) } else { Kernels.gemm(x, rows: rows, ldx: h, job) }
+            Transformer.product(x, rows: rows, ldx: h, [Kernels.LinearJob(weight: w, output: logits, ldy: vocab)])
             return
         }
         if keepsConvertedWeights {

@@ -45,6 +45,12 @@ public final class Transformer {
     /// once per pass); longer passes on the GEMM kernel (or sgemm on Float32 weights without it).
     public static let matrixVectorRows = 8
 
+    /// The products `jobs` on weights read in place: the matrix-vector kernels for at most
+    /// `matrixVectorRows` rows, the register-tiled GEMM kernel for more (which needs `Kernels.hasGEMM`).
+    static func product(_ x: UnsafePointer<Float>, rows: Int, ldx: Int, _ jobs: [Kernels.LinearJob]) {
+        if rows <= matrixVectorRows { Kernels.linear(x, rows: rows, ldx: ldx, jobs) } else { Kernels.gemm(x, rows: rows, ldx: ldx, jobs) }
+    }
+
     /// A KV cache with room for `capacity` positions.
     public func makeCache(capacity: Int) -> KVCache { KVCache(config: config, capacity: capacity) }
 
@@ -153,7 +159,7 @@ private enum Layer {
     ) {
         switch self {
         case .stored(let s):
-            Self.product(
+            Transformer.product(
                 xn, rows: rows, ldx: s.q.columns,
                 [
                     .init(weight: s.q, output: q), .init(weight: s.k, output: k),
@@ -178,7 +184,7 @@ private enum Layer {
         case .stored(let s) where rows > Transformer.matrixVectorRows:
             Kernels.gemmSwiGLU(xn, rows: rows, ldx: s.gate.columns, gate: s.gate, up: s.up, into: gate, ldy: s.gate.rows)
         case .stored(let s):
-            Self.product(xn, rows: rows, ldx: s.gate.columns, [.init(weight: s.gate, output: gate), .init(weight: s.up, output: up)])
+            Transformer.product(xn, rows: rows, ldx: s.gate.columns, [.init(weight: s.gate, output: gate), .init(weight: s.up, output: up)])
             SwiGLU.apply(gate: gate, up: up, count: rows * s.gate.rows)
         case .converted(let w):
             let h = w.inputNorm.count, I = w.gate.count / h
@@ -186,12 +192,6 @@ private enum Layer {
             Self.linear(xn, rows: rows, w.up, out: I, into: up)
             SwiGLU.apply(gate: gate, up: up, count: rows * I)
         }
-    }
-
-    /// The products `jobs` on stored weights: matrix-vector kernels for a few rows, the register-tiled
-    /// GEMM kernel for more.
-    private static func product(_ x: UnsafePointer<Float>, rows: Int, ldx: Int, _ jobs: [Kernels.LinearJob]) {
-        if rows <= Transformer.matrixVectorRows { Kernels.linear(x, rows: rows, ldx: ldx, jobs) } else { Kernels.gemm(x, rows: rows, ldx: ldx, jobs) }
     }
 
     /// y = x·Wᵀ (+ y when accumulating) for Float32 weights W [out, count/out], on every thread.
@@ -218,7 +218,7 @@ private enum Layer {
         switch self {
         case .stored(let s):
             let w = s[keyPath: stored]
-            Self.product(input, rows: rows, ldx: w.columns, [.init(weight: w, output: x, accumulate: true)])
+            Transformer.product(input, rows: rows, ldx: w.columns, [.init(weight: w, output: x, accumulate: true)])
         case .converted(let l):
             Self.linear(input, rows: rows, l[keyPath: converted], out: l.inputNorm.count, into: x, accumulate: true)
         }
