@@ -93,19 +93,19 @@ struct ChunkedMerge {
         let slots = inputs.count + 1
         scratch.reserve(slotsPerPart: slots, chunk: chunk)
         if let terms = plainTaskArithmeticTerms() {
-            if output == .bf16 {
-                // Fused: merged and rounded straight into the block, no float32 scratch.
-                return try emitBlocks(into: pipe, scratch: scratch) { r, dst, _ in
-                    TaskArithmeticBF16.merge(
-                        base: terms.base, inputs: terms.inputs, weights: terms.weights, offset: r.lowerBound, count: r.count,
-                        normalize: terms.normalize, divisor: terms.divisor, lambda: terms.lambda,
-                        out: dst.assumingMemoryBound(to: UInt16.self))
-                }
+            // One C pass per chunk: rounded to bf16 straight into the block, or float32 into the part's
+            // scratch and converted like every other chunk.
+            func merge(_ r: Range<Int>, _ output: TaskArithmeticBF16.Output) -> Int {
+                TaskArithmeticBF16.merge(
+                    base: terms.base, inputs: terms.inputs, weights: terms.weights, offset: r.lowerBound, count: r.count,
+                    normalize: terms.normalize, divisor: terms.divisor, lambda: terms.lambda, into: output)
             }
-            let sum = plainTaskArithmetic(terms)
-            return try emit(into: pipe, scratch: scratch) { (r, s) throws(SurgeryError) -> UnsafeMutablePointer<Float> in
-                sum(r, s)
-                return s
+            let output = self.output
+            return try emitBlocks(into: pipe, scratch: scratch) { r, dst, s in
+                if output == .bf16 { return merge(r, .bf16(dst.assumingMemoryBound(to: UInt16.self))) }
+                let bad = merge(r, .f32(s))
+                ElementConversion.convertSerial(UnsafeRawPointer(s), from: .f32, to: dst, as: output, range: 0..<r.count)
+                return bad
             }
         }
         if method.isElementwise(task.parameters, inputs: inputs.count) {
@@ -179,29 +179,6 @@ struct ChunkedMerge {
         return PlainTerms(
             base: base.data.assumingMemoryBound(to: UInt16.self), inputs: inputs.map { $0.data.assumingMemoryBound(to: UInt16.self) },
             weights: weights, normalize: combine.normalize, divisor: combine.plainDivisor, lambda: combine.lambda)
-    }
-
-    /// Plain task arithmetic as one pass per input straight from the bf16 bits, into a float32 chunk:
-    /// mixed = 0 + (θ₁ − θ₀)·w₁ + (θ₂ − θ₀)·w₂ + …, then ÷ divisor, × λ, θ₀ + — the operations
-    /// `TaskArithmeticMethod.merge` performs on the same element, in the same order (for outputs other
-    /// than bf16; `TaskArithmeticBF16` fuses the bf16 case).
-    private func plainTaskArithmetic(_ t: PlainTerms) -> (Range<Int>, UnsafeMutablePointer<Float>) -> Void {
-        let normalize = t.normalize, lambda = t.lambda, divisor = t.divisor, weights = t.weights
-        let b16 = t.base, xs = t.inputs
-        return { r, mixed in
-            let n = r.count, b = b16 + r.lowerBound
-            for j in 0..<n { mixed[j] = 0 }
-            for (i, x16) in xs.enumerated() {
-                let x = x16 + r.lowerBound, w = weights[i]
-                for j in 0..<n {
-                    let bj = Float(bitPattern: UInt32(b[j]) << 16), xj = Float(bitPattern: UInt32(x[j]) << 16)
-                    mixed[j] += (xj - bj) * w
-                }
-            }
-            if normalize { for j in 0..<n { mixed[j] /= divisor } }
-            if lambda != 1 { for j in 0..<n { mixed[j] *= lambda } }
-            for j in 0..<n { mixed[j] = Float(bitPattern: UInt32(b[j]) << 16) + mixed[j] }
-        }
     }
 
     /// Converts elements `r` of `o` to float32 at `dst` (with the recipe's dtype rounding).

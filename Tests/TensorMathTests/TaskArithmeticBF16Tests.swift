@@ -23,8 +23,9 @@ struct TaskArithmeticBF16Tests {
     static func widen(_ b: UInt16) -> Float { Float(bitPattern: UInt32(b) << 16) }
 
     /// The reference: the operations `TaskArithmeticMethod.merge` performs, in Swift.
-    static func reference(_ base: [UInt16], _ xs: [[UInt16]], _ w: [Float], normalize: Bool, divisor: Float, lambda: Float) -> ([UInt16], Int) {
+    static func reference(_ base: [UInt16], _ xs: [[UInt16]], _ w: [Float], normalize: Bool, divisor: Float, lambda: Float) -> ([UInt16], [Float], Int) {
         var bad = 0
+        var wide: [Float] = []
         let out = base.indices.map { j -> UInt16 in
             var m: Float = 0
             for (i, x) in xs.enumerated() { m += (widen(x[j]) - widen(base[j])) * w[i] }
@@ -32,9 +33,10 @@ struct TaskArithmeticBF16Tests {
             if lambda != 1 { m *= lambda }
             let y = widen(base[j]) + m
             if !y.isFinite { bad += 1 }
+            wide.append(y)
             return HalfPrecision.floatToBF16(y)
         }
-        return (out, bad)
+        return (out, wide, bad)
     }
 
     @Test(arguments: [(1, false, Float(1)), (2, false, Float(0.9)), (3, true, Float(1)), (2, true, Float(1.5))])
@@ -45,26 +47,34 @@ struct TaskArithmeticBF16Tests {
         let w: [Float] = [0.6, -0.4, 0.3].prefix(inputs).map { $0 }
         let divisor: Float = normalize ? w.reduce(0, +) : 1
         let offset = 113
-        let (expected, expectedBad) = Self.reference(
+        let (expected, expectedWide, expectedBad) = Self.reference(
             Array(base[offset...]), xs.map { Array($0[offset...]) }, w, normalize: normalize, divisor: divisor, lambda: lambda)
         #expect(expectedBad > 0, "the data must exercise the non-finite count")
         let best = Kernels.limitSIMD(2)
         defer { Kernels.limitSIMD(best) }
         for level in 0...best {
             Kernels.limitSIMD(level)
-            var out = [UInt16](repeating: 0, count: n - offset)
-            let bad = base.withUnsafeBufferPointer { b in
-                withPointers(xs) { ps in
-                    out.withUnsafeMutableBufferPointer { o in
+            // Runs the kernel into `output` (bf16 bits or float32).
+            func merged(into output: TaskArithmeticBF16.Output) -> Int {
+                base.withUnsafeBufferPointer { b in
+                    withPointers(xs) { ps in
                         TaskArithmeticBF16.merge(
                             base: b.baseAddress!, inputs: ps, weights: w, offset: offset, count: n - offset, normalize: normalize,
-                            divisor: divisor, lambda: lambda, out: o.baseAddress!)
+                            divisor: divisor, lambda: lambda, into: output)
                     }
                 }
             }
+            var out = [UInt16](repeating: 0, count: n - offset)
+            let bad = out.withUnsafeMutableBufferPointer { merged(into: .bf16($0.baseAddress!)) }
             #expect(bad == expectedBad, "level \(level)")
             let first = out.indices.first { out[$0] != expected[$0] }
             #expect(first == nil, "level \(level): element \(first ?? -1) is \(String(out[first ?? 0], radix: 16)), expected \(String(expected[first ?? 0], radix: 16))")
+            // The float32 output: the same values before rounding (bit for bit, NaN payloads included).
+            var wide = [Float](repeating: 0, count: n - offset)
+            let badWide = wide.withUnsafeMutableBufferPointer { merged(into: .f32($0.baseAddress!)) }
+            #expect(badWide == expectedBad, "level \(level), float32")
+            let firstWide = wide.indices.first { wide[$0].bitPattern != expectedWide[$0].bitPattern }
+            #expect(firstWide == nil, "level \(level): float32 element \(firstWide ?? -1) differs")
         }
     }
 

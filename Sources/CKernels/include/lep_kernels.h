@@ -127,9 +127,10 @@ void lep_gram_bf16_panels(const uint32_t *ap, size_t k, const uint32_t *bp, size
 /// m = 0 + (x_0 − b)·w_0 + (x_1 − b)·w_1 + … (each product and sum rounded to float, in that order),
 /// then m = m / divisor when `normalize`, m = m · lambda when lambda ≠ 1, and y = b + m, rounded to
 /// bfloat16 (nearest even; a NaN keeps its sign and payload top bits and is quietened) into
-/// out[j − offset]. Returns how many y were NaN or infinite (before rounding).
+/// out[j − offset], or stored unrounded into out_f32[j − offset] when out_f32 is not NULL (for other
+/// output types; out is then unused). Returns how many y were NaN or infinite (before rounding).
 size_t lep_task_arithmetic_bf16(const uint16_t *base, const uint16_t *const *inputs, const float *weights,
                                 size_t n_inputs, size_t offset, size_t count, int normalize, float divisor,
-                                float lambda, uint16_t *out);
+                                float lambda, uint16_t *out, float *out_f32);
 
 #endif
