@@ -11,8 +11,12 @@ import TensorMath
 /// threads.
 ///
 /// - Elementwise methods (`MergeMethod.isElementwise`): `merge` runs on each chunk.
-/// - The task-arithmetic family with sparsification: the deltas δᵢ = θᵢ − θ₀ are built in chunks
-///   into whole-tensor float32 buffers (the top-k selection needs the whole tensor), each is
+/// - Magnitude sparsification without rescaling (ties): each input's kept set is found over the whole
+///   tensor first (`MagnitudeSelection`: δᵢ built chunk by chunk into (|δ|, index) pairs, torch's
+///   selection, then a threshold and a bitmap of the kept ties), then δᵢ is rebuilt per chunk,
+///   sparsified, weighted and combined.
+/// - The rest of the task-arithmetic family with sparsification: the deltas δᵢ = θᵢ − θ₀ are built in
+///   chunks into whole-tensor float32 buffers (the sparsifications need the whole tensor), each is
 ///   sparsified and weighted (inputs concurrently), then the consensus/sum step runs in chunks with
 ///   θ₀ re-read from the mapped base.
 ///
@@ -124,17 +128,16 @@ struct ChunkedMerge {
         guard let family = method as? any TaskArithmeticMethod, let base else {
             throw .tensorFailure(tensor: task.name, reason: "\(method.name) needs a base")
         }
+        if family.sparsification == .magnitude, !task.parameters.flag("rescale"), count <= TorchSortOrder.maxCount {
+            return try runMagnitude(family, base: base, into: pipe, scratch: scratch)
+        }
         // δᵢ = θᵢ − θ₀ into whole-tensor buffers, chunk by chunk.
         pool.reset()
         let deltas = inputs.map { _ in pool.take(count) }
         let dbox = UncheckedSendable(deltas)
         scratch.forEachPart(0..<count, chunk: chunk) { part, r in
             let b = load(base, r, into: scratch.slot(part)).baseAddress!
-            for (i, x) in inputs.enumerated() {
-                let d = dbox.value[i].baseAddress! + r.lowerBound
-                _ = load(x, r, into: d)
-                for k in 0..<r.count { d[k] = d[k] - b[k] }
-            }
+            for (i, x) in inputs.enumerated() { delta(x, r, base: b, into: dbox.value[i].baseAddress! + r.lowerBound) }
         }
         // Sparsify and weight each δᵢ (the inputs concurrently), then combine in chunks.
         let job = MergeJob(tensor: task.name, shape: task.shape, base: nil, inputs: deltas, parameters: task.parameters, seed: seed, output: deltas[0])
@@ -153,6 +156,46 @@ struct ChunkedMerge {
             combine.apply(r, base: b, out: b)
             return b
         }
+    }
+
+    /// Magnitude sparsification without rescaling (ties): each input's kept set is found first (the
+    /// inputs concurrently; δᵢ built chunk by chunk straight into the selection's pairs), then δᵢ is
+    /// computed again per chunk, sparsified by its `MagnitudeSelection`, weighted and combined. No
+    /// float32 copy of a whole δᵢ exists.
+    private func runMagnitude(_ family: any TaskArithmeticMethod, base: Operand, into pipe: OutputPipe, scratch: ChunkScratch) throws(SurgeryError) -> Bool {
+        let weights = inputs.indices.map { Float(task.parameters.number("weight", model: $0)) }
+        let count = self.count, inputs = self.inputs
+        var found = [MagnitudeSelection?](repeating: nil, count: inputs.count)
+        found.withUnsafeMutableBufferPointer { out in
+            let box = UncheckedSendable(out)
+            DispatchQueue.concurrentPerform(iterations: inputs.count) { i in
+                box.value[i] = MagnitudeSelection(count: count, density: task.parameters.number("density", model: i)) { r, d, s in
+                    delta(inputs[i], r, base: load(base, r, into: s).baseAddress!, into: d)
+                }
+            }
+        }
+        let selections = found.compactMap { $0 }
+        let combine = TaskArithmeticCombine(family, task.parameters, weights: weights)
+        let chunk = self.chunk
+        return try emit(into: pipe, scratch: scratch) { (r, s) throws(SurgeryError) -> UnsafeMutablePointer<Float> in
+            let b = load(base, r, into: s).baseAddress!
+            withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>.self, capacity: inputs.count) { rows in
+                for (i, x) in inputs.enumerated() {
+                    let u = s + (i + 1) * chunk
+                    delta(x, r, base: b, into: u)
+                    selections[i].weigh(u, count: r.count, first: r.lowerBound, weight: weights[i], into: u)
+                    rows[i] = u
+                }
+                combine.apply(r, rows: rows.baseAddress!, origin: r.lowerBound, base: b, out: b)
+            }
+            return b
+        }
+    }
+
+    /// δ = θ − θ₀ for elements `r` of `x` into `d`, with θ₀'s elements already at `b`.
+    private func delta(_ x: Operand, _ r: Range<Int>, base b: UnsafePointer<Float>, into d: UnsafeMutablePointer<Float>) {
+        _ = load(x, r, into: d)
+        for k in 0..<r.count { d[k] = d[k] - b[k] }
     }
 
     /// What task arithmetic without selection or consensus on bf16 inputs needs (the common case:

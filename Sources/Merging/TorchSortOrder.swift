@@ -1,3 +1,5 @@
+import TensorMath
+
 /// The order in which torch's CPU sort (`torch.sort` / `torch.argsort`, `stable=False`, torch 2.x as
 /// mergekit 0.1.5 calls it) leaves equal values, so that magnitude selection keeps exactly the elements
 /// mergekit keeps when several |δ| tie at the threshold.
@@ -16,10 +18,7 @@
 /// time instead of a full sort.
 enum TorchSortOrder {
     /// A value with its original index, moved as one (torch's composite key/index accessor).
-    struct Pair {
-        var value: Float
-        var index: UInt32
-    }
+    typealias Pair = TorchPartition.Pair
 
     /// Largest tensor the pair representation can index.
     static let maxCount = Int(UInt32.max)
@@ -47,16 +46,20 @@ enum TorchSortOrder {
 /// A strict weak order on floats, as torch's key comparators define it.
 protocol TorchSortComparator {
     static func less(_ a: Float, _ b: Float) -> Bool
+    /// Whether this is the descending order (for the C partition).
+    static var descending: Bool { get }
 }
 
 /// torch's `KeyValueCompAsc`: a < b, NaN greater than everything.
 enum Ascending: TorchSortComparator {
     @inline(__always) static func less(_ a: Float, _ b: Float) -> Bool { (!a.isNaN && b.isNaN) || a < b }
+    static var descending: Bool { false }
 }
 
 /// torch's `KeyValueCompDesc`: a > b, NaN first.
 enum Descending: TorchSortComparator {
     @inline(__always) static func less(_ a: Float, _ b: Float) -> Bool { (a.isNaN && !b.isNaN) || a > b }
+    static var descending: Bool { true }
 }
 
 /// libstdc++'s introsort steps on `TorchSortOrder.Pair`, ordered by `C`.
@@ -151,48 +154,11 @@ enum Introsort<C: TorchSortComparator> {
         }
     }
 
-    /// `__unguarded_partition`'s result without its unpredictable branches (as BlockQuicksort does).
-    ///
-    /// The scalar loop swaps the i-th element from the left that does not compare less than the
-    /// pivot ("left stop") with the i-th element from the right that the pivot does not compare less
-    /// than ("right stop") while they are in order. Between the last swapped pair (Lₖ, Rₖ) nothing
-    /// has moved, and Rₖ now holds a left stop, Lₖ a right stop, so the next scans stop at
-    /// min(next original left stop, Rₖ) and max(next original right stop, Lₖ). The stops are found
-    /// 128 positions at a time with branch-free comparisons; the swaps and the returned index are
-    /// the scalar loop's (checked on random arrays full of ties and NaN in `TorchSortOrderTests`).
+    /// `__unguarded_partition`'s result with its stops found a block at a time (`TorchPartition`, C):
+    /// the same swaps and cut as `scalarPartition` (checked on random arrays full of ties and NaN in
+    /// `TorchSortOrderTests`, at every SIMD level).
     static func blockPartition(_ p: UnsafeMutablePointer<Pair>, _ first0: Int, _ last0: Int, _ pivot: Int) -> Int {
-        let v = p[pivot].value
-        let block = 128
-        return withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * block) { buffers in
-            let lbuf = buffers.baseAddress!, rbuf = lbuf + block
-            var lCount = 0, lIndex = 0, lNext = first0
-            var rCount = 0, rIndex = 0, rNext = last0 - 1
-            var lastL = first0 - 1, lastR = last0  // the last swapped pair (the pivot's slot and the end before any)
-            while true {
-                var left = lastR
-                while true {
-                    if lIndex < lCount { left = min(lbuf[lIndex], lastR); lIndex += 1; break }
-                    if lNext >= lastR { break }
-                    let end = min(lNext + block, lastR)
-                    lCount = 0; lIndex = 0
-                    for i in lNext..<end { lbuf[lCount] = i; lCount += C.less(p[i].value, v) ? 0 : 1 }
-                    lNext = end
-                }
-                var right = lastL
-                while true {
-                    if rIndex < rCount { right = max(rbuf[rIndex], lastL); rIndex += 1; break }
-                    if rNext <= lastL { break }
-                    let end = max(rNext - block, lastL)
-                    rCount = 0; rIndex = 0
-                    var i = rNext
-                    while i > end { rbuf[rCount] = i; rCount += C.less(v, p[i].value) ? 0 : 1; i -= 1 }
-                    rNext = end
-                }
-                if !(left < right) { return left }
-                swapAt(p, left, right)
-                lastL = left; lastR = right
-            }
-        }
+        TorchPartition.partition(p, first: first0, last: last0, pivot: p[pivot].value, descending: C.descending)
     }
 
     /// `__insertion_sort` (stable: an element moves only past strictly greater ones).

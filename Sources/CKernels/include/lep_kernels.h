@@ -133,4 +133,19 @@ size_t lep_task_arithmetic_bf16(const uint16_t *base, const uint16_t *const *inp
                                 size_t n_inputs, size_t offset, size_t count, int normalize, float divisor,
                                 float lambda, uint16_t *out, float *out_f32);
 
+// ---- torch's sort partition on (value, index) pairs (torch_partition.c) ----
+/// A float with its original index, moved as one (torch's composite key/index accessor).
+typedef struct {
+    float value;
+    uint32_t index;
+} lep_sort_pair;
+
+/// libstdc++'s `__unguarded_partition` of p[first, last) around the pivot value v (the pivot element lies
+/// before `first`), ordered as torch's CPU sort orders floats: descending (a before b when a > b, NaN
+/// before every number) or ascending (a < b, NaN after every number). Makes exactly the scalar loop's
+/// swaps and returns its cut. As unguarded as the original: some element at or after `first` must stop
+/// the upward scan and some element at or before `last` − 1 the downward one (the median-of-three pivot
+/// guarantees both).
+ptrdiff_t lep_torch_partition(lep_sort_pair *p, ptrdiff_t first, ptrdiff_t last, float v, int descending);
+
 #endif

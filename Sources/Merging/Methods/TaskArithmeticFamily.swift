@@ -124,6 +124,11 @@ struct TaskArithmeticCombine: @unchecked Sendable {
         lambda = Float(p.number("lambda"))
     }
 
+    /// For deltas passed to each `apply(_:rows:origin:base:out:)` call: one per weight.
+    init(_ method: some TaskArithmeticMethod, _ p: ResolvedParameters, weights: [Float]) {
+        self.init(method, p, deltas: weights.map { _ in UnsafeMutableBufferPointer(start: nil, count: 0) }, weights: weights)
+    }
+
     /// out[k − lo] = θ₀[k − lo] + λ·δ[k] for k in `range` (lo = range.lowerBound): `base` and `out` point
     /// at element lo (they may be the same memory); the deltas are indexed by k.
     ///
@@ -132,7 +137,16 @@ struct TaskArithmeticCombine: @unchecked Sendable {
     /// It runs over short blocks input by input so that the loops vectorise; adding +0 for a
     /// disagreeing input leaves a sum that started at +0 unchanged (it can never be −0).
     func apply(_ range: Range<Int>, base: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
-        let count = table.count, rows = table.rows, w = table.weights
+        apply(range, rows: table.rows, origin: 0, base: base, out: out)
+    }
+
+    /// `apply` over deltas held elsewhere: uᵢ[k] is `rows[i][k − origin]` (one row per weight, e.g. the
+    /// prepared deltas of just this range, with `origin` = range.lowerBound).
+    func apply(
+        _ range: Range<Int>, rows: UnsafePointer<UnsafeMutablePointer<Float>>, origin: Int, base: UnsafeMutablePointer<Float>,
+        out: UnsafeMutablePointer<Float>
+    ) {
+        let count = table.count, w = table.weights
         let consensus = consensus, normalize = normalize, lambda = lambda, plainDivisor = plainDivisor
         let block = 512
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 3 * block) { tmp in
@@ -143,11 +157,11 @@ struct TaskArithmeticCombine: @unchecked Sendable {
                 for j in 0..<n { mixed[j] = 0 }
                 if consensus {
                     for j in 0..<n { sum[j] = 0; divisor[j] = 0 }
-                    for i in 0..<count { let u = rows[i] + lo; for j in 0..<n { sum[j] += u[j] } }
+                    for i in 0..<count { let u = rows[i] + (lo - origin); for j in 0..<n { sum[j] += u[j] } }
                     // Whole vectors without branches (the kept/dropped pattern is random), then the tail.
                     let whole = n / 8 * 8
                     for i in 0..<count {
-                        let u = rows[i] + lo, wi = w[i]
+                        let u = rows[i] + (lo - origin), wi = w[i]
                         var j = 0
                         while j < whole {
                             let x = UnsafeRawPointer(u + j).loadUnaligned(as: SIMD8<Float>.self)
@@ -171,7 +185,7 @@ struct TaskArithmeticCombine: @unchecked Sendable {
                     }
                     for j in 0..<n { divisor[j] = divisor[j] == 0 ? 1 : divisor[j] }
                 } else {
-                    for i in 0..<count { let u = rows[i] + lo; for j in 0..<n { mixed[j] += u[j] } }
+                    for i in 0..<count { let u = rows[i] + (lo - origin); for j in 0..<n { mixed[j] += u[j] } }
                     for j in 0..<n { divisor[j] = plainDivisor }
                 }
                 if normalize { for j in 0..<n { mixed[j] /= divisor[j] } }

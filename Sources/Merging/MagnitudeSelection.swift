@@ -1,0 +1,113 @@
+/// Which entries of a task vector δ mergekit's magnitude sparsification keeps (the first k =
+/// max(1, ⌊density·n⌋) of torch's `argsort(|δ|, descending=True)`), held in n/64 words instead of a
+/// zeroed float32 copy of δ.
+///
+/// Torch's order puts every kept |δ| at or before the last kept value T and every dropped one at or
+/// after it, so an |δ| that comes strictly before T is kept and one strictly after T dropped; only the
+/// values equal to T (every NaN counts as equal to every NaN) depend on how the sort arranged them, and
+/// a bitmap records which of those torch keeps. The selection itself is `TorchSortOrder.select`, the
+/// same as `Kernels.keepSorted`'s, so the kept set is the same.
+final class MagnitudeSelection: @unchecked Sendable {
+    private enum Rule {
+        case all, none
+        /// Kept: |δ| before T in the descending order, or equal to T with its bit set.
+        case threshold(Float)
+    }
+
+    private let rule: Rule
+    private let bits: UnsafeMutablePointer<UInt64>?
+
+    /// The selection over `count` entries at `density`; `deltas(range, into: d, scratch: s)` writes δ for
+    /// the elements of `range` (at most `Kernels.chunk` of them) to `d` (s: scratch of the same length).
+    init(count n: Int, density: Double, deltas: (Range<Int>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
+        let k = n == 0 || density <= 0 ? 0 : max(1, Sparsify.fractionCount(density, of: n))
+        guard density < 1, k < n else { rule = .all; bits = nil; return }
+        guard k > 0 else { rule = .none; bits = nil; return }
+        precondition(n <= TorchSortOrder.maxCount, "MagnitudeSelection: \(n) entries exceed the pair index")
+        let buffer = PairPool.shared.take(n)
+        defer { PairPool.shared.give(buffer) }
+        let pairs = buffer.pointer
+        let chunk = Kernels.chunk
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 2 * chunk)
+        defer { scratch.deallocate() }
+        var lo = 0
+        while lo < n {
+            let r = lo..<min(n, lo + chunk)
+            deltas(r, scratch, scratch + chunk)
+            for j in 0..<r.count { pairs[lo + j] = .init(value: abs(scratch[j]), index: UInt32(lo + j)) }
+            lo = r.upperBound
+        }
+        TorchSortOrder.select(pairs, count: n, boundaries: [k], descending: true)
+        // T: the kept value that comes last in the descending order.
+        // (The smallest kept number; NaN when only NaNs are kept, as NaN comes first.)
+        var t = Float.infinity, numbers = 0
+        for p in 0..<k {
+            let v = pairs[p].value
+            t = v < t ? v : t
+            numbers += v.isNaN ? 0 : 1
+        }
+        if numbers == 0 { t = .nan }
+        let words = (n + 63) / 64
+        let bits = UnsafeMutablePointer<UInt64>.allocate(capacity: words)
+        bits.initialize(repeating: 0, count: words)
+        let tNaN = t.isNaN
+        for p in 0..<k {
+            let v = pairs[p].value
+            if v == t || (tNaN && v.isNaN) {
+                let i = Int(pairs[p].index)
+                bits[i >> 6] |= 1 << UInt64(i & 63)
+            }
+        }
+        rule = .threshold(t)
+        self.bits = bits
+    }
+
+    deinit { bits?.deallocate() }
+
+    /// u[j] = (kept(first + j) ? d[j] : 0) · w for j < count, where d[j] is δ of element first + j
+    /// (`u` may be `d`): the sparsified, weighted task vector, as `Sparsify.magnitude` then the weighting
+    /// in `TaskArithmeticMethod.prepareDelta` compute it.
+    func weigh(_ d: UnsafePointer<Float>, count: Int, first: Int, weight w: Float, into u: UnsafeMutablePointer<Float>) {
+        switch rule {
+        case .all:
+            for j in 0..<count { u[j] = d[j] * w }
+        case .none:
+            for j in 0..<count { u[j] = 0 * w }
+        case .threshold(let t):
+            let bits = bits!
+            if t.isNaN {
+                for j in 0..<count {
+                    let i = first + j
+                    let kept = d[j].isNaN && bits[i >> 6] >> UInt64(i & 63) & 1 == 1
+                    u[j] = (kept ? d[j] : 0) * w
+                }
+                return
+            }
+            // 16 at a time without branches; a group holding a value equal to T goes one by one.
+            let tv = SIMD16<Float>(repeating: t), wv = SIMD16<Float>(repeating: w), zero = SIMD16<Float>()
+            var j = 0
+            while j < count {
+                if j + 16 <= count {
+                    let x = UnsafeRawPointer(d + j).loadUnaligned(as: SIMD16<Float>.self)
+                    let m = unsafeBitCast(unsafeBitCast(x, to: SIMD16<UInt32>.self) & 0x7FFF_FFFF, to: SIMD16<Float>.self)
+                    if !any(m .== tv) {
+                        let kept = (m .> tv) .| (m .!= m)
+                        UnsafeMutableRawPointer(u + j).storeBytes(of: zero.replacing(with: x, where: kept) * wv, as: SIMD16<Float>.self)
+                        j += 16
+                        continue
+                    }
+                }
+                for jj in j..<min(count, j + 16) {
+                    let m = abs(d[jj])
+                    var kept = m > t || m.isNaN
+                    if m == t {
+                        let i = first + jj
+                        kept = bits[i >> 6] >> UInt64(i & 63) & 1 == 1
+                    }
+                    u[jj] = (kept ? d[jj] : 0) * w
+                }
+                j += 16
+            }
+        }
+    }
+}
