@@ -161,3 +161,110 @@ ptrdiff_t lep_torch_partition(lep_sort_pair *p, ptrdiff_t first, ptrdiff_t last,
         last_r = right;
     }
 }
+
+// ---- The pairs of a magnitude selection ----
+
+static inline __attribute__((always_inline)) float widen_bf16(uint16_t h) {
+    union {
+        uint32_t u;
+        float f;
+    } c = {(uint32_t)h << 16};
+    return c.f;
+}
+
+static inline __attribute__((always_inline)) void pairs_body(const float *d, const uint16_t *x, const uint16_t *b,
+                                                             size_t n, uint32_t first, lep_sort_pair *out) {
+    if (d) {
+        for (size_t j = 0; j < n; j++) {
+            out[j].value = fabsf(d[j]);
+            out[j].index = first + (uint32_t)j;
+        }
+    } else {
+        for (size_t j = 0; j < n; j++) {
+            out[j].value = fabsf(widen_bf16(x[j]) - widen_bf16(b[j]));
+            out[j].index = first + (uint32_t)j;
+        }
+    }
+}
+
+static inline __attribute__((always_inline)) float threshold_body(const lep_sort_pair *p, size_t k, uint64_t *bits) {
+    float t = INFINITY;
+    size_t numbers = 0;
+    for (size_t i = 0; i < k; i++) {
+        float v = p[i].value;
+        t = v < t ? v : t;
+        numbers += v == v;
+    }
+    if (numbers == 0) t = NAN;
+    int t_nan = t != t;
+    for (size_t i = 0; i < k; i++) {
+        float v = p[i].value;
+        if (v == t || (t_nan && v != v)) bits[p[i].index >> 6] |= (uint64_t)1 << (p[i].index & 63);
+    }
+    return t;
+}
+
+#if defined(__x86_64__)
+AVX512 static void pairs_512(const float *d, const uint16_t *x, const uint16_t *b, size_t n, uint32_t first, lep_sort_pair *out) {
+    pairs_body(d, x, b, n, first, out);
+}
+AVX512 static inline __m512 values_512(const lep_sort_pair *p) {
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    return _mm512_permutex2var_ps(_mm512_loadu_ps((const float *)p), even, _mm512_loadu_ps((const float *)(p + 8)));
+}
+
+// threshold_body 16 pairs at a time: min(v, t) keeps t when v is NaN, as v < t ? v : t does.
+AVX512 static float threshold_512(const lep_sort_pair *p, size_t k, uint64_t *bits) {
+    __m512 tv = _mm512_set1_ps(INFINITY);
+    size_t numbers = 0, i = 0;
+    for (; i + 16 <= k; i += 16) {
+        __m512 v = values_512(p + i);
+        tv = _mm512_min_ps(v, tv);
+        numbers += (size_t)__builtin_popcount(_mm512_cmp_ps_mask(v, v, _CMP_ORD_Q));
+    }
+    float t = _mm512_reduce_min_ps(tv);
+    for (; i < k; i++) {
+        float v = p[i].value;
+        t = v < t ? v : t;
+        numbers += v == v;
+    }
+    if (numbers == 0) t = NAN;
+    int t_nan = t != t;
+    __m512 tt = _mm512_set1_ps(t);
+    for (i = 0; i + 16 <= k; i += 16) {
+        __m512 v = values_512(p + i);
+        __mmask16 m = t_nan ? _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q) : _mm512_cmp_ps_mask(v, tt, _CMP_EQ_OQ);
+        while (m) {
+            const lep_sort_pair *q = p + i + __builtin_ctz(m);
+            bits[q->index >> 6] |= (uint64_t)1 << (q->index & 63);
+            m &= (__mmask16)(m - 1);
+        }
+    }
+    for (; i < k; i++) {
+        float v = p[i].value;
+        if (v == t || (t_nan && v != v)) bits[p[i].index >> 6] |= (uint64_t)1 << (p[i].index & 63);
+    }
+    return t;
+}
+#endif
+
+static void pairs_portable(const float *d, const uint16_t *x, const uint16_t *b, size_t n, uint32_t first, lep_sort_pair *out) {
+    pairs_body(d, x, b, n, first, out);
+}
+
+void lep_magnitude_pairs(const float *d, const uint16_t *x, const uint16_t *b, size_t n, uint32_t first, lep_sort_pair *out) {
+#if defined(__x86_64__)
+    if (lep_simd_level() == LEP_SIMD_AVX512) {
+        pairs_512(d, x, b, n, first, out);
+        return;
+    }
+#endif
+    pairs_portable(d, x, b, n, first, out);
+}
+
+float lep_kept_threshold(const lep_sort_pair *p, size_t k, uint64_t *bits) {
+#if defined(__x86_64__)
+    if (lep_simd_level() == LEP_SIMD_AVX512) return threshold_512(p, k, bits);
+#endif
+    return threshold_body(p, k, bits);
+}

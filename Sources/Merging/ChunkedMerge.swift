@@ -164,19 +164,28 @@ struct ChunkedMerge {
     /// float32 copy of a whole δᵢ exists.
     private func runMagnitude(_ family: any TaskArithmeticMethod, base: Operand, into pipe: OutputPipe, scratch: ChunkScratch) throws(SurgeryError) -> Bool {
         let weights = inputs.indices.map { Float(task.parameters.number("weight", model: $0)) }
-        let count = self.count, inputs = self.inputs
+        let count = self.count, inputs = self.inputs, chunk = self.chunk
         var found = [MagnitudeSelection?](repeating: nil, count: inputs.count)
         found.withUnsafeMutableBufferPointer { out in
             let box = UncheckedSendable(out)
             DispatchQueue.concurrentPerform(iterations: inputs.count) { i in
-                box.value[i] = MagnitudeSelection(count: count, density: task.parameters.number("density", model: i)) { r, d, s in
-                    delta(inputs[i], r, base: load(base, r, into: s).baseAddress!, into: d)
+                let x = inputs[i], density = task.parameters.number("density", model: i)
+                if let (xb, bb) = Self.bf16Bits(x, base) {
+                    box.value[i] = MagnitudeSelection(count: count, density: density) { r, out in
+                        TorchPartition.magnitudePairs(x: xb + r.lowerBound, base: bb + r.lowerBound, count: r.count, first: r.lowerBound, into: out)
+                    }
+                    return
+                }
+                let s = UnsafeMutablePointer<Float>.allocate(capacity: 2 * chunk)
+                defer { s.deallocate() }
+                box.value[i] = MagnitudeSelection(count: count, density: density) { r, out in
+                    delta(x, r, base: load(base, r, into: s + chunk).baseAddress!, into: s)
+                    TorchPartition.magnitudePairs(s, count: r.count, first: r.lowerBound, into: out)
                 }
             }
         }
         let selections = found.compactMap { $0 }
         let combine = TaskArithmeticCombine(family, task.parameters, weights: weights)
-        let chunk = self.chunk
         return try emit(into: pipe, scratch: scratch) { (r, s) throws(SurgeryError) -> UnsafeMutablePointer<Float> in
             let b = load(base, r, into: s).baseAddress!
             withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>.self, capacity: inputs.count) { rows in
@@ -190,6 +199,14 @@ struct ChunkedMerge {
             }
             return b
         }
+    }
+
+    /// The bfloat16 bits of `x` and `base` when both are stored as bfloat16 (2-byte aligned) without a
+    /// cast through another dtype.
+    private static func bf16Bits(_ x: Operand, _ base: Operand) -> (UnsafePointer<UInt16>, UnsafePointer<UInt16>)? {
+        let both = [x, base]
+        guard both.allSatisfy({ $0.storage == .bf16 && $0.through == nil && Int(bitPattern: $0.data) & 1 == 0 }) else { return nil }
+        return (x.data.assumingMemoryBound(to: UInt16.self), base.data.assumingMemoryBound(to: UInt16.self))
     }
 
     /// δ = θ − θ₀ for elements `r` of `x` into `d`, with θ₀'s elements already at `b`.
@@ -215,8 +232,7 @@ struct ChunkedMerge {
         guard let family = method as? any TaskArithmeticMethod, !family.consensus, let base,
             family.isElementwise(task.parameters, inputs: inputs.count)
         else { return nil }
-        let operands = [base] + inputs
-        guard operands.allSatisfy({ $0.storage == .bf16 && $0.through == nil && Int(bitPattern: $0.data) & 1 == 0 }) else { return nil }
+        guard Self.bf16Bits(base, base) != nil, inputs.allSatisfy({ Self.bf16Bits($0, base) != nil }) else { return nil }
         let weights = inputs.indices.map { Float(task.parameters.number("weight", model: $0)) }
         let combine = TaskArithmeticCombine(family, task.parameters, deltas: [], weights: weights)
         return PlainTerms(

@@ -1,3 +1,5 @@
+import TensorMath
+
 /// Which entries of a task vector δ mergekit's magnitude sparsification keeps (the first k =
 /// max(1, ⌊density·n⌋) of torch's `argsort(|δ|, descending=True)`), held in n/64 words instead of a
 /// zeroed float32 copy of δ.
@@ -17,9 +19,10 @@ final class MagnitudeSelection: @unchecked Sendable {
     private let rule: Rule
     private let bits: UnsafeMutablePointer<UInt64>?
 
-    /// The selection over `count` entries at `density`; `deltas(range, into: d, scratch: s)` writes δ for
-    /// the elements of `range` (at most `Kernels.chunk` of them) to `d` (s: scratch of the same length).
-    init(count n: Int, density: Double, deltas: (Range<Int>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
+    /// The selection over `count` entries at `density`; `pairs(range, into: p)` writes the pairs
+    /// (|δ|, index) of the elements of `range` (at most `Kernels.chunk` of them) to `p`, e.g. with
+    /// `TorchPartition.magnitudePairs`.
+    init(count n: Int, density: Double, pairs fill: (Range<Int>, UnsafeMutablePointer<TorchSortOrder.Pair>) -> Void) {
         let k = n == 0 || density <= 0 ? 0 : max(1, Sparsify.fractionCount(density, of: n))
         guard density < 1, k < n else { rule = .all; bits = nil; return }
         guard k > 0 else { rule = .none; bits = nil; return }
@@ -27,38 +30,17 @@ final class MagnitudeSelection: @unchecked Sendable {
         let buffer = PairPool.shared.take(n)
         defer { PairPool.shared.give(buffer) }
         let pairs = buffer.pointer
-        let chunk = Kernels.chunk
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 2 * chunk)
-        defer { scratch.deallocate() }
         var lo = 0
         while lo < n {
-            let r = lo..<min(n, lo + chunk)
-            deltas(r, scratch, scratch + chunk)
-            for j in 0..<r.count { pairs[lo + j] = .init(value: abs(scratch[j]), index: UInt32(lo + j)) }
+            let r = lo..<min(n, lo + Merging.Kernels.chunk)
+            fill(r, pairs + lo)
             lo = r.upperBound
         }
         TorchSortOrder.select(pairs, count: n, boundaries: [k], descending: true)
-        // T: the kept value that comes last in the descending order.
-        // (The smallest kept number; NaN when only NaNs are kept, as NaN comes first.)
-        var t = Float.infinity, numbers = 0
-        for p in 0..<k {
-            let v = pairs[p].value
-            t = v < t ? v : t
-            numbers += v.isNaN ? 0 : 1
-        }
-        if numbers == 0 { t = .nan }
         let words = (n + 63) / 64
         let bits = UnsafeMutablePointer<UInt64>.allocate(capacity: words)
         bits.initialize(repeating: 0, count: words)
-        let tNaN = t.isNaN
-        for p in 0..<k {
-            let v = pairs[p].value
-            if v == t || (tNaN && v.isNaN) {
-                let i = Int(pairs[p].index)
-                bits[i >> 6] |= 1 << UInt64(i & 63)
-            }
-        }
-        rule = .threshold(t)
+        rule = .threshold(TorchPartition.keptThreshold(pairs, kept: k, bits: bits))
         self.bits = bits
     }
 

@@ -13,3 +13,23 @@ package enum TorchPartition {
         lep_torch_partition(pairs, first, last, pivot, descending ? 1 : 0)
     }
 }
+
+extension TorchPartition {
+    /// `out[j]` = (|d[j]|, first + j) for j < count: the pairs a magnitude selection sorts.
+    package static func magnitudePairs(_ d: UnsafePointer<Float>, count: Int, first: Int, into out: UnsafeMutablePointer<Pair>) {
+        lep_magnitude_pairs(d, nil, nil, count, UInt32(first), out)
+    }
+
+    /// `out[j]` = (|x[j] − b[j]|, first + j) for j < count, x and b bfloat16 bits (widened exactly, the
+    /// difference rounded to float as float32 arithmetic on the widened values rounds it).
+    package static func magnitudePairs(x: UnsafePointer<UInt16>, base b: UnsafePointer<UInt16>, count: Int, first: Int, into out: UnsafeMutablePointer<Pair>) {
+        lep_magnitude_pairs(nil, x, b, count, UInt32(first), out)
+    }
+
+    /// Of the first `kept` pairs of a descending selection: returns T, the smallest kept number (NaN when
+    /// only NaNs are kept), and sets bit `index` in `bits` for each kept pair equal to T (every NaN when T
+    /// is NaN).
+    package static func keptThreshold(_ pairs: UnsafePointer<Pair>, kept: Int, bits: UnsafeMutablePointer<UInt64>) -> Float {
+        lep_kept_threshold(pairs, kept, bits)
+    }
+}

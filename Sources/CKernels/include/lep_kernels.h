@@ -148,4 +148,14 @@ typedef struct {
 /// guarantees both).
 ptrdiff_t lep_torch_partition(lep_sort_pair *p, ptrdiff_t first, ptrdiff_t last, float v, int descending);
 
+/// The pairs (|δ_j|, first + j) for j < n of a magnitude selection: δ from `d` (float32), or, when d is
+/// NULL, δ_j = x_j − b_j for bfloat16 x and b (widened exactly, the difference rounded to float).
+void lep_magnitude_pairs(const float *d, const uint16_t *x, const uint16_t *b, size_t n, uint32_t first,
+                         lep_sort_pair *out);
+
+/// For the first k pairs of a selection in descending order (the kept ones): returns T, the smallest
+/// kept number (NaN when only NaNs are kept), and sets bit `index` of `bits` for every kept pair whose
+/// value equals T (every NaN when T is NaN).
+float lep_kept_threshold(const lep_sort_pair *p, size_t k, uint64_t *bits);
+
 #endif
