@@ -97,19 +97,10 @@ struct ChunkedMerge {
         let slots = inputs.count + 1
         scratch.reserve(slotsPerPart: slots, chunk: chunk)
         if let terms = plainTaskArithmeticTerms() {
-            // One C pass per chunk: rounded to bf16 straight into the block, or float32 into the part's
-            // scratch and converted like every other chunk.
-            func merge(_ r: Range<Int>, _ output: TaskArithmeticBF16.Output) -> Int {
+            return try emitFused(into: pipe, scratch: scratch) { r, output in
                 TaskArithmeticBF16.merge(
                     base: terms.base, inputs: terms.inputs, weights: terms.weights, offset: r.lowerBound, count: r.count,
                     normalize: terms.normalize, divisor: terms.divisor, lambda: terms.lambda, into: output)
-            }
-            let output = self.output
-            return try emitBlocks(into: pipe, scratch: scratch) { r, dst, s in
-                if output == .bf16 { return merge(r, .bf16(dst.assumingMemoryBound(to: UInt16.self))) }
-                let bad = merge(r, .f32(s))
-                ElementConversion.convertSerial(UnsafeRawPointer(s), from: .f32, to: dst, as: output, range: 0..<r.count)
-                return bad
             }
         }
         if method.isElementwise(task.parameters, inputs: inputs.count) {
@@ -176,16 +167,31 @@ struct ChunkedMerge {
                     }
                     return
                 }
-                let s = UnsafeMutablePointer<Float>.allocate(capacity: 2 * chunk)
+                // MagnitudeSelection asks for up to Kernels.chunk elements at a time.
+                let s = UnsafeMutablePointer<Float>.allocate(capacity: 2 * Kernels.chunk)
                 defer { s.deallocate() }
                 box.value[i] = MagnitudeSelection(count: count, density: density) { r, out in
-                    delta(x, r, base: load(base, r, into: s + chunk).baseAddress!, into: s)
+                    delta(x, r, base: load(base, r, into: s + Kernels.chunk).baseAddress!, into: s)
                     TorchPartition.magnitudePairs(s, count: r.count, first: r.lowerBound, into: out)
                 }
             }
         }
         let selections = found.compactMap { $0 }
         let combine = TaskArithmeticCombine(family, task.parameters, weights: weights)
+        if let bb = Self.bf16Bits(base, base).map({ $0.1 }) {
+            let xs = inputs.compactMap { Self.bf16Bits($0, base)?.0 }
+            if xs.count == inputs.count {
+                // One C pass per chunk, as in the plain case (the selections stay alive until it returns).
+                let kept = selections.map(\.keptSet)
+                return try withExtendedLifetime(selections) { () throws(SurgeryError) -> Bool in
+                    try emitFused(into: pipe, scratch: scratch) { r, output in
+                        TaskArithmeticBF16.mergeSparse(
+                            base: bb, inputs: xs, weights: weights, kept: kept, offset: r.lowerBound, count: r.count, consensus: combine.consensus,
+                            normalize: combine.normalize, divisor: combine.plainDivisor, lambda: combine.lambda, into: output)
+                    }
+                }
+            }
+        }
         return try emit(into: pipe, scratch: scratch) { (r, s) throws(SurgeryError) -> UnsafeMutablePointer<Float> in
             let b = load(base, r, into: s).baseAddress!
             withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>.self, capacity: inputs.count) { rows in
@@ -246,6 +252,19 @@ struct ChunkedMerge {
         let buffer = UnsafeMutableBufferPointer(start: dst, count: r.count)
         if let t = o.through { TensorCast.round(buffer, through: t) }
         return buffer
+    }
+
+    /// Fills output blocks with a fused C merge: `merge(range, output)` writes the results of elements
+    /// `range` rounded to bf16 straight into the block, or as float32 into the part's scratch, then
+    /// converted like every other chunk; it returns how many are NaN or infinite.
+    private func emitFused(into pipe: OutputPipe, scratch: ChunkScratch, _ merge: (Range<Int>, TaskArithmeticBF16.Output) -> Int) throws(SurgeryError) -> Bool {
+        let output = self.output
+        return try emitBlocks(into: pipe, scratch: scratch) { r, dst, s in
+            if output == .bf16 { return merge(r, .bf16(dst.assumingMemoryBound(to: UInt16.self))) }
+            let bad = merge(r, .f32(s))
+            ElementConversion.convertSerial(UnsafeRawPointer(s), from: .f32, to: dst, as: output, range: 0..<r.count)
+            return bad
+        }
     }
 
     /// Fills output blocks: `body(range, scratch)` computes the float32 result of one chunk (in the

@@ -46,6 +46,15 @@ final class MagnitudeSelection: @unchecked Sendable {
 
     deinit { bits?.deallocate() }
 
+    /// The same set for the C merge kernel (valid while this selection lives).
+    var keptSet: TaskArithmeticBF16.KeptSet {
+        switch rule {
+        case .all: .all
+        case .none: .none
+        case .threshold(let t): .above(t, ties: UnsafePointer(bits!))
+        }
+    }
+
     /// u[j] = (kept(first + j) ? d[j] : 0) · w for j < count, where d[j] is δ of element first + j
     /// (`u` may be `d`): the sparsified, weighted task vector, as `Sparsify.magnitude` then the weighting
     /// in `TaskArithmeticMethod.prepareDelta` compute it.

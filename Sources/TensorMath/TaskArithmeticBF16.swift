@@ -36,3 +36,50 @@ package enum TaskArithmeticBF16 {
         }
     }
 }
+
+extension TaskArithmeticBF16 {
+    /// Which entries of one input's delta are kept (`lep_kept_set`).
+    package enum KeptSet {
+        /// Every entry.
+        case all
+        /// No entry.
+        case none
+        /// |δ| > threshold or NaN, and of the entries equal to it (every NaN when it is NaN, and then
+        /// nothing else) those whose bit is set in `ties` (bit i of word i / 64 for element i).
+        case above(Float, ties: UnsafePointer<UInt64>)
+    }
+
+    /// `merge` over magnitude-selected deltas, with TIES' sign consensus when `consensus`
+    /// (`lep_sparse_task_arithmetic_bf16`): uᵢ = (keptᵢ ? xᵢ − b : 0)·wᵢ; s = 0 + u₀ + u₁ + …; with
+    /// consensus m = 0 + (the non-zero uᵢ whose sign, > 0, equals s ≥ 0) and divisor = 0 + (their wᵢ),
+    /// 0 → 1; without it m = s and divisor = `divisor`; then ÷ divisor, × λ and b + m as in `merge`.
+    package static func mergeSparse(
+        base: UnsafePointer<UInt16>, inputs: [UnsafePointer<UInt16>], weights: [Float], kept: [KeptSet], offset: Int, count: Int,
+        consensus: Bool, normalize: Bool, divisor: Float, lambda: Float, into output: Output
+    ) -> Int {
+        precondition(inputs.count == weights.count && kept.count == weights.count)
+        let xs = inputs.map { Optional($0) }
+        let sets = kept.map { k -> lep_kept_set in
+            switch k {
+            case .all: lep_kept_set(rule: Int32(LEP_KEEP_ALL), threshold: 0, ties: nil)
+            case .none: lep_kept_set(rule: Int32(LEP_KEEP_NONE), threshold: 0, ties: nil)
+            case .above(let t, let ties): lep_kept_set(rule: Int32(LEP_KEEP_ABOVE), threshold: t, ties: ties)
+            }
+        }
+        var bf16: UnsafeMutablePointer<UInt16>?, f32: UnsafeMutablePointer<Float>?
+        switch output {
+        case .bf16(let p): bf16 = p
+        case .f32(let p): f32 = p
+        }
+        return xs.withUnsafeBufferPointer { x in
+            weights.withUnsafeBufferPointer { w in
+                sets.withUnsafeBufferPointer { k in
+                    Int(
+                        lep_sparse_task_arithmetic_bf16(
+                            base, x.baseAddress, w.baseAddress, k.baseAddress, inputs.count, offset, count, consensus ? 1 : 0, normalize ? 1 : 0,
+                            divisor, lambda, bf16, f32))
+                }
+            }
+        }
+    }
+}

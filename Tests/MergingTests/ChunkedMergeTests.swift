@@ -10,8 +10,9 @@ import Testing
 /// evaluation it replaced (`MergeOptions.wholeTensors`: every tensor loaded whole into float32, the
 /// method applied, then written): identical bytes for every method, on bf16 models whose tensors
 /// span many chunks (chunks of 1000 elements, not a power of two, so boundaries fall mid-row, and
-/// output blocks of 2 chunks), with and without mergekit's `dtype` cast, and float32 output so
-/// that no difference hides in a bf16 rounding.
+/// output blocks of 2 chunks), with and without mergekit's `dtype` cast (float16 takes the paths for
+/// inputs that are not read as bf16 bits), and float32 output so that no difference hides in a bf16
+/// rounding.
 @Suite struct ChunkedMergeTests {
     /// Three bf16 models (base, a, b, c) with 38,400-element embeddings and 12,288-element projections.
     static let models: String = {
@@ -62,7 +63,7 @@ import Testing
         #expect(covered == Set(MethodRegistry.names))
     }
 
-    @Test(arguments: recipes.map(\.0), ["out_dtype: float32\n", "dtype: bfloat16\n"])
+    @Test(arguments: recipes.map(\.0), ["out_dtype: float32\n", "dtype: bfloat16\n", "dtype: float16\n"])
     func chunkedEqualsWholeTensor(_ name: String, _ dtype: String) throws {
         let text = Self.recipes.first { $0.0 == name }!.1 + dtype
         let recipe = try Fix.recipe(text, base: Self.models)

@@ -78,6 +78,82 @@ struct TaskArithmeticBF16Tests {
         }
     }
 
+    /// The sparse kernel (magnitude-selected deltas, TIES' sign consensus) against its formula written
+    /// in Swift, on every instruction set this CPU has. One delta in five is exactly 0 and the threshold
+    /// of the first input is 0, so groups with values equal to the threshold (the bitmap's fix-up) are
+    /// everywhere; the others cover a threshold taken from the data, a NaN threshold, all and none.
+    @Test(arguments: [(true, true, Float(1)), (true, false, Float(0.7)), (false, true, Float(1)), (false, false, Float(1))])
+    func sparseEqualsItsFormula(_ consensus: Bool, _ normalize: Bool, _ lambda: Float) {
+        let n = 5000 + 37, offset = 113
+        let base = Self.bits(n, seed: 11)
+        let xs = (0..<3).map { i in Self.bits(n, seed: UInt64(12 + i)).enumerated().map { $0.offset % 5 == i ? base[$0.offset] : $0.element } }
+        let w: [Float] = [0.6, -0.4, 0.3]
+        var state: UInt64 = 99
+        let ties = (0..<(n + 63) / 64).map { _ in
+            state = state &* 6364136223846793005 &+ 1442695040888963407; return state
+        }
+        let middle = abs(Self.widen(xs[1][200]) - Self.widen(base[200]))
+        for sets in [[0, 1, 2], [3, 4, 1]] {
+            // 0: above 0; 1: above a value of the data; 2: all; 3: none; 4: only NaNs (bitmap).
+            let thresholds: [Float] = [0, middle, 0, 0, .nan]
+            func kept(_ kind: Int, _ d: Float, _ i: Int) -> Bool {
+                let bit = ties[i >> 6] >> UInt64(i & 63) & 1 == 1, t = thresholds[kind], m = abs(d)
+                switch kind {
+                case 2: return true
+                case 3: return false
+                case 4: return d.isNaN && bit
+                default: return m > t || m.isNaN || (m == t && bit)
+                }
+            }
+            let plain = w.reduce(0, +)
+            var expected: [UInt16] = [], expectedBad = 0
+            for j in offset..<n {
+                let b = Self.widen(base[j])
+                let u = (0..<3).map { i -> Float in
+                    let d = Self.widen(xs[i][j]) - b
+                    return (kept(sets[i], d, j) ? d : 0) * w[i]
+                }
+                var s: Float = 0
+                for x in u { s += x }
+                var m: Float = 0, divisor: Float = 0
+                if consensus {
+                    for (i, x) in u.enumerated() where x != 0 && (x > 0) == (s >= 0) { m += x; divisor += w[i] }
+                    if divisor == 0 { divisor = 1 }
+                } else {
+                    m = s; divisor = plain
+                }
+                if normalize { m /= divisor }
+                if lambda != 1 { m *= lambda }
+                let y = b + m
+                if !y.isFinite { expectedBad += 1 }
+                expected.append(HalfPrecision.floatToBF16(y))
+            }
+            let best = Kernels.limitSIMD(2)
+            defer { Kernels.limitSIMD(best) }
+            for level in 0...best {
+                Kernels.limitSIMD(level)
+                var out = [UInt16](repeating: 0, count: n - offset)
+                let bad = ties.withUnsafeBufferPointer { t in
+                    let keptSets: [TaskArithmeticBF16.KeptSet] = sets.map {
+                        $0 == 2 ? .all : $0 == 3 ? .none : .above(thresholds[$0], ties: t.baseAddress!)
+                    }
+                    return base.withUnsafeBufferPointer { b in
+                        withPointers(xs) { ps in
+                            out.withUnsafeMutableBufferPointer { o in
+                                TaskArithmeticBF16.mergeSparse(
+                                    base: b.baseAddress!, inputs: ps, weights: w, kept: keptSets, offset: offset, count: n - offset,
+                                    consensus: consensus, normalize: normalize, divisor: plain, lambda: lambda, into: .bf16(o.baseAddress!))
+                            }
+                        }
+                    }
+                }
+                #expect(bad == expectedBad, "sets \(sets) level \(level)")
+                let first = out.indices.first { out[$0] != expected[$0] }
+                #expect(first == nil, "sets \(sets) level \(level): element \(first.map { $0 + offset } ?? -1) differs")
+            }
+        }
+    }
+
     private func withPointers<R>(_ arrays: [[UInt16]], _ body: ([UnsafePointer<UInt16>]) -> R) -> R {
         var pointers: [UnsafePointer<UInt16>] = []
         var copies: [UnsafeMutableBufferPointer<UInt16>] = []

@@ -158,4 +158,25 @@ void lep_magnitude_pairs(const float *d, const uint16_t *x, const uint16_t *b, s
 /// value equals T (every NaN when T is NaN).
 float lep_kept_threshold(const lep_sort_pair *p, size_t k, uint64_t *bits);
 
+/// Which entries of one input's delta a magnitude selection keeps (see lep_kept_threshold): all, none,
+/// or, with LEP_KEEP_ABOVE, those with |δ| > threshold or NaN, plus those equal to it (every NaN when
+/// the threshold is NaN, and then nothing else) whose bit is set in `ties`, indexed by element.
+enum { LEP_KEEP_ALL = 0, LEP_KEEP_NONE = 1, LEP_KEEP_ABOVE = 2 };
+typedef struct {
+    int rule;
+    float threshold;
+    const uint64_t *ties;
+} lep_kept_set;
+
+/// lep_task_arithmetic_bf16 over selected deltas, optionally with TIES' sign consensus: per element,
+/// u_i = (kept_i ? x_i − b : 0) · w_i; s = 0 + u_0 + u_1 + …; with `consensus`, m = 0 + (u_i that are
+/// non-zero and whose sign, > 0, equals s ≥ 0) and divisor = 0 + (their w_i), 0 → 1; without it m = s
+/// and divisor = plain_divisor; then m / divisor when `normalize`, m · lambda when lambda ≠ 1, and
+/// y = b + m, each step rounded to float in that order; out / out_f32 and the result as in
+/// lep_task_arithmetic_bf16.
+size_t lep_sparse_task_arithmetic_bf16(const uint16_t *base, const uint16_t *const *inputs, const float *weights,
+                                       const lep_kept_set *kept, size_t n_inputs, size_t offset, size_t count,
+                                       int consensus, int normalize, float plain_divisor, float lambda, uint16_t *out,
+                                       float *out_f32);
+
 #endif
