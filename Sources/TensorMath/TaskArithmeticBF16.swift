@@ -12,6 +12,14 @@ package enum TaskArithmeticBF16 {
         case bf16(UnsafeMutablePointer<UInt16>)
         /// float32, unrounded.
         case f32(UnsafeMutablePointer<Float>)
+
+        /// The C kernels' two output arguments (the unused one nil).
+        var pointers: (UnsafeMutablePointer<UInt16>?, UnsafeMutablePointer<Float>?) {
+            switch self {
+            case .bf16(let p): (p, nil)
+            case .f32(let p): (nil, p)
+            }
+        }
     }
 
     /// Merges elements `offset ..< offset + count` of `base` and `inputs` (bfloat16 bits, 2-byte aligned)
@@ -22,11 +30,7 @@ package enum TaskArithmeticBF16 {
     ) -> Int {
         precondition(inputs.count == weights.count)
         let xs = inputs.map { Optional($0) }
-        var bf16: UnsafeMutablePointer<UInt16>?, f32: UnsafeMutablePointer<Float>?
-        switch output {
-        case .bf16(let p): bf16 = p
-        case .f32(let p): f32 = p
-        }
+        let (bf16, f32) = output.pointers
         return xs.withUnsafeBufferPointer { x in
             weights.withUnsafeBufferPointer { w in
                 Int(
@@ -66,11 +70,7 @@ extension TaskArithmeticBF16 {
             case .above(let t, let ties): lep_kept_set(rule: Int32(LEP_KEEP_ABOVE), threshold: t, ties: ties)
             }
         }
-        var bf16: UnsafeMutablePointer<UInt16>?, f32: UnsafeMutablePointer<Float>?
-        switch output {
-        case .bf16(let p): bf16 = p
-        case .f32(let p): f32 = p
-        }
+        let (bf16, f32) = output.pointers
         return xs.withUnsafeBufferPointer { x in
             weights.withUnsafeBufferPointer { w in
                 sets.withUnsafeBufferPointer { k in
