@@ -1,3 +1,4 @@
+import CKernels
 import Dispatch
 import Synchronization
 #if canImport(Glibc)
@@ -19,12 +20,14 @@ package enum Parallel {
         let chunks = min(threadCount * 4, max(1, count / minChunk))
         if chunks <= 1 || threadCount == 1 { body(0..<count); return }
         let size = (count + chunks - 1) / chunks
-        withoutActuallyEscaping(body) { escapable in
-            let box = UncheckedSendable(escapable)
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+        let next = Atomic<Int>(0)
+        run(participants: min(threadCount, chunks)) { _ in
+            while true {
+                let c = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                if c >= chunks { return }
                 let lo = c * size
                 let hi = min(count, lo + size)
-                if lo < hi { box.value(lo..<hi) }
+                if lo < hi { body(lo..<hi) }
             }
         }
     }
@@ -40,14 +43,28 @@ extension Parallel {
         let workers = min(threadCount, count)
         if workers == 1 { for i in 0..<count { body(i) }; return }
         let next = Atomic<Int>(0)
+        run(participants: workers) { _ in
+            while true {
+                let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                if i >= count { return }
+                body(i)
+            }
+        }
+    }
+
+    /// Calls `body(i)` for every participant i in `0..<participants` at once, i = 0 on this thread:
+    /// on the kernels' persistent threads (`lep_pool_run`: a region starts without waking a thread
+    /// when regions follow each other closely, as in the forward pass), or on Dispatch's when those
+    /// are busy (a region running on another thread, or one started inside a region).
+    private static func run(participants: Int, _ body: (Int) -> Void) {
         withoutActuallyEscaping(body) { escapable in
-            let box = UncheckedSendable(escapable)
-            DispatchQueue.concurrentPerform(iterations: workers) { _ in
-                while true {
-                    let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
-                    if i >= count { return }
-                    box.value(i)
-                }
+            var region = escapable
+            let pooled = withUnsafeMutablePointer(to: &region) { p in
+                lep_pool_run(participants, { ctx, i in ctx!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(i) }, p)
+            }
+            if pooled == 0 {
+                let box = UncheckedSendable(escapable)
+                DispatchQueue.concurrentPerform(iterations: participants) { box.value($0) }
             }
         }
     }

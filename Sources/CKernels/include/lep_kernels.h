@@ -93,6 +93,17 @@ int lep_gemm_available(void);
 void lep_gemm_panels(const float *a, size_t m, size_t lda, const void *w, int wtype, size_t n, size_t k,
                      size_t p_begin, size_t p_end, float *c, size_t ldc, int accumulate);
 
+// ---- Parallel regions on persistent threads (pool.c) ----
+/// One participant's share of a parallel region: called as fn(ctx, i) for participant i.
+typedef void (*lep_pool_fn)(void *ctx, size_t participant);
+
+/// Calls fn(ctx, i) for every i in [0, participants), i = 0 on the calling thread and the others on
+/// persistent worker threads (started on first use; between regions they poll for ~0.02 ms, then
+/// sleep), and returns 1 when all calls have returned. Returns 0 without calling fn when the pool is
+/// busy (a region of another thread, or a region started inside a region), when threads cannot be
+/// started, for participants < 2, or off Linux: the caller then runs the region another way.
+int lep_pool_run(size_t participants, lep_pool_fn fn, void *ctx);
+
 /// exp(x[i]) into y[i] with the kernels' exponential (for tests; y may equal x).
 void lep_exp(const float *x, float *y, size_t n);
 
