@@ -74,18 +74,27 @@ package struct RotaryEmbedding: Sendable {
 
     /// Rotates `x` [table.rows, heads·d] in place by the table's angles.
     package func apply(_ x: UnsafeMutablePointer<Float>, heads: Int, table: Table) {
+        apply([(x, heads)], table: table)
+    }
+
+    /// Rotates each buffer [table.rows, heads·d] of `xs` (e.g. the queries and the keys of one step)
+    /// in place by the table's angles, in one parallel pass over the rows.
+    package func apply(_ xs: [(UnsafeMutablePointer<Float>, heads: Int)], table: Table) {
         let d = headDim, half = d / 2
+        let width = xs.reduce(0) { $0 + $1.heads * d }
         table.cosines.withUnsafeBufferPointer { cosines in
             table.sines.withUnsafeBufferPointer { sines in
-                Parallel.forChunks(count: table.rows, minChunk: max(1, 16384 / max(1, heads * d))) { range in
+                Parallel.forChunks(count: table.rows, minChunk: max(1, 16384 / max(1, width))) { range in
                     for t in range {
                         let cr = cosines.baseAddress! + t * half, sr = sines.baseAddress! + t * half
-                        for hd in 0..<heads {
-                            let v = x + (t * heads + hd) * d
-                            for i in 0..<half {
-                                let x1 = v[i], x2 = v[i + half]
-                                v[i] = x1 * cr[i] - x2 * sr[i]
-                                v[i + half] = x2 * cr[i] + x1 * sr[i]
+                        for (x, heads) in xs {
+                            for hd in 0..<heads {
+                                let v = x + (t * heads + hd) * d
+                                for i in 0..<half {
+                                    let x1 = v[i], x2 = v[i + half]
+                                    v[i] = x1 * cr[i] - x2 * sr[i]
+                                    v[i + half] = x2 * cr[i] + x1 * sr[i]
+                                }
                             }
                         }
                     }

@@ -105,20 +105,35 @@ package enum Kernels {
     }
 
     /// x itself when its rows (stride `ldx`) fall in distinct sets of a 64-set, 64-byte-line L1 cache
-    /// for the 14 rows the GEMM kernel reads at once; else a copy (the caller deallocates it) with a
-    /// padded stride where they do (e.g. a 4096-float stride puts all 14 rows in one set and the kernel
-    /// would miss L1 on every step).
+    /// for the 14 rows the GEMM kernel reads at once; else a copy (the caller deallocates it) with the
+    /// stride ``gemmStride(columns:rows:)`` (e.g. a 4096-float stride puts all 14 rows in one set and
+    /// the kernel would miss L1 on every step).
     private static func unaliased(_ x: UnsafePointer<Float>, rows: Int, ldx: Int, columns: Int) -> (UnsafePointer<Float>, Int) {
-        func distinct(_ ld: Int) -> Bool { Set((0..<min(rows, 14)).map { ($0 * ld * 4 / 64) % 64 }).count == min(rows, 14) }
-        if distinct(ldx) { return (x, ldx) }
-        var ld = (columns + 15) / 16 * 16
-        while !distinct(ld) { ld += 16 }
+        if distinctSets(ldx, rows: rows) { return (x, ldx) }
+        let ld = gemmStride(columns: columns, rows: rows)
         let copy = UnsafeMutablePointer<Float>.allocate(capacity: rows * ld)
         let src = UncheckedSendable(x), dst = UncheckedSendable(copy)
         Parallel.forChunks(count: rows, minChunk: max(1, 65536 / max(1, columns))) { r in
             for t in r { (dst.value + t * ld).update(from: src.value + t * ldx, count: columns) }
         }
         return (UnsafePointer(copy), ld)
+    }
+
+    /// Whether rows of stride `ld` floats fall in distinct L1 sets for the GEMM kernel's 14-row tile.
+    private static func distinctSets(_ ld: Int, rows: Int) -> Bool {
+        Set((0..<min(rows, 14)).map { ($0 * ld * 4 / 64) % 64 }).count == min(rows, 14)
+    }
+
+    /// A row stride (in floats, ≥ `columns`) with which ``gemm(_:rows:ldx:_:)`` and
+    /// ``gemmSwiGLU(_:rows:ldx:gate:up:into:ldy:)`` read `rows` input rows in place: `columns` itself
+    /// when its rows fall in distinct L1 sets, else the next multiple of 16 floats that does. Buffers
+    /// written for a later product (e.g. the MLP's activation, input of down_proj) use it to spare
+    /// that product a copy.
+    package static func gemmStride(columns: Int, rows: Int) -> Int {
+        if distinctSets(columns, rows: rows) { return columns }
+        var ld = (columns + 15) / 16 * 16
+        while !distinctSets(ld, rows: rows) { ld += 16 }
+        return ld
     }
 
     /// LLaMA's MLP activation on many rows with the two products fused: `y[t, o] = silu(x[t]·gate[o]) ·

@@ -37,6 +37,26 @@ struct ForwardPassTests {
         #expect(ForwardFixtures.maxError(logits, ref.logits).error <= Self.relativeTolerance * ref.logitScale)
     }
 
+    @Test("an MLP width whose rows would alias in L1 (padded activation stride) gives the sgemm path's logits")
+    func paddedActivationStride() throws {
+        // tiny-llama3 at hidden 128: intermediate 384, a stride the GEMM kernel pads (the fixtures' 64 is not).
+        let dir = NSTemporaryDirectory() + "lep-forward-stride-\(getpid())-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var options = Synthesizer.Options()
+        (options.hidden, options.layers, options.vocab, options.dtype) = (128, 2, 300, .BF16)
+        let config = try Synthesizer.synthesize(.tinyLlama3, options: options, output: dir)
+        let ids = (0..<40).map { 4 + ($0 * 37) % 290 }
+        #expect(Kernels.gemmStride(columns: config.intermediateSize, rows: ids.count) != config.intermediateSize)
+        let model = try Transformer(directory: dir)
+        let logits = try model.forward(ids, cache: model.makeCache(capacity: ids.count))
+        Kernels.limitSIMD(1)
+        defer { Kernels.limitSIMD(2) }
+        let blas = try model.forward(ids, cache: model.makeCache(capacity: ids.count))
+        let scale = blas.map(abs).max() ?? 0
+        #expect(scale > 0)
+        #expect(ForwardFixtures.maxError(logits, blas).error <= Self.relativeTolerance * scale)
+    }
+
     @Test("greedy 32-token continuation equals transformers'", arguments: ForwardFixtures.names)
     func greedyMatches(name: String) throws {
         let ref = try ForwardFixtures.Reference(name)
