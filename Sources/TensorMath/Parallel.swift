@@ -52,10 +52,11 @@ extension Parallel {
         }
     }
 
-    /// Calls `body(i)` for every participant i in `0..<participants` at once, i = 0 on this thread:
-    /// on the kernels' persistent threads (`lep_pool_run`: a region starts without waking a thread
-    /// when regions follow each other closely, as in the forward pass), or on Dispatch's when those
-    /// are busy (a region running on another thread, or one started inside a region).
+    /// Calls `body(i)` once for every participant i in `0..<participants`, in parallel, this thread
+    /// taking part (a participant that no other thread has started yet runs here: the bodies must not
+    /// wait for each other): on the kernels' persistent threads (`lep_pool_run`: a region starts
+    /// without waking a thread when regions follow each other closely, as in the forward pass), or on
+    /// Dispatch's when those are busy (a region running on another thread, or one started inside a region).
     private static func run(participants: Int, _ body: (Int) -> Void) {
         withoutActuallyEscaping(body) { escapable in
             var region = escapable

@@ -97,9 +97,10 @@ void lep_gemm_panels(const float *a, size_t m, size_t lda, const void *w, int wt
 /// One participant's share of a parallel region: called as fn(ctx, i) for participant i.
 typedef void (*lep_pool_fn)(void *ctx, size_t participant);
 
-/// Calls fn(ctx, i) for every i in [0, participants), i = 0 on the calling thread and the others on
-/// persistent worker threads (started on first use; between regions they poll for ~0.02 ms, then
-/// sleep), and returns 1 when all calls have returned. Returns 0 without calling fn when the pool is
+/// Calls fn(ctx, i) once for every i in [0, participants), each on whichever thread claims it first:
+/// the calling thread or one of participants − 1 persistent worker threads (started on first use;
+/// between regions they poll for ~0.02 ms, then sleep), so a worker that is slow to start is not
+/// waited for; returns 1 when all calls have returned. Returns 0 without calling fn when the pool is
 /// busy (a region of another thread, or a region started inside a region), when threads cannot be
 /// started, for participants < 2, or off Linux: the caller then runs the region another way.
 int lep_pool_run(size_t participants, lep_pool_fn fn, void *ctx);
