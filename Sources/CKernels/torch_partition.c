@@ -107,19 +107,34 @@ AVX512 static size_t right_stops_512(const lep_sort_pair *p, ptrdiff_t hi, ptrdi
 
 typedef size_t (*scan_fn)(const lep_sort_pair *, ptrdiff_t, ptrdiff_t, float, int, uint32_t *);
 
-ptrdiff_t lep_torch_partition(lep_sort_pair *p, ptrdiff_t first, ptrdiff_t last, float v, int descending) {
+// The stop kinds and scanners for pivot v in the given order.
+typedef struct {
+    int left_kind, right_kind;
+    scan_fn left_scan, right_scan;
+} stops_t;
+
+static stops_t stops_for(float v, int descending) {
     int vnan = v != v;
+    stops_t s;
     // descending (a before b: a > b, NaN first): left stops x ≤ v, right stops !(x < v);
     // ascending (a before b: a < b, NaN last): left stops !(x < v), right stops x ≤ v.
-    int left_kind = descending ? (vnan ? STOP_ALL : STOP_LE) : (vnan ? STOP_NAN : STOP_NOT_LESS);
-    int right_kind = descending ? (vnan ? STOP_NAN : STOP_NOT_LESS) : (vnan ? STOP_ALL : STOP_LE);
-    scan_fn left_scan = left_stops_portable, right_scan = right_stops_portable;
+    s.left_kind = descending ? (vnan ? STOP_ALL : STOP_LE) : (vnan ? STOP_NAN : STOP_NOT_LESS);
+    s.right_kind = descending ? (vnan ? STOP_NAN : STOP_NOT_LESS) : (vnan ? STOP_ALL : STOP_LE);
+    s.left_scan = left_stops_portable;
+    s.right_scan = right_stops_portable;
 #if defined(__x86_64__)
     if (lep_simd_level() == LEP_SIMD_AVX512) {
-        left_scan = left_stops_512;
-        right_scan = right_stops_512;
+        s.left_scan = left_stops_512;
+        s.right_scan = right_stops_512;
     }
 #endif
+    return s;
+}
+
+ptrdiff_t lep_torch_partition(lep_sort_pair *p, ptrdiff_t first, ptrdiff_t last, float v, int descending) {
+    stops_t st = stops_for(v, descending);
+    int left_kind = st.left_kind, right_kind = st.right_kind;
+    scan_fn left_scan = st.left_scan, right_scan = st.right_scan;
     uint32_t lbuf[BLOCK + 16], rbuf[BLOCK + 16];
     size_t l_count = 0, l_index = 0, r_count = 0, r_index = 0;
     ptrdiff_t l_next = first, r_next = last - 1, l_base = first, r_base = last - 1;
@@ -162,6 +177,129 @@ ptrdiff_t lep_torch_partition(lep_sort_pair *p, ptrdiff_t first, ptrdiff_t last,
     }
 }
 
+// ---- The same partition split between threads (see lep_count_stops) ----
+
+#if defined(__x86_64__)
+AVX512 static void count_512(const lep_sort_pair *p, ptrdiff_t lo, ptrdiff_t hi, float v, int lk, int rk, size_t *left,
+                             size_t *right) {
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512 vv = _mm512_set1_ps(v);
+    size_t l = 0, r = 0;
+    ptrdiff_t i = lo;
+    for (; i + 16 <= hi; i += 16) {
+        __m512 x = _mm512_permutex2var_ps(_mm512_loadu_ps((const float *)(p + i)), even,
+                                          _mm512_loadu_ps((const float *)(p + i + 8)));
+        l += (size_t)__builtin_popcount(stop_mask(x, vv, lk));
+        r += (size_t)__builtin_popcount(stop_mask(x, vv, rk));
+    }
+    for (; i < hi; i++) {
+        l += (size_t)stops(p[i].value, v, lk);
+        r += (size_t)stops(p[i].value, v, rk);
+    }
+    *left = l;
+    *right = r;
+}
+#endif
+
+void lep_count_stops(const lep_sort_pair *p, ptrdiff_t lo, ptrdiff_t hi, float v, int descending, size_t *left,
+                     size_t *right) {
+    stops_t st = stops_for(v, descending);
+#if defined(__x86_64__)
+    if (lep_simd_level() == LEP_SIMD_AVX512) {
+        count_512(p, lo, hi, v, st.left_kind, st.right_kind, left, right);
+        return;
+    }
+#endif
+    size_t l = 0, r = 0;
+    for (ptrdiff_t i = lo; i < hi; i++) {
+        l += (size_t)stops(p[i].value, v, st.left_kind);
+        r += (size_t)stops(p[i].value, v, st.right_kind);
+    }
+    *left = l;
+    *right = r;
+}
+
+ptrdiff_t lep_nth_stop(const lep_sort_pair *p, ptrdiff_t lo, ptrdiff_t hi, size_t n, float v, int descending, int right) {
+    stops_t st = stops_for(v, descending);
+    uint32_t buf[BLOCK + 16];
+    if (!right) {
+        for (ptrdiff_t a = lo; a < hi; a += BLOCK) {
+            ptrdiff_t b = hi - a < BLOCK ? hi : a + BLOCK;
+            size_t c = st.left_scan(p, a, b, v, st.left_kind, buf);
+            if (n < c) return a + buf[n];
+            n -= c;
+        }
+    } else {
+        for (ptrdiff_t b = hi - 1; b >= lo; b -= BLOCK) {
+            ptrdiff_t a = b - lo < BLOCK ? lo - 1 : b - BLOCK;
+            size_t c = st.right_scan(p, b, a, v, st.right_kind, buf);
+            if (n < c) return b - buf[n];
+            n -= c;
+        }
+    }
+    return -1;
+}
+
+size_t lep_stops_crossing(const lep_sort_pair *p, ptrdiff_t lo, ptrdiff_t hi, size_t left_before, size_t right_from,
+                          float v, int descending) {
+    stops_t st = stops_for(v, descending);
+    size_t a = left_before, b = right_from, best = a < b ? a : b;
+    // a rises and b falls with the position: a stretch where a stays ≤ b (its best at its end) or
+    // starts ≥ b (its best at its start) is only counted; the stretch where they cross is walked.
+    enum { STRETCH = 4096 };
+    while (hi - lo > STRETCH) {
+        size_t l, r;
+        lep_count_stops(p, lo, lo + STRETCH, v, descending, &l, &r);
+        if (a + l <= b - r) {
+            a += l;
+            b -= r;
+            best = a < b ? a : b;
+            lo += STRETCH;
+        } else if (a >= b) {
+            return best;
+        } else {
+            hi = lo + STRETCH;
+        }
+    }
+    for (ptrdiff_t i = lo; i < hi; i++) {
+        a += (size_t)stops(p[i].value, v, st.left_kind);
+        b -= (size_t)stops(p[i].value, v, st.right_kind);
+        size_t m = a < b ? a : b;
+        best = m > best ? m : best;
+    }
+    return best;
+}
+
+void lep_swap_stops(lep_sort_pair *p, ptrdiff_t l, ptrdiff_t l_end, ptrdiff_t r, ptrdiff_t r_end, size_t count, float v,
+                    int descending) {
+    stops_t st = stops_for(v, descending);
+    uint32_t lbuf[BLOCK + 16], rbuf[BLOCK + 16];
+    size_t l_count = 0, l_index = 0, r_count = 0, r_index = 0;
+    ptrdiff_t l_next = l, r_next = r, l_base = l, r_base = r;
+    for (size_t k = 0; k < count; k++) {
+        while (l_index == l_count) {
+            if (l_next >= l_end) return;  // fewer stops than asked (a caller's error): stop, never loop
+            ptrdiff_t end = l_next + BLOCK < l_end ? l_next + BLOCK : l_end;
+            l_count = st.left_scan(p, l_next, end, v, st.left_kind, lbuf);
+            l_index = 0;
+            l_base = l_next;
+            l_next = end;
+        }
+        while (r_index == r_count) {
+            if (r_next <= r_end) return;
+            ptrdiff_t end = r_next - BLOCK > r_end ? r_next - BLOCK : r_end;
+            r_count = st.right_scan(p, r_next, end, v, st.right_kind, rbuf);
+            r_index = 0;
+            r_base = r_next;
+            r_next = end;
+        }
+        ptrdiff_t a = l_base + lbuf[l_index++], b = r_base - rbuf[r_index++];
+        lep_sort_pair t = p[a];
+        p[a] = p[b];
+        p[b] = t;
+    }
+}
+
 // ---- The pairs of a magnitude selection ----
 
 static inline __attribute__((always_inline)) float widen_bf16(uint16_t h) {
@@ -187,64 +325,9 @@ static inline __attribute__((always_inline)) void pairs_body(const float *d, con
     }
 }
 
-static inline __attribute__((always_inline)) float threshold_body(const lep_sort_pair *p, size_t k, uint64_t *bits) {
-    float t = INFINITY;
-    size_t numbers = 0;
-    for (size_t i = 0; i < k; i++) {
-        float v = p[i].value;
-        t = v < t ? v : t;
-        numbers += v == v;
-    }
-    if (numbers == 0) t = NAN;
-    int t_nan = t != t;
-    for (size_t i = 0; i < k; i++) {
-        float v = p[i].value;
-        if (v == t || (t_nan && v != v)) bits[p[i].index >> 6] |= (uint64_t)1 << (p[i].index & 63);
-    }
-    return t;
-}
-
 #if defined(__x86_64__)
 AVX512 static void pairs_512(const float *d, const uint16_t *x, const uint16_t *b, size_t n, uint32_t first, lep_sort_pair *out) {
     pairs_body(d, x, b, n, first, out);
-}
-AVX512 static inline __m512 values_512(const lep_sort_pair *p) {
-    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    return _mm512_permutex2var_ps(_mm512_loadu_ps((const float *)p), even, _mm512_loadu_ps((const float *)(p + 8)));
-}
-
-// threshold_body 16 pairs at a time: min(v, t) keeps t when v is NaN, as v < t ? v : t does.
-AVX512 static float threshold_512(const lep_sort_pair *p, size_t k, uint64_t *bits) {
-    __m512 tv = _mm512_set1_ps(INFINITY);
-    size_t numbers = 0, i = 0;
-    for (; i + 16 <= k; i += 16) {
-        __m512 v = values_512(p + i);
-        tv = _mm512_min_ps(v, tv);
-        numbers += (size_t)__builtin_popcount(_mm512_cmp_ps_mask(v, v, _CMP_ORD_Q));
-    }
-    float t = _mm512_reduce_min_ps(tv);
-    for (; i < k; i++) {
-        float v = p[i].value;
-        t = v < t ? v : t;
-        numbers += v == v;
-    }
-    if (numbers == 0) t = NAN;
-    int t_nan = t != t;
-    __m512 tt = _mm512_set1_ps(t);
-    for (i = 0; i + 16 <= k; i += 16) {
-        __m512 v = values_512(p + i);
-        __mmask16 m = t_nan ? _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q) : _mm512_cmp_ps_mask(v, tt, _CMP_EQ_OQ);
-        while (m) {
-            const lep_sort_pair *q = p + i + __builtin_ctz(m);
-            bits[q->index >> 6] |= (uint64_t)1 << (q->index & 63);
-            m &= (__mmask16)(m - 1);
-        }
-    }
-    for (; i < k; i++) {
-        float v = p[i].value;
-        if (v == t || (t_nan && v != v)) bits[p[i].index >> 6] |= (uint64_t)1 << (p[i].index & 63);
-    }
-    return t;
 }
 #endif
 
@@ -262,9 +345,81 @@ void lep_magnitude_pairs(const float *d, const uint16_t *x, const uint16_t *b, s
     pairs_portable(d, x, b, n, first, out);
 }
 
-float lep_kept_threshold(const lep_sort_pair *p, size_t k, uint64_t *bits) {
+// ---- The threshold of a selection and its ties ----
+
+static inline __attribute__((always_inline)) void set_bit(uint64_t *bits, uint32_t i) {
+    __atomic_fetch_or(bits + (i >> 6), (uint64_t)1 << (i & 63), __ATOMIC_RELAXED);
+}
+
 #if defined(__x86_64__)
-    if (lep_simd_level() == LEP_SIMD_AVX512) return threshold_512(p, k, bits);
+AVX512 static inline __m512 values_512(const lep_sort_pair *p) {
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    return _mm512_permutex2var_ps(_mm512_loadu_ps((const float *)p), even, _mm512_loadu_ps((const float *)(p + 8)));
+}
+
+// min(v, t) keeps t when v is NaN, as v < t ? v : t does.
+AVX512 static float kept_min_512(const lep_sort_pair *p, size_t k, size_t *numbers) {
+    __m512 tv = _mm512_set1_ps(INFINITY);
+    size_t count = 0, i = 0;
+    for (; i + 16 <= k; i += 16) {
+        __m512 v = values_512(p + i);
+        tv = _mm512_min_ps(v, tv);
+        count += (size_t)__builtin_popcount(_mm512_cmp_ps_mask(v, v, _CMP_ORD_Q));
+    }
+    float t = _mm512_reduce_min_ps(tv);
+    for (; i < k; i++) {
+        float v = p[i].value;
+        t = v < t ? v : t;
+        count += v == v;
+    }
+    *numbers = count;
+    return t;
+}
+
+AVX512 static void mark_ties_512(const lep_sort_pair *p, size_t k, float t, uint64_t *bits) {
+    int t_nan = t != t;
+    __m512 tt = _mm512_set1_ps(t);
+    size_t i = 0;
+    for (; i + 16 <= k; i += 16) {
+        __m512 v = values_512(p + i);
+        __mmask16 m = t_nan ? _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q) : _mm512_cmp_ps_mask(v, tt, _CMP_EQ_OQ);
+        while (m) {
+            set_bit(bits, p[i + (size_t)__builtin_ctz(m)].index);
+            m &= (__mmask16)(m - 1);
+        }
+    }
+    for (; i < k; i++) {
+        float v = p[i].value;
+        if (v == t || (t_nan && v != v)) set_bit(bits, p[i].index);
+    }
+}
 #endif
-    return threshold_body(p, k, bits);
+
+float lep_kept_min(const lep_sort_pair *p, size_t k, size_t *numbers) {
+#if defined(__x86_64__)
+    if (lep_simd_level() == LEP_SIMD_AVX512) return kept_min_512(p, k, numbers);
+#endif
+    float t = INFINITY;
+    size_t count = 0;
+    for (size_t i = 0; i < k; i++) {
+        float v = p[i].value;
+        t = v < t ? v : t;
+        count += v == v;
+    }
+    *numbers = count;
+    return t;
+}
+
+void lep_mark_ties(const lep_sort_pair *p, size_t k, float t, uint64_t *bits) {
+#if defined(__x86_64__)
+    if (lep_simd_level() == LEP_SIMD_AVX512) {
+        mark_ties_512(p, k, t, bits);
+        return;
+    }
+#endif
+    int t_nan = t != t;
+    for (size_t i = 0; i < k; i++) {
+        float v = p[i].value;
+        if (v == t || (t_nan && v != v)) set_bit(bits, p[i].index);
+    }
 }

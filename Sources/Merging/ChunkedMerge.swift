@@ -41,11 +41,13 @@ struct ChunkedMerge {
     let output: FloatStorage
     let seed: UInt64
     let chunk: Int
+    /// `MergeOptions.sideBySideElements`.
+    let sideBySideLimit: Int
 
     /// nil when the tensor needs the whole-tensor path: vocabulary row maps, LoRA adapters,
     /// non-float or mismatched inputs (that path reports them), an empty tensor, or a method that is
     /// neither elementwise nor of the task-arithmetic family.
-    init?(_ task: MergePlan.TensorTask, _ plan: MergePlan, chunk: Int) {
+    init?(_ task: MergePlan.TensorTask, _ plan: MergePlan, chunk: Int, sideBySide: Int = 1 << 23) {
         guard task.rowMaps.isEmpty, let output = task.outDtype.floatStorage else { return nil }
         let count = task.shape.reduce(1, *)
         guard count > 0 else { return nil }
@@ -83,6 +85,7 @@ struct ChunkedMerge {
         self.output = output
         self.seed = Kernels.mix(plan.recipe.seed ^ Kernels.stableHash(task.name))
         self.chunk = max(1, min(chunk, Kernels.chunk))
+        self.sideBySideLimit = sideBySide
     }
 
     /// Asks the kernel to start reading the inputs' pages.
@@ -156,13 +159,16 @@ struct ChunkedMerge {
     private func runMagnitude(_ family: any TaskArithmeticMethod, base: Operand, into pipe: OutputPipe, scratch: ChunkScratch) throws(SurgeryError) -> Bool {
         let weights = inputs.indices.map { Float(task.parameters.number("weight", model: $0)) }
         let count = self.count, inputs = self.inputs, chunk = self.chunk
+        // Small tensors: the inputs side by side, one thread each. Large ones: one after another (one
+        // pair buffer), each with its pairs and partitions split between the threads.
+        let sideBySide = count < sideBySideLimit
         var found = [MagnitudeSelection?](repeating: nil, count: inputs.count)
         found.withUnsafeMutableBufferPointer { out in
             let box = UncheckedSendable(out)
-            DispatchQueue.concurrentPerform(iterations: inputs.count) { i in
+            let select = { (i: Int) in
                 let x = inputs[i], density = task.parameters.number("density", model: i)
                 if let (xb, bb) = Self.bf16Bits(x, base) {
-                    box.value[i] = MagnitudeSelection(count: count, density: density) { r, out in
+                    box.value[i] = MagnitudeSelection(count: count, density: density, concurrentFill: !sideBySide) { r, out in
                         TorchPartition.magnitudePairs(x: xb + r.lowerBound, base: bb + r.lowerBound, count: r.count, first: r.lowerBound, into: out)
                     }
                     return
@@ -174,6 +180,12 @@ struct ChunkedMerge {
                     delta(x, r, base: load(base, r, into: s + Kernels.chunk).baseAddress!, into: s)
                     TorchPartition.magnitudePairs(s, count: r.count, first: r.lowerBound, into: out)
                 }
+            }
+            if sideBySide {
+                let run = UncheckedSendable(select)
+                DispatchQueue.concurrentPerform(iterations: inputs.count) { run.value($0) }
+            } else {
+                for i in inputs.indices { select(i) }
             }
         }
         let selections = found.compactMap { $0 }

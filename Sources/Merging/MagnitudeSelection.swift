@@ -21,8 +21,8 @@ final class MagnitudeSelection: @unchecked Sendable {
 
     /// The selection over `count` entries at `density`; `pairs(range, into: p)` writes the pairs
     /// (|δ|, index) of the elements of `range` (at most `Kernels.chunk` of them) to `p`, e.g. with
-    /// `TorchPartition.magnitudePairs`.
-    init(count n: Int, density: Double, pairs fill: (Range<Int>, UnsafeMutablePointer<TorchSortOrder.Pair>) -> Void) {
+    /// `TorchPartition.magnitudePairs`; with `concurrentFill` it is called from several threads at once.
+    init(count n: Int, density: Double, concurrentFill: Bool = false, pairs fill: (Range<Int>, UnsafeMutablePointer<TorchSortOrder.Pair>) -> Void) {
         let k = n == 0 || density <= 0 ? 0 : max(1, Sparsify.fractionCount(density, of: n))
         guard density < 1, k < n else { rule = .all; bits = nil; return }
         guard k > 0 else { rule = .none; bits = nil; return }
@@ -30,11 +30,16 @@ final class MagnitudeSelection: @unchecked Sendable {
         let buffer = PairPool.shared.take(n)
         defer { PairPool.shared.give(buffer) }
         let pairs = buffer.pointer
-        var lo = 0
-        while lo < n {
-            let r = lo..<min(n, lo + Merging.Kernels.chunk)
-            fill(r, pairs + lo)
-            lo = r.upperBound
+        if concurrentFill {
+            let box = UncheckedSendable(pairs)
+            Merging.Kernels.forEachChunk(n) { r in fill(r, box.value + r.lowerBound) }
+        } else {
+            var lo = 0
+            while lo < n {
+                let r = lo..<min(n, lo + Merging.Kernels.chunk)
+                fill(r, pairs + lo)
+                lo = r.upperBound
+            }
         }
         TorchSortOrder.select(pairs, count: n, boundaries: [k], descending: true)
         let words = (n + 63) / 64

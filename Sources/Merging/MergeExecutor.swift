@@ -18,6 +18,10 @@ public struct MergeOptions: Sendable {
     /// Elements per chunk of the streaming executor (tests make it small so that tensors span many
     /// chunks; at most `Kernels.chunk`).
     package var chunkElements = 1 << 15
+    /// Tensors with fewer elements select their inputs' magnitudes side by side, one thread per input;
+    /// larger ones one input after another with each selection split between the threads (one pair
+    /// buffer: half the memory). Tests lower it to cover both.
+    package var sideBySideElements = 1 << 23
     /// Bytes per output block handed to the writer thread.
     package var blockBytes = 4 << 20
     /// Evaluates every tensor whole, then writes it, on one pipeline (the executor before streaming:
@@ -136,10 +140,10 @@ public enum MergeExecutor {
         var done = 0
         let pool = BufferPool(), scratch = ChunkScratch()
         do {
-            var chunked = tasks.first.flatMap { ChunkedMerge($0, plan, chunk: options.chunkElements) }
+            var chunked = tasks.first.flatMap { ChunkedMerge($0, plan, chunk: options.chunkElements, sideBySide: options.sideBySideElements) }
             for (i, task) in tasks.enumerated() {
                 // Read-ahead: the next tensor's inputs load while this one is computed.
-                let next = i + 1 < tasks.count ? ChunkedMerge(tasks[i + 1], plan, chunk: options.chunkElements) : nil
+                let next = i + 1 < tasks.count ? ChunkedMerge(tasks[i + 1], plan, chunk: options.chunkElements, sideBySide: options.sideBySideElements) : nil
                 next?.readAhead()
                 let alive: Bool
                 if let chunked {

@@ -154,11 +154,17 @@ enum Introsort<C: TorchSortComparator> {
         }
     }
 
+    /// Ranges at least this long are partitioned by all threads (`TorchPartition.parallelPartition`).
+    static var parallelLength: Int { 1 << 22 }
+
     /// `__unguarded_partition`'s result with its stops found a block at a time (`TorchPartition`, C):
     /// the same swaps and cut as `scalarPartition` (checked on random arrays full of ties and NaN in
     /// `TorchSortOrderTests`, at every SIMD level).
     static func blockPartition(_ p: UnsafeMutablePointer<Pair>, _ first0: Int, _ last0: Int, _ pivot: Int) -> Int {
-        TorchPartition.partition(p, first: first0, last: last0, pivot: p[pivot].value, descending: C.descending)
+        if last0 - first0 >= parallelLength && Parallel.threadCount > 1 {
+            return TorchPartition.parallelPartition(p, first: first0, last: last0, pivot: p[pivot].value, descending: C.descending)
+        }
+        return TorchPartition.partition(p, first: first0, last: last0, pivot: p[pivot].value, descending: C.descending)
     }
 
     /// `__insertion_sort` (stable: an element moves only past strictly greater ones).

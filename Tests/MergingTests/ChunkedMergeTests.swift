@@ -65,6 +65,17 @@ import Testing
 
     @Test(arguments: recipes.map(\.0), ["out_dtype: float32\n", "dtype: bfloat16\n", "dtype: float16\n"])
     func chunkedEqualsWholeTensor(_ name: String, _ dtype: String) throws {
+        try chunkedEqualsWholeTensor(name, dtype, sideBySide: 1 << 23)
+    }
+
+    /// Magnitude selections of large tensors: inputs one after another, each selection's pairs filled
+    /// by several threads (forced here on small tensors).
+    @Test(arguments: ["ties"], ["dtype: bfloat16\n", "dtype: float16\n"])
+    func chunkedEqualsWholeTensorInputsInTurn(_ name: String, _ dtype: String) throws {
+        try chunkedEqualsWholeTensor(name, dtype, sideBySide: 0)
+    }
+
+    func chunkedEqualsWholeTensor(_ name: String, _ dtype: String, sideBySide: Int) throws {
         let text = Self.recipes.first { $0.0 == name }!.1 + dtype
         let recipe = try Fix.recipe(text, base: Self.models)
         let plan = try MergePlan.make(recipe)
@@ -77,6 +88,7 @@ import Testing
         whole.wholeTensors = true
         streaming.chunkElements = 1000
         streaming.blockBytes = 8000
+        streaming.sideBySideElements = sideBySide
         let dir = Fix.tempDir()
         _ = try MergeExecutor.run(plan, output: dir + "/whole", options: whole)
         _ = try MergeExecutor.run(plan, output: dir + "/chunked", options: streaming)

@@ -66,14 +66,19 @@ import Testing
         }
     }
 
-    /// The block partition (C, AVX-512 and portable) makes exactly the scalar partition's swaps and
-    /// returns its index, on arrays full of ties (few distinct values) and NaN, for both orders, at
-    /// every SIMD level this CPU has.
-    @Test(arguments: [300, 257, 1000, 4099, 20_011], [0, 2])
-    func blockPartitionEqualsScalar(_ n: Int, _ level: Int) {
+    /// The block partition (C, AVX-512 and portable, and split between threads) makes exactly the
+    /// scalar partition's swaps and returns its index, on arrays full of ties (few distinct values) and
+    /// NaN, for both orders, at every SIMD level this CPU has.
+    @Test(arguments: [300, 257, 1000, 4099, 20_011, 100_003], ["portable", "avx512", "parallel"])
+    func blockPartitionEqualsScalar(_ n: Int, _ mode: String) {
+        let level = mode == "portable" ? 0 : 2
         let used = TensorMath.Kernels.limitSIMD(level)
         defer { TensorMath.Kernels.limitSIMD(2) }
         guard used == level else { return }  // this CPU lacks the level: the other argument covers it
+        func block<C: TorchSortComparator>(_: C.Type, _ y: UnsafeMutablePointer<TorchSortOrder.Pair>) -> Int {
+            if mode == "parallel" { return TorchPartition.parallelPartition(y, first: 1, last: n, pivot: y[0].value, descending: C.descending) }
+            return Introsort<C>.blockPartition(y, 1, n, 0)
+        }
         var state: UInt64 = UInt64(n)
         func next() -> UInt64 { state = state &* 6364136223846793005 &+ 1442695040888963407; return state >> 33 }
         for trial in 0..<40 {
@@ -88,15 +93,15 @@ import Testing
                         if descending {
                             Introsort<Descending>.moveMedianToFirst(x, 0, 1, n / 2, n - 1)
                             Introsort<Descending>.moveMedianToFirst(y, 0, 1, n / 2, n - 1)
-                            return (Introsort<Descending>.scalarPartition(x, 1, n, 0), Introsort<Descending>.blockPartition(y, 1, n, 0))
+                            return (Introsort<Descending>.scalarPartition(x, 1, n, 0), block(Descending.self, y))
                         }
                         Introsort<Ascending>.moveMedianToFirst(x, 0, 1, n / 2, n - 1)
                         Introsort<Ascending>.moveMedianToFirst(y, 0, 1, n / 2, n - 1)
-                        return (Introsort<Ascending>.scalarPartition(x, 1, n, 0), Introsort<Ascending>.blockPartition(y, 1, n, 0))
+                        return (Introsort<Ascending>.scalarPartition(x, 1, n, 0), block(Ascending.self, y))
                     }
                 }
-                #expect(ra == rb, "n \(n) level \(level) trial \(trial) descending \(descending): cut \(rb), scalar \(ra)")
-                #expect(a.map(\.index) == b.map(\.index), "n \(n) level \(level) trial \(trial) descending \(descending): arrangement differs")
+                #expect(ra == rb, "n \(n) \(mode) trial \(trial) descending \(descending): cut \(rb), scalar \(ra)")
+                #expect(a.map(\.index) == b.map(\.index), "n \(n) \(mode) trial \(trial) descending \(descending): arrangement differs")
             }
         }
     }

@@ -160,17 +160,37 @@ typedef struct {
 /// guarantees both).
 ptrdiff_t lep_torch_partition(lep_sort_pair *p, ptrdiff_t first, ptrdiff_t last, float v, int descending);
 
+/// lep_torch_partition split between threads. Its k-th swap exchanges the k-th "left stop" from the
+/// start (an element the pivot does not come before) with the k-th "right stop" from the end (an element
+/// that does not come before the pivot), for k = 1 … K, the largest k whose left stop lies before its
+/// right stop; the cut is then min(left stop K + 1, right stop K) (left stop 1 when K = 0). These
+/// count the stops of a block, find the n-th (0-based) stop of a block (upwards from lo for left stops,
+/// downwards from hi − 1 for right stops; −1 when there are fewer), give K as max over positions q of
+/// min(left stops before q, right stops at or after q) within [lo, hi] from the counts at lo and hi,
+/// and make `count` consecutive swaps from the left stop at l and the right stop at r, scanning
+/// [l, l_end) upwards and (r_end, r] downwards only. Stops are of the array before any swap: the
+/// swaps of one range never touch the stops another range scans.
+void lep_count_stops(const lep_sort_pair *p, ptrdiff_t lo, ptrdiff_t hi, float v, int descending, size_t *left,
+                     size_t *right);
+ptrdiff_t lep_nth_stop(const lep_sort_pair *p, ptrdiff_t lo, ptrdiff_t hi, size_t n, float v, int descending, int right);
+size_t lep_stops_crossing(const lep_sort_pair *p, ptrdiff_t lo, ptrdiff_t hi, size_t left_before, size_t right_from,
+                          float v, int descending);
+void lep_swap_stops(lep_sort_pair *p, ptrdiff_t l, ptrdiff_t l_end, ptrdiff_t r, ptrdiff_t r_end, size_t count, float v,
+                    int descending);
+
 /// The pairs (|δ_j|, first + j) for j < n of a magnitude selection: δ from `d` (float32), or, when d is
 /// NULL, δ_j = x_j − b_j for bfloat16 x and b (widened exactly, the difference rounded to float).
 void lep_magnitude_pairs(const float *d, const uint16_t *x, const uint16_t *b, size_t n, uint32_t first,
                          lep_sort_pair *out);
 
-/// For the first k pairs of a selection in descending order (the kept ones): returns T, the smallest
-/// kept number (NaN when only NaNs are kept), and sets bit `index` of `bits` for every kept pair whose
-/// value equals T (every NaN when T is NaN).
-float lep_kept_threshold(const lep_sort_pair *p, size_t k, uint64_t *bits);
+/// The kept pairs of a selection in descending order (the first k) end at T, their smallest number
+/// (NaN when all are NaN). lep_kept_min returns the smallest number of p[0, k) (+∞ if none) and how
+/// many numbers there are; lep_mark_ties sets bit `index` of `bits` (atomically: ranges may be marked
+/// from several threads) for every pair of p[0, k) whose value equals t (every NaN when t is NaN).
+float lep_kept_min(const lep_sort_pair *p, size_t k, size_t *numbers);
+void lep_mark_ties(const lep_sort_pair *p, size_t k, float t, uint64_t *bits);
 
-/// Which entries of one input's delta a magnitude selection keeps (see lep_kept_threshold): all, none,
+/// Which entries of one input's delta a magnitude selection keeps (see lep_kept_min): all, none,
 /// or, with LEP_KEEP_ABOVE, those with |δ| > threshold or NaN, plus those equal to it (every NaN when
 /// the threshold is NaN, and then nothing else) whose bit is set in `ties`, indexed by element.
 enum { LEP_KEEP_ALL = 0, LEP_KEEP_NONE = 1, LEP_KEEP_ABOVE = 2 };
