@@ -86,14 +86,16 @@ struct TaskArithmeticBF16Tests {
     func sparseEqualsItsFormula(_ consensus: Bool, _ normalize: Bool, _ lambda: Float) {
         let n = 5000 + 37, offset = 113
         let base = Self.bits(n, seed: 11)
-        let xs = (0..<3).map { i in Self.bits(n, seed: UInt64(12 + i)).enumerated().map { $0.offset % 5 == i ? base[$0.offset] : $0.element } }
-        let w: [Float] = [0.6, -0.4, 0.3]
+        let xs = (0..<6).map { i in Self.bits(n, seed: UInt64(12 + i)).enumerated().map { $0.offset % 5 == i % 5 ? base[$0.offset] : $0.element } }
+        let allWeights: [Float] = [0.6, -0.4, 0.3, 0.2, -0.1, 0.5]
         var state: UInt64 = 99
         let ties = (0..<(n + 63) / 64).map { _ in
             state = state &* 6364136223846793005 &+ 1442695040888963407; return state
         }
         let middle = abs(Self.widen(xs[1][200]) - Self.widen(base[200]))
-        for sets in [[0, 1, 2], [3, 4, 1]] {
+        // Six inputs: the kernel keeps four inputs' deltas per tile and computes the others again.
+        for sets in [[0, 1, 2], [3, 4, 1], [0, 1, 2, 3, 4, 0]] {
+            let w = Array(allWeights.prefix(sets.count))
             // 0: above 0; 1: above a value of the data; 2: all; 3: none; 4: only NaNs (bitmap).
             let thresholds: [Float] = [0, middle, 0, 0, .nan]
             func kept(_ kind: Int, _ d: Float, _ i: Int) -> Bool {
@@ -109,7 +111,7 @@ struct TaskArithmeticBF16Tests {
             var expected: [UInt16] = [], expectedBad = 0
             for j in offset..<n {
                 let b = Self.widen(base[j])
-                let u = (0..<3).map { i -> Float in
+                let u = sets.indices.map { i -> Float in
                     let d = Self.widen(xs[i][j]) - b
                     return (kept(sets[i], d, j) ? d : 0) * w[i]
                 }
@@ -138,7 +140,7 @@ struct TaskArithmeticBF16Tests {
                         $0 == 2 ? .all : $0 == 3 ? .none : .above(thresholds[$0], ties: t.baseAddress!)
                     }
                     return base.withUnsafeBufferPointer { b in
-                        withPointers(xs) { ps in
+                        withPointers(Array(xs.prefix(sets.count))) { ps in
                             out.withUnsafeMutableBufferPointer { o in
                                 TaskArithmeticBF16.mergeSparse(
                                     base: b.baseAddress!, inputs: ps, weights: w, kept: keptSets, offset: offset, count: n - offset,
