@@ -67,7 +67,7 @@ extension TorchPartition {
     package static func parallelPartition(_ p: UnsafeMutablePointer<Pair>, first: Int, last: Int, pivot v: Float, descending: Bool) -> Int {
         let n = last - first, threads = Parallel.threadCount
         let desc: Int32 = descending ? 1 : 0
-        let blocks = max(4 * threads, n >> 20)
+        let blocks = max(4 * threads, n >> 16)  // 64 Ki pairs: the serial lookups below scan at most one
         let size = (n + blocks - 1) / blocks
         @Sendable func bounds(_ b: Int) -> (Int, Int) { (first + min(n, b * size), first + min(n, (b + 1) * size)) }
         var counts = [(Int, Int)](repeating: (0, 0), count: blocks)
