@@ -12,21 +12,20 @@ public final class KVCache {
     public let width: Int
     let keys: [UnsafeMutablePointer<Float>]
     let values: [UnsafeMutablePointer<Float>]
-    /// One buffer holding every layer's keys, then every layer's values (`scratch`: huge pages when large).
-    private let storage: UnsafeMutablePointer<Float>
 
     /// An empty cache for `config` with room for `capacity` positions.
     public init(config: ModelConfig, capacity: Int) {
         self.capacity = max(1, capacity)
         width = config.numKeyValueHeads * config.headDim
-        let size = self.capacity * width, layers = config.numHiddenLayers
-        let s = scratch(2 * layers * size)
-        storage = s
-        keys = (0..<layers).map { s + $0 * size }
-        values = (0..<layers).map { s + (layers + $0) * size }
+        let size = self.capacity * width
+        keys = (0..<config.numHiddenLayers).map { _ in .allocate(capacity: size) }
+        values = (0..<config.numHiddenLayers).map { _ in .allocate(capacity: size) }
     }
 
-    deinit { releaseScratch(storage) }
+    deinit {
+        keys.forEach { $0.deallocate() }
+        values.forEach { $0.deallocate() }
+    }
 
     /// Forgets every position (the buffers are reused).
     public func reset() { count = 0 }

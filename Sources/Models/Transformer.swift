@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import TensorMath
 
 /// The verification forward pass of `LlamaForCausalLM` and `MistralForCausalLM` in Float32,
@@ -79,7 +76,7 @@ public final class Transformer {
         let ldg = T > Self.matrixVectorRows && Kernels.hasGEMM ? Kernels.gemmStride(columns: I, rows: T) : I
         let gate = scratch(T * ldg)
         let up = scratch(T * I)  // [T, I]
-        defer { [x, xn, q, attn, gate, up].forEach(releaseScratch) }
+        defer { [x, xn, q, attn, gate, up].forEach { $0.deallocate() } }
 
         // x = embed_tokens[tokens]                                             [T, h]
         try weights.embed(tokens, into: x)
@@ -237,21 +234,5 @@ private enum Layer {
     }
 }
 
-/// An uninitialised Float32 scratch buffer (64-byte aligned), freed with `releaseScratch`: buffers of
-/// 2 MiB and more on 2 MiB transparent huge pages where Linux offers them (a prefill's first touch of
-/// its buffers and KV cache then takes one page fault per 2 MiB instead of per 4 KiB: 16.7k -> 5.8k
-/// faults for SmolLM-135M's 512-token prefill).
-func scratch(_ count: Int) -> UnsafeMutablePointer<Float> {
-    let huge = 1 << 21, bytes = max(count, 1) * MemoryLayout<Float>.stride
-    let alignment = bytes >= huge ? huge : 64, size = (bytes + alignment - 1) / alignment * alignment
-    var p: UnsafeMutableRawPointer?
-    // (if that fails, Swift's allocation, which is malloc's and traps when out of memory as before)
-    guard posix_memalign(&p, alignment, size) == 0, let p else { return .allocate(capacity: max(count, 1)) }
-    #if os(Linux)
-    if alignment == huge { _ = madvise(p, size, MADV_HUGEPAGE) }  // advice only: 4 KiB pages otherwise
-    #endif
-    return p.bindMemory(to: Float.self, capacity: count)
-}
-
-/// Frees a buffer of `scratch`.
-func releaseScratch(_ p: UnsafeMutablePointer<Float>) { free(p) }
+/// An uninitialised Float32 scratch buffer (the caller deallocates it).
+func scratch(_ count: Int) -> UnsafeMutablePointer<Float> { .allocate(capacity: max(count, 1)) }
