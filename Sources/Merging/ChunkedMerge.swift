@@ -152,10 +152,11 @@ struct ChunkedMerge {
         }
     }
 
-    /// Magnitude sparsification without rescaling (ties): each input's kept set is found first (the
-    /// inputs concurrently; δᵢ built chunk by chunk straight into the selection's pairs), then δᵢ is
-    /// computed again per chunk, sparsified by its `MagnitudeSelection`, weighted and combined. No
-    /// float32 copy of a whole δᵢ exists.
+    /// Magnitude sparsification without rescaling (ties): each input's kept set is found first (δᵢ
+    /// built chunk by chunk straight into the selection's pairs; inputs side by side below
+    /// `sideBySideLimit` elements, else in turn with each selection split between the threads), then
+    /// δᵢ is computed again per chunk, sparsified by its `MagnitudeSelection`, weighted and combined
+    /// (one C pass on bf16 inputs). No float32 copy of a whole δᵢ exists.
     private func runMagnitude(_ family: any TaskArithmeticMethod, base: Operand, into pipe: OutputPipe, scratch: ChunkScratch) throws(SurgeryError) -> Bool {
         let weights = inputs.indices.map { Float(task.parameters.number("weight", model: $0)) }
         let count = self.count, inputs = self.inputs, chunk = self.chunk
