@@ -15,6 +15,8 @@ import TensorMath
 ///   tensor first (`MagnitudeSelection`: δᵢ built chunk by chunk into (|δ|, index) pairs, torch's
 ///   selection, then a threshold and a bitmap of the kept ties), then δᵢ is rebuilt per chunk,
 ///   sparsified, weighted and combined.
+/// - Random sparsification (DARE): the kept entries follow from their indices, so δᵢ is built,
+///   sparsified and combined per chunk (after a pass for the L1 norms when rescaling).
 /// - The rest of the task-arithmetic family with sparsification: the deltas δᵢ = θᵢ − θ₀ are built in
 ///   chunks into whole-tensor float32 buffers (the sparsifications need the whole tensor), each is
 ///   sparsified and weighted (inputs concurrently), then the consensus/sum step runs in chunks with
@@ -125,6 +127,7 @@ struct ChunkedMerge {
         if family.sparsification == .magnitude, !task.parameters.flag("rescale"), count <= TorchSortOrder.maxCount {
             return try runMagnitude(family, base: base, into: pipe, scratch: scratch)
         }
+        if family.sparsification == .random { return try runRandom(family, base: base, into: pipe, scratch: scratch) }
         // δᵢ = θᵢ − θ₀ into whole-tensor buffers, chunk by chunk.
         pool.reset()
         let deltas = inputs.map { _ in pool.take(count) }
@@ -205,13 +208,96 @@ struct ChunkedMerge {
                 }
             }
         }
+        return try emitCombined(base: base, combine: combine, into: pipe, scratch: scratch) { i, r, u in
+            selections[i].weigh(u, count: r.count, first: r.lowerBound, weight: weights[i], into: u)
+        }
+    }
+
+    /// Random (DARE) sparsification: whether an entry is kept depends only on its index (a
+    /// counter-based draw), so no whole-tensor buffer is needed. With `rescale`, a first pass sums
+    /// ‖δᵢ‖₁ and ‖δ̂ᵢ‖₁ over the same fixed chunks, in the same order, as `Kernels.l1` does, so the
+    /// factor is the same float as on the whole-tensor path; the combine pass rebuilds δᵢ per chunk.
+    private func runRandom(_ family: any TaskArithmeticMethod, base: Operand, into pipe: OutputPipe, scratch: ChunkScratch) throws(SurgeryError) -> Bool {
+        let p = task.parameters
+        let weights = inputs.indices.map { Float(p.number("weight", model: $0)) }
+        let seeds = inputs.indices.map { Kernels.inputSeed(seed, $0) }
+        // The keep probability of each input (nil: density ≥ 1, kept whole).
+        let keep = inputs.indices.map { i -> Float? in p.number("density", model: i) >= 1 ? nil : Float(p.number("density", model: i)) }
+        var factors = [Float?](repeating: nil, count: inputs.count)
+        if p.flag("rescale") {
+            for (i, x) in inputs.enumerated() {
+                guard let k = keep[i] else { continue }
+                let sums = Kernels.mapChunks(count, initial: (0.0, 0.0)) { r in l1Sums(x, r, base: base, seed: seeds[i], keep: k) }
+                var before = 0.0, after = 0.0
+                for (b, a) in sums {
+                    before += b
+                    after += a
+                }
+                if before >= 1e-7, after >= 1e-7 { factors[i] = Float(before / after) }
+            }
+        }
+        let combine = TaskArithmeticCombine(family, p, weights: weights)
+        return try emitCombined(base: base, combine: combine, into: pipe, scratch: scratch) { i, r, u in
+            if let k = keep[i] {
+                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.maskStep) { m in
+                    var lo = 0
+                    while lo < r.count {
+                        let n = min(Self.maskStep, r.count - lo)
+                        BernoulliMask.fill(m.baseAddress!, count: n, seed: seeds[i], first: r.lowerBound + lo, p: k)
+                        for j in 0..<n { u[lo + j] = m[j] != 0 ? u[lo + j] : 0 }
+                        lo += n
+                    }
+                }
+            }
+            if let f = factors[i] { for j in 0..<r.count { u[j] *= f } }
+            let w = weights[i]
+            for j in 0..<r.count { u[j] = u[j] * w }
+        }
+    }
+
+    /// Σ|δ| and Σ|δ| over the kept entries for elements `r` of `x`, in index order (as `Kernels.l1`
+    /// sums one of its chunks), through a small stack scratch.
+    private func l1Sums(_ x: Operand, _ r: Range<Int>, base: Operand, seed: UInt64, keep: Float) -> (Double, Double) {
+        let step = Self.maskStep
+        return withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * step) { t in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: step) { mask in
+                let b = t.baseAddress!, d = b + step, m = mask.baseAddress!
+                var before = 0.0, after = 0.0
+                var lo = r.lowerBound
+                while lo < r.upperBound {
+                    let sub = lo..<min(r.upperBound, lo + step)
+                    delta(x, sub, base: load(base, sub, into: b).baseAddress!, into: d)
+                    BernoulliMask.fill(m, count: sub.count, seed: seed, first: lo, p: keep)
+                    for j in 0..<sub.count {
+                        let a = Double(abs(d[j]))
+                        before += a
+                        after += m[j] != 0 ? a : 0
+                    }
+                    lo = sub.upperBound
+                }
+                return (before, after)
+            }
+        }
+    }
+
+    /// Elements per step of the DARE loops (their scratch stays on the stack).
+    private static let maskStep = 1024
+
+    /// Fills output blocks with the task-arithmetic combine over deltas prepared per chunk: for each
+    /// input i, δᵢ of the chunk's elements `r` is built at u, `prepare(i, r, u)` turns it into uᵢ
+    /// (sparsified and weighted), and `TaskArithmeticCombine` adds them to θ₀.
+    private func emitCombined(
+        base: Operand, combine: TaskArithmeticCombine, into pipe: OutputPipe, scratch: ChunkScratch,
+        _ prepare: (Int, Range<Int>, UnsafeMutablePointer<Float>) -> Void
+    ) throws(SurgeryError) -> Bool {
+        let inputs = self.inputs, chunk = self.chunk
         return try emit(into: pipe, scratch: scratch) { (r, s) throws(SurgeryError) -> UnsafeMutablePointer<Float> in
             let b = load(base, r, into: s).baseAddress!
             withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>.self, capacity: inputs.count) { rows in
                 for (i, x) in inputs.enumerated() {
                     let u = s + (i + 1) * chunk
                     delta(x, r, base: b, into: u)
-                    selections[i].weigh(u, count: r.count, first: r.lowerBound, weight: weights[i], into: u)
+                    prepare(i, r, u)
                     rows[i] = u
                 }
                 combine.apply(r, rows: rows.baseAddress!, origin: r.lowerBound, base: b, out: b)

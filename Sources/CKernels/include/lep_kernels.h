@@ -211,4 +211,10 @@ size_t lep_sparse_task_arithmetic_bf16(const uint16_t *base, const uint16_t *con
                                        int consensus, int normalize, float plain_divisor, float lambda, uint16_t *out,
                                        float *out_f32);
 
+// ---- Random (DARE) sparsification (bernoulli.c) ----
+/// keep[j] = 1 when lep's draw for element first + j is below p, else 0: the draw is
+/// Float(mix(seed + (first + j)·0x9E3779B97F4A7C15) >> 40)·2⁻²⁴ with SplitMix64's finaliser `mix`
+/// (wrapping 64-bit arithmetic), the same numbers as Merging's Kernels.uniform.
+void lep_bernoulli_mask(uint8_t *keep, size_t count, uint64_t seed, size_t first, float p);
+
 #endif
