@@ -72,47 +72,55 @@ static inline __attribute__((always_inline)) size_t task_arithmetic_body(
     return bad;
 }
 
-// u[j] = (kept ? x_j − b_j : 0) · w for the elements [first, first + n) of one input, by its kept set.
-static inline __attribute__((always_inline)) void sparse_delta(const uint16_t *x, const uint16_t *b, float w,
-                                                               const lep_kept_set *kept, size_t first, size_t n,
-                                                               float *u) {
+// δ_j: d[j] when the deltas are given as float32, else x_j − b_j from bfloat16 (d is a constant NULL or
+// non-NULL at every inlined call, so the test folds away).
+static inline __attribute__((always_inline)) float delta_at(const float *d, const uint16_t *x, const uint16_t *b,
+                                                            size_t j) {
+    return d ? d[j] : widen(x[j]) - widen(b[j]);
+}
+
+// u[j] = (kept ? δ_j : 0) · w for the elements [first, first + n) of one input, by its kept set; δ from
+// `d` or from x − b (delta_at). u may be d: each group is read before it is written.
+static inline __attribute__((always_inline)) void sparse_delta(const float *d, const uint16_t *x, const uint16_t *b,
+                                                               float w, const lep_kept_set *kept, size_t first,
+                                                               size_t n, float *u) {
     if (kept->rule == LEP_KEEP_NONE) {
         for (size_t j = 0; j < n; j++) u[j] = 0.0f * w;
         return;
     }
     if (kept->rule == LEP_KEEP_ALL) {
-        for (size_t j = 0; j < n; j++) u[j] = (widen(x[j]) - widen(b[j])) * w;
+        for (size_t j = 0; j < n; j++) u[j] = delta_at(d, x, b, j) * w;
         return;
     }
     float t = kept->threshold;
     const uint64_t *ties = kept->ties;
     if (t != t) {  // only NaNs kept: those whose bit is set
         for (size_t j = 0; j < n; j++) {
-            float d = widen(x[j]) - widen(b[j]);
+            float dj = delta_at(d, x, b, j);
             size_t i = first + j;
-            int keep = d != d && ((ties[i >> 6] >> (i & 63)) & 1);
-            u[j] = (keep ? d : 0.0f) * w;
+            int keep = dj != dj && ((ties[i >> 6] >> (i & 63)) & 1);
+            u[j] = (keep ? dj : 0.0f) * w;
         }
         return;
     }
     // Before T (larger, or NaN) kept, after it dropped (branch-free); in a group of 64 holding a value
     // equal to T (rare), those are fixed up after.
     for (size_t g = 0; g < n; g += 64) {
-        size_t end = n - g < 64 ? n : g + 64;
+        size_t m = n - g < 64 ? n - g : 64;
+        float dg[64];
+        for (size_t j = 0; j < m; j++) dg[j] = delta_at(d, x, b, g + j);
         int equal = 0;
-        for (size_t j = g; j < end; j++) {
-            float d = widen(x[j]) - widen(b[j]);
-            float m = fabsf(d);
-            int keep = m > t || m != m;
-            equal |= m == t;
-            u[j] = (keep ? d : 0.0f) * w;
+        for (size_t j = 0; j < m; j++) {
+            float a = fabsf(dg[j]);
+            int keep = a > t || a != a;
+            equal |= a == t;
+            u[g + j] = (keep ? dg[j] : 0.0f) * w;
         }
         if (!equal) continue;
-        for (size_t j = g; j < end; j++) {
-            float d = widen(x[j]) - widen(b[j]);
-            if (fabsf(d) != t) continue;
-            size_t i = first + j;
-            u[j] = (((ties[i >> 6] >> (i & 63)) & 1) ? d : 0.0f) * w;
+        for (size_t j = 0; j < m; j++) {
+            if (fabsf(dg[j]) != t) continue;
+            size_t i = first + g + j;
+            u[g + j] = (((ties[i >> 6] >> (i & 63)) & 1) ? dg[j] : 0.0f) * w;
         }
     }
 }
@@ -128,7 +136,7 @@ static inline __attribute__((always_inline)) size_t sparse_body(
         const uint16_t *b = base + offset + t0;
         for (size_t j = 0; j < n; j++) sum[j] = 0.0f;
         for (size_t i = 0; i < n_inputs; i++) {
-            sparse_delta(inputs[i] + offset + t0, b, weights[i], kept + i, offset + t0, n, u);
+            sparse_delta(NULL, inputs[i] + offset + t0, b, weights[i], kept + i, offset + t0, n, u);
             for (size_t j = 0; j < n; j++) sum[j] = sum[j] + u[j];
         }
         if (consensus) {
@@ -137,7 +145,7 @@ static inline __attribute__((always_inline)) size_t sparse_body(
             for (size_t j = 0; j < n; j++) mixed[j] = divisor[j] = 0.0f;
             for (size_t i = 0; i < n_inputs; i++) {
                 float w = weights[i];
-                sparse_delta(inputs[i] + offset + t0, b, w, kept + i, offset + t0, n, u);
+                sparse_delta(NULL, inputs[i] + offset + t0, b, w, kept + i, offset + t0, n, u);
                 for (size_t j = 0; j < n; j++) {
                     int agrees = u[j] != 0.0f && ((u[j] > 0.0f) == (sum[j] >= 0.0f));
                     mixed[j] = mixed[j] + (agrees ? u[j] : 0.0f);
@@ -235,4 +243,23 @@ size_t lep_task_arithmetic_bf16(const uint16_t *base, const uint16_t *const *inp
     }
 #endif
     return task_arithmetic_portable(base, inputs, weights, n_inputs, offset, count, normalize, divisor, lambda, out, out_f32);
+}
+
+// lep_weigh_kept: sparse_delta over float32 deltas.
+#if defined(__x86_64__)
+__attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma,f16c"))) static void weigh_512(
+    const float *d, size_t n, float w, const lep_kept_set *kept, size_t first, float *u) {
+    sparse_delta(d, NULL, NULL, w, kept, first, n, u);
+}
+#endif
+
+void lep_weigh_kept(const float *d, size_t n, float w, const lep_kept_set *kept, size_t first, float *u) {
+    if (!d) return;
+#if defined(__x86_64__)
+    if (lep_simd_level() == LEP_SIMD_AVX512) {
+        weigh_512(d, n, w, kept, first, u);
+        return;
+    }
+#endif
+    sparse_delta(d, NULL, NULL, w, kept, first, n, u);
 }

@@ -23,8 +23,8 @@ final class MagnitudeSelection: @unchecked Sendable {
     /// (|δ|, index) of the elements of `range` (at most `Kernels.chunk` of them) to `p`, e.g. with
     /// `TorchPartition.magnitudePairs`; with `concurrentFill` it is called from several threads at once.
     init(count n: Int, density: Double, concurrentFill: Bool = false, pairs fill: (Range<Int>, UnsafeMutablePointer<TorchSortOrder.Pair>) -> Void) {
-        let k = n == 0 || density <= 0 ? 0 : max(1, Sparsify.fractionCount(density, of: n))
-        guard density < 1, k < n else { rule = .all; bits = nil; return }
+        let k = Sparsify.magnitudeCount(density, of: n)
+        guard k < n else { rule = .all; bits = nil; return }
         guard k > 0 else { rule = .none; bits = nil; return }
         precondition(n <= TorchSortOrder.maxCount, "MagnitudeSelection: \(n) entries exceed the pair index")
         let buffer = PairPool.shared.take(n)
@@ -62,48 +62,8 @@ final class MagnitudeSelection: @unchecked Sendable {
 
     /// u[j] = (kept(first + j) ? d[j] : 0) · w for j < count, where d[j] is δ of element first + j
     /// (`u` may be `d`): the sparsified, weighted task vector, as `Sparsify.magnitude` then the weighting
-    /// in `TaskArithmeticMethod.prepareDelta` compute it.
+    /// in `TaskArithmeticMethod.prepareDelta` compute it (the C kernel of the bf16 merge, on float32).
     func weigh(_ d: UnsafePointer<Float>, count: Int, first: Int, weight w: Float, into u: UnsafeMutablePointer<Float>) {
-        switch rule {
-        case .all:
-            for j in 0..<count { u[j] = d[j] * w }
-        case .none:
-            for j in 0..<count { u[j] = 0 * w }
-        case .threshold(let t):
-            let bits = bits!
-            if t.isNaN {
-                for j in 0..<count {
-                    let i = first + j
-                    let kept = d[j].isNaN && bits[i >> 6] >> UInt64(i & 63) & 1 == 1
-                    u[j] = (kept ? d[j] : 0) * w
-                }
-                return
-            }
-            // 16 at a time without branches; a group holding a value equal to T goes one by one.
-            let tv = SIMD16<Float>(repeating: t), wv = SIMD16<Float>(repeating: w), zero = SIMD16<Float>()
-            var j = 0
-            while j < count {
-                if j + 16 <= count {
-                    let x = UnsafeRawPointer(d + j).loadUnaligned(as: SIMD16<Float>.self)
-                    let m = unsafeBitCast(unsafeBitCast(x, to: SIMD16<UInt32>.self) & 0x7FFF_FFFF, to: SIMD16<Float>.self)
-                    if !any(m .== tv) {
-                        let kept = (m .> tv) .| (m .!= m)
-                        UnsafeMutableRawPointer(u + j).storeBytes(of: zero.replacing(with: x, where: kept) * wv, as: SIMD16<Float>.self)
-                        j += 16
-                        continue
-                    }
-                }
-                for jj in j..<min(count, j + 16) {
-                    let m = abs(d[jj])
-                    var kept = m > t || m.isNaN
-                    if m == t {
-                        let i = first + jj
-                        kept = bits[i >> 6] >> UInt64(i & 63) & 1 == 1
-                    }
-                    u[jj] = (kept ? d[jj] : 0) * w
-                }
-                j += 16
-            }
-        }
+        keptSet.weigh(d, count: count, first: first, weight: w, into: u)
     }
 }

@@ -51,6 +51,22 @@ extension TaskArithmeticBF16 {
         /// |δ| > threshold or NaN, and of the entries equal to it (every NaN when it is NaN, and then
         /// nothing else) those whose bit is set in `ties` (bit i of word i / 64 for element i).
         case above(Float, ties: UnsafePointer<UInt64>)
+
+        /// The C description.
+        var c: lep_kept_set {
+            switch self {
+            case .all: lep_kept_set(rule: Int32(LEP_KEEP_ALL), threshold: 0, ties: nil)
+            case .none: lep_kept_set(rule: Int32(LEP_KEEP_NONE), threshold: 0, ties: nil)
+            case .above(let t, let ties): lep_kept_set(rule: Int32(LEP_KEEP_ABOVE), threshold: t, ties: ties)
+            }
+        }
+
+        /// u[j] = (kept(first + j) ? d[j] : 0) · w for j < count, with float32 deltas (`lep_weigh_kept`,
+        /// the kernel `mergeSparse` applies to bf16 inputs); `u` may be `d`.
+        package func weigh(_ d: UnsafePointer<Float>, count: Int, first: Int, weight w: Float, into u: UnsafeMutablePointer<Float>) {
+            var set = c
+            lep_weigh_kept(d, count, w, &set, first, u)
+        }
     }
 
     /// `merge` over magnitude-selected deltas, with TIES' sign consensus when `consensus`
@@ -63,13 +79,7 @@ extension TaskArithmeticBF16 {
     ) -> Int {
         precondition(inputs.count == weights.count && kept.count == weights.count)
         let xs = inputs.map { Optional($0) }
-        let sets = kept.map { k -> lep_kept_set in
-            switch k {
-            case .all: lep_kept_set(rule: Int32(LEP_KEEP_ALL), threshold: 0, ties: nil)
-            case .none: lep_kept_set(rule: Int32(LEP_KEEP_NONE), threshold: 0, ties: nil)
-            case .above(let t, let ties): lep_kept_set(rule: Int32(LEP_KEEP_ABOVE), threshold: t, ties: ties)
-            }
-        }
+        let sets = kept.map(\.c)
         let (bf16, f32) = output.pointers
         return xs.withUnsafeBufferPointer { x in
             weights.withUnsafeBufferPointer { w in

@@ -211,6 +211,10 @@ size_t lep_sparse_task_arithmetic_bf16(const uint16_t *base, const uint16_t *con
                                        int consensus, int normalize, float plain_divisor, float lambda, uint16_t *out,
                                        float *out_f32);
 
+/// u[j] = (kept ? d[j] : 0) · w for the elements [first, first + n) of one input's float32 deltas, by its
+/// kept set (the selection step of lep_sparse_task_arithmetic_bf16, for other dtypes); u may be d.
+void lep_weigh_kept(const float *d, size_t n, float w, const lep_kept_set *kept, size_t first, float *u);
+
 // ---- Random (DARE) sparsification (bernoulli.c) ----
 /// keep[j] = 1 when lep's draw for element first + j is below p, else 0: the draw is
 /// Float(mix(seed + (first + j)·0x9E3779B97F4A7C15) >> 40)·2⁻²⁴ with SplitMix64's finaliser `mix`

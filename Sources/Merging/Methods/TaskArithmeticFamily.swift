@@ -215,13 +215,20 @@ enum Sparsify {
         return Int(f * Double(n))
     }
 
+    /// How many entries magnitude sparsification keeps: n at density ≥ 1, 0 at density ≤ 0 (or n = 0),
+    /// else max(1, ⌊density·n⌋).
+    static func magnitudeCount(_ density: Double, of n: Int) -> Int {
+        if density >= 1 { return n }
+        if density <= 0 || n == 0 { return 0 }
+        return min(n, max(1, fractionCount(density, of: n)))
+    }
+
     /// Keeps the k = max(1, ⌊density·n⌋) largest |δ|: the first k of mergekit's
     /// `argsort(|δ|, descending=True)`, equal |δ| in torch's order.
     static func magnitude(_ x: UnsafeMutableBufferPointer<Float>, density: Double, rescale: Bool) {
-        if density >= 1 { return }
-        let n = x.count
-        if density <= 0 || n == 0 { Kernels.keepRanks(x, 0..<0); return }
-        let k = max(1, fractionCount(density, of: n))
+        let n = x.count, k = magnitudeCount(density, of: n)
+        if k >= n { return }
+        if k == 0 { Kernels.keepRanks(x, 0..<0); return }
         let before = rescale ? Kernels.l1(x) : 0
         Kernels.keepSorted(x, positions: 0..<k, descending: true)
         if rescale { rescaleL1(x, before: before) }
